@@ -1,0 +1,28 @@
+/**
+ * Every error code comfy-vast reports, with the HTTP status the API server answers it with.
+ * The first eight are the API contract's; the rest are additions documented in docs/errors.md.
+ */
+export const ERROR_CODES = {
+  VAST_API_ERROR: 502,
+  SERVER_NOT_FOUND: 404,
+  SERVER_NOT_RUNNING: 409,
+  COMFY_CONNECTION_FAILED: 502,
+  GENERATION_FAILED: 500,
+  MODEL_NOT_FOUND: 404,
+  WORKFLOW_INVALID: 400,
+  INSUFFICIENT_RESOURCES: 422,
+  NOT_FOUND: 404,
+  VALIDATION_ERROR: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMIT_EXCEEDED: 429,
+  BUDGET_EXCEEDED: 402,
+  STORE_ERROR: 500,
+  SSH_ERROR: 502,
+  NOT_SUPPORTED: 400,
+  INTERNAL_ERROR: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,2 @@
+export { ERROR_CODES, type ErrorCode } from './codes.js';
+export { ComfyVastError, isComfyVastError, type ErrorDetails, type ComfyVastErrorOptions } from './comfy-vast-error.js';

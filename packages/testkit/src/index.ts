@@ -1,0 +1,2 @@
+export * from './fake-vast/index.js';
+export * from './fake-comfy/index.js';
