@@ -1,1 +1,1 @@
-export {};
+export { startFakeComfy, type FakeComfy, type FakeComfyOptions } from './fake-comfy.js';
