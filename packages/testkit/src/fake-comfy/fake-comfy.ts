@@ -1,68 +1,102 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
+import { DEFAULT_MODELS, type ModelFiles } from './catalog.js';
+import { Engine } from './engine.js';
+import { sendJson } from './http-util.js';
+import { handle } from './routes.js';
+import { SocketHub } from './socket-hub.js';
+import type { FakeComfyFault, Timing } from './types.js';
 
 export interface FakeComfyOptions {
   /** When set, HTTP needs `Authorization: Bearer <token>` and the socket `?token=<token>` (Vast's proxy). */
   token?: string;
+  /** Port to listen on (default: ephemeral). */
+  port?: number;
+  /** Model files per folder; they fill the loaders' combos, so anything else fails with `value_not_in_list`. */
+  models?: ModelFiles;
+  /** Time per node and per sampler step, and a speed factor (tests use a high one). */
+  timing?: Partial<Timing>;
+  /** Send sampler previews (as `--preview-method auto` does). Default true; `extra_data.preview_method: "none"` turns them off per prompt. */
+  previews?: boolean;
+  /** Serve `/api/jobs` and require UUID prompt ids, as ComfyUI since Dec 2025 does (default true). */
+  jobsApi?: boolean;
+  /** Faults for the next prompts, in order (see `FakeComfyFault`). */
+  faults?: FakeComfyFault[];
 }
 
 export interface FakeComfy {
   /** Base URL, `http://127.0.0.1:<port>`. */
   url: string;
+  /** Makes the next prompt that starts running misbehave. */
+  injectFault(fault: FakeComfyFault): void;
+  /** Cuts the socket of one client id, or all sockets, without a close handshake. */
+  dropSockets(clientId?: string): void;
+  /** Replaces the files of one model folder. */
+  setModels(folder: string, files: string[]): void;
+  /** Prompts queued or running. */
+  queueRemaining(): number;
   close(): Promise<void>;
 }
 
-/** Starts a fake ComfyUI on 127.0.0.1 with an ephemeral port. */
-export async function startFakeComfy(options: FakeComfyOptions = {}): Promise<FakeComfy> {
-  const sockets = new Map<string, WebSocket>();
-  const authorized = (req: IncomingMessage, url: URL): boolean =>
-    !options.token ||
-    req.headers.authorization === `Bearer ${options.token}` ||
-    url.searchParams.get('token') === options.token;
+const VERSION = '0.3.64';
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+/** Starts a fake ComfyUI on 127.0.0.1 that speaks the real HTTP and WebSocket protocol (see docs in this folder). */
+export async function startFakeComfy(options: FakeComfyOptions = {}): Promise<FakeComfy> {
+  const hub = new SocketHub();
+  const timing: Timing = { nodeMs: 40, stepMs: 20, speed: 1, ...options.timing };
+  const engine = new Engine(hub, timing, options.previews ?? true, structuredClone(options.models ?? DEFAULT_MODELS));
+  for (const fault of options.faults ?? []) engine.injectFault(fault);
+  const features = { supports_preview_metadata: true, max_upload_size: 104857600 };
+  const routeOptions = { jobsApi: options.jobsApi ?? true, comfyuiVersion: VERSION, features };
+  const authorized = (header: string | undefined, url: URL): boolean =>
+    !options.token || header === `Bearer ${options.token}` || url.searchParams.get('token') === options.token;
+
+  const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (!authorized(req, url)) return send(res, 401, { error: 'Unauthorized' });
-    const path = url.pathname.replace(/^\/api(?=\/)/, '');
-    if (req.method === 'GET' && path === '/system_stats') {
-      return send(res, 200, { system: { os: 'posix', comfyui_version: '0.3.64' }, devices: [] });
-    }
-    if (req.method === 'GET' && path === '/queue') return send(res, 200, { queue_running: [], queue_pending: [] });
-    return send(res, 404, { error: 'Not Found' });
+    if (!authorized(req.headers.authorization, url)) return sendJson(res, 401, { error: 'Unauthorized' });
+    handle(engine, routeOptions, req, res, url)
+      .then((matched) => {
+        if (!matched) sendJson(res, 404, { error: 'Not Found' });
+      })
+      .catch((err: unknown) => {
+        if (!res.headersSent) sendJson(res, 500, { error: String(err) });
+      });
   });
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (!/^(\/api)?\/ws$/.test(url.pathname) || !authorized(req, url)) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
-      return;
-    }
+    if (!/^(\/api)?\/ws$/.test(url.pathname)) return void socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+    if (!authorized(req.headers.authorization, url)) return void socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const sid = url.searchParams.get('clientId') ?? randomUUID().replaceAll('-', '');
-      sockets.set(sid, ws);
-      ws.on('close', () => {
-        if (sockets.get(sid) === ws) sockets.delete(sid);
+      hub.attach(ws, url.searchParams.get('clientId'), features, (sid) => {
+        ws.send(JSON.stringify({ type: 'status', data: { status: { exec_info: { queue_remaining: engine.queueRemaining() } }, sid } }));
+        // A client that owns the running prompt is told the current node, without prompt_id (reference §2.1).
+        const running = engine.running;
+        if (running?.item.clientId === sid && running.lastNode) ws.send(JSON.stringify({ type: 'executing', data: { node: running.lastNode } }));
       });
-      ws.send(JSON.stringify({ type: 'status', data: { status: { exec_info: { queue_remaining: 0 } }, sid } }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    injectFault: (fault) => engine.injectFault(fault),
+    dropSockets: (clientId) => hub.drop(clientId ?? null),
+    setModels(folder, files) {
+      engine.models[folder] = [...files];
+      engine.invalidateObjectInfo();
+    },
+    queueRemaining: () => engine.queueRemaining(),
     async close() {
-      for (const ws of wss.clients) ws.terminate();
+      engine.stop();
+      hub.closeAll();
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }
