@@ -1,3 +1,6 @@
 export * from './store.js';
 export { MemoryStore } from './memory-store.js';
 export { MemoryCollection, type CollectionChange } from './memory-collection.js';
+export { LowdbStore, type LowdbStoreOptions } from './lowdb-store.js';
+export { migrations, type Migration, type StoredData } from './migrations.js';
+export { nodeStoreFs, type StoreFs, type WritableFile } from './fs.js';

@@ -1,21 +1,25 @@
 import { ComfyVastError } from '../errors/index.js';
 import type { Collection, Page, PageOptions, StoredRecord } from './store.js';
 
+export type CollectionChange<T> = { op: 'put'; record: T } | { op: 'delete'; id: number };
+
 /**
- * The in-memory half of a collection: records kept in id order, so pages and lookups never sort.
- * `persist` is called with every change, in order, and its promise is the write's.
+ * The in-memory half of a collection: records kept in an id-ordered array (plus a map by id), so pages start
+ * with a binary search on the cursor and never copy or sort. `persist` is called with every change, in order,
+ * and its promise is the write's.
  */
 export class MemoryCollection<T extends StoredRecord> implements Collection<T> {
   readonly name: string;
-  #records = new Map<number, T>();
+  #byId = new Map<number, T>();
+  #list: T[] = [];
   #nextId = 1;
   #persist: (change: CollectionChange<T>) => Promise<void>;
 
   constructor(name: string, records: Iterable<T> = [], persist: (change: CollectionChange<T>) => Promise<void> = async () => {}, nextId = 1) {
     this.name = name;
-    const sorted = [...records].sort((a, b) => a.id - b.id);
-    for (const r of sorted) this.#records.set(r.id, r);
-    this.#nextId = Math.max(nextId, (sorted.at(-1)?.id ?? 0) + 1);
+    this.#list = [...records].sort((a, b) => a.id - b.id);
+    for (const r of this.#list) this.#byId.set(r.id, r);
+    this.#nextId = Math.max(nextId, (this.#list.at(-1)?.id ?? 0) + 1);
     this.#persist = persist;
   }
 
@@ -24,28 +28,25 @@ export class MemoryCollection<T extends StoredRecord> implements Collection<T> {
   }
 
   get(id: number): T | undefined {
-    return this.#records.get(id);
+    return this.#byId.get(id);
   }
 
   find(predicate: (record: T) => boolean): T | undefined {
-    for (const r of this.#records.values()) if (predicate(r)) return r;
-    return undefined;
+    return this.#list.find((r) => predicate(r));
   }
 
   filter(predicate: (record: T) => boolean): T[] {
-    const out: T[] = [];
-    for (const r of this.#records.values()) if (predicate(r)) out.push(r);
-    return out;
+    return this.#list.filter((r) => predicate(r));
   }
 
   all(): T[] {
-    return [...this.#records.values()];
+    return this.#list.slice();
   }
 
   count(predicate?: (record: T) => boolean): number {
-    if (!predicate) return this.#records.size;
+    if (!predicate) return this.#list.length;
     let n = 0;
-    for (const r of this.#records.values()) if (predicate(r)) n++;
+    for (const r of this.#list) if (predicate(r)) n++;
     return n;
   }
 
@@ -53,12 +54,13 @@ export class MemoryCollection<T extends StoredRecord> implements Collection<T> {
     const limit = Math.max(1, options.limit ?? 50);
     const desc = (options.order ?? 'desc') === 'desc';
     const cursor = options.cursor ?? null;
-    const values = [...this.#records.values()];
-    const items: T[] = [];
+    const list = this.#list;
     const step = desc ? -1 : 1;
-    for (let i = desc ? values.length - 1 : 0; i >= 0 && i < values.length; i += step) {
-      const r = values[i]!;
-      if (cursor !== null && (desc ? r.id >= cursor : r.id <= cursor)) continue;
+    // The first index past the cursor: ids below it when going down, above it when going up.
+    let i = desc ? (cursor === null ? list.length : this.#indexOf(cursor)) - 1 : cursor === null ? 0 : this.#indexOf(cursor + 1);
+    const items: T[] = [];
+    for (; i >= 0 && i < list.length; i += step) {
+      const r = list[i]!;
       if (options.where && !options.where(r)) continue;
       if (items.length === limit) return { items, nextCursor: items.at(-1)!.id };
       items.push(r);
@@ -68,25 +70,51 @@ export class MemoryCollection<T extends StoredRecord> implements Collection<T> {
 
   async insert(data: Omit<T, 'id'>): Promise<T> {
     const record = { ...data, id: this.#nextId++ } as T;
-    this.#records.set(record.id, record);
+    this.#byId.set(record.id, record);
+    this.#list.push(record);
     await this.#persist({ op: 'put', record });
     return record;
   }
 
   async update(id: number, patch: Partial<Omit<T, 'id'>>): Promise<T> {
-    const current = this.#records.get(id);
+    const current = this.#byId.get(id);
     if (!current) throw new ComfyVastError('NOT_FOUND', `No record ${id} in ${this.name}`, { details: { collection: this.name, id } });
     const record = { ...current, ...patch, id } as T;
-    this.#records.set(id, record);
+    this.restore(id, record);
     await this.#persist({ op: 'put', record });
     return record;
   }
 
   async delete(id: number): Promise<boolean> {
-    if (!this.#records.delete(id)) return false;
+    if (!this.#byId.has(id)) return false;
+    this.restore(id, undefined);
     await this.#persist({ op: 'delete', id });
     return true;
   }
-}
 
-export type CollectionChange<T> = { op: 'put'; record: T } | { op: 'delete'; id: number };
+  /** Sets the record with this id to `record`, or removes it: how a store puts back what a failed write changed. */
+  restore(id: number, record: T | undefined): void {
+    const at = this.#indexOf(id);
+    const present = this.#list[at]?.id === id;
+    if (record) {
+      this.#byId.set(id, record);
+      if (present) this.#list[at] = record;
+      else this.#list.splice(at, 0, record);
+    } else if (present) {
+      this.#byId.delete(id);
+      this.#list.splice(at, 1);
+    }
+  }
+
+  /** The index of the first record whose id is at least `id`. */
+  #indexOf(id: number): number {
+    let lo = 0;
+    let hi = this.#list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#list[mid]!.id < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}

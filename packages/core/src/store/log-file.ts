@@ -1,0 +1,161 @@
+import { ComfyVastError } from '../errors/index.js';
+import type { Logger } from '../util/index.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { fileError } from './errors.js';
+import type { StoreFs, WritableFile } from './fs.js';
+import type { Layout } from './layout.js';
+import { applyChange } from './load.js';
+import type { CollectionChange } from './memory-collection.js';
+import type { StoredRecord } from './store.js';
+
+export interface LogFileOptions<T> {
+  fs: StoreFs;
+  layout: Layout;
+  name: string;
+  logger: Logger;
+  /** The records as on disk. */
+  durable: Map<number, T>;
+  /** Segments on disk newer than the snapshot, with their sizes. */
+  segments: Map<number, number>;
+  /** The highest segment number in use so far, snapshot included. */
+  lastSeq: number;
+  nextId: () => number;
+  /** Once the segments not yet in the snapshot reach this size, a new segment starts and the snapshot is rebuilt. */
+  segmentBytes: number;
+}
+
+const RECORDS_PER_CHUNK = 1000;
+
+/**
+ * A `log` collection: each batch of changes is appended to the current JSONL segment and fsynced, so a write
+ * costs the same with 100 or 100,000 records. When the segments grow past `segmentBytes`, a new segment starts
+ * and the snapshot is rewritten in the background, in chunks that yield to the event loop between them; then the
+ * segments it covers are removed.
+ */
+export class LogFile<T extends StoredRecord> {
+  #o: LogFileOptions<T>;
+  #segment: WritableFile | null = null;
+  #seq: number;
+  #size = 0;
+  #closed: Map<number, number>;
+  #compaction: Promise<void> | null = null;
+  #broken: ComfyVastError | null = null;
+
+  constructor(options: LogFileOptions<T>) {
+    this.#o = options;
+    this.#seq = options.lastSeq;
+    this.#closed = new Map(options.segments);
+  }
+
+  get(id: number): T | undefined {
+    return this.#o.durable.get(id);
+  }
+
+  async write(batch: CollectionChange<T>[]): Promise<void> {
+    if (this.#broken) throw this.#broken;
+    const segment = this.#segment ?? (await this.#openSegment());
+    const file = this.#o.layout.segment(this.#o.name, this.#seq);
+    const text = batch.map((change) => `${JSON.stringify(change)}\n`).join('');
+    try {
+      await segment.write(text);
+      await segment.sync();
+    } catch (error) {
+      await this.#undoAppend(segment, file, error);
+      throw fileError('write', file, error);
+    }
+    this.#size += Buffer.byteLength(text);
+    for (const change of batch) applyChange(this.#o.durable, change);
+    if (this.#pendingBytes() >= this.#o.segmentBytes && !this.#compaction) await this.#roll();
+  }
+
+  /** Waits for a running compaction, then closes the segment. */
+  async close(): Promise<void> {
+    await this.#compaction;
+    await this.#segment?.close();
+    this.#segment = null;
+  }
+
+  #pendingBytes(): number {
+    let total = this.#size;
+    for (const bytes of this.#closed.values()) total += bytes;
+    return total;
+  }
+
+  async #openSegment(): Promise<WritableFile> {
+    const seq = this.#seq + 1;
+    const file = this.#o.layout.segment(this.#o.name, seq);
+    let segment: WritableFile;
+    try {
+      segment = await this.#o.fs.open(file, 'append');
+    } catch (error) {
+      throw fileError('create', file, error);
+    }
+    this.#segment = segment;
+    this.#seq = seq;
+    this.#size = 0;
+    try {
+      await this.#o.fs.syncDir(this.#o.layout.collections);
+    } catch (error) {
+      throw fileError('create', file, error);
+    }
+    return segment;
+  }
+
+  /**
+   * A failed append may have left part of the batch in the file, which the next load would replay although the
+   * callers were told it failed: cut the file back. If even that fails, refuse writes until the store is reopened.
+   */
+  async #undoAppend(segment: WritableFile, file: string, cause: unknown): Promise<void> {
+    try {
+      await segment.truncate(this.#size);
+      await segment.sync();
+    } catch (error) {
+      const reason = fileError('write', file, cause).message;
+      this.#broken = new ComfyVastError(
+        'STORE_ERROR',
+        `Writes to collection ${this.#o.name} are stopped: ${reason}, and the partial write could not be undone. Reopen the store once the disk is writable.`,
+        { details: { file, collection: this.#o.name }, cause: error },
+      );
+    }
+  }
+
+  async #roll(): Promise<void> {
+    const through = this.#seq;
+    this.#closed.set(through, this.#size);
+    await this.#segment?.close();
+    this.#segment = null;
+    // Records are never mutated in place, so copying the references is a consistent snapshot.
+    const records = [...this.#o.durable.values()];
+    const nextId = this.#o.nextId();
+    this.#compaction = this.#compact(records, nextId, through)
+      .catch((error: unknown) => this.#o.logger.error({ err: error, collection: this.#o.name }, 'log compaction failed; its segments are kept'))
+      .finally(() => {
+        this.#compaction = null;
+      });
+  }
+
+  async #compact(records: T[], nextId: number, through: number): Promise<void> {
+    const { fs, layout, name } = this.#o;
+    const path = layout.snapshot(name);
+    try {
+      await writeFileAtomic(fs, path, snapshotChunks(records, nextId, through));
+    } catch (error) {
+      throw fileError('write', path, error);
+    }
+    for (const seq of [...this.#closed.keys()].filter((s) => s <= through)) {
+      this.#closed.delete(seq);
+      // The snapshot now holds these changes; a segment left behind is skipped and removed on the next open.
+      await fs.unlink(layout.segment(name, seq)).catch(() => undefined);
+    }
+  }
+}
+
+async function* snapshotChunks(records: StoredRecord[], nextId: number, segment: number): AsyncGenerator<string> {
+  yield `{"nextId":${nextId},"segment":${segment},"records":[`;
+  for (let i = 0; i < records.length; i += RECORDS_PER_CHUNK) {
+    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const chunk = records.slice(i, i + RECORDS_PER_CHUNK).map((r) => JSON.stringify(r));
+    yield `${i > 0 ? ',' : ''}\n${chunk.join(',\n')}`;
+  }
+  yield '\n]}\n';
+}

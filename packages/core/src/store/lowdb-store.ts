@@ -1,0 +1,218 @@
+import { resolve } from 'node:path';
+import { Low } from 'lowdb';
+import type { z } from 'zod';
+import { ComfyVastError } from '../errors/index.js';
+import { silentLogger, systemClock, type Clock, type Logger } from '../util/index.js';
+import { DocumentFile } from './document-file.js';
+import { corruptFileError, fileError } from './errors.js';
+import { SnapshotFile, type MetaFile } from './files.js';
+import { nodeStoreFs, type StoreFs } from './fs.js';
+import { AtomicJsonFile } from './json-file.js';
+import { checkCollectionName, Layout } from './layout.js';
+import { DirectoryLock } from './lock.js';
+import { emptySnapshot, loadCollections, type LoadedCollection } from './load.js';
+import { LogFile } from './log-file.js';
+import { MemoryCollection, type CollectionChange } from './memory-collection.js';
+import { migrations as defaultMigrations, type Migration } from './migrations.js';
+import { prepareDirectory } from './prepare.js';
+import type { Collection, CollectionDefinition, Store, StoredRecord } from './store.js';
+import { WriteQueue } from './write-queue.js';
+
+export interface LowdbStoreOptions {
+  /** The data directory (the server passes COMFY_VAST_DATA, default ./data); created when missing. */
+  dir: string;
+  logger?: Logger;
+  /** Names the backups made before a migration. */
+  clock?: Clock;
+  /** The schema's history; defaults to core's `migrations`. */
+  migrations?: readonly Migration[];
+  /** File operations; defaults to node's. Tests pass one that fails on purpose. */
+  fs?: StoreFs;
+  /** Size past which a log collection starts a new segment and rebuilds its snapshot (default 4 MiB). */
+  segmentBytes?: number;
+}
+
+interface OpenCollection {
+  collection: Collection<StoredRecord>;
+  queue: WriteQueue<CollectionChange<StoredRecord>>;
+  file: { close(): Promise<void> };
+}
+
+const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The embedded default store: lowdb files in a data directory, one per `document` collection, and append-only
+ * segments for `log` collections. Everything is read into memory on open; each write resolves once it is durable,
+ * and a write that fails rejects with STORE_ERROR after putting memory back as it is on disk.
+ * See docs/storage.md for the layout and the guarantees.
+ */
+export class LowdbStore implements Store {
+  #fs: StoreFs;
+  #layout: Layout;
+  #logger: Logger;
+  #segmentBytes: number;
+  #lock: DirectoryLock;
+  #meta: Low<MetaFile>;
+  #values: Record<string, unknown>;
+  #durableValues: Record<string, unknown>;
+  #valueQueue: WriteQueue<string>;
+  #loaded: Map<string, LoadedCollection>;
+  #collections = new Map<string, OpenCollection>();
+  #closed = false;
+  #closing: Promise<void> | null = null;
+
+  private constructor(fs: StoreFs, layout: Layout, logger: Logger, segmentBytes: number, lock: DirectoryLock, meta: Low<MetaFile>, loaded: Map<string, LoadedCollection>) {
+    this.#fs = fs;
+    this.#layout = layout;
+    this.#logger = logger;
+    this.#segmentBytes = segmentBytes;
+    this.#lock = lock;
+    this.#meta = meta;
+    this.#loaded = loaded;
+    this.#durableValues = meta.data.values;
+    this.#values = { ...meta.data.values };
+    this.#valueQueue = new WriteQueue(
+      () => this.#writeValues(),
+      (keys, error) => {
+        for (const key of keys) {
+          if (key in this.#durableValues) this.#values[key] = this.#durableValues[key];
+          else delete this.#values[key];
+        }
+        return error;
+      },
+    );
+  }
+
+  /** Locks the data directory, migrates it when needed and reads it. */
+  static async open(options: LowdbStoreOptions): Promise<LowdbStore> {
+    const fs = options.fs ?? nodeStoreFs;
+    const logger = (options.logger ?? silentLogger).child({ component: 'store' });
+    const layout = new Layout(resolve(options.dir));
+    try {
+      await fs.mkdir(layout.dir);
+    } catch (error) {
+      throw fileError('create the data directory', layout.dir, error);
+    }
+    const lock = await DirectoryLock.acquire(fs, layout.lock, layout.dir, logger);
+    try {
+      const meta = await prepareDirectory({ fs, layout, logger, clock: options.clock ?? systemClock, migrations: options.migrations ?? defaultMigrations });
+      await fs.mkdir(layout.collections).catch((error: unknown) => Promise.reject(fileError('create', layout.collections, error)));
+      const loaded = await loadCollections(fs, layout, logger);
+      for (const collection of loaded.values()) {
+        for (const seq of collection.obsolete) await fs.unlink(layout.segment(collection.name, seq)).catch(() => undefined);
+      }
+      return new LowdbStore(fs, layout, logger, options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, lock, meta, loaded);
+    } catch (error) {
+      await lock.release().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  get dir(): string {
+    return this.#layout.dir;
+  }
+
+  /** Validates the collection's records against its schema the first time it is asked for. */
+  collection<S extends z.ZodType<StoredRecord>>(definition: CollectionDefinition<S>): Collection<z.infer<S>> {
+    let open = this.#collections.get(definition.name);
+    if (!open) {
+      open = this.#open(definition);
+      this.#collections.set(definition.name, open);
+    }
+    return open.collection as unknown as Collection<z.infer<S>>;
+  }
+
+  getValue<T>(key: string): T | undefined {
+    return this.#values[key] as T | undefined;
+  }
+
+  async setValue<T>(key: string, value: T): Promise<void> {
+    this.#values[key] = value;
+    await this.#valueQueue.push(key);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([this.#valueQueue.idle(), ...[...this.#collections.values()].map((c) => c.queue.idle())]);
+  }
+
+  /** Flushes, then releases the directory. Writes made after this is called are rejected. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    try {
+      await this.flush();
+      this.#closed = true;
+      await this.flush();
+      for (const { file } of this.#collections.values()) await file.close();
+    } finally {
+      await this.#lock.release();
+    }
+  }
+
+  #open<S extends z.ZodType<StoredRecord>>(definition: CollectionDefinition<S>): OpenCollection {
+    type T = z.infer<S>;
+    const { name } = definition;
+    checkCollectionName(name);
+    const loaded = this.#loaded.get(name);
+    this.#loaded.delete(name);
+    const durable = validate(loaded, definition.schema as unknown as z.ZodType<T>);
+    const snapshot = loaded?.snapshot ?? new Low<SnapshotFile>(new AtomicJsonFile(this.#fs, this.#layout.snapshot(name), SnapshotFile), emptySnapshot());
+    const segments = loaded?.segments ?? new Map<number, number>();
+    const lastSeq = Math.max(snapshot.data.segment, ...segments.keys());
+    // The closures below run only after `collection` is assigned: on the first write.
+    const nextId = (): number => collection.nextId;
+    const file: LogFile<T> | DocumentFile<T> =
+      definition.kind === 'log'
+        ? new LogFile<T>({ fs: this.#fs, layout: this.#layout, name, logger: this.#logger, durable, segments, lastSeq, nextId, segmentBytes: this.#segmentBytes })
+        : new DocumentFile<T>(this.#fs, snapshot, durable, nextId, { files: [...segments.keys()].map((seq) => this.#layout.segment(name, seq)), lastSeq }, this.#logger);
+    const queue: WriteQueue<CollectionChange<T>> = new WriteQueue<CollectionChange<T>>(
+      (batch): Promise<void> => {
+        if (this.#closed) throw closedError(this.#layout.dir);
+        return file.write(batch);
+      },
+      (changes, error): unknown => {
+        for (const change of changes) {
+          const id = change.op === 'put' ? change.record.id : change.id;
+          collection.restore(id, file.get(id));
+        }
+        return error instanceof ComfyVastError ? error : fileError('write', this.#layout.snapshot(name), error);
+      },
+    );
+    const collection: MemoryCollection<T> = new MemoryCollection<T>(name, durable.values(), (change) => queue.push(change), loaded?.nextId ?? 1);
+    return { collection, queue, file } as unknown as OpenCollection;
+  }
+
+  async #writeValues(): Promise<void> {
+    if (this.#closed) throw closedError(this.#layout.dir);
+    const values = { ...this.#values };
+    this.#meta.data = { schemaVersion: this.#meta.data.schemaVersion, values };
+    await this.#meta.write();
+    this.#durableValues = values;
+  }
+}
+
+/** Checks every record of a loaded collection against its schema; the first that fails names its file. */
+function validate<T extends StoredRecord>(loaded: LoadedCollection | undefined, schema: z.ZodType<T>): Map<number, T> {
+  const records = new Map<number, T>();
+  if (!loaded) return records;
+  for (const [id, raw] of loaded.records) {
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
+      throw corruptFileError(loaded.sources.get(id) ?? loaded.name, `record ${id} of collection ${loaded.name} does not match its schema (${issue?.message ?? 'invalid'}${where})`, {
+        collection: loaded.name,
+        id,
+      });
+    }
+    records.set(id, parsed.data);
+  }
+  return records;
+}
+
+function closedError(dir: string): ComfyVastError {
+  return new ComfyVastError('STORE_ERROR', `The store of ${dir} is closed; the write was not made`, { details: { file: dir } });
+}

@@ -1,0 +1,54 @@
+interface Waiting<C> {
+  change: C;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit: changes pushed while a write is running, or within the same turn of the event loop, are written
+ * together by one call of `write`, in the order they were pushed. When a write fails, its changes and every change
+ * queued behind them are handed to `fail` (which puts memory back as it is on disk and returns the error) and
+ * their promises reject with that error: later changes were made on top of the failed ones.
+ */
+export class WriteQueue<C> {
+  #waiting: Waiting<C>[] = [];
+  #running: Promise<void> | null = null;
+
+  constructor(
+    private readonly write: (batch: C[]) => Promise<void>,
+    private readonly fail: (changes: C[], error: unknown) => unknown,
+  ) {}
+
+  push(change: C): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#waiting.push({ change, resolve, reject });
+      this.#running ??= this.#drain();
+    });
+  }
+
+  /** Resolves once everything pushed so far has been written (or has failed). */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.#waiting.length > 0) {
+      const batch = this.#waiting;
+      this.#waiting = [];
+      try {
+        await this.write(batch.map((w) => w.change));
+        for (const w of batch) w.resolve();
+      } catch (error) {
+        const failed = [...batch, ...this.#waiting];
+        this.#waiting = [];
+        const reported = this.fail(
+          failed.map((w) => w.change),
+          error,
+        );
+        for (const w of failed) w.reject(reported);
+      }
+    }
+    this.#running = null;
+  }
+}
