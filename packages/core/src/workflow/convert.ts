@@ -1,0 +1,123 @@
+import { isApiLink, type ApiPrompt } from './api-schema.js';
+import { flattenWorkflow, resolveLink, type FlatGraph, type FlatNode, type ValueSource } from './graph.js';
+import { NodeCatalog, type ObjectInfo } from './object-info.js';
+import { parseWorkflow } from './parse.js';
+import type { UiWorkflow } from './ui-schema.js';
+import { warning, type WorkflowWarning } from './warnings.js';
+import { mapWidgetValues } from './widgets.js';
+
+export interface ToApiPromptOptions {
+  /** The target server's object_info; the bundled core definitions are used without it. */
+  objectInfo?: ObjectInfo;
+}
+
+/** A node whose type neither the given object_info nor the bundled definitions know. */
+export interface UnknownNode {
+  nodeId: string;
+  type: string;
+  cnr_id?: string;
+  aux_id?: string;
+}
+
+export interface ConversionResult {
+  prompt: ApiPrompt;
+  warnings: WorkflowWarning[];
+  unknownNodes: UnknownNode[];
+}
+
+/** A conversion plus where each literal input value is saved in the UI workflow (for editors). */
+export interface Conversion extends ConversionResult {
+  graph: FlatGraph;
+  sources: Map<string, Map<string, ValueSource>>;
+}
+
+/** The server unwraps `{__value__: [...]}`; a bare array would read as a link. */
+export const wrapValue = (value: unknown): unknown => (Array.isArray(value) ? { __value__: value } : value);
+
+function unknownNode(flat: FlatNode): UnknownNode {
+  const { cnr_id, aux_id } = flat.node.properties ?? {};
+  return { nodeId: flat.id, type: flat.node.type, ...(cnr_id ? { cnr_id } : {}), ...(aux_id ? { aux_id } : {}) };
+}
+
+function emitNode(flat: FlatNode, catalog: NodeCatalog, warnings: WorkflowWarning[], sources: Map<string, ValueSource>) {
+  const { node } = flat;
+  const inputs: Record<string, unknown> = {};
+  const declared = new Set((node.inputs ?? []).flatMap((i) => (i.widget ? [i.widget.name] : [])));
+  const definitions = catalog.inputs(node.type, declared);
+  if (definitions) {
+    const mapping = mapWidgetValues(node.widgets_values, definitions);
+    if (mapping.mismatch) {
+      warnings.push(warning('widget_values_mismatch', `Node ${flat.id} (${node.type}): widgets_values do not match its definition's widgets`, flat.id, 'widgets_values'));
+    }
+    for (const [name, mapped] of mapping.byName) {
+      inputs[name] = wrapValue(mapped.value);
+      const { nodeId, offset } = flat.widgetSource;
+      sources.set(name, { nodeId, slot: typeof mapped.slot === 'number' ? mapped.slot + offset : mapped.slot });
+    }
+    for (const [name, override] of flat.widgetOverrides) {
+      inputs[name] = wrapValue(override.value);
+      sources.set(name, override.source);
+    }
+  }
+  for (const input of node.inputs ?? []) {
+    if (input.link === null || input.link === undefined) continue;
+    const resolved = resolveLink(flat.scope, input.link, warnings);
+    if (!resolved) continue;
+    const name = input.widget?.name ?? input.name;
+    if (resolved.kind === 'value') {
+      inputs[name] = wrapValue(resolved.value);
+      if (resolved.source) sources.set(name, resolved.source);
+      else sources.delete(name);
+    } else {
+      inputs[name] = [resolved.nodeId, resolved.slot];
+      sources.delete(name);
+    }
+  }
+  return { inputs, class_type: node.type, _meta: { title: node.title ?? catalog.get(node.type)?.display_name ?? node.type } };
+}
+
+/** Converts a parsed UI workflow with the given definitions; see `toApiPrompt`. */
+export function convertUiWorkflow(workflow: UiWorkflow, catalog: NodeCatalog): Conversion {
+  const graph = flattenWorkflow(workflow, catalog);
+  const warnings = [...graph.warnings];
+  const unknownNodes: UnknownNode[] = [];
+  const prompt: ApiPrompt = {};
+  const sources = new Map<string, Map<string, ValueSource>>();
+  for (const flat of graph.nodes) {
+    if (flat.kind !== 'node' || !flat.active) continue;
+    if (!catalog.has(flat.node.type)) {
+      unknownNodes.push(unknownNode(flat));
+      warnings.push(warning('unknown_node_type', `Node ${flat.id}: type "${flat.node.type}" is not in the node definitions; its widget values were not mapped`, flat.id));
+    }
+    const nodeSources = new Map<string, ValueSource>();
+    prompt[flat.id] = emitNode(flat, catalog, warnings, nodeSources);
+    sources.set(flat.id, nodeSources);
+  }
+  // Like the frontend: a link to a node that is not sent (muted, bypassed without a match) drops the input.
+  for (const [id, node] of Object.entries(prompt)) {
+    for (const [name, value] of Object.entries(node.inputs)) {
+      if (isApiLink(value) && !prompt[value[0]]) {
+        delete node.inputs[name];
+        warnings.push(warning('input_dropped', `Node ${id}: input "${name}" comes from node ${value[0]}, which is muted or not sent`, id, name));
+      }
+    }
+  }
+  return { prompt, warnings, unknownNodes, graph, sources };
+}
+
+/**
+ * Converts a workflow to the API format the way the ComfyUI frontend's graphToPrompt does (see docs/workflows.md).
+ * An API-format input is validated and returned as a copy.
+ * @throws ComfyVastError WORKFLOW_INVALID when the JSON is not a valid workflow.
+ */
+export function toApiPrompt(workflow: unknown, options: ToApiPromptOptions = {}): ConversionResult {
+  const parsed = parseWorkflow(workflow);
+  const catalog = new NodeCatalog(options.objectInfo);
+  if (parsed.format === 'api') {
+    const unknownNodes = Object.entries(parsed.prompt).flatMap(([nodeId, n]) => (catalog.has(n.class_type) ? [] : [{ nodeId, type: n.class_type }]));
+    const warnings = unknownNodes.map((n) => warning('unknown_node_type', `Node ${n.nodeId}: type "${n.type}" is not in the node definitions`, n.nodeId));
+    return { prompt: structuredClone(parsed.prompt), warnings, unknownNodes };
+  }
+  const { prompt, warnings, unknownNodes } = convertUiWorkflow(parsed.workflow, catalog);
+  return { prompt, warnings, unknownNodes };
+}
