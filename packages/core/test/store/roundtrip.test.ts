@@ -1,0 +1,137 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { faultyFs, filesIn, generation, generations, settings, storeHarness } from './helpers.js';
+
+const h = storeHarness();
+
+describe('LowdbStore round trip', () => {
+  it('reloads a document collection and the named values as they were written', async () => {
+    const dir = await h.dir();
+    const store = await h.open({ dir });
+    const c = store.collection(settings);
+    const a = await c.insert({ key: 'theme', value: 'dark' });
+    const b = await c.insert({ key: 'lang', value: 'en' });
+    await c.update(a.id, { value: 'light' });
+    await c.delete(b.id);
+    await store.setValue('installation', { publicKey: 'pk' });
+    await store.close();
+
+    const reopened = await h.open({ dir });
+    const again = reopened.collection(settings);
+    expect(again.all()).toEqual([{ id: 1, key: 'theme', value: 'light' }]);
+    expect(reopened.getValue('installation')).toEqual({ publicKey: 'pk' });
+    // Ids are never reused, even the deleted highest one.
+    expect((await again.insert({ key: 'x', value: 'y' })).id).toBe(3);
+    const onDisk = JSON.parse(await readFile(join(dir, 'collections', 'settings.json'), 'utf8'));
+    expect(onDisk.records.map((r: { id: number }) => r.id)).toEqual([1, 3]);
+  });
+
+  it('reloads a log collection from its segments', async () => {
+    const dir = await h.dir();
+    const store = await h.open({ dir });
+    const c = store.collection(generations);
+    for (let n = 0; n < 20; n++) await c.insert(generation(n));
+    await c.update(5, { status: 'completed' });
+    await c.delete(7);
+    await c.delete(20);
+    const before = c.all();
+    await store.close();
+    expect((await filesIn(join(dir, 'collections'))).filter((f) => f.endsWith('.jsonl'))).toEqual(['generations.000001.jsonl']);
+
+    const reopened = await h.open({ dir });
+    const again = reopened.collection(generations);
+    expect(again.all()).toEqual(before);
+    expect(again.get(5)?.status).toBe('completed');
+    expect((await again.insert(generation(99))).id).toBe(21);
+  });
+
+  it('compacts a log into a snapshot and removes the segments it covers, without changing what is read back', async () => {
+    const dir = await h.dir();
+    const store = await h.open({ dir, segmentBytes: 2_000 });
+    const c = store.collection(generations);
+    for (let n = 0; n < 60; n++) await c.insert(generation(n));
+    for (let id = 1; id <= 60; id += 3) await c.update(id, { status: 'failed' });
+    const before = c.all();
+    await store.close();
+    const files = await filesIn(join(dir, 'collections'));
+    expect(files).toContain('generations.json');
+    const snapshot = JSON.parse(await readFile(join(dir, 'collections', 'generations.json'), 'utf8'));
+    const segments = files.filter((f) => f.endsWith('.jsonl'));
+    // Every segment left is newer than the snapshot.
+    for (const f of segments) expect(Number(f.split('.')[1])).toBeGreaterThan(snapshot.segment);
+
+    const again = (await h.open({ dir, segmentBytes: 2_000 })).collection(generations);
+    expect(again.all()).toEqual(before);
+  });
+
+  it('writes a burst of changes made in one tick with one file write, in call order', async () => {
+    const dir = await h.dir();
+    const fs = faultyFs(() => undefined);
+    const store = await h.open({ dir, fs });
+    const c = store.collection(settings);
+    const order: string[] = [];
+    const track = <T>(label: string, p: Promise<T>) => p.then(() => order.push(label));
+    const first = c.insert({ key: 'k', value: '1' });
+    const writes = [
+      track('insert', first),
+      track('update', c.update(1, { value: '2' })),
+      track('insert2', c.insert({ key: 'other', value: 'x' })),
+      track('delete', c.delete(2)),
+      track('update2', c.update(1, { value: '3' })),
+    ];
+    await Promise.all(writes);
+    expect(order).toEqual(['insert', 'update', 'insert2', 'delete', 'update2']);
+    expect(fs.calls.filter((call) => call.op === 'rename' && call.path.endsWith('settings.json'))).toHaveLength(1);
+    await store.close();
+    const again = (await h.open({ dir })).collection(settings);
+    expect(again.all()).toEqual([{ id: 1, key: 'k', value: '3' }]);
+  });
+
+  it('keeps the order of changes to a log across batches', async () => {
+    const dir = await h.dir();
+    const store = await h.open({ dir });
+    const c = store.collection(generations);
+    const pending = [c.insert(generation(1))];
+    await pending[0];
+    pending.push(c.update(1, { status: 'running' }), c.update(1, { status: 'completed' }));
+    await new Promise((r) => setImmediate(r));
+    pending.push(c.delete(1), c.insert(generation(2)), c.update(2, { prompt: 'last' }));
+    await Promise.all(pending);
+    await store.close();
+    const lines = (await readFile(join(dir, 'collections', 'generations.000001.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => `${l.op}:${l.record?.id ?? l.id}:${l.record?.status ?? ''}`)).toEqual([
+      'put:1:queued',
+      'put:1:running',
+      'put:1:completed',
+      'delete:1:',
+      'put:2:queued',
+      'put:2:queued',
+    ]);
+    const again = (await h.open({ dir })).collection(generations);
+    expect(again.all()).toEqual([{ ...generation(2), id: 2, prompt: 'last' }]);
+  });
+
+  it('flush resolves once every write made so far is on disk', async () => {
+    const dir = await h.dir();
+    const store = await h.open({ dir });
+    const c = store.collection(generations);
+    for (let n = 0; n < 5; n++) void c.insert(generation(n));
+    void store.setValue('k', 1);
+    await store.flush();
+    const text = await readFile(join(dir, 'collections', 'generations.000001.jsonl'), 'utf8');
+    expect(text.trim().split('\n')).toHaveLength(5);
+    expect(JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')).values).toEqual({ k: 1 });
+  });
+
+  it('rejects writes made after close, leaving memory as on disk', async () => {
+    const dir = await h.dir();
+    const store = await h.open({ dir });
+    const c = store.collection(settings);
+    await c.insert({ key: 'a', value: '1' });
+    await store.close();
+    await expect(c.insert({ key: 'b', value: '2' })).rejects.toMatchObject({ code: 'STORE_ERROR' });
+    expect(c.all()).toEqual([{ id: 1, key: 'a', value: '1' }]);
+    expect(await filesIn(dir)).not.toContain('comfy-vast.lock');
+  });
+});
