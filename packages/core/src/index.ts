@@ -11,3 +11,4 @@ export * from './servers/index.js';
 export * from './generations/index.js';
 export * from './models/index.js';
 export * from './scheduler/index.js';
+export { ComfyVast, type ComfyVastOptions, type ComfyVastEvents } from './comfy-vast.js';

@@ -1,1 +1,2 @@
-export {};
+export { SlidingWindowLimiter, rateLimitError, type RateLimitRule, type RateLimitResult } from './sliding-window-limiter.js';
+export { DEFAULT_LIMITS, WINDOW_MS, type LimitName, type LimitsConfig } from './rules.js';

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+import { ComfyVast, isComfyVastError } from '@comfy-vast/core';
+import { Command } from 'commander';
+import { resolve } from 'node:path';
+import { resolveConfig } from './config.js';
+import { startServer } from './start.js';
+import { packageVersion } from './version.js';
+
+const program = new Command('comfy-vast').description('Run ComfyUI generations on Vast.ai GPU servers').version(packageVersion());
+
+program
+  .command('serve')
+  .description('Start the API server (flags override the environment)')
+  .option('-p, --port <port>', 'port to listen on (PORT, default 5000)')
+  .option('-H, --host <host>', 'address to listen on (HOST, default 127.0.0.1)')
+  .option('-d, --data-dir <dir>', 'data directory (COMFY_VAST_DATA, default ./data)')
+  .option('--provider <name>', 'vast or simulated (COMFY_VAST_PROVIDER)')
+  .option('--vast-api-url <url>', 'Vast.ai API base URL (VAST_API_URL)')
+  .option('--log-level <level>', 'log level (COMFY_VAST_LOG_LEVEL, default info)')
+  .option('-c, --config <file>', 'JSON configuration file (COMFY_VAST_CONFIG)')
+  .action(async (flags: Record<string, string | undefined>) => {
+    const config = resolveConfig(process.env, {
+      port: flags.port,
+      host: flags.host,
+      dataDir: flags.dataDir,
+      provider: flags.provider,
+      vastApiUrl: flags.vastApiUrl,
+      logLevel: flags.logLevel,
+      config: flags.config,
+    });
+    const server = await startServer(config);
+    const stop = async (signal: string) => {
+      server.app.fastify.log.info({ signal }, 'shutting down');
+      await server.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+const users = program.command('users').description('Manage users (run where the data directory is)');
+users
+  .command('add <name>')
+  .description('Create a user and print its first token')
+  .option('-d, --data-dir <dir>', 'data directory (COMFY_VAST_DATA, default ./data)')
+  .action(async (name: string, flags: { dataDir?: string }) => {
+    const config = resolveConfig(process.env, { dataDir: flags.dataDir, logLevel: 'silent' });
+    const comfyVast = await ComfyVast.open({ dataDir: resolve(config.dataDir) });
+    try {
+      const { user, token } = await comfyVast.users.createUser(name);
+      process.stdout.write(`Created user ${user.username} (id ${user.id}). Token, shown once:\n${token.token}\n`);
+    } finally {
+      await comfyVast.close();
+    }
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`comfy-vast: ${isComfyVastError(error) ? error.message : error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { ComfyVastError, parseOrThrow, WINDOW_MS, type LimitsConfig, type RateLimitRule } from '@comfy-vast/core';
+import { z } from 'zod';
+
+const WindowName = z.enum(['second', 'minute', 'hour', 'day']);
+/** `{ "api": { "minute": 1000, "hour": 10000 }, "generations": { "minute": 10 } }` */
+const LimitsOverride = z.partialRecord(z.enum(['api', 'generations', 'downloadBytes']), z.partialRecord(WindowName, z.number().int().positive()));
+
+export const ServerConfig = z.object({
+  port: z.coerce.number().int().min(0).max(65535).default(5000),
+  host: z.string().min(1).default('127.0.0.1'),
+  dataDir: z.string().min(1).default('./data'),
+  provider: z.enum(['vast', 'simulated']),
+  vastApiKey: z.string().min(1).optional(),
+  vastApiUrl: z.url().default('https://console.vast.ai'),
+  adminToken: z.string().min(32, 'must be at least 32 characters').optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  limits: LimitsOverride.optional(),
+});
+export type ServerConfig = z.infer<typeof ServerConfig>;
+
+/** Every environment variable the server reads, with the config key it sets. Documented in the README. */
+export const ENV_KEYS = {
+  PORT: 'port',
+  HOST: 'host',
+  COMFY_VAST_DATA: 'dataDir',
+  COMFY_VAST_PROVIDER: 'provider',
+  VAST_API_KEY: 'vastApiKey',
+  VAST_API_URL: 'vastApiUrl',
+  COMFY_VAST_ADMIN_TOKEN: 'adminToken',
+  COMFY_VAST_LOG_LEVEL: 'logLevel',
+  COMFY_VAST_LIMITS: 'limits',
+} as const satisfies Record<string, keyof ServerConfig>;
+
+/**
+ * The configuration from, in rising precedence: a JSON file (`COMFY_VAST_CONFIG` or `--config`), the
+ * environment, and command-line flags. The provider defaults to `vast` when a key is set, else `simulated`.
+ */
+export function resolveConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<keyof ServerConfig, unknown>> & { config?: string } = {}): ServerConfig {
+  const file = flags.config ?? env.COMFY_VAST_CONFIG;
+  const merged: Record<string, unknown> = file ? readConfigFile(file) : {};
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') merged[key] = key === 'limits' ? parseJson(value, name) : value;
+  }
+  for (const [key, value] of Object.entries(flags)) if (value !== undefined && key !== 'config') merged[key] = value;
+  merged.provider ??= merged.vastApiKey ? 'vast' : 'simulated';
+  const config = parseOrThrow(ServerConfig, merged, 'configuration');
+  if (config.provider === 'vast' && !config.vastApiKey) {
+    throw new ComfyVastError('VALIDATION_ERROR', 'The vast provider needs VAST_API_KEY (or use COMFY_VAST_PROVIDER=simulated)', { details: { field: 'vastApiKey' } });
+  }
+  return config;
+}
+
+/** The limiter rules a configuration asks for, over the contract's defaults. */
+export function limitRules(config: ServerConfig): Partial<LimitsConfig> {
+  const out: Partial<LimitsConfig> = {};
+  for (const [name, windows] of Object.entries(config.limits ?? {}) as Array<[keyof LimitsConfig, Record<string, number>]>) {
+    out[name] = Object.entries(windows).map(([window, limit]): RateLimitRule => ({ name: window, limit, windowMs: WINDOW_MS[window as keyof typeof WINDOW_MS] }));
+  }
+  return out;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ComfyVastError('VALIDATION_ERROR', `Cannot read the configuration file ${path}: ${(error as Error).message}`, { details: { file: path } });
+  }
+  const value = parseJson(text, path);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ComfyVastError('VALIDATION_ERROR', `The configuration file ${path} must hold a JSON object`, { details: { file: path } });
+  }
+  return value as Record<string, unknown>;
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ComfyVastError('VALIDATION_ERROR', `${where} is not valid JSON: ${(error as Error).message}`, { details: { field: where } });
+  }
+}

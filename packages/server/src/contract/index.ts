@@ -1,0 +1,15 @@
+import { healthEndpoints } from './health.js';
+import { usersEndpoints } from './users.js';
+
+export * from './endpoint.js';
+export * from './common.js';
+export { User } from './users.js';
+
+/** Every operation of the API, by name. The typed client has one method per entry. */
+export const contract = {
+  ...healthEndpoints,
+  ...usersEndpoints,
+};
+
+export type Contract = typeof contract;
+export type EndpointName = keyof Contract;

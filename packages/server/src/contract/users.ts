@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { Id, IsoDate } from './common.js';
+import { defineEndpoint } from './endpoint.js';
+
+const TokenInfo = z.object({ id: z.number(), source: z.enum(['issued', 'configured']), createdAt: IsoDate, lastUsedAt: IsoDate.nullable() });
+
+export const User = z.object({
+  id: z.number(),
+  username: z.string(),
+  role: z.enum(['admin', 'user']),
+  createdAt: IsoDate,
+  monthlyBudget: z.number().nullable(),
+});
+
+export const usersEndpoints = {
+  createUser: defineEndpoint({
+    method: 'POST',
+    path: '/users',
+    summary: 'Create a user (admin only); the answer holds its first token, shown this once',
+    tag: 'Users',
+    auth: 'admin',
+    body: z.object({ username: z.string() }),
+    response: z.object({ id: z.number(), username: z.string(), token: z.string() }),
+    status: 201,
+  }),
+  listUsers: defineEndpoint({
+    method: 'GET',
+    path: '/users',
+    summary: 'List users (admin only)',
+    tag: 'Users',
+    auth: 'admin',
+    response: z.array(User),
+  }),
+  me: defineEndpoint({
+    method: 'GET',
+    path: '/users/me',
+    summary: 'The calling user and its tokens (never their values)',
+    tag: 'Users',
+    auth: 'user',
+    response: User.extend({ tokens: z.array(TokenInfo) }),
+  }),
+  createToken: defineEndpoint({
+    method: 'POST',
+    path: '/users/me/tokens',
+    summary: 'Issue another token for the calling user, shown this once',
+    tag: 'Users',
+    auth: 'user',
+    response: z.object({ id: z.number(), token: z.string(), createdAt: IsoDate }),
+    status: 201,
+  }),
+  revokeToken: defineEndpoint({
+    method: 'DELETE',
+    path: '/users/me/tokens/:id',
+    summary: 'Revoke one of the calling user’s tokens',
+    tag: 'Users',
+    auth: 'user',
+    params: z.object({ id: Id }),
+    response: z.object({ success: z.literal(true), message: z.string() }),
+  }),
+};

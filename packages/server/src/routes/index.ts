@@ -1,0 +1,11 @@
+import type { RouteContext } from './context.js';
+import { registerSystemRoutes } from './system.js';
+import { registerUserRoutes } from './users.js';
+
+export type { RouteContext } from './context.js';
+
+/** One file per section of the API reference. */
+export function registerRoutes(context: RouteContext): void {
+  registerSystemRoutes(context);
+  registerUserRoutes(context);
+}

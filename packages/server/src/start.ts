@@ -1,0 +1,71 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ComfyVast } from '@comfy-vast/core';
+import type pino from 'pino';
+import { buildApp, type App } from './app.js';
+import { limitRules, type ServerConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { packageVersion } from './version.js';
+
+export interface RunningServer {
+  /** `http://host:port`, without `/api`. */
+  url: string;
+  app: App;
+  comfyVast: ComfyVast;
+  config: ServerConfig;
+  /** The admin token when this start generated it (first start without COMFY_VAST_ADMIN_TOKEN). */
+  generatedAdminToken: string | null;
+  /** Stops accepting, lets in-flight requests finish, stops the services and flushes the store. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: pino.Logger;
+  /** Where the start-up banner goes (stdout by default); never a log line. */
+  print?: (line: string) => void;
+}
+
+/** Opens the data directory, builds the API and listens. */
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const dataDir = resolve(config.dataDir);
+  await mkdir(dataDir, { recursive: true });
+
+  const comfyVast = await ComfyVast.open({ dataDir, logger, limits: limitRules(config) });
+  const { generatedAdminToken } = await bootstrapAdmin(comfyVast, config, dataDir);
+  const version = packageVersion();
+  const app = await buildApp({ comfyVast, logger, provider: config.provider, version });
+  try {
+    await app.fastify.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await comfyVast.close();
+    throw error;
+  }
+  const address = app.fastify.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  print(`comfy-vast ${version} listening on ${url}/api (data in ${dataDir})`);
+  if (config.provider === 'simulated') {
+    print('GPU servers are SIMULATED: nothing is rented and nothing is billed. Set VAST_API_KEY (or COMFY_VAST_PROVIDER=vast) to rent real servers.');
+  }
+  if (generatedAdminToken) {
+    print(`Admin token (shown once, also saved to ${join(dataDir, 'admin-token')} with mode 0600):`);
+    print(`  ${generatedAdminToken}`);
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await app.fastify.close();
+      await comfyVast.close();
+    })());
+  return { url, app, comfyVast, config, generatedAdminToken, close };
+}
+
+async function bootstrapAdmin(comfyVast: ComfyVast, config: ServerConfig, dataDir: string): Promise<{ generatedAdminToken: string | null }> {
+  const { generatedToken } = await comfyVast.users.ensureAdmin(config.adminToken);
+  if (generatedToken) await writeFile(join(dataDir, 'admin-token'), `${generatedToken}\n`, { mode: 0o600 });
+  return { generatedAdminToken: generatedToken };
+}

@@ -1,0 +1,212 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger, UserService } from '@comfy-vast/core';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { bearerToken } from '../http/auth.js';
+import { ClientMessage, type HubEvent, type TopicKey } from './messages.js';
+
+/**
+ * Says whether a user may follow a resource, and what to send at once when they start:
+ * a replay of what they missed, or the final event of something already finished.
+ * Null means missing, which is also the answer for another user's resource.
+ */
+export interface TopicProvider {
+  subscribe(userId: number, id: number, since?: number): HubEvent[] | null;
+  /** Called when the last subscriber of a resource leaves (idle tracking uses it). */
+  unsubscribed?(id: number): void;
+}
+
+interface Connection {
+  socket: WebSocket;
+  userId: number | null;
+  topics: Set<string>;
+  alive: boolean;
+}
+
+export interface HubOptions {
+  users: UserService;
+  logger: Logger;
+  /** Above this many queued bytes a connection gets no droppable events (previews). */
+  softBufferBytes?: number;
+  /** Above this many queued bytes a connection is closed; it can resubscribe with `since`. */
+  hardBufferBytes?: number;
+  heartbeatMs?: number;
+}
+
+const PATHS = new Set(['/', '/api/ws']);
+
+/**
+ * The WebSocket side of the API, on the HTTP server's port at `/` and `/api/ws`. Clients authenticate
+ * (query `token`, an Authorization header, or a first `{type:"auth"}` message), subscribe to their own
+ * generations or servers, and receive events that services publish.
+ */
+export class WebSocketHub {
+  #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  #users: UserService;
+  #logger: Logger;
+  #providers = new Map<TopicKey, TopicProvider>();
+  #subscribers = new Map<string, Set<Connection>>();
+  #connections = new Set<Connection>();
+  #soft: number;
+  #hard: number;
+  #heartbeat: NodeJS.Timeout;
+  #dropped = 0;
+
+  constructor(options: HubOptions) {
+    this.#users = options.users;
+    this.#logger = options.logger;
+    this.#soft = options.softBufferBytes ?? 1024 * 1024;
+    this.#hard = options.hardBufferBytes ?? 16 * 1024 * 1024;
+    this.#heartbeat = setInterval(() => this.#checkAlive(), options.heartbeatMs ?? 30_000);
+    this.#heartbeat.unref();
+  }
+
+  registerTopic(key: TopicKey, provider: TopicProvider): void {
+    this.#providers.set(key, provider);
+  }
+
+  /** Sends an event to everyone subscribed to the resource. Droppable events skip slow consumers. */
+  publish(key: TopicKey, id: number, event: HubEvent, options: { droppable?: boolean } = {}): void {
+    const subs = this.#subscribers.get(`${key}:${id}`);
+    if (!subs) return;
+    const text = JSON.stringify(event);
+    for (const conn of subs) {
+      const queued = conn.socket.bufferedAmount;
+      if (queued > this.#hard) {
+        this.#logger.warn({ userId: conn.userId, queued }, 'closing a WebSocket that does not keep up');
+        conn.socket.close(1013, 'too slow: reconnect and subscribe with since');
+        continue;
+      }
+      if (options.droppable && queued > this.#soft) {
+        this.#dropped++;
+        continue;
+      }
+      conn.socket.send(text);
+    }
+  }
+
+  /** How many subscribers follow a resource. */
+  subscriberCount(key: TopicKey, id: number): number {
+    return this.#subscribers.get(`${key}:${id}`)?.size ?? 0;
+  }
+
+  get stats(): { connections: number; dropped: number } {
+    return { connections: this.#connections.size, dropped: this.#dropped };
+  }
+
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (!PATHS.has(url.pathname)) return refuse(socket, 404, 'Not Found');
+    const token = url.searchParams.get('token') ?? bearerToken(request.headers.authorization);
+    let userId: number | null = null;
+    if (token) {
+      const user = this.#users.authenticate(token);
+      if (!user) return refuse(socket, 401, 'Unauthorized');
+      userId = user.id;
+    }
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, userId));
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    for (const conn of this.#connections) conn.socket.close(1001, 'server shutting down');
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+
+  #accept(socket: WebSocket, userId: number | null): void {
+    const conn: Connection = { socket, userId, topics: new Set(), alive: true };
+    this.#connections.add(conn);
+    socket.on('pong', () => (conn.alive = true));
+    socket.on('message', (data, isBinary) => this.#onMessage(conn, isBinary ? null : data.toString()));
+    socket.on('close', () => this.#drop(conn));
+    socket.on('error', (error) => this.#logger.debug({ err: error }, 'WebSocket error'));
+    if (userId === null) {
+      // A client that never authenticates does not keep a socket open.
+      const timer = setTimeout(() => conn.userId === null && socket.close(4401, 'authenticate first'), 10_000);
+      timer.unref();
+    } else {
+      send(conn, { type: 'ready', userId });
+    }
+  }
+
+  #onMessage(conn: Connection, text: string | null): void {
+    let message: ClientMessage;
+    try {
+      const parsed = ClientMessage.safeParse(text === null ? null : JSON.parse(text));
+      if (!parsed.success) return send(conn, errorEvent('VALIDATION_ERROR', 'Unknown or malformed message', { issues: parsed.error.issues.map((i) => i.message) }));
+      message = parsed.data;
+    } catch {
+      return send(conn, errorEvent('VALIDATION_ERROR', 'Messages must be JSON'));
+    }
+    if (message.type === 'ping') return send(conn, { type: 'pong' });
+    if (message.type === 'auth') {
+      const user = this.#users.authenticate(message.token);
+      if (!user) {
+        send(conn, errorEvent('UNAUTHORIZED', 'Unknown or revoked token'));
+        return void conn.socket.close(4401, 'unauthorized');
+      }
+      conn.userId = user.id;
+      return send(conn, { type: 'ready', userId: user.id });
+    }
+    if (conn.userId === null) return send(conn, errorEvent('UNAUTHORIZED', 'Send {"type":"auth","token":"..."} first'));
+    const [key, id] = 'generationId' in message ? (['generationId', message.generationId] as const) : (['serverId', message.serverId] as const);
+    if (message.type === 'unsubscribe') return this.#unsubscribe(conn, `${key}:${id}`);
+    this.#subscribe(conn, key, id, 'since' in message ? message.since : undefined);
+  }
+
+  #subscribe(conn: Connection, key: TopicKey, id: number, since: number | undefined): void {
+    const provider = this.#providers.get(key);
+    const initial = provider?.subscribe(conn.userId!, id, since) ?? null;
+    if (initial === null) {
+      const what = key === 'generationId' ? 'Generation' : 'Server';
+      const code = key === 'generationId' ? 'NOT_FOUND' : 'SERVER_NOT_FOUND';
+      return send(conn, { type: 'error', [key]: id, data: { error: `${what} ${id} not found`, code } });
+    }
+    const topic = `${key}:${id}`;
+    let subs = this.#subscribers.get(topic);
+    if (!subs) this.#subscribers.set(topic, (subs = new Set()));
+    subs.add(conn);
+    conn.topics.add(topic);
+    send(conn, { type: 'subscribed', [key]: id });
+    for (const event of initial) send(conn, event);
+  }
+
+  #unsubscribe(conn: Connection, topic: string): void {
+    conn.topics.delete(topic);
+    const subs = this.#subscribers.get(topic);
+    if (!subs) return;
+    subs.delete(conn);
+    if (subs.size > 0) return;
+    this.#subscribers.delete(topic);
+    const [key, id] = topic.split(':') as [TopicKey, string];
+    this.#providers.get(key)?.unsubscribed?.(Number(id));
+  }
+
+  #drop(conn: Connection): void {
+    for (const topic of [...conn.topics]) this.#unsubscribe(conn, topic);
+    this.#connections.delete(conn);
+  }
+
+  #checkAlive(): void {
+    for (const conn of this.#connections) {
+      if (!conn.alive) {
+        conn.socket.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.socket.ping();
+    }
+  }
+}
+
+function send(conn: Connection, event: HubEvent): void {
+  if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(JSON.stringify(event));
+}
+
+function errorEvent(code: string, error: string, details: Record<string, unknown> = {}): HubEvent {
+  return { type: 'error', data: { error, code, details } };
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
