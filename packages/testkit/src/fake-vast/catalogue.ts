@@ -67,7 +67,7 @@ function seeded(seed: number): () => number {
 }
 
 /**
- * A realistic catalogue: six GPU models in several counts, four machines each spread over fourteen places, prices
+ * A realistic catalogue: six GPU models in several counts, ten single-GPU machines and four of each larger size spread over fourteen places, prices
  * around the market's, and a share of offers that a careful client must refuse (unverified, unreliable, no direct
  * ports).
  */
@@ -78,7 +78,7 @@ export function defaultCatalogue(): FakeOffer[] {
   let machine = 10_000;
   for (const gpu of GPUS) {
     for (const count of gpu.counts) {
-      for (let m = 0; m < 4; m++) {
+      for (let m = 0; m < (count === 1 ? 10 : 4); m++) {
         const r = random();
         offers.push({
           id: ++id,
