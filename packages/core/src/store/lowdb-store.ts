@@ -157,8 +157,9 @@ export class LowdbStore implements Store {
     const { name } = definition;
     checkCollectionName(name);
     const loaded = this.#loaded.get(name);
-    this.#loaded.delete(name);
+    // Kept until validation passes, so that asking again reports the same error instead of an empty collection.
     const durable = validate(loaded, definition.schema as unknown as z.ZodType<T>);
+    this.#loaded.delete(name);
     const snapshot = loaded?.snapshot ?? new Low<SnapshotFile>(new AtomicJsonFile(this.#fs, this.#layout.snapshot(name), SnapshotFile), emptySnapshot());
     const segments = loaded?.segments ?? new Map<number, number>();
     const lastSeq = Math.max(snapshot.data.segment, ...segments.keys());

@@ -92,7 +92,7 @@ describe('LowdbStore round trip', () => {
     const dir = await h.dir();
     const store = await h.open({ dir });
     const c = store.collection(generations);
-    const pending = [c.insert(generation(1))];
+    const pending: Promise<unknown>[] = [c.insert(generation(1))];
     await pending[0];
     pending.push(c.update(1, { status: 'running' }), c.update(1, { status: 'completed' }));
     await new Promise((r) => setImmediate(r));
