@@ -26,3 +26,10 @@ export {
   type ScheduleInput,
   type ScheduleSide,
 } from './schedule-schema.js';
+export { parseScheduleUpdate } from './schedule-schema.js';
+export { ScheduleService, isoSeconds, type ScheduleView, type ScheduleEntry, type ScheduleServiceEvents } from './schedule-service.js';
+export { ScheduleRecord, SchedulerHistoryRecord, CutWork, schedulesCollection, schedulerHistoryCollection } from './records.js';
+export { SchedulerHistory, type HistoryEntry } from './history.js';
+export { hasWork, inUse, type ScheduleTarget, type ServerInfo, type ServerActivity, type ActionReason, type ActionTrigger } from './schedule-target.js';
+export { idleStopAt, idleCheckAt } from './idle.js';
+export { SchedulerRunner, type SchedulerRunnerOptions, type SchedulerRunnerEvents } from './runner.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ComfyVastError } from '../errors/index.js';
 import { isKnownTimeZone } from './time-zone.js';
 
 const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -54,6 +55,8 @@ export const DEFAULT_SCHEDULE: Schedule = {
   idleStopMinutes: null,
 };
 
+const BODY_MESSAGE = 'must be an object of schedule fields, such as {"autoStart": true, "startTime": "08:00"}';
+
 /** Body of `POST /server-scheduler/:serverId/start`: any of the start side's fields; others are ignored. */
 export const ScheduleStartUpdate = z.object({
   schedule: z.object({
@@ -61,7 +64,7 @@ export const ScheduleStartUpdate = z.object({
     startTime: ScheduleTime.optional(),
     timezone: ScheduleTimezone.optional(),
     weekdays: ScheduleWeekdays.optional(),
-  }),
+  }, { message: BODY_MESSAGE }),
 });
 export type ScheduleStartUpdate = z.input<typeof ScheduleStartUpdate>;
 
@@ -73,7 +76,7 @@ export const ScheduleStopUpdate = z.object({
     timezone: ScheduleTimezone.optional(),
     weekdays: ScheduleWeekdays.optional(),
     idleStopMinutes: IdleStopMinutes.optional(),
-  }),
+  }, { message: BODY_MESSAGE }),
 });
 export type ScheduleStopUpdate = z.input<typeof ScheduleStopUpdate>;
 
@@ -86,4 +89,17 @@ export function mergeSchedule(current: Schedule, patch: Partial<Schedule>): Sche
     if (value !== undefined) Object.assign(merged, { [key]: value });
   }
   return merged;
+}
+
+/**
+ * Parses a start-side or stop-side body, answering VALIDATION_ERROR whose message and details name the field
+ * at fault (`schedule.startTime must be a 24-hour time HH:MM, ...`).
+ */
+export function parseScheduleUpdate(side: ScheduleSide, body: unknown): Partial<Schedule> {
+  const result = (side === 'start' ? ScheduleStartUpdate : ScheduleStopUpdate).safeParse(body);
+  if (result.success) return result.data.schedule;
+  const fields: Record<string, string> = {};
+  for (const issue of result.error.issues) fields[issue.path.map(String).join('.') || 'schedule'] ??= issue.message;
+  const [field, message] = Object.entries(fields)[0]!;
+  throw new ComfyVastError('VALIDATION_ERROR', `Invalid schedule: ${field} ${message}`, { details: { field, fields } });
 }

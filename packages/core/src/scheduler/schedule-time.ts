@@ -9,7 +9,13 @@
 import type { Schedule } from './schedule-schema.js';
 import { DAY_MS, MINUTE_MS, TimeZones, dayOfWall, isoWeekday, type TimeZone } from './time-zone.js';
 
-export type ScheduleTimes = Pick<Schedule, 'startTime' | 'stopTime' | 'timezone' | 'weekdays'>;
+/** The part of a schedule the time math reads. */
+export interface ScheduleTimes {
+  startTime: string;
+  stopTime: string;
+  timezone: string;
+  readonly weekdays: readonly number[];
+}
 export type ScheduleAction = 'start' | 'stop';
 
 export interface PlannedAction {

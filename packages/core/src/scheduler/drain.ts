@@ -1,0 +1,104 @@
+import type { Clock, Logger } from '../util/index.js';
+import type { CutWork } from './records.js';
+import { hasWork, type ActionReason, type ScheduleTarget, type ServerActivity, type ServerInfo } from './schedule-target.js';
+import type { HistoryEntry } from './history.js';
+import { MINUTE_MS } from './time-zone.js';
+
+interface Drain {
+  reason: ActionReason;
+  deadline: number;
+}
+
+/** Writes a history entry and announces it; supplied by the runner. */
+export type Report = (server: ServerInfo, entry: Omit<HistoryEntry, 'serverId' | 'userId'>) => Promise<void>;
+
+export interface DrainerOptions {
+  target: ScheduleTarget;
+  clock: Clock;
+  logger: Logger;
+  graceMs: number;
+  report: Report;
+}
+
+function describeWork(a: ServerActivity): string {
+  const parts: string[] = [];
+  if (a.running > 0) parts.push(`${a.running} running generation${a.running === 1 ? '' : 's'}`);
+  if (a.queued > 0) parts.push(`${a.queued} queued generation${a.queued === 1 ? '' : 's'}`);
+  if (a.setup) parts.push('a setup');
+  if (a.downloads > 0) parts.push(`${a.downloads} download${a.downloads === 1 ? '' : 's'}`);
+  return parts.join(', ');
+}
+
+/**
+ * Stops that never cut work by surprise: a server with work keeps running (draining) until the work ends or the
+ * grace period runs out; then it is stopped and the history records what was cut.
+ */
+export class Drainer {
+  #drains = new Map<number, Drain>();
+  #o: DrainerOptions;
+
+  constructor(options: DrainerOptions) {
+    this.#o = options;
+  }
+
+  isDraining(serverId: number): boolean {
+    return this.#drains.has(serverId);
+  }
+
+  /** When a draining server is stopped at the latest. */
+  deadline(serverId: number): number | undefined {
+    return this.#drains.get(serverId)?.deadline;
+  }
+
+  get count(): number {
+    return this.#drains.size;
+  }
+
+  /** Stops the server now if it has no work, otherwise starts draining it (a second request keeps the first deadline). */
+  async requestStop(server: ServerInfo, reason: ActionReason): Promise<void> {
+    if (this.#drains.has(server.id)) return;
+    const activity = this.#o.target.activity(server.id);
+    if (!hasWork(activity)) return this.#stop(server, reason, `${reason.message}; no work in progress`);
+    const deadline = this.#o.clock.now() + this.#o.graceMs;
+    this.#drains.set(server.id, { reason, deadline });
+    await this.#o.report(server, {
+      event: 'draining',
+      trigger: reason.trigger,
+      reason: `${reason.message}; waiting for ${describeWork(activity)} (at most ${Math.round(this.#o.graceMs / MINUTE_MS)} min)`,
+    });
+  }
+
+  /** Finishes a drain whose work ended or whose grace period ran out. */
+  async check(server: ServerInfo): Promise<void> {
+    const drain = this.#drains.get(server.id);
+    if (!drain) return;
+    const activity = this.#o.target.activity(server.id);
+    if (!hasWork(activity)) return this.#stop(server, drain.reason, `${drain.reason.message}; work finished`);
+    if (this.#o.clock.now() < drain.deadline) return;
+    const cut: CutWork = { queued: activity.queued, running: activity.running, setup: activity.setup, downloads: activity.downloads };
+    await this.#stop(server, drain.reason, `${drain.reason.message}; grace period over, cutting ${describeWork(activity)}`, cut);
+  }
+
+  /** A start came while draining: the server keeps running. */
+  async cancel(server: ServerInfo, reason: ActionReason): Promise<void> {
+    if (!this.#drains.delete(server.id)) return;
+    await this.#o.report(server, { event: 'drain-cancelled', trigger: reason.trigger, reason: `${reason.message}; the pending stop is cancelled` });
+  }
+
+  /** Drops a drain whose server stopped or vanished by other means. */
+  forget(serverId: number): void {
+    this.#drains.delete(serverId);
+  }
+
+  async #stop(server: ServerInfo, reason: ActionReason, message: string, cut?: CutWork): Promise<void> {
+    this.#drains.delete(server.id);
+    try {
+      await this.#o.target.stop(server.id, reason);
+    } catch (error) {
+      this.#o.logger.warn({ serverId: server.id, err: error }, 'scheduled stop failed');
+      await this.#o.report(server, { event: 'failed', trigger: reason.trigger, reason: `${message}; stop failed: ${(error as Error).message}` });
+      return;
+    }
+    await this.#o.report(server, { event: 'stopped', trigger: reason.trigger, reason: message, ...(cut ? { cut } : {}) });
+  }
+}
