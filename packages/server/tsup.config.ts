@@ -1,11 +1,11 @@
 import { defineConfig } from 'tsup';
 
+// `npm start` builds JavaScript only (TSUP_DTS=false): declarations take a minute and a server needs none.
 export default defineConfig({
   entry: { index: 'src/index.ts', cli: 'src/cli.ts', 'client/index': 'src/client/index.ts' },
   format: ['esm'],
-  dts: { entry: { index: 'src/index.ts', 'client/index': 'src/client/index.ts' } },
+  dts: process.env.TSUP_DTS === 'false' ? false : { entry: { index: 'src/index.ts', 'client/index': 'src/client/index.ts' } },
   sourcemap: true,
   clean: true,
   target: 'node20',
-  banner: ({ format }) => (format === 'esm' ? {} : {}),
 });

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { DEFAULT_LIMITS, SlidingWindowLimiter, type LimitsConfig } from './limits/index.js';
-import { MemoryStore } from './store/index.js';
+import { LowdbStore, MemoryStore } from './store/index.js';
 import type { Store } from './store/store.js';
 import { UserService } from './users/index.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -47,7 +47,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   }
 
   static async open(options: ComfyVastOptions = {}): Promise<ComfyVast> {
-    const store = options.store ?? new MemoryStore();
+    const store = options.store ?? (options.dataDir ? await LowdbStore.open({ dir: options.dataDir, logger: options.logger, clock: options.clock }) : new MemoryStore());
     return new ComfyVast(store, options);
   }
 

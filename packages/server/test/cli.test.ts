@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  url: Promise<string>;
+  exit: Promise<number | null>;
+}
+
+function run(args: string[], env: Record<string, string>): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', cli, ...args], {
+    env: { ...process.env, PORT: '0', COMFY_VAST_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const url = new Promise<string>((resolve, reject) => {
+    const check = () => {
+      const m = /listening on (http:\/\/[^\s]+)\/api/.exec(out);
+      if (m) resolve(m[1]!);
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', () => reject(new Error(`exited before listening:\n${out}`)));
+  });
+  // Runs that never listen (one-shot commands) do not await this.
+  url.catch(() => undefined);
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => out, url, exit };
+}
+
+let dataDir: string;
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'comfy-vast-cli-'));
+});
+afterAll(async () => rm(dataDir, { recursive: true, force: true }));
+
+describe('comfy-vast serve', () => {
+  it('prints a generated admin token once, keeps data across a graceful restart, and logs no secret', async () => {
+    const first = run(['serve', '--data-dir', dataDir], {});
+    const url = await first.url;
+    const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+    expect((await stat(join(dataDir, 'admin-token'))).mode & 0o777).toBe(0o600);
+    expect(first.output()).toContain('GPU servers are SIMULATED');
+    expect(first.output().split(token).length - 1).toBe(1);
+
+    const health = await (await fetch(`${url}/api/health`)).json();
+    expect(health).toMatchObject({ status: 'ok', provider: 'simulated' });
+    const created = await fetch(`${url}/api/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'persisted' }),
+    });
+    const user = (await created.json()) as { token: string };
+    expect(created.status).toBe(201);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exit).toBe(0);
+
+    const second = run(['serve', '--data-dir', dataDir], {});
+    const url2 = await second.url;
+    expect(second.output()).not.toContain(token);
+    const me = await fetch(`${url2}/api/users/me`, { headers: { authorization: `Bearer ${user.token}` } });
+    expect(me.status).toBe(200);
+    second.child.kill('SIGINT');
+    expect(await second.exit).toBe(0);
+
+    const logLines = (first.output() + second.output()).split('\n').filter((l) => l.startsWith('{'));
+    expect(logLines.length).toBeGreaterThan(2);
+    for (const line of logLines) {
+      expect(line).not.toContain(token);
+      expect(line).not.toContain(user.token);
+    }
+  });
+
+  it('adds a user from the command line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'comfy-vast-cli-users-'));
+    try {
+      const add = run(['users', 'add', 'gina', '--data-dir', dir], {});
+      expect(await add.exit).toBe(0);
+      expect(add.output()).toMatch(/Created user gina \(id \d+\)\. Token, shown once:\ncv_/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a vast provider without a key, clearly', async () => {
+    const bad = run(['serve', '--provider', 'vast', '--data-dir', dataDir], {});
+    expect(await bad.exit).toBe(1);
+    expect(bad.output()).toContain('The vast provider needs VAST_API_KEY');
+  });
+});
