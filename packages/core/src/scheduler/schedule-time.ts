@@ -40,7 +40,7 @@ interface Rule {
   zone: TimeZone;
   minutes: number;
   shift: number;
-  days: ReadonlySet<number>;
+  days: readonly number[];
 }
 
 function ruleOf(schedule: ScheduleTimes, action: ScheduleAction, zones: TimeZones): Rule {
@@ -49,13 +49,14 @@ function ruleOf(schedule: ScheduleTimes, action: ScheduleAction, zones: TimeZone
     zone: zones.get(schedule.timezone),
     minutes: minutesOf(stop ? schedule.stopTime : schedule.startTime),
     shift: stop && isOvernight(schedule) ? 1 : 0,
-    days: new Set(schedule.weekdays.map((d) => (d === 0 ? 7 : d))),
+    days: schedule.weekdays,
   };
 }
 
 /** The instant the rule fires on local day `day`, or undefined when the listed day it belongs to is not listed. */
 function firingOn(rule: Rule, day: number): number | undefined {
-  if (!rule.days.has(isoWeekday(day - rule.shift))) return undefined;
+  const weekday = isoWeekday(day - rule.shift);
+  if (!rule.days.includes(weekday) && !(weekday === 7 && rule.days.includes(0))) return undefined;
   return rule.zone.instantOf(day * DAY_MS + rule.minutes * MINUTE_MS);
 }
 

@@ -18,6 +18,9 @@ export class TimeZone {
   readonly name: string;
   #format: Intl.DateTimeFormat;
   #instants = new Map<number, number>();
+  /** The last instant asked of `wallAt` and its answer: a replan asks for the same "now" once per server. */
+  #lastInstant = NaN;
+  #lastWall = NaN;
 
   /** Throws a RangeError when `Intl` does not know the zone. */
   constructor(name: string) {
@@ -36,6 +39,14 @@ export class TimeZone {
 
   /** The local wall time at an instant, to the millisecond. */
   wallAt(instant: number): number {
+    if (instant === this.#lastInstant) return this.#lastWall;
+    const wall = this.#wallOf(instant);
+    this.#lastInstant = instant;
+    this.#lastWall = wall;
+    return wall;
+  }
+
+  #wallOf(instant: number): number {
     const seconds = Math.floor(instant / 1000) * 1000;
     const m = WALL_TEXT.exec(this.#format.format(seconds));
     if (!m) throw new RangeError(`Unexpected date text for ${this.name}`);
