@@ -24,7 +24,8 @@ export interface LogFileOptions<T> {
   segmentBytes: number;
 }
 
-const RECORDS_PER_CHUNK = 1000;
+// Small enough that serialising one chunk blocks the event loop for well under a millisecond.
+const RECORDS_PER_CHUNK = 250;
 
 /**
  * A `log` collection: each batch of changes is appended to the current JSONL segment and fsynced, so a write

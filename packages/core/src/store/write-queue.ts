@@ -5,10 +5,11 @@ interface Waiting<C> {
 }
 
 /**
- * Group commit: changes pushed while a write is running, or within the same turn of the event loop, are written
- * together by one call of `write`, in the order they were pushed. When a write fails, its changes and every change
- * queued behind them are handed to `fail` (which puts memory back as it is on disk and returns the error) and
- * their promises reject with that error: later changes were made on top of the failed ones.
+ * Group commit: the first change of a burst waits one microtask so that the changes made synchronously after it
+ * (a loop, a Promise.all) join it, and changes pushed while a write runs form the next batch; each batch is one
+ * call of `write`, in push order. When a write fails, its changes and every change queued behind them are handed
+ * to `fail` (which puts memory back as it is on disk and returns the error) and their promises reject with that
+ * error: the later changes were made on top of the failed ones.
  */
 export class WriteQueue<C> {
   #waiting: Waiting<C>[] = [];
@@ -32,7 +33,8 @@ export class WriteQueue<C> {
   }
 
   async #drain(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Changes made synchronously after this one (a loop, a Promise.all) join its batch.
+    await Promise.resolve();
     while (this.#waiting.length > 0) {
       const batch = this.#waiting;
       this.#waiting = [];

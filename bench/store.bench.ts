@@ -1,0 +1,109 @@
+/**
+ * The store as history grows: with 100,000 generation records in a log collection, the cost of one insert, one
+ * update and one history page, against a naive baseline (every record in one lowdb JSONFile, rewritten per write).
+ */
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Low } from 'lowdb';
+import { JSONFile } from 'lowdb/node';
+import { z } from 'zod';
+import { defineCollection, LowdbStore } from '@comfy-vast/core';
+
+const RECORDS = 100_000;
+const SAMPLES = 1_000;
+const BASELINE_SAMPLES = 10;
+
+const Generation = z.object({
+  id: z.number().int().positive(),
+  userId: z.number().int(),
+  serverId: z.number().int(),
+  status: z.enum(['queued', 'running', 'completed', 'failed']),
+  workflow: z.string(),
+  prompt: z.string(),
+  images: z.array(z.string()),
+  createdAt: z.string(),
+});
+type Generation = z.infer<typeof Generation>;
+const generations = defineCollection({ name: 'generations', schema: Generation, kind: 'log' });
+
+function generation(n: number): Omit<Generation, 'id'> {
+  return {
+    userId: n % 20,
+    serverId: n % 5,
+    status: 'completed',
+    workflow: 'txt2img-sdxl',
+    prompt: `a lighthouse on a cliff at dusk, oil painting, variation ${n}`,
+    images: [`outputs/${n}/ComfyUI_00001_.png`],
+    createdAt: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
+  };
+}
+
+async function timed(count: number, fn: (i: number) => Promise<unknown> | unknown): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    await fn(i);
+    times.push(performance.now() - start);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const ms = (v: number) => `${v.toFixed(3)} ms`;
+
+export async function run(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'comfy-vast-bench-store-'));
+  try {
+    let store = await LowdbStore.open({ dir: join(dir, 'data') });
+    let c = store.collection(generations);
+    const seedStart = performance.now();
+    for (let n = 0; n < RECORDS; n += 1000) {
+      await Promise.all(Array.from({ length: 1000 }, (_, i) => c.insert(generation(n + i))));
+    }
+    await store.close();
+    console.log(`seeded ${RECORDS} records in ${((performance.now() - seedStart) / 1000).toFixed(1)} s (bursts of 1000)`);
+
+    const openStart = performance.now();
+    store = await LowdbStore.open({ dir: join(dir, 'data') });
+    c = store.collection(generations);
+    console.log(`open + load + validate ${c.count()} records: ${ms(performance.now() - openStart)}`);
+
+    const inserts = await timed(SAMPLES, (i) => c.insert(generation(RECORDS + i)));
+    const updates = await timed(SAMPLES, (i) => c.update(1 + ((i * 7919) % RECORDS), { status: 'failed' }));
+    const where = (g: Generation) => g.serverId === 3 && g.userId === 13;
+    const firstPages = await timed(SAMPLES, () => c.page({ where, limit: 50 }));
+    const cursor = c.page({ where, limit: 50 }).nextCursor;
+    const laterPages = await timed(SAMPLES, () => c.page({ where, limit: 50, cursor }));
+    await store.close();
+
+    // The floor under any durable write on this disk: one appended line and its fdatasync, nothing else.
+    const raw = await open(join(dir, 'fsync-floor'), 'a');
+    const floor = await timed(SAMPLES, async () => {
+      await raw.writeFile(`${JSON.stringify({ op: 'put', record: { ...generation(0), id: 1 } })}\n`);
+      await raw.datasync();
+    });
+    await raw.close();
+    console.log(`disk floor   p50 ${ms(pct(floor, 50))}  p99 ${ms(pct(floor, 99))}  (append one line + fdatasync, no store)`);
+    console.log(`log insert   p50 ${ms(pct(inserts, 50))}  p99 ${ms(pct(inserts, 99))}  (fsynced, ${SAMPLES} samples)`);
+    console.log(`log update   p50 ${ms(pct(updates, 50))}  p99 ${ms(pct(updates, 99))}`);
+    console.log(`history page p50 ${ms(pct(firstPages, 50))}  p99 ${ms(pct(firstPages, 99))}  (50 newest of one server and user)`);
+    console.log(`next page    p50 ${ms(pct(laterPages, 50))}  p99 ${ms(pct(laterPages, 99))}  (with cursor)`);
+
+    const records: Generation[] = Array.from({ length: RECORDS }, (_, i) => ({ ...generation(i), id: i + 1 }));
+    const naive = new Low(new JSONFile<{ collections: { generations: Generation[] } }>(join(dir, 'db.json')), { collections: { generations: records } });
+    await naive.write();
+    const baseline = await timed(BASELINE_SAMPLES, async (i) => {
+      naive.data.collections.generations.push({ ...generation(RECORDS + i), id: RECORDS + i + 1 });
+      await naive.write();
+    });
+    console.log(`baseline insert (one JSONFile, whole file per write, no fsync) p50 ${ms(pct(baseline, 50))}  p99 ${ms(pct(baseline, 99))}  (${BASELINE_SAMPLES} samples)`);
+    console.log(`ratio baseline / log insert at p50: ${(pct(baseline, 50) / pct(inserts, 50)).toFixed(0)}x`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
