@@ -309,7 +309,10 @@ function resolveBypass(scope: Scope, node: UiNode, slot: number, type: string | 
   const candidates = [slot, ...inputs.keys()];
   const index = candidates.find((i) => inputs[i] !== undefined && typeString(inputs[i]!.type) === wanted);
   const link = index === undefined ? undefined : inputs[index]!.link;
-  return link === null || link === undefined ? undefined : resolveLink(scope, link, warnings, seen);
+  if (link !== null && link !== undefined) return resolveLink(scope, link, warnings, seen);
+  const id = scope.prefix + String(node.id);
+  warnings.push(warning('input_dropped', `Bypassed node ${id} (${node.type}) has no connected ${wanted ?? ''} input to pass through`, id));
+  return undefined;
 }
 
 function resolveBoundaryInput(scope: Scope, slot: number, warnings: WorkflowWarning[], seen: Set<string>): Resolution | undefined {
