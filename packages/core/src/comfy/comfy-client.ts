@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import { ComfyVastError } from '../errors/index.js';
+import { silentLogger, type Logger } from '../util/index.js';
+import {
+  historySchema,
+  jobSchema,
+  objectInfoSchema,
+  promptErrorSchema,
+  promptResponseSchema,
+  queueSchema,
+  systemStatsSchema,
+  uploadResponseSchema,
+  type ComfyFileRef,
+  type ComfyHistoryEntry,
+  type ComfyJob,
+  type ComfyNodeErrors,
+  type ComfyObjectInfo,
+  type ComfySystemStats,
+} from './schemas.js';
+
+export interface ComfyClientOptions {
+  /** Base URL of the ComfyUI, e.g. `http://127.0.0.1:8188` or Vast's proxied URL. */
+  url: string;
+  /** Vast's proxy password, sent as a Bearer token. */
+  token?: string;
+  logger?: Logger;
+  /** Per-request limit (default 30 s); `/view` downloads are limited only by their connection. */
+  requestTimeoutMs?: number;
+}
+
+export interface SubmitOptions {
+  /** The socket's client id: ComfyUI sends the prompt's events only there. */
+  clientId: string;
+  /** Defaults to a fresh UUID (ComfyUI since v0.33 accepts only canonical UUIDs). */
+  promptId?: string;
+  extraData?: Record<string, unknown>;
+  front?: boolean;
+}
+
+export interface SubmitResult {
+  promptId: string;
+  number: number;
+  /** Non-empty when ComfyUI dropped some outputs that failed validation and queued the rest. */
+  nodeErrors: ComfyNodeErrors;
+}
+
+export interface QueueEntry {
+  number: number;
+  promptId: string;
+}
+
+export interface ComfyQueue {
+  running: QueueEntry[];
+  /** Sorted by number, the order ComfyUI runs them (it serves them in heap order). */
+  pending: QueueEntry[];
+}
+
+export interface ViewResult {
+  stream: Readable;
+  contentType: string;
+  contentLength: number | undefined;
+}
+
+const stringList = z.array(z.string());
+
+/** ComfyUI's HTTP API for one server. Failures to reach it are COMFY_CONNECTION_FAILED. */
+export class ComfyClient {
+  readonly url: string;
+  readonly #token: string | undefined;
+  readonly #logger: Logger;
+  readonly #timeoutMs: number;
+  #objectInfo: Promise<ComfyObjectInfo> | null = null;
+  #jobsApi: boolean | undefined;
+
+  constructor(options: ComfyClientOptions) {
+    this.url = options.url.replace(/\/+$/, '');
+    this.#token = options.token;
+    this.#logger = options.logger ?? silentLogger;
+    this.#timeoutMs = options.requestTimeoutMs ?? 30_000;
+  }
+
+  systemStats(): Promise<ComfySystemStats> {
+    return this.#json('GET', '/system_stats', systemStatsSchema);
+  }
+
+  /** `/object_info`, fetched once and cached: it is slow on servers with many custom nodes. */
+  objectInfo(options: { refresh?: boolean } = {}): Promise<ComfyObjectInfo> {
+    if (options.refresh || !this.#objectInfo) {
+      const pending = this.#json('GET', '/object_info', objectInfoSchema);
+      this.#objectInfo = pending;
+      pending.catch(() => {
+        if (this.#objectInfo === pending) this.#objectInfo = null;
+      });
+    }
+    return this.#objectInfo;
+  }
+
+  /** Forgets the cached object_info (nodes may have been installed while the server was away). */
+  invalidateObjectInfo(): void {
+    this.#objectInfo = null;
+  }
+
+  /** Model folder keys. */
+  async modelFolders(): Promise<string[]> {
+    return this.#json('GET', '/models', stringList);
+  }
+
+  /** Files of one model folder; an unknown folder is an empty list. */
+  async modelFiles(folder: string): Promise<string[]> {
+    const res = await this.#fetch('GET', `/models/${encodeURIComponent(folder)}`);
+    if (res.status === 404) return [];
+    return this.#parse(res, stringList, `/models/${folder}`);
+  }
+
+  async submit(prompt: Record<string, unknown>, options: SubmitOptions): Promise<SubmitResult> {
+    const promptId = options.promptId ?? randomUUID();
+    const body = { prompt, client_id: options.clientId, prompt_id: promptId, extra_data: options.extraData ?? {}, ...(options.front ? { front: true } : {}) };
+    const res = await this.#fetch('POST', '/prompt', JSON.stringify(body));
+    if (res.status === 400) {
+      const parsed = promptErrorSchema.safeParse(await res.json().catch(() => ({})));
+      const error = parsed.success ? parsed.data.error : undefined;
+      const message = typeof error === 'string' ? error : (error?.message ?? 'ComfyUI rejected the workflow');
+      throw new ComfyVastError('WORKFLOW_INVALID', message, {
+        details: { error: error ?? null, node_errors: parsed.success ? parsed.data.node_errors : {} },
+      });
+    }
+    const data = await this.#parse(res, promptResponseSchema, '/prompt');
+    if (Object.keys(data.node_errors).length > 0) {
+      this.#logger.warn({ promptId: data.prompt_id, nodes: Object.keys(data.node_errors) }, 'ComfyUI queued the prompt without some outputs that failed validation');
+    }
+    return { promptId: data.prompt_id, number: data.number, nodeErrors: data.node_errors };
+  }
+
+  async queue(): Promise<ComfyQueue> {
+    const data = await this.#json('GET', '/queue', queueSchema);
+    const entry = (item: (typeof data.queue_running)[number]): QueueEntry => ({ number: item[0], promptId: item[1] });
+    return { running: data.queue_running.map(entry), pending: data.queue_pending.map(entry).sort((a, b) => a.number - b.number) };
+  }
+
+  /** The history entry of a prompt, or undefined while it is unknown, pending or running (ComfyUI cannot tell). */
+  async history(promptId: string): Promise<ComfyHistoryEntry | undefined> {
+    const data = await this.#json('GET', `/history/${encodeURIComponent(promptId)}`, historySchema);
+    return data[promptId];
+  }
+
+  /** Whether the server has the jobs API (ComfyUI since Dec 2025); asked once. */
+  async hasJobsApi(): Promise<boolean> {
+    if (this.#jobsApi === undefined) {
+      const res = await this.#fetch('GET', '/api/jobs?limit=1');
+      await res.body?.cancel();
+      this.#jobsApi = res.ok;
+    }
+    return this.#jobsApi;
+  }
+
+  /** A job from `/api/jobs/{id}`: undefined when the server does not know it (404). Needs the jobs API. */
+  async job(promptId: string): Promise<ComfyJob | undefined> {
+    const res = await this.#fetch('GET', `/api/jobs/${encodeURIComponent(promptId)}`);
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    return this.#parse(res, jobSchema, '/api/jobs');
+  }
+
+  /** Interrupts the prompt if it is the running one; without an id, whatever runs. */
+  async interrupt(promptId?: string): Promise<void> {
+    await this.#ok('POST', '/interrupt', promptId ? JSON.stringify({ prompt_id: promptId }) : undefined);
+  }
+
+  /** Removes pending prompts from the queue (running ones are not affected). */
+  async deleteQueued(promptIds: string[]): Promise<void> {
+    await this.#ok('POST', '/queue', JSON.stringify({ delete: promptIds }));
+  }
+
+  /** Streams an output file; NOT_FOUND when ComfyUI has no such file. */
+  async view(file: ComfyFileRef): Promise<ViewResult> {
+    const query = new URLSearchParams({ filename: file.filename, type: file.type, subfolder: file.subfolder });
+    const res = await this.#fetch('GET', `/view?${query}`, undefined, false);
+    if (res.status === 404) throw new ComfyVastError('NOT_FOUND', `ComfyUI has no file ${file.filename}`, { details: { filename: file.filename } });
+    if (!res.ok || !res.body) throw this.#statusError(res, '/view');
+    const length = res.headers.get('content-length');
+    return {
+      stream: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>),
+      contentType: res.headers.get('content-type') ?? 'application/octet-stream',
+      contentLength: length === null ? undefined : Number(length),
+    };
+  }
+
+  /** Uploads an input image; the returned `subfolder/name` is what LoadImage takes. */
+  async uploadImage(data: Buffer | Uint8Array, filename: string, options: { subfolder?: string; type?: 'input' | 'temp'; overwrite?: boolean } = {}): Promise<z.infer<typeof uploadResponseSchema>> {
+    const form = new FormData();
+    form.append('image', new Blob([new Uint8Array(data)]), filename);
+    form.append('type', options.type ?? 'input');
+    if (options.subfolder) form.append('subfolder', options.subfolder);
+    if (options.overwrite) form.append('overwrite', 'true');
+    const res = await this.#fetch('POST', '/upload/image', form);
+    return this.#parse(res, uploadResponseSchema, '/upload/image');
+  }
+
+  async #json<S extends z.ZodType>(method: string, path: string, schema: S): Promise<z.infer<S>> {
+    return this.#parse(await this.#fetch(method, path), schema, path);
+  }
+
+  async #ok(method: string, path: string, body?: string): Promise<void> {
+    const res = await this.#fetch(method, path, body);
+    await res.body?.cancel();
+    if (!res.ok) throw this.#statusError(res, path);
+  }
+
+  async #parse<S extends z.ZodType>(res: Response, schema: S, path: string): Promise<z.infer<S>> {
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw this.#statusError(res, path);
+    }
+    const parsed = schema.safeParse(await res.json().catch(() => undefined));
+    if (!parsed.success) throw new ComfyVastError('COMFY_CONNECTION_FAILED', `Unexpected answer from ComfyUI ${path}`, { details: { path } });
+    return parsed.data;
+  }
+
+  #statusError(res: Response, path: string): ComfyVastError {
+    const reason = res.status === 401 || res.status === 403 ? 'refused our credentials' : `answered ${res.status}`;
+    return new ComfyVastError('COMFY_CONNECTION_FAILED', `ComfyUI ${reason} on ${path}`, { details: { path, status: res.status } });
+  }
+
+  async #fetch(method: string, path: string, body?: string | FormData, timeout = true): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    if (typeof body === 'string') headers['content-type'] = 'application/json';
+    try {
+      return await fetch(`${this.url}${path}`, { method, headers, body, signal: timeout ? AbortSignal.timeout(this.#timeoutMs) : undefined });
+    } catch (cause) {
+      throw new ComfyVastError('COMFY_CONNECTION_FAILED', `Cannot reach ComfyUI at ${this.url}`, { cause, details: { path } });
+    }
+  }
+}
+

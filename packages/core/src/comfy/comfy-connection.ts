@@ -1,0 +1,284 @@
+import { EventEmitter } from 'eventemitter3';
+import { silentLogger, systemClock, type Clock, type Logger, type TimerHandle } from '../util/index.js';
+import { ComfyClient } from './comfy-client.js';
+import { ComfySocket, type ComfyPreview } from './comfy-socket.js';
+import { executionErrorSchema, type ComfyExecutionError, type ComfyHistoryEntry, type ComfyJob, type ComfyUiOutput, type ComfyWsMessage } from './schemas.js';
+
+export type PromptOutcome =
+  | { status: 'success'; outputs: Record<string, ComfyUiOutput> }
+  | { status: 'error'; outputs: Record<string, ComfyUiOutput>; error: ComfyExecutionError | undefined }
+  | { status: 'interrupted'; outputs: Record<string, ComfyUiOutput> }
+  | { status: 'lost'; reason: string };
+
+/** Where a prompt stands according to ComfyUI's HTTP API. */
+export type PromptState = { state: 'pending'; position: number } | { state: 'running' } | { state: 'finished'; outcome: PromptOutcome };
+
+export interface ComfyConnectionEvents {
+  start: (promptId: string) => void;
+  cached: (promptId: string, nodes: string[]) => void;
+  node: (promptId: string, node: string) => void;
+  progress: (promptId: string, node: string | undefined, value: number, max: number) => void;
+  preview: (promptId: string, preview: ComfyPreview) => void;
+  executed: (promptId: string, node: string, output: ComfyUiOutput) => void;
+  /** Exactly once per tracked prompt, from the socket or from reconciliation. */
+  finished: (promptId: string, outcome: PromptOutcome) => void;
+  /** Reconciliation found the prompt waiting or running. */
+  state: (promptId: string, state: Exclude<PromptState, { state: 'finished' }>) => void;
+}
+
+export interface ComfyConnectionOptions {
+  url: string;
+  token?: string;
+  clock?: Clock;
+  logger?: Logger;
+  random?: () => number;
+  /** Without an event about a tracked prompt for this long, its state is read over HTTP (default 30 s). */
+  silenceMs?: number;
+  /** A prompt still unfinished this long after it was tracked is given up, interrupted and reported lost (default 1 h). */
+  promptTimeoutMs?: number;
+  backoff?: { initialMs?: number; maxMs?: number };
+}
+
+interface Tracked {
+  silence: TimerHandle | null;
+  deadline: TimerHandle;
+  outputs: Record<string, ComfyUiOutput>;
+  error?: ComfyExecutionError;
+  interrupted: boolean;
+  checking: boolean;
+}
+
+/**
+ * One ComfyUI as we use it: its HTTP client, our single socket to it, and the prompts we wait for.
+ * Completion comes from the socket when it can and from `/queue` plus `/api/jobs` or `/history` when it cannot:
+ * after every reconnect, and whenever a prompt has been silent for `silenceMs`.
+ */
+export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
+  readonly client: ComfyClient;
+  readonly socket: ComfySocket;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #silenceMs: number;
+  readonly #timeoutMs: number;
+  readonly #tracked = new Map<string, Tracked>();
+  #started: Promise<void> | null = null;
+
+  constructor(options: ComfyConnectionOptions) {
+    super();
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = (options.logger ?? silentLogger).child({ comfy: options.url });
+    this.#silenceMs = options.silenceMs ?? 30_000;
+    this.#timeoutMs = options.promptTimeoutMs ?? 3_600_000;
+    this.client = new ComfyClient({ url: options.url, token: options.token, logger: this.#logger });
+    this.socket = new ComfySocket({ url: options.url, token: options.token, clock: this.#clock, logger: this.#logger, random: options.random, backoff: options.backoff });
+    this.socket.on('message', (msg) => this.#onMessage(msg));
+    this.socket.on('preview', (preview) => {
+      if (preview.promptId && this.#tracked.has(preview.promptId)) {
+        this.#touch(preview.promptId);
+        this.emit('preview', preview.promptId, preview);
+      }
+    });
+    this.socket.on('open', ({ reconnected }) => {
+      if (!reconnected) return;
+      this.#logger.info({ prompts: this.#tracked.size }, 'ComfyUI socket reconnected; reconciling prompts');
+      this.client.invalidateObjectInfo();
+      void this.reconcile();
+    });
+  }
+
+  /** Opens the socket once; later calls share the first attempt (and retry after a failure). */
+  start(): Promise<void> {
+    if (!this.#started) {
+      const attempt = this.socket.connect();
+      this.#started = attempt;
+      attempt.catch(() => {
+        if (this.#started === attempt) this.#started = null;
+      });
+    }
+    return this.#started;
+  }
+
+  get trackedCount(): number {
+    return this.#tracked.size;
+  }
+
+  /** Submits with our socket's client id so that the events come to us, and tracks the prompt. */
+  async submit(prompt: Record<string, unknown>, extraData?: Record<string, unknown>): Promise<Awaited<ReturnType<ComfyClient['submit']>>> {
+    await this.start();
+    const result = await this.client.submit(prompt, { clientId: this.socket.clientId, extraData });
+    this.track(result.promptId);
+    return result;
+  }
+
+  /** Waits for a prompt submitted earlier (for example before a restart). */
+  track(promptId: string): void {
+    if (this.#tracked.has(promptId)) return;
+    const deadline = this.#clock.setTimeout(() => void this.#giveUp(promptId), this.#timeoutMs);
+    this.#tracked.set(promptId, { silence: null, deadline, outputs: {}, interrupted: false, checking: false });
+    this.#touch(promptId);
+  }
+
+  untrack(promptId: string): void {
+    const t = this.#tracked.get(promptId);
+    if (!t) return;
+    if (t.silence) this.#clock.clearTimeout(t.silence);
+    this.#clock.clearTimeout(t.deadline);
+    this.#tracked.delete(promptId);
+  }
+
+  /** Reads the state of every tracked prompt over HTTP, finishing those that ended while we were not listening. */
+  async reconcile(): Promise<void> {
+    await Promise.all([...this.#tracked.keys()].map((id) => this.check(id)));
+  }
+
+  /** Reads one prompt's state over HTTP and acts on it; connection failures leave it tracked for the next check. */
+  async check(promptId: string): Promise<PromptState | undefined> {
+    const t = this.#tracked.get(promptId);
+    if (!t || t.checking) return undefined;
+    t.checking = true;
+    try {
+      const state = await this.state(promptId);
+      if (!this.#tracked.has(promptId)) return state;
+      if (state.state === 'finished') this.#finish(promptId, state.outcome);
+      else {
+        this.emit('state', promptId, state);
+        this.#touch(promptId);
+      }
+      return state;
+    } catch (err) {
+      this.#logger.warn({ promptId, err: (err as Error).message }, 'Could not read the prompt state from ComfyUI');
+      this.#touch(promptId);
+      return undefined;
+    } finally {
+      t.checking = false;
+    }
+  }
+
+  /** A prompt's state from `/queue`, then `/api/jobs/{id}` when the server has it, else `/history/{id}`. */
+  async state(promptId: string): Promise<PromptState> {
+    const queue = await this.client.queue();
+    if (queue.running.some((e) => e.promptId === promptId)) return { state: 'running' };
+    const pending = queue.pending.findIndex((e) => e.promptId === promptId);
+    if (pending >= 0) return { state: 'pending', position: pending + 1 + queue.running.length };
+    const outcome = (await this.client.hasJobsApi()) ? outcomeOfJob(await this.client.job(promptId)) : outcomeOfHistory(await this.client.history(promptId));
+    // Between the two reads a pending prompt may have started: that is still not lost.
+    if (outcome === 'active') return { state: 'running' };
+    return { state: 'finished', outcome: outcome ?? { status: 'lost', reason: 'ComfyUI no longer knows this prompt (it was removed or the server restarted)' } };
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.#tracked.keys()]) this.untrack(id);
+    await this.socket.close();
+    this.#started = null;
+  }
+
+  #onMessage(msg: ComfyWsMessage): void {
+    if (msg.type === 'status') return;
+    const promptId = msg.data.prompt_id;
+    if (!promptId) return;
+    const t = this.#tracked.get(promptId);
+    if (!t) return;
+    this.#touch(promptId);
+    switch (msg.type) {
+      case 'execution_start':
+        return void this.emit('start', promptId);
+      case 'execution_cached':
+        return void this.emit('cached', promptId, msg.data.nodes);
+      case 'executing':
+        // node null comes after history is written, on success, error and interrupt alike.
+        if (msg.data.node === null) return void this.#complete(promptId);
+        return void this.emit('node', promptId, msg.data.node);
+      case 'progress':
+        return void this.emit('progress', promptId, msg.data.node ?? undefined, msg.data.value, msg.data.max);
+      case 'executed':
+        if (msg.data.output) {
+          t.outputs[msg.data.node] = msg.data.output;
+          this.emit('executed', promptId, msg.data.node, msg.data.output);
+        }
+        return;
+      case 'execution_error':
+        t.error = msg.data;
+        return;
+      case 'execution_interrupted':
+        t.interrupted = true;
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The socket said the prompt is done; history has the authoritative outputs, the socket a fallback. */
+  async #complete(promptId: string): Promise<void> {
+    const t = this.#tracked.get(promptId);
+    if (!t) return;
+    const fromSocket: PromptOutcome = t.interrupted
+      ? { status: 'interrupted', outputs: t.outputs }
+      : t.error
+        ? { status: 'error', outputs: t.outputs, error: t.error }
+        : { status: 'success', outputs: t.outputs };
+    let outcome = fromSocket;
+    try {
+      const state = await this.state(promptId);
+      if (state.state === 'finished' && state.outcome.status !== 'lost') outcome = state.outcome;
+    } catch (err) {
+      this.#logger.warn({ promptId, err: (err as Error).message }, 'Using the socket’s account of a finished prompt');
+    }
+    this.#finish(promptId, outcome);
+  }
+
+  #finish(promptId: string, outcome: PromptOutcome): void {
+    if (!this.#tracked.has(promptId)) return;
+    this.untrack(promptId);
+    this.emit('finished', promptId, outcome);
+  }
+
+  #touch(promptId: string): void {
+    const t = this.#tracked.get(promptId);
+    if (!t) return;
+    if (t.silence) this.#clock.clearTimeout(t.silence);
+    t.silence = this.#clock.setTimeout(() => {
+      t.silence = null;
+      void this.check(promptId);
+    }, this.#silenceMs);
+  }
+
+  async #giveUp(promptId: string): Promise<void> {
+    if (!this.#tracked.has(promptId)) return;
+    this.#logger.warn({ promptId }, 'Prompt exceeded its time limit; cancelling it');
+    await Promise.allSettled([this.client.interrupt(promptId), this.client.deleteQueued([promptId])]);
+    this.#finish(promptId, { status: 'lost', reason: `No result within ${Math.round(this.#timeoutMs / 1000)} s` });
+  }
+}
+
+const definedOutputs = (outputs: Record<string, ComfyUiOutput | null> | undefined): Record<string, ComfyUiOutput> =>
+  Object.fromEntries(Object.entries(outputs ?? {}).filter((e): e is [string, ComfyUiOutput] => e[1] !== null));
+
+function outcomeOfJob(job: ComfyJob | undefined): PromptOutcome | 'active' | undefined {
+  if (!job) return undefined;
+  const outputs = definedOutputs(job.outputs);
+  switch (job.status) {
+    case 'pending':
+    case 'in_progress':
+      return 'active';
+    case 'completed':
+      return { status: 'success', outputs };
+    case 'cancelled':
+      return { status: 'interrupted', outputs };
+    case 'failed':
+      return { status: 'error', outputs, error: errorOf(job.execution_error ?? job.execution_status?.messages.find(([t]) => t === 'execution_error')?.[1]) };
+  }
+}
+
+function outcomeOfHistory(entry: ComfyHistoryEntry | undefined): PromptOutcome | undefined {
+  if (!entry) return undefined;
+  const outputs = definedOutputs(entry.outputs);
+  const messages = entry.status?.messages ?? [];
+  if (entry.status?.status_str === 'success' || (!entry.status && Object.keys(outputs).length > 0)) return { status: 'success', outputs };
+  if (messages.some(([t]) => t === 'execution_interrupted')) return { status: 'interrupted', outputs };
+  return { status: 'error', outputs, error: errorOf(messages.find(([t]) => t === 'execution_error')?.[1]) };
+}
+
+function errorOf(data: unknown): ComfyExecutionError | undefined {
+  const parsed = executionErrorSchema.safeParse(data);
+  return parsed.success ? parsed.data : undefined;
+}

@@ -1,0 +1,29 @@
+import { ComfyConnection, type ComfyConnectionOptions } from './comfy-connection.js';
+
+export interface ComfyTarget {
+  url: string;
+  token?: string;
+}
+
+/** One `ComfyConnection` per ComfyUI (URL and token), so every prompt to a server shares its one socket. */
+export class ComfyConnectionPool {
+  readonly #connections = new Map<string, ComfyConnection>();
+
+  constructor(private readonly options: Omit<ComfyConnectionOptions, 'url' | 'token'> = {}) {}
+
+  get(target: ComfyTarget): ComfyConnection {
+    const key = `${target.url}\n${target.token ?? ''}`;
+    let connection = this.#connections.get(key);
+    if (!connection) {
+      connection = new ComfyConnection({ ...this.options, url: target.url, token: target.token });
+      this.#connections.set(key, connection);
+    }
+    return connection;
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.#connections.values()];
+    this.#connections.clear();
+    await Promise.all(all.map((c) => c.close()));
+  }
+}
