@@ -1,1 +1,28 @@
-export {};
+export { ServerService, type ServerServiceOptions, type ServerActionResult, type ComfyTargetInfo, type OfferSummary } from './server-service.js';
+export { ServerReconciler, type ReconcilerOptions } from './reconciler.js';
+export { serverStatusSchema, statusFromVast, type ServerStatus, type StatusVerdict } from './status.js';
+export { comfyUrlOf, sshEndpointOf, type SshEndpoint } from './endpoints.js';
+export {
+  serverRecordSchema,
+  serverApiSchema,
+  serverProviderSchema,
+  serversCollection,
+  toApi,
+  costAt,
+  hourlyRate,
+  type ServerRecord,
+  type ServerApi,
+  type ServerProvider,
+} from './server-record.js';
+export {
+  createServerRequestSchema,
+  attachVastRequestSchema,
+  attachComfyRequestSchema,
+  parseServerRequest,
+  type CreateServerRequest,
+  type AttachVastRequest,
+  type AttachComfyRequest,
+  type ServerRequest,
+} from './requests.js';
+export { systemStatsProbe, type ComfyProbe, type ComfyTarget } from './comfy-probe.js';
+export type { ServerEvents, ServerEvent, ServerStatusEvent } from './events.js';

@@ -1,0 +1,166 @@
+import type { EventEmitter } from 'eventemitter3';
+import type { Clock, Logger, TimerHandle } from '../util/index.js';
+import { instanceEnv, parseServerLabel, serverLabel, type VastClient, type VastInstance } from '../vast/index.js';
+import type { ComfyProbe } from './comfy-probe.js';
+import type { ServerEvents } from './events.js';
+import { changedFields, patchFromInstance } from './instance-patch.js';
+import type { ServerRecord } from './server-record.js';
+import type { NewServer, ServerPatch, ServerRecords } from './server-records.js';
+
+export interface ReconcilerOptions {
+  records: ServerRecords;
+  vast: VastClient | undefined;
+  probe: ComfyProbe;
+  clock: Clock;
+  logger: Logger;
+  events: EventEmitter<ServerEvents>;
+  /** Time between two passes (default 30 s; never below Vast's 1 s list interval). */
+  intervalMs?: number;
+  /** Owner of adopted instances, whose records were lost (default 1, the first user). */
+  adoptUserId?: number;
+}
+
+/**
+ * Keeps records true to Vast. Each pass lists every instance with one paged call (per-instance polling hits rate
+ * limits), updates each record from its instance, links a record whose rent answer was lost to the instance
+ * carrying its label, adopts labelled instances that have no record, destroys instances whose server was deleted
+ * (they still bill), and probes ComfyUI until it answers.
+ */
+export class ServerReconciler {
+  readonly #o: ReconcilerOptions;
+  readonly #intervalMs: number;
+  #timer: TimerHandle | null = null;
+  #active = false;
+  #pass: Promise<void> | null = null;
+
+  constructor(options: ReconcilerOptions) {
+    this.#o = options;
+    this.#intervalMs = Math.max(1_000, options.intervalMs ?? 30_000);
+  }
+
+  /** Runs a pass now, then one every interval. */
+  start(): void {
+    if (this.#active) return;
+    this.#active = true;
+    this.#schedule(0);
+  }
+
+  stop(): void {
+    this.#active = false;
+    if (this.#timer) this.#o.clock.clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  /** One pass; a call during a pass joins it rather than starting another. */
+  runOnce(): Promise<void> {
+    this.#pass ??= this.#run().finally(() => {
+      this.#pass = null;
+    });
+    return this.#pass;
+  }
+
+  #schedule(ms: number): void {
+    this.#timer = this.#o.clock.setTimeout(() => {
+      this.#timer = null;
+      void this.runOnce().finally(() => {
+        if (this.#active) this.#schedule(this.#intervalMs);
+      });
+    }, ms);
+  }
+
+  async #run(): Promise<void> {
+    try {
+      if (this.#o.vast) await this.#syncVast(this.#o.vast);
+    } catch (error) {
+      this.#o.logger.warn({ err: describe(error) }, 'Could not list Vast.ai instances; will retry on the next pass');
+    }
+    await Promise.all(this.#o.records.live().map((r) => this.#probe(r)));
+  }
+
+  async #syncVast(vast: VastClient): Promise<void> {
+    const instances = await vast.listInstances();
+    const byId = new Map(instances.map((i) => [i.id, i]));
+    for (const record of this.#o.records.live()) {
+      if (record.provider !== 'vast') continue;
+      if (record.vastId !== null) {
+        await this.#apply(record, patchFromInstance(record, byId.get(record.vastId) ?? null));
+        continue;
+      }
+      const labelled = instances.find((i) => i.label === serverLabel(record.id));
+      if (labelled) {
+        this.#o.logger.info({ serverId: record.id, vastId: labelled.id }, 'Linked a server to the instance rented for it');
+        await this.#apply(record, patchFromInstance(record, labelled));
+      }
+    }
+    for (const instance of instances) {
+      const serverId = parseServerLabel(instance.label);
+      if (serverId === null) continue;
+      // A server deleted before its instance was linked is known by the label alone.
+      const known = this.#o.records.findByVastId(instance.id) ?? this.#deletedUnlinked(serverId);
+      if (!known) await this.#adopt(vast, instance);
+      else if (known.status === 'deleted') await this.#destroyLeftover(vast, known, instance);
+    }
+  }
+
+  #deletedUnlinked(serverId: number): ServerRecord | undefined {
+    const record = this.#o.records.get(serverId);
+    return record?.status === 'deleted' && record.vastId === null ? record : undefined;
+  }
+
+  async #adopt(vast: VastClient, instance: VastInstance): Promise<void> {
+    const blank: NewServer = {
+      userId: this.#o.adoptUserId ?? 1,
+      name: `adopted-${instance.id}`,
+      provider: 'vast',
+      vastId: instance.id,
+      gpu: null,
+      gpuCount: null,
+      location: null,
+      status: 'creating',
+      statusReason: null,
+      isLaunched: false,
+      pricePerHour: 0,
+      storagePerHour: 0,
+      comfyUrl: null,
+      comfyToken: instanceEnv(instance, 'WEB_PASSWORD') ?? null,
+      ssh: null,
+    };
+    const data = { ...blank, ...patchFromInstance(blank, instance) };
+    const record = await this.#o.records.insert(data);
+    this.#o.logger.warn({ serverId: record.id, vastId: instance.id }, 'Adopted a labelled Vast.ai instance that had no server record');
+    this.#o.events.emit('server:adopted', { userId: record.userId, server: this.#o.records.api(record) });
+    // Relabel so the label names the record that now owns the instance.
+    await vast.setLabel(instance.id, serverLabel(record.id)).catch((error: unknown) => {
+      this.#o.logger.warn({ vastId: instance.id, err: describe(error) }, 'Could not relabel an adopted instance');
+    });
+  }
+
+  async #destroyLeftover(vast: VastClient, record: ServerRecord, instance: VastInstance): Promise<void> {
+    this.#o.logger.warn({ serverId: record.id, vastId: instance.id }, 'Destroying an instance whose server was deleted');
+    await vast.destroyInstance(instance.id).catch((error: unknown) => {
+      this.#o.logger.warn({ vastId: instance.id, err: describe(error) }, 'Could not destroy a leftover instance');
+    });
+  }
+
+  async #probe(record: ServerRecord): Promise<void> {
+    if (!record.comfyUrl) return;
+    if (record.provider === 'vast' && (record.status !== 'running' || record.isLaunched)) return;
+    const ok = await this.#o.probe({ url: record.comfyUrl, token: record.comfyToken });
+    const current = this.#o.records.get(record.id);
+    if (!current || current.status === 'deleted') return;
+    if (current.provider === 'vast') {
+      if (ok && current.status === 'running' && current.comfyUrl === record.comfyUrl) await this.#apply(current, { isLaunched: true });
+      return;
+    }
+    await this.#apply(current, ok ? { status: 'running', statusReason: null, isLaunched: true } : { status: 'error', statusReason: `ComfyUI at ${current.comfyUrl} did not answer /system_stats`, isLaunched: false });
+  }
+
+  async #apply(record: ServerRecord, patch: ServerPatch): Promise<void> {
+    const changes = changedFields(record, patch);
+    if (Object.keys(changes).length > 0) await this.#o.records.update(record, changes);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { defineCollection } from '../store/index.js';
+import { serverStatusSchema, type ServerStatus } from './status.js';
+
+export const serverProviderSchema = z.enum(['vast', 'attached']);
+export type ServerProvider = z.infer<typeof serverProviderSchema>;
+
+const sshEndpointSchema = z.object({ host: z.string(), port: z.number().int(), user: z.string() });
+
+/** A server as stored. `comfyToken` (the instance's WEB_PASSWORD, or an attached ComfyUI's token) never leaves core. */
+export const serverRecordSchema = z.object({
+  id: z.number().int(),
+  userId: z.number().int(),
+  name: z.string(),
+  provider: serverProviderSchema,
+  vastId: z.number().int().nullable(),
+  gpu: z.string().nullable(),
+  gpuCount: z.number().int().nullable(),
+  location: z.string().nullable(),
+  status: serverStatusSchema,
+  statusReason: z.string().nullable(),
+  isLaunched: z.boolean(),
+  /** Vast's `dph_total` in $/hour: GPU, compute and disk, billed while the container runs. */
+  pricePerHour: z.number(),
+  /** The disk's share in $/hour, billed from creation to destroy, stopped included. */
+  storagePerHour: z.number(),
+  comfyUrl: z.string().nullable(),
+  comfyToken: z.string().nullable(),
+  ssh: sshEndpointSchema.nullable(),
+  /** Dollars billed up to `costAccruedAt` (ms). */
+  costAccrued: z.number(),
+  costAccruedAt: z.number(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  deletedAt: z.string().nullable(),
+});
+
+export type ServerRecord = z.infer<typeof serverRecordSchema>;
+
+export const serversCollection = defineCollection({ name: 'servers', schema: serverRecordSchema, kind: 'document' });
+
+/**
+ * A server as the API shows it: the contract's fields (id, vastId, name, gpu, status, isLaunched, pricePerHour as
+ * "0.50", createdAt ISO) and additions. There is no field for the token: it cannot leak through this shape.
+ */
+export const serverApiSchema = z.object({
+  id: z.number().int(),
+  vastId: z.string().nullable(),
+  name: z.string(),
+  gpu: z.string().nullable(),
+  status: serverStatusSchema,
+  isLaunched: z.boolean(),
+  pricePerHour: z.string(),
+  createdAt: z.string(),
+  provider: serverProviderSchema,
+  gpuCount: z.number().int().nullable(),
+  location: z.string().nullable(),
+  statusReason: z.string().nullable(),
+  /** Dollars billed so far, estimated from the prices Vast reported. */
+  costSoFar: z.number(),
+  comfyUrl: z.string().nullable(),
+  ssh: sshEndpointSchema.nullable(),
+  updatedAt: z.string(),
+});
+
+export type ServerApi = z.infer<typeof serverApiSchema>;
+
+/** What is billed per hour in a status: everything while the container runs, the disk otherwise, nothing once gone. */
+export function hourlyRate(record: Pick<ServerRecord, 'provider' | 'status' | 'pricePerHour' | 'storagePerHour'>, status: ServerStatus = record.status): number {
+  if (record.provider !== 'vast' || status === 'deleted') return 0;
+  return status === 'running' || status === 'stopping' ? record.pricePerHour : record.storagePerHour;
+}
+
+/** Cost accrued up to `now`, at the rate of the current status since the last accrual. */
+export function costAt(record: ServerRecord, now: number): number {
+  const hours = Math.max(0, now - record.costAccruedAt) / 3_600_000;
+  return record.costAccrued + hourlyRate(record) * hours;
+}
+
+export function toApi(record: ServerRecord, now: number): ServerApi {
+  return {
+    id: record.id,
+    vastId: record.vastId === null ? null : String(record.vastId),
+    name: record.name,
+    gpu: record.gpu,
+    status: record.status,
+    isLaunched: record.isLaunched,
+    pricePerHour: record.pricePerHour.toFixed(2),
+    createdAt: record.createdAt,
+    provider: record.provider,
+    gpuCount: record.gpuCount,
+    location: record.location,
+    statusReason: record.statusReason,
+    costSoFar: Math.round(costAt(record, now) * 10_000) / 10_000,
+    comfyUrl: record.comfyUrl,
+    ssh: record.ssh,
+    updatedAt: record.updatedAt,
+  };
+}

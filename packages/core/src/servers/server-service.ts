@@ -1,0 +1,319 @@
+import { EventEmitter } from 'eventemitter3';
+import { ComfyVastError } from '../errors/index.js';
+import type { Store } from '../store/index.js';
+import { silentLogger, systemClock, type Clock, type Logger } from '../util/index.js';
+import {
+  buildLaunchSettings,
+  DIRECT_PORTS_NEEDED,
+  findOffers,
+  generateWebPassword,
+  instanceEnv,
+  rentCheapestOffer,
+  serverRequirementsSchema,
+  type LaunchOptions,
+  type ServerRequirementsInput,
+  type VastClient,
+} from '../vast/index.js';
+import { systemStatsProbe, type ComfyProbe } from './comfy-probe.js';
+import type { ServerEvents } from './events.js';
+import { patchFromInstance } from './instance-patch.js';
+import { ServerReconciler } from './reconciler.js';
+import { parseServerRequest, type ParsedServerRequest } from './requests.js';
+import type { ServerApi, ServerRecord } from './server-record.js';
+import { ServerRecords } from './server-records.js';
+import type { ServerStatus } from './status.js';
+
+export interface ServerServiceOptions {
+  store: Store;
+  /** Without a client only attached ComfyUIs can be used; renting answers NOT_SUPPORTED. */
+  vast?: VastClient;
+  clock?: Clock;
+  logger?: Logger;
+  /** The installation's public key, registered with the account and attached to every new instance. */
+  sshPublicKey?: string;
+  launch?: LaunchOptions;
+  /** Lowest host reliability accepted (default 0.98). */
+  reliabilityFloor?: number;
+  /** Offers tried when the chosen one is taken before renting (default 3). */
+  maxRentAttempts?: number;
+  /** Reconciler pass interval (default 30 s). */
+  pollIntervalMs?: number;
+  probe?: ComfyProbe;
+  /** Owner of labelled instances found without a record (default 1). */
+  adoptUserId?: number;
+}
+
+export interface ServerActionResult {
+  success: true;
+  message: string;
+  status?: ServerStatus;
+}
+
+/** What the generation service needs to reach a server's ComfyUI. The token is for core's own use, never a response. */
+export interface ComfyTargetInfo {
+  url: string;
+  token: string | null;
+  status: ServerStatus;
+}
+
+/** An offer as shown before renting. */
+export interface OfferSummary {
+  offerId: number;
+  gpu: string | null;
+  gpuCount: number | null;
+  cpuCores: number | null;
+  ramGb: number | null;
+  diskGb: number | null;
+  location: string | null;
+  reliability: number | null;
+  pricePerHour: string;
+}
+
+/**
+ * Servers per user: rent on Vast.ai, attach an existing instance or any ComfyUI, start, stop, delete, and keep
+ * records true to Vast through the reconciler. Events (`server:status`, ...) follow the store writes.
+ */
+export class ServerService extends EventEmitter<ServerEvents> {
+  readonly #records: ServerRecords;
+  readonly #vast: VastClient | undefined;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #options: ServerServiceOptions;
+  readonly #probe: ComfyProbe;
+  readonly #reconciler: ServerReconciler;
+  #keyRegistered: Promise<void> | null = null;
+
+  constructor(options: ServerServiceOptions) {
+    super();
+    this.#options = options;
+    this.#vast = options.vast;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = (options.logger ?? silentLogger).child({ component: 'servers' });
+    this.#probe = options.probe ?? systemStatsProbe();
+    this.#records = new ServerRecords(options.store, this.#clock, this);
+    this.#reconciler = new ServerReconciler({
+      records: this.#records,
+      vast: this.#vast,
+      probe: this.#probe,
+      clock: this.#clock,
+      logger: this.#logger,
+      events: this,
+      intervalMs: options.pollIntervalMs,
+      adoptUserId: options.adoptUserId,
+    });
+  }
+
+  /** Starts the periodic reconciliation (a first pass runs at once, repairing what a crash left). */
+  startReconciler(): void {
+    this.#reconciler.start();
+  }
+
+  stopReconciler(): void {
+    this.#reconciler.stop();
+  }
+
+  /** One reconciliation pass now. */
+  reconcile(): Promise<void> {
+    return this.#reconciler.runOnce();
+  }
+
+  list(userId: number): ServerApi[] {
+    return this.#records
+      .live()
+      .filter((r) => r.userId === userId)
+      .map((r) => this.#records.api(r));
+  }
+
+  get(userId: number, serverId: number): ServerApi {
+    return this.#records.api(this.#records.owned(userId, serverId));
+  }
+
+  /** Every running server of every user, for the scheduler's idle and schedule checks. */
+  listRunning(): Array<{ userId: number; server: ServerApi }> {
+    return this.#records
+      .live()
+      .filter((r) => r.status === 'running')
+      .map((r) => ({ userId: r.userId, server: this.#records.api(r) }));
+  }
+
+  /** Where the server's ComfyUI answers; SERVER_NOT_RUNNING until it runs with a known URL. */
+  getComfyTarget(userId: number, serverId: number): ComfyTargetInfo {
+    const record = this.#records.owned(userId, serverId);
+    if (record.status !== 'running' || !record.comfyUrl) {
+      throw new ComfyVastError('SERVER_NOT_RUNNING', `Server ${serverId} is ${record.status}, not running`, { details: { serverId, status: record.status } });
+    }
+    return { url: record.comfyUrl, token: record.comfyToken, status: record.status };
+  }
+
+  /** Offers that meet a request, cheapest first, to look before renting. */
+  async findOffers(input: ServerRequirementsInput): Promise<OfferSummary[]> {
+    const req = serverRequirementsSchema.parse(input);
+    const offers = await findOffers(this.#requireVast(), req, { reliabilityFloor: this.#options.reliabilityFloor, directPorts: DIRECT_PORTS_NEEDED });
+    return offers.map((o) => ({
+      offerId: o.id,
+      gpu: o.gpu_name ?? null,
+      gpuCount: o.num_gpus ?? null,
+      cpuCores: o.cpu_cores_effective ?? null,
+      ramGb: o.cpu_ram === null || o.cpu_ram === undefined ? null : Math.floor(o.cpu_ram / 1000),
+      diskGb: o.disk_space ?? null,
+      location: o.geolocation ?? null,
+      reliability: o.reliability ?? null,
+      pricePerHour: o.dph_total.toFixed(2),
+    }));
+  }
+
+  /**
+   * The POST body of the API, in any of its three forms: rent `{name, gpu, ...}`, attach an instance
+   * `{name, vastId}` or attach a ComfyUI `{name, comfyUrl, comfyToken?}`.
+   */
+  async create(userId: number, body: unknown): Promise<ServerApi> {
+    const request = parseServerRequest(body);
+    const record = await this.#create(userId, request);
+    const server = this.#records.api(record);
+    this.emit('server:created', { userId, server });
+    return server;
+  }
+
+  async start(userId: number, serverId: number): Promise<ServerActionResult> {
+    const record = this.#controllable(userId, serverId, 'started');
+    if (record.status === 'running' || record.status === 'starting' || record.status === 'creating') {
+      return { success: true, message: `Server is already ${record.status}`, status: record.status };
+    }
+    await this.#requireVast().startInstance(record.vastId!);
+    await this.#records.update(record, { status: 'starting', statusReason: null, isLaunched: false });
+    return { success: true, message: 'Server start initiated', status: 'starting' };
+  }
+
+  /** Stops the GPU billing; the disk keeps billing until the server is deleted. */
+  async stop(userId: number, serverId: number): Promise<ServerActionResult> {
+    const record = this.#controllable(userId, serverId, 'stopped');
+    if (record.status === 'stopped' || record.status === 'stopping') {
+      return { success: true, message: `Server is already ${record.status}`, status: record.status };
+    }
+    await this.#requireVast().stopInstance(record.vastId!);
+    await this.#records.update(record, { status: 'stopping', statusReason: null, isLaunched: false, comfyUrl: null, ssh: null });
+    return { success: true, message: 'Server stop initiated', status: 'stopping' };
+  }
+
+  /** Destroys a rented instance (all billing ends, its disk is gone) or forgets an attached server. */
+  async delete(userId: number, serverId: number): Promise<ServerActionResult> {
+    const record = this.#records.owned(userId, serverId);
+    if (record.provider === 'vast' && record.vastId !== null) await this.#destroy(record.vastId);
+    await this.#records.update(record, { status: 'deleted', statusReason: null, isLaunched: false, comfyUrl: null, comfyToken: null, ssh: null });
+    return { success: true, message: 'Server deletion initiated' };
+  }
+
+  async #create(userId: number, request: ParsedServerRequest): Promise<ServerRecord> {
+    const base = { userId, name: request.body.name, vastId: null, gpu: null, gpuCount: null, location: null, statusReason: null, isLaunched: false, pricePerHour: 0, storagePerHour: 0, ssh: null };
+    if (request.kind === 'attachComfy') {
+      const { comfyUrl, comfyToken } = request.body;
+      const ok = await this.#probe({ url: comfyUrl, token: comfyToken ?? null });
+      return this.#records.insert({
+        ...base,
+        provider: 'attached',
+        status: ok ? 'running' : 'error',
+        statusReason: ok ? null : `ComfyUI at ${comfyUrl} did not answer /system_stats`,
+        isLaunched: ok,
+        comfyUrl,
+        comfyToken: comfyToken ?? null,
+      });
+    }
+    const vast = this.#requireVast();
+    if (request.kind === 'attachVast') {
+      const vastId = request.body.vastId;
+      const existing = this.#records.findByVastId(vastId);
+      if (existing && existing.status !== 'deleted') {
+        throw new ComfyVastError('CONFLICT', `Vast.ai instance ${vastId} is already a server`, { details: { vastId } });
+      }
+      const instance = await vast.getInstance(vastId);
+      if (!instance) throw new ComfyVastError('NOT_FOUND', `No Vast.ai instance ${vastId} on this account`, { details: { vastId } });
+      const blank = { ...base, provider: 'vast' as const, status: 'creating' as const, comfyUrl: null, comfyToken: instanceEnv(instance, 'WEB_PASSWORD') ?? null };
+      return this.#records.insert({ ...blank, ...patchFromInstance(blank, instance) });
+    }
+    return this.#rent(vast, request.body, base);
+  }
+
+  async #rent(vast: VastClient, body: Extract<ParsedServerRequest, { kind: 'create' }>['body'], base: Omit<ServerRecord, 'id' | 'provider' | 'status' | 'comfyUrl' | 'comfyToken' | 'costAccrued' | 'costAccruedAt' | 'createdAt' | 'updatedAt' | 'deletedAt'>): Promise<ServerRecord> {
+    await this.#ensureAccountKey(vast);
+    const webPassword = generateWebPassword();
+    // Recorded before renting, so the instance's label names a record even if we crash right after the rent.
+    const record = await this.#records.insert({ ...base, provider: 'vast', status: 'creating', gpu: body.gpu, gpuCount: body.gpuCount, comfyUrl: null, comfyToken: webPassword });
+    const settings = buildLaunchSettings({ serverId: record.id, disk: body.disk, webPassword }, this.#options.launch);
+    let rented;
+    try {
+      rented = await rentCheapestOffer(vast, body, settings, {
+        reliabilityFloor: this.#options.reliabilityFloor,
+        directPorts: DIRECT_PORTS_NEEDED,
+        maxAttempts: this.#options.maxRentAttempts,
+        logger: this.#logger,
+      });
+    } catch (error) {
+      await this.#afterFailedRent(record, error);
+      throw error;
+    }
+    const { offer, instanceId } = rented;
+    const storage = offer.storage_total_cost ?? ((offer.storage_cost ?? 0) * body.disk) / 720;
+    const current = this.#records.get(record.id) ?? record;
+    const saved = await this.#records.update(current, { vastId: instanceId, gpu: offer.gpu_name ?? body.gpu, gpuCount: offer.num_gpus ?? body.gpuCount, location: offer.geolocation ?? null, pricePerHour: offer.dph_total, storagePerHour: storage });
+    this.#logger.info({ serverId: record.id, vastId: instanceId, offerId: offer.id, pricePerHour: offer.dph_total }, 'Rented a Vast.ai instance');
+    if (this.#options.sshPublicKey) {
+      await vast.attachSshKey(instanceId, this.#options.sshPublicKey).catch((error: unknown) => {
+        this.#logger.warn({ vastId: instanceId, err: (error as Error).message }, 'Could not attach the SSH key to the instance');
+      });
+    }
+    return saved;
+  }
+
+  /**
+   * A rent that failed before Vast acted (no offer, refused) leaves nothing: the record goes. One whose answer was
+   * lost (5xx, connection) may have rented: the record stays in error, and the reconciler links the instance by
+   * its label if it exists.
+   */
+  async #afterFailedRent(record: ServerRecord, error: unknown): Promise<void> {
+    const status = error instanceof ComfyVastError ? error.details.vastStatus : undefined;
+    const unknownOutcome = error instanceof ComfyVastError && error.code === 'VAST_API_ERROR' && (status === null || (typeof status === 'number' && status >= 500));
+    if (!unknownOutcome) return this.#records.discard(record.id);
+    await this.#records.update(record, { status: 'error', statusReason: 'The rent answer was lost; the instance is linked here if Vast.ai created it' });
+  }
+
+  async #ensureAccountKey(vast: VastClient): Promise<void> {
+    const key = this.#options.sshPublicKey;
+    if (!key) return;
+    this.#keyRegistered ??= (async () => {
+      const existing = await vast.listSshKeys();
+      const text = key.trim().split(/\s+/).slice(0, 2).join(' ');
+      if (existing.some((k) => (k.public_key ?? k.key ?? '').includes(text))) return;
+      await vast.addSshKey(key);
+    })().catch((error: unknown) => {
+      this.#keyRegistered = null;
+      this.#logger.warn({ err: (error as Error).message }, 'Could not register the SSH key with the Vast.ai account');
+    });
+    await this.#keyRegistered;
+  }
+
+  async #destroy(vastId: number): Promise<void> {
+    try {
+      await this.#requireVast().destroyInstance(vastId);
+    } catch (error) {
+      // Already gone is what we wanted; a bad key is not "gone".
+      const gone = error instanceof ComfyVastError && error.details.vastStatus === 404 && !error.details.auth;
+      if (!gone) throw error;
+    }
+  }
+
+  #controllable(userId: number, serverId: number, verb: string): ServerRecord & { vastId: number } {
+    const record = this.#records.owned(userId, serverId);
+    if (record.provider === 'attached') {
+      throw new ComfyVastError('NOT_SUPPORTED', `Server ${serverId} is an attached ComfyUI: it is ${verb} where it runs, not by comfy-vast`, { details: { serverId, provider: 'attached' } });
+    }
+    if (record.vastId === null) {
+      throw new ComfyVastError('CONFLICT', `Server ${serverId} has no Vast.ai instance yet`, { details: { serverId, status: record.status } });
+    }
+    return record as ServerRecord & { vastId: number };
+  }
+
+  #requireVast(): VastClient {
+    if (!this.#vast) throw new ComfyVastError('NOT_SUPPORTED', 'No Vast.ai API key is configured: only attached ComfyUI servers can be used');
+    return this.#vast;
+  }
+}
