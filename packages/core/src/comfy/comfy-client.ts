@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { z } from 'zod';
 import { ComfyVastError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../util/index.js';
@@ -183,7 +184,7 @@ export class ComfyClient {
     if (!res.ok || !res.body) throw this.#statusError(res, '/view');
     const length = res.headers.get('content-length');
     return {
-      stream: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>),
+      stream: Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),
       contentType: res.headers.get('content-type') ?? 'application/octet-stream',
       contentLength: length === null ? undefined : Number(length),
     };
