@@ -1,0 +1,116 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { serversCollection, type ServerEvent } from '@comfy-vast/core';
+import { RTX, world, type World } from './setup.js';
+
+let w: World;
+beforeEach(async () => {
+  w = await world({ adoptUserId: 5 });
+});
+afterEach(async () => {
+  await w.close();
+});
+
+const records = () => w.store.collection(serversCollection).all();
+const listCalls = () => w.fake.calls().filter((c) => c.path === '/api/v1/instances/').length;
+
+describe('the reconciler', () => {
+  it('adopts an instance that was rented but never recorded', async () => {
+    const adopted: ServerEvent[] = [];
+    w.service.on('server:adopted', (e) => adopted.push(e));
+    const vastId = w.fake.addInstance({ label: 'comfy-vast:7', env: { WEB_PASSWORD: 'orphan-pw' } });
+    await w.service.reconcile();
+    expect(records()).toHaveLength(1);
+    const [record] = records();
+    expect(record).toMatchObject({ userId: 5, name: `adopted-${vastId}`, vastId, status: 'running', comfyToken: 'orphan-pw' });
+    expect(w.fake.instance(vastId)).toMatchObject({ label: `comfy-vast:${record!.id}` });
+    expect(adopted.map((e) => [e.userId, e.server.vastId])).toEqual([[5, String(vastId)]]);
+    await w.service.reconcile();
+    expect(records()).toHaveLength(1);
+  });
+
+  it('leaves instances without our label alone', async () => {
+    w.fake.addInstance({ label: 'someone else' });
+    w.fake.addInstance();
+    await w.service.reconcile();
+    expect(records()).toEqual([]);
+  });
+
+  it('links a server whose rent answer was lost to the instance Vast created for it', async () => {
+    w.fake.inject('create', { status: 502, text: 'Bad Gateway' });
+    await expect(w.service.create(1, RTX)).rejects.toMatchObject({ code: 'VAST_API_ERROR' });
+    expect(w.service.get(1, 1)).toMatchObject({ status: 'error', vastId: null });
+    const vastId = w.fake.addInstance({ label: 'comfy-vast:1', running: false });
+    await w.service.reconcile();
+    expect(w.service.get(1, 1)).toMatchObject({ status: 'creating', vastId: String(vastId) });
+    expect(records()).toHaveLength(1);
+  });
+
+  it('destroys the instance of a server deleted before its instance was linked, since it still bills', async () => {
+    w.fake.inject('create', { status: 504, text: 'Gateway Timeout' });
+    await expect(w.service.create(1, RTX)).rejects.toMatchObject({ code: 'VAST_API_ERROR' });
+    await w.service.delete(1, 1);
+    const vastId = w.fake.addInstance({ label: 'comfy-vast:1' });
+    await w.service.reconcile();
+    expect(w.fake.instance(vastId)).toBeUndefined();
+    expect(records().filter((r) => r.status !== 'deleted')).toEqual([]);
+  });
+
+  it('marks a server deleted when its instance was destroyed elsewhere', async () => {
+    const { id, vastId } = await w.service.create(1, RTX);
+    const statuses: string[] = [];
+    w.service.on('server:status', (e) => statuses.push(`${e.previous}->${e.server.status}`));
+    // As the Vast console would: destroyed with the account's key, not through comfy-vast.
+    const res = await fetch(`${w.fake.url}/api/v0/instances/${vastId}/`, { method: 'DELETE', headers: { authorization: `Bearer ${w.fake.apiKey}` } });
+    expect(res.status).toBe(200);
+    await w.service.reconcile();
+    expect(w.store.collection(serversCollection).get(id)).toMatchObject({ status: 'deleted', statusReason: 'The instance no longer exists on Vast.ai' });
+    expect(statuses).toEqual(['creating->deleted']);
+  });
+
+  it('reports an instance that exited with the reason', async () => {
+    const { id, vastId } = await w.service.create(1, RTX);
+    w.fake.forceStatus(Number(vastId), { actual_status: 'exited', status_msg: 'exit code 137' });
+    await w.service.reconcile();
+    expect(w.service.get(1, id)).toMatchObject({ status: 'error', statusReason: 'The container exited: exit code 137' });
+  });
+
+  it('keeps records as they are when Vast cannot be listed, and catches up on the next pass', async () => {
+    const { id } = await w.service.create(1, RTX);
+    await w.clock.advance(31_000);
+    w.fake.inject('list', { status: 400, body: { success: false, error: 'invalid_token', msg: 'Invalid pagination token.' } });
+    await w.service.reconcile();
+    expect(w.service.get(1, id).status).toBe('creating');
+    expect(w.log.lines.some((l) => l.startsWith('warn') && l.includes('Could not list Vast.ai instances'))).toBe(true);
+    await w.service.reconcile();
+    expect(w.service.get(1, id).status).toBe('running');
+  });
+
+  it('polls on the injected clock with one paged list per pass, never one call per instance', async () => {
+    for (let i = 0; i < 3; i++) await w.service.create(1, RTX);
+    for (let i = 0; i < 27; i++) w.fake.addInstance();
+    w.service.startReconciler();
+    for (let pass = 1; pass <= 3; pass++) {
+      await w.clock.advance(pass === 1 ? 0 : 10_000);
+      await vi.waitFor(() => expect(listCalls()).toBe(pass * 2));
+      await vi.waitFor(() => expect(w.clock.pendingTimers).toBe(1));
+    }
+    expect(w.fake.calls().filter((c) => /^\/api\/v0\/instances\/\d+\/$/.test(c.path) && c.method === 'GET')).toEqual([]);
+  });
+
+  it('never logs the API key or an instance password', async () => {
+    const { id } = await w.service.create(1, RTX);
+    const password = records()[0]!.comfyToken!;
+    await w.clock.advance(31_000);
+    await w.service.reconcile();
+    w.fake.addInstance({ label: 'comfy-vast:99', env: { WEB_PASSWORD: 'adopted-secret' } });
+    await w.service.reconcile();
+    await w.service.stop(1, id);
+    await w.service.delete(1, id);
+    expect(w.log.lines.length).toBeGreaterThan(3);
+    for (const line of w.log.lines) {
+      expect(line).not.toContain(w.fake.apiKey);
+      expect(line).not.toContain('adopted-secret');
+      expect(line).not.toContain(password);
+    }
+  });
+});
