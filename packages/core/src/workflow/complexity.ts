@@ -11,7 +11,7 @@ export interface ComplexityFigures {
   nodeCount: number;
 }
 
-/** Pixels of a pass whose size is not in the workflow (image-to-image from a loaded image). */
+/** Megapixels of a pass whose size is not in the workflow (image-to-image from a loaded image). */
 const UNKNOWN_MEGAPIXELS = 0.5;
 const DEFAULT_STEPS = 20;
 
@@ -35,7 +35,7 @@ function effectiveSteps(prompt: ApiPrompt, id: string): number {
 
 function megapixels(prompt: ApiPrompt, samplerId: string): number {
   let total = 0;
-  for (const id of latentSources(prompt, samplerId)) {
+  for (const id of latentSources(prompt, samplerId, true)) {
     const { width, height, batch_size } = prompt[id]!.inputs;
     total += ((numberInput(width) ?? 512) * (numberInput(height) ?? 512) * (numberInput(batch_size) ?? 1)) / 1e6;
   }

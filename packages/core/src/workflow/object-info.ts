@@ -16,8 +16,8 @@ export const nodeInfoSchema = z.looseObject({
   output: z.array(z.unknown()).optional(),
   output_name: z.array(z.unknown()).optional(),
   output_node: z.boolean().optional(),
-  display_name: z.string().optional(),
-  category: z.string().optional(),
+  display_name: z.string().nullish(),
+  category: z.string().nullish(),
 });
 
 /** `GET /object_info`: node class name → definition. */

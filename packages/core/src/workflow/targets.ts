@@ -53,8 +53,8 @@ export function upstreamSamplers(prompt: ApiPrompt, start: string): Set<string> 
   return found;
 }
 
-/** The empty-latent nodes behind a sampler's `latent_image`, not looking past other samplers. */
-export function latentSources(prompt: ApiPrompt, samplerId: string): Set<string> {
+/** The empty-latent nodes behind a sampler's `latent_image`, looking past earlier samplers only when asked. */
+export function latentSources(prompt: ApiPrompt, samplerId: string, throughSamplers = false): Set<string> {
   const found = new Set<string>();
   const seen = new Set<string>();
   const start = prompt[samplerId]?.inputs['latent_image'];
@@ -68,8 +68,9 @@ export function latentSources(prompt: ApiPrompt, samplerId: string): Set<string>
       found.add(id);
       continue;
     }
-    if (SAMPLER_TYPES.has(node.class_type)) continue;
-    for (const value of Object.values(node.inputs)) if (isApiLink(value) && prompt[value[0]]) queue.push(value[0]);
+    if (SAMPLER_TYPES.has(node.class_type) && !throughSamplers) continue;
+    const next = SAMPLER_TYPES.has(node.class_type) ? [node.inputs['latent_image']] : Object.values(node.inputs);
+    for (const value of next) if (isApiLink(value) && prompt[value[0]]) queue.push(value[0]);
   }
   return found;
 }
