@@ -200,8 +200,9 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
         const after = query.get('after_token');
         let afterId = 0;
         if (after !== null) {
-          afterId = Number(Buffer.from(after, 'base64url').toString('utf8'));
-          if (!Number.isSafeInteger(afterId)) return send(res, 400, { success: false, error: 'invalid_token', msg: 'Invalid pagination token.' });
+          const decoded = Buffer.from(after, 'base64url').toString('utf8');
+          if (!/^\d+$/.test(decoded)) return send(res, 400, { success: false, error: 'invalid_token', msg: 'Invalid pagination token.' });
+          afterId = Number(decoded);
         }
         const all = [...instances.values()].sort((a, b) => a.id - b.id);
         const page = all.filter((i) => i.id > afterId).slice(0, limit);
