@@ -1,10 +1,31 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'tsup';
 import type { Options } from 'tsup';
+import type { Plugin } from 'esbuild';
 
 // Workspace packages are bundled from their TypeScript sources, so packaging needs no prior build.
 // Core's workflow module alone: core's main entry also carries the SSH and storage code (native addons).
 const CORE_WORKFLOW = fileURLToPath(new URL('../core/src/workflow/index.ts', import.meta.url));
+
+/** Everything but the `vscode` module, which only the extension host provides. */
+const BUNDLED = [/^(?!vscode$)/];
+
+const CORE_SOURCES = fileURLToPath(new URL('../core/src/', import.meta.url));
+
+/**
+ * Core's modules only declare things: marking them free of side effects lets esbuild drop the ones the
+ * extension never uses (storage, SSH with its native addons) even when they come in through core's main entry.
+ */
+const coreWithoutSideEffects: Plugin = {
+  name: 'core-without-side-effects',
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === 'inner') return undefined;
+      const result = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'inner' });
+      return result.path.startsWith(CORE_SOURCES) ? { ...result, sideEffects: false } : undefined;
+    });
+  },
+};
 
 const fromSources: Options['esbuildOptions'] = (options) => {
   options.conditions = ['source'];
@@ -21,17 +42,20 @@ export default defineConfig([
     target: 'node20',
     outExtension: () => ({ js: '.cjs' }),
     external: ['vscode'],
-    noExternal: [/.*/],
+    noExternal: BUNDLED,
+    minify: true,
     sourcemap: true,
     clean: true,
     esbuildOptions: fromSources,
+    esbuildPlugins: [coreWithoutSideEffects],
   },
   {
     entry: { webview: 'src/webview/main.ts' },
     format: ['iife'],
     platform: 'browser',
     target: 'es2022',
-    noExternal: [/.*/],
+    noExternal: BUNDLED,
+    minify: true,
     outExtension: () => ({ js: '.js' }),
     esbuildOptions: fromSources,
   },
@@ -44,7 +68,8 @@ export default defineConfig([
     target: 'node20',
     outExtension: () => ({ js: '.cjs' }),
     external: ['vscode'],
-    noExternal: [/.*/],
+    noExternal: BUNDLED,
     esbuildOptions: fromSources,
+    esbuildPlugins: [coreWithoutSideEffects],
   },
 ]);

@@ -1,0 +1,96 @@
+import * as vscode from 'vscode';
+import { explainFailure } from '../api/error-messages.js';
+import type { ComfyVastApi } from '../api/port.js';
+
+const TOKEN_KEY = 'comfyVast.token';
+
+export type ApiFactory = (baseUrl: string, token: string) => ComfyVastApi;
+
+/** A failure raised before any request: there is no token yet. */
+export class NotSignedIn extends Error {
+  readonly code = 'NOT_SIGNED_IN';
+  constructor() {
+    super('Not signed in');
+  }
+}
+
+/**
+ * The link to the comfy-vast API: its address from the settings, the token from SecretStorage (never from
+ * settings, never logged), and one place that turns failures into actionable messages.
+ */
+export class Connection implements vscode.Disposable {
+  readonly #changed = new vscode.EventEmitter<void>();
+  /** Fires after sign-in, sign-out or a change of `comfyVast.apiUrl`. */
+  readonly onDidChange = this.#changed.event;
+  readonly #subscriptions: vscode.Disposable[];
+
+  constructor(
+    private readonly secrets: vscode.SecretStorage,
+    private readonly factory: ApiFactory,
+  ) {
+    this.#subscriptions = [
+      this.#changed,
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('comfyVast.apiUrl') && this.#changed.fire()),
+      secrets.onDidChange((e) => e.key === TOKEN_KEY && this.#changed.fire()),
+    ];
+  }
+
+  get apiUrl(): string {
+    return vscode.workspace.getConfiguration('comfyVast').get<string>('apiUrl', 'http://127.0.0.1:5000');
+  }
+
+  async isSignedIn(): Promise<boolean> {
+    return Boolean(await this.secrets.get(TOKEN_KEY));
+  }
+
+  /** The API with the stored token; throws NotSignedIn without one. */
+  async api(): Promise<ComfyVastApi> {
+    const token = await this.secrets.get(TOKEN_KEY);
+    if (!token) throw new NotSignedIn();
+    return this.factory(this.apiUrl, token);
+  }
+
+  /** Asks for a token, checks it against the server and keeps it only if the server accepts it. */
+  async signIn(): Promise<boolean> {
+    const token = await vscode.window.showInputBox({
+      title: 'Comfy-Vast: Sign In',
+      prompt: `API token for ${this.apiUrl} (create one with "comfy-vast token create")`,
+      password: true,
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() ? undefined : 'Enter a token'),
+    });
+    if (!token) return false;
+    try {
+      const user = await this.factory(this.apiUrl, token.trim()).whoAmI();
+      await this.secrets.store(TOKEN_KEY, token.trim());
+      void vscode.window.showInformationMessage(`Comfy-Vast: signed in to ${this.apiUrl} as ${user}.`);
+      return true;
+    } catch (error) {
+      await this.report(error);
+      return false;
+    }
+  }
+
+  async signOut(): Promise<void> {
+    await this.secrets.delete(TOKEN_KEY);
+    void vscode.window.showInformationMessage('Comfy-Vast: signed out.');
+  }
+
+  /** Shows a failure as an error message whose button does the suggested fix. */
+  async report(error: unknown, prefix = 'Comfy-Vast'): Promise<void> {
+    const explained = explainFailure(error, this.apiUrl);
+    const buttons: Record<NonNullable<typeof explained.action>, [string, () => Thenable<unknown>]> = {
+      signIn: ['Sign In', () => vscode.commands.executeCommand('comfyVast.signIn')],
+      openSettings: ['Open Settings', () => vscode.commands.executeCommand('workbench.action.openSettings', 'comfyVast.apiUrl')],
+      selectServer: ['Select Server', () => vscode.commands.executeCommand('comfyVast.selectServer')],
+      startServer: ['Show Servers', () => vscode.commands.executeCommand('comfyVast.servers.focus')],
+    };
+    const button = explained.action ? buttons[explained.action] : undefined;
+    const choice = await vscode.window.showErrorMessage(`${prefix}: ${explained.message}`, ...(button ? [button[0]] : []));
+    if (button && choice === button[0]) await button[1]();
+  }
+
+  dispose(): void {
+    for (const s of this.#subscriptions) s.dispose();
+  }
+}

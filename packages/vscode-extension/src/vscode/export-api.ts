@@ -1,0 +1,28 @@
+import * as vscode from 'vscode';
+import { workflowName } from '../generate/output-paths.js';
+import { readWorkflowDocument } from '../workflow/workflow-doc.js';
+import type { Connection } from './connection.js';
+
+/** Writes `<name>.api.json` beside a UI-format workflow, converted by the server. */
+export async function exportApiFormat(connection: Connection, document: vscode.TextDocument): Promise<vscode.Uri | undefined> {
+  const doc = readWorkflowDocument(document.getText());
+  if (!doc) {
+    void vscode.window.showErrorMessage('Comfy-Vast: this file is not a ComfyUI workflow.');
+    return undefined;
+  }
+  if (doc.format === 'api') {
+    void vscode.window.showInformationMessage('Comfy-Vast: this workflow is already in API format.');
+    return undefined;
+  }
+  try {
+    const prompt = await (await connection.api()).convert(JSON.parse(document.getText()));
+    const target = vscode.Uri.joinPath(document.uri, '..', `${workflowName(document.fileName)}.api.json`);
+    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(`${JSON.stringify(prompt, null, 2)}\n`));
+    const choice = await vscode.window.showInformationMessage(`Comfy-Vast: wrote ${vscode.workspace.asRelativePath(target)}.`, 'Open');
+    if (choice) await vscode.window.showTextDocument(target);
+    return target;
+  } catch (error) {
+    await connection.report(error, 'Comfy-Vast: export failed');
+    return undefined;
+  }
+}

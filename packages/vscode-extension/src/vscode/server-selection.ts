@@ -1,0 +1,80 @@
+import * as vscode from 'vscode';
+import type { ServerInfo } from '../api/port.js';
+import type { Connection } from './connection.js';
+
+const KEY = 'comfyVast.selectedServer';
+
+export function describeServer(s: ServerInfo): string {
+  return [s.status, s.gpu, s.pricePerHour ? `$${s.pricePerHour}/h` : undefined].filter(Boolean).join(' · ');
+}
+
+/** The GPU server generations go to, remembered per workspace, shown in the status bar. */
+export class ServerSelection implements vscode.Disposable {
+  readonly #changed = new vscode.EventEmitter<ServerInfo | undefined>();
+  readonly onDidChange = this.#changed.event;
+  readonly #status: vscode.StatusBarItem;
+
+  constructor(
+    private readonly state: vscode.Memento,
+    private readonly connection: Connection,
+  ) {
+    this.#status = vscode.window.createStatusBarItem('comfyVast.server', vscode.StatusBarAlignment.Left, 50);
+    this.#status.name = 'Comfy-Vast Server';
+    this.#status.command = 'comfyVast.selectServer';
+    this.render(this.selected);
+    this.#status.show();
+  }
+
+  get selected(): ServerInfo | undefined {
+    return this.state.get<ServerInfo>(KEY);
+  }
+
+  async set(server: ServerInfo | undefined): Promise<void> {
+    await this.state.update(KEY, server);
+    this.render(server);
+    this.#changed.fire(server);
+  }
+
+  /** Refreshes the remembered server's status (or forgets it when it is gone) from a fresh list. */
+  async refreshFrom(servers: ServerInfo[]): Promise<void> {
+    const current = this.selected;
+    if (!current) return;
+    const fresh = servers.find((s) => s.id === current.id);
+    if (!fresh || JSON.stringify(fresh) !== JSON.stringify(current)) await this.set(fresh);
+  }
+
+  /** A quick pick of the user's servers with status, GPU and price; undefined when dismissed. */
+  async pick(): Promise<ServerInfo | undefined> {
+    try {
+      const servers = await (await this.connection.api()).listServers();
+      if (servers.length === 0) {
+        void vscode.window.showWarningMessage('Comfy-Vast: you have no GPU servers yet. Create one with the API or the CLI, then pick it here.');
+        return undefined;
+      }
+      const choice = await vscode.window.showQuickPick(
+        servers.map((s) => ({ label: s.name, description: describeServer(s), picked: s.id === this.selected?.id, server: s })),
+        { title: 'Comfy-Vast: Select Server', placeHolder: 'The GPU server to generate on' },
+      );
+      if (choice) await this.set(choice.server);
+      return choice?.server;
+    } catch (error) {
+      await this.connection.report(error);
+      return undefined;
+    }
+  }
+
+  /** The selected server, asking for one when none is selected yet. */
+  async require(): Promise<ServerInfo | undefined> {
+    return this.selected ?? (await this.pick());
+  }
+
+  private render(server: ServerInfo | undefined): void {
+    this.#status.text = server ? `$(server) ${server.name}: ${server.status}` : '$(server) Comfy-Vast: no server';
+    this.#status.tooltip = server ? `${server.name} (${describeServer(server)}). Click to change.` : 'Select the GPU server to generate on';
+  }
+
+  dispose(): void {
+    this.#status.dispose();
+    this.#changed.dispose();
+  }
+}

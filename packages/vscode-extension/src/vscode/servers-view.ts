@@ -1,0 +1,108 @@
+import * as vscode from 'vscode';
+import { explainFailure } from '../api/error-messages.js';
+import type { GenerationInfo, ServerInfo } from '../api/port.js';
+import { imageFileName } from '../generate/output-paths.js';
+import type { Connection } from './connection.js';
+import { describeServer, type ServerSelection } from './server-selection.js';
+
+const RECENT = 10;
+const ICONS: Record<string, string> = { running: 'vm-running', stopped: 'vm-outline', exited: 'vm-outline', error: 'error', failed: 'error' };
+
+type Item = { kind: 'server'; server: ServerInfo } | { kind: 'generation'; generation: GenerationInfo } | { kind: 'message'; text: string };
+
+/** The activity-bar tree: the user's servers (status, GPU, price, cost) and each one's recent generations. */
+export class ServersView implements vscode.TreeDataProvider<Item>, vscode.Disposable {
+  readonly #changed = new vscode.EventEmitter<Item | undefined>();
+  readonly onDidChangeTreeData = this.#changed.event;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly selection: ServerSelection,
+    /** Where thumbnails of recent generations are cached. */
+    private readonly thumbnails: vscode.Uri,
+  ) {}
+
+  refresh(): void {
+    this.#changed.fire(undefined);
+  }
+
+  async getChildren(parent?: Item): Promise<Item[]> {
+    if (!(await this.connection.isSignedIn())) return [];
+    try {
+      const api = await this.connection.api();
+      if (!parent) {
+        const servers = await api.listServers();
+        await this.selection.refreshFrom(servers);
+        return servers.length ? servers.map((server) => ({ kind: 'server', server })) : [{ kind: 'message', text: 'No GPU servers yet' }];
+      }
+      if (parent.kind !== 'server') return [];
+      const generations = (await api.listGenerations(parent.server.id)).sort((a, b) => b.id - a.id).slice(0, RECENT);
+      return generations.length ? generations.map((generation) => ({ kind: 'generation', generation })) : [{ kind: 'message', text: 'No generations yet' }];
+    } catch (error) {
+      return [{ kind: 'message', text: explainFailure(error, this.connection.apiUrl).message }];
+    }
+  }
+
+  async getTreeItem(item: Item): Promise<vscode.TreeItem> {
+    if (item.kind === 'message') return new vscode.TreeItem(item.text);
+    if (item.kind === 'server') {
+      const s = item.server;
+      const tree = new vscode.TreeItem(s.name, vscode.TreeItemCollapsibleState.Collapsed);
+      tree.id = `server-${s.id}`;
+      tree.description = [describeServer(s), s.costSoFar !== undefined ? `spent $${s.costSoFar.toFixed(2)}` : undefined, this.selection.selected?.id === s.id ? 'selected' : undefined]
+        .filter(Boolean)
+        .join(' · ');
+      tree.tooltip = `${s.name}\n${tree.description}`;
+      tree.iconPath = new vscode.ThemeIcon(ICONS[s.status] ?? 'loading~spin');
+      tree.contextValue = s.status === 'running' ? 'server.running' : ['stopped', 'exited'].includes(s.status) ? 'server.stopped' : 'server.busy';
+      return tree;
+    }
+    const g = item.generation;
+    const tree = new vscode.TreeItem(`#${g.id} ${g.prompt ?? ''}`.trim());
+    tree.id = `generation-${g.id}`;
+    tree.description = `${g.status}${g.imageUrls.length ? ` · ${g.imageUrls.length} image(s)` : ''}`;
+    tree.contextValue = 'generation';
+    const thumbnail = g.imageUrls[0] ? await this.thumbnail(g, g.imageUrls[0]).catch(() => undefined) : undefined;
+    tree.iconPath = thumbnail ?? new vscode.ThemeIcon(g.status === 'completed' ? 'file-media' : g.status === 'failed' ? 'error' : 'sync');
+    if (thumbnail) tree.command = { command: 'comfyVast.openImage', title: 'Open Image', arguments: [thumbnail] };
+    return tree;
+  }
+
+  private async thumbnail(g: GenerationInfo, url: string): Promise<vscode.Uri> {
+    const file = vscode.Uri.joinPath(this.thumbnails, imageFileName(g.id, 0, url));
+    try {
+      await vscode.workspace.fs.stat(file);
+    } catch {
+      await vscode.workspace.fs.createDirectory(this.thumbnails);
+      await vscode.workspace.fs.writeFile(file, await (await this.connection.api()).image(url));
+    }
+    return file;
+  }
+
+  dispose(): void {
+    this.#changed.dispose();
+  }
+}
+
+/** Start, stop and delete (after confirmation) from the tree's context menu. */
+export async function serverAction(connection: Connection, action: 'start' | 'stop' | 'delete', item: Item | undefined): Promise<boolean> {
+  if (item?.kind !== 'server') return false;
+  const server = item.server;
+  if (action === 'delete') {
+    const confirm = await vscode.window.showWarningMessage(
+      `Delete the GPU server "${server.name}"? Its disk and anything not saved elsewhere are lost.`,
+      { modal: true },
+      'Delete',
+    );
+    if (confirm !== 'Delete') return false;
+  }
+  try {
+    const api = await connection.api();
+    await { start: () => api.startServer(server.id), stop: () => api.stopServer(server.id), delete: () => api.deleteServer(server.id) }[action]();
+    void vscode.window.showInformationMessage(`Comfy-Vast: ${action} of "${server.name}" initiated.`);
+    return true;
+  } catch (error) {
+    await connection.report(error);
+    return false;
+  }
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { findProblems } from '../../src/workflow/diagnostics.js';
+import { widgetInputNames } from '../../src/workflow/core-adapter.js';
+import { readWorkflowDocument } from '../../src/workflow/workflow-doc.js';
+import { fixtureText, objectInfo } from './fixtures.js';
+
+const at = (text: string, span: { offset: number; length: number }) => text.slice(span.offset, span.offset + span.length);
+
+describe('widgetInputNames', () => {
+  it('follows the frontend: a control value after the seed, a button value after an upload combo', () => {
+    const info = objectInfo();
+    expect(widgetInputNames(info.KSampler!)).toEqual(['seed', null, 'steps', 'cfg', 'sampler_name', 'scheduler', 'denoise']);
+    expect(widgetInputNames(info.LoadImage!)).toEqual(['image', null]);
+    expect(widgetInputNames(info.VAEDecode!)).toEqual([]);
+  });
+});
+
+describe('findProblems', () => {
+  it('finds nothing wrong in a sound workflow checked against the server’s nodes', () => {
+    const text = fixtureText('txt2img.comfy.json');
+    expect(findProblems(readWorkflowDocument(text)!, { nodeTypes: objectInfo() })).toEqual([]);
+  });
+
+  it('pins a broken link and an unknown node type to their characters', () => {
+    const text = fixtureText('workspace/workflows/broken.comfy.json');
+    const problems = findProblems(readWorkflowDocument(text)!, { nodeTypes: objectInfo(), serverName: 'gpu-1' });
+    expect(problems.map((p) => [p.code, at(text, p.span).replace(/\s+/g, '')])).toEqual([
+      ['broken-link', '[9,8,0,99,0,"IMAGE"]'],
+      ['unknown-node-type', '"VAEDecodeTurbo"'],
+    ]);
+    expect(problems[1]!.message).toContain('not installed on gpu-1');
+  });
+
+  it('reports an input whose link id is missing from "links"', () => {
+    const text = JSON.stringify({ nodes: [{ id: 1, type: 'VAEDecode', inputs: [{ name: 'samples', type: 'LATENT', link: 42 }] }], links: [] });
+    const [problem] = findProblems(readWorkflowDocument(text)!);
+    expect(problem).toMatchObject({ code: 'broken-link', message: expect.stringContaining('link 42') });
+    expect(at(text, problem!.span)).toBe('42');
+  });
+
+  it('reports a missing model once, not also as a value outside the list', () => {
+    const text = fixtureText('txt2img.comfy.json').replace('v1-5-pruned-emaonly.safetensors', 'sd_xl_base_1.0.safetensors');
+    const problems = findProblems(readWorkflowDocument(text)!, {
+      nodeTypes: objectInfo(),
+      missingModels: [{ name: 'sd_xl_base_1.0.safetensors', folder: 'checkpoints' }],
+    });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ code: 'missing-model', message: expect.stringContaining('models/checkpoints') });
+    expect(at(text, problems[0]!.span)).toBe('"sd_xl_base_1.0.safetensors"');
+  });
+
+  it('reports a sampler the server does not have, in both formats', () => {
+    for (const file of ['txt2img.comfy.json', 'txt2img-api.json']) {
+      const text = fixtureText(file).replace('"euler"', '"euler_turbo"');
+      const problems = findProblems(readWorkflowDocument(text)!, { nodeTypes: objectInfo() });
+      expect(problems.map((p) => [p.code, at(text, p.span)])).toEqual([['value-not-in-list', '"euler_turbo"']]);
+      expect(problems[0]!.message).toContain('sampler_name');
+    }
+  });
+
+  it('skips node types, combos and virtual nodes it cannot check', () => {
+    const text = JSON.stringify({ nodes: [{ id: 1, type: 'Note', widgets_values: ['hi'] }, { id: 2, type: 'Reroute' }], links: [] });
+    expect(findProblems(readWorkflowDocument(text)!, { nodeTypes: objectInfo() })).toEqual([]);
+  });
+});
