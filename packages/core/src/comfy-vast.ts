@@ -1,8 +1,11 @@
+import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { DEFAULT_LIMITS, SlidingWindowLimiter, type LimitsConfig } from './limits/index.js';
 import { LowdbStore, MemoryStore } from './store/index.js';
 import type { Store } from './store/store.js';
 import { UserService } from './users/index.js';
+import { ServerService } from './servers/index.js';
+import { InstallationKeys, VastClient, type LaunchOptions } from './vast/index.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { silentLogger, type Logger } from './util/logger.js';
 
@@ -15,6 +18,20 @@ export interface ComfyVastOptions {
   logger?: Logger;
   /** Overrides of the API contract's rate limits, by limiter. */
   limits?: Partial<LimitsConfig>;
+  /** Your Vast.ai account. Without it only attached ComfyUIs can be used. */
+  vast?: {
+    apiKey: string;
+    /** Default `https://console.vast.ai`. */
+    baseUrl?: string;
+    /** Lowest host reliability accepted when renting (default 0.98). */
+    reliabilityFloor?: number;
+    /** How often the reconciler asks Vast for every instance (default 30 s). */
+    pollIntervalMs?: number;
+    /** Docker image and launch settings of new servers. */
+    launch?: LaunchOptions;
+  };
+  /** Start background work (the reconciler, the scheduler) on open; default true. */
+  autoStart?: boolean;
 }
 
 export interface ComfyVastEvents {
@@ -31,8 +48,9 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   readonly logger: Logger;
   readonly users: UserService;
   readonly limiters: Record<keyof LimitsConfig, SlidingWindowLimiter>;
+  readonly servers: ServerService;
 
-  protected constructor(store: Store, options: ComfyVastOptions) {
+  protected constructor(store: Store, options: ComfyVastOptions, sshPublicKey: string | undefined) {
     super();
     this.store = store;
     this.clock = options.clock ?? systemClock;
@@ -44,15 +62,31 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       downloadBytes: new SlidingWindowLimiter({ rules: limits.downloadBytes, clock: this.clock }),
     };
     this.users = new UserService({ store, clock: this.clock, logger: this.logger.child({ service: 'users' }) });
+    const vast = options.vast && new VastClient({ apiKey: options.vast.apiKey, baseUrl: options.vast.baseUrl, clock: this.clock, logger: this.logger.child({ service: 'vast' }) });
+    this.servers = new ServerService({
+      store,
+      vast,
+      clock: this.clock,
+      logger: this.logger.child({ service: 'servers' }),
+      sshPublicKey,
+      launch: options.vast?.launch,
+      reliabilityFloor: options.vast?.reliabilityFloor,
+      pollIntervalMs: options.vast?.pollIntervalMs,
+    });
   }
 
   static async open(options: ComfyVastOptions = {}): Promise<ComfyVast> {
     const store = options.store ?? (options.dataDir ? await LowdbStore.open({ dir: options.dataDir, logger: options.logger, clock: options.clock }) : new MemoryStore());
-    return new ComfyVast(store, options);
+    // One key pair per installation, attached to every instance so that setup can reach it over SSH.
+    const sshPublicKey = options.vast && options.dataDir ? (await new InstallationKeys(join(options.dataDir, 'ssh')).load()).publicKey : undefined;
+    const comfyVast = new ComfyVast(store, options, sshPublicKey);
+    if (options.autoStart ?? true) comfyVast.servers.startReconciler();
+    return comfyVast;
   }
 
   /** Stops background work and flushes the store. */
   async close(): Promise<void> {
+    this.servers.stopReconciler();
     await this.store.close();
   }
 }

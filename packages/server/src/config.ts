@@ -16,6 +16,8 @@ export const ServerConfig = z.object({
   adminToken: z.string().min(32, 'must be at least 32 characters').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   limits: LimitsOverride.optional(),
+  /** How much faster than Vast.ai simulated servers boot and stop (1 is real time). */
+  simulationSpeed: z.coerce.number().positive().default(10),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
@@ -30,6 +32,7 @@ export const ENV_KEYS = {
   COMFY_VAST_ADMIN_TOKEN: 'adminToken',
   COMFY_VAST_LOG_LEVEL: 'logLevel',
   COMFY_VAST_LIMITS: 'limits',
+  COMFY_VAST_SIMULATION_SPEED: 'simulationSpeed',
 } as const satisfies Record<string, keyof ServerConfig>;
 
 /**

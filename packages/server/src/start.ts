@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ComfyVast } from '@comfy-vast/core';
+import { startFakeVast, type FakeVast } from '@comfy-vast/testkit';
 import type pino from 'pino';
 import { buildApp, type App } from './app.js';
 import { limitRules, type ServerConfig } from './config.js';
@@ -8,6 +9,8 @@ import { createLogger } from './logger.js';
 import { packageVersion } from './version.js';
 
 export interface RunningServer {
+  /** The in-process fake Vast.ai behind the simulated provider; null with the real one. */
+  simulation: FakeVast | null;
   /** `http://host:port`, without `/api`. */
   url: string;
   app: App;
@@ -32,7 +35,16 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
 
-  const comfyVast = await ComfyVast.open({ dataDir, logger, limits: limitRules(config) });
+  const simulation = config.provider === 'simulated' ? await startFakeVast({ speed: config.simulationSpeed }) : null;
+  // Simulated servers change state within seconds, so the reconciler looks more often than against Vast.
+  const vast = simulation ? { apiKey: simulation.apiKey, baseUrl: simulation.url, pollIntervalMs: 2_000 } : { apiKey: config.vastApiKey!, baseUrl: config.vastApiUrl };
+  let comfyVast: ComfyVast;
+  try {
+    comfyVast = await ComfyVast.open({ dataDir, logger, limits: limitRules(config), vast });
+  } catch (error) {
+    await simulation?.close();
+    throw error;
+  }
   const { generatedAdminToken } = await bootstrapAdmin(comfyVast, config, dataDir);
   const version = packageVersion();
   const app = await buildApp({ comfyVast, logger, provider: config.provider, version });
@@ -40,6 +52,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await app.fastify.listen({ port: config.port, host: config.host });
   } catch (error) {
     await comfyVast.close();
+    await simulation?.close();
     throw error;
   }
   const address = app.fastify.server.address();
@@ -47,7 +60,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
   print(`comfy-vast ${version} listening on ${url}/api (data in ${dataDir})`);
-  if (config.provider === 'simulated') {
+  if (simulation) {
     print('GPU servers are SIMULATED: nothing is rented and nothing is billed. Set VAST_API_KEY (or COMFY_VAST_PROVIDER=vast) to rent real servers.');
   }
   if (generatedAdminToken) {
@@ -60,8 +73,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     (closing ??= (async () => {
       await app.fastify.close();
       await comfyVast.close();
+      await simulation?.close();
     })());
-  return { url, app, comfyVast, config, generatedAdminToken, close };
+  return { url, app, comfyVast, config, generatedAdminToken, simulation, close };
 }
 
 async function bootstrapAdmin(comfyVast: ComfyVast, config: ServerConfig, dataDir: string): Promise<{ generatedAdminToken: string | null }> {

@@ -1,5 +1,6 @@
 import { healthEndpoints } from './health.js';
 import { usersEndpoints } from './users.js';
+import { vastServerEndpoints } from './vast-servers.js';
 
 export * from './endpoint.js';
 export * from './common.js';
@@ -9,6 +10,7 @@ export { User } from './users.js';
 export const contract = {
   ...healthEndpoints,
   ...usersEndpoints,
+  ...vastServerEndpoints,
 };
 
 export type Contract = typeof contract;

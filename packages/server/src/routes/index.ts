@@ -1,6 +1,7 @@
 import type { RouteContext } from './context.js';
 import { registerSystemRoutes } from './system.js';
 import { registerUserRoutes } from './users.js';
+import { registerVastServerRoutes } from './vast-servers.js';
 
 export type { RouteContext } from './context.js';
 
@@ -8,4 +9,5 @@ export type { RouteContext } from './context.js';
 export function registerRoutes(context: RouteContext): void {
   registerSystemRoutes(context);
   registerUserRoutes(context);
+  registerVastServerRoutes(context);
 }

@@ -1,0 +1,93 @@
+import { attachComfyRequestSchema, attachVastRequestSchema, createServerRequestSchema, serverApiSchema, serverStatusSchema } from '@comfy-vast/core';
+import { z } from 'zod';
+import { Id } from './common.js';
+import { defineEndpoint } from './endpoint.js';
+
+const offerSummarySchema = z.object({
+  offerId: z.number(),
+  gpu: z.string().nullable(),
+  gpuCount: z.number().nullable(),
+  cpuCores: z.number().nullable(),
+  ramGb: z.number().nullable(),
+  diskGb: z.number().nullable(),
+  location: z.string().nullable(),
+  reliability: z.number().nullable(),
+  pricePerHour: z.string(),
+});
+
+const ServerAction = z.object({ success: z.literal(true), message: z.string(), status: serverStatusSchema.optional() });
+const ServerId = z.object({ id: Id });
+const QueryNumber = z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'expected a number').transform(Number)]);
+
+export const vastServerEndpoints = {
+  createServer: defineEndpoint({
+    method: 'POST',
+    path: '/vast-servers',
+    summary: 'Rent a GPU server on Vast.ai, attach an instance already rented ({name, vastId}) or any ComfyUI ({name, comfyUrl, comfyToken?})',
+    tag: 'Vast.ai Server Management',
+    auth: 'user',
+    body: z.union([attachComfyRequestSchema, attachVastRequestSchema, createServerRequestSchema]),
+    response: serverApiSchema,
+  }),
+  listServers: defineEndpoint({
+    method: 'GET',
+    path: '/vast-servers',
+    summary: 'The caller’s servers, with status, price and cost so far',
+    tag: 'Vast.ai Server Management',
+    auth: 'user',
+    response: z.array(serverApiSchema),
+  }),
+  getServer: defineEndpoint({
+    method: 'GET',
+    path: '/vast-servers/:id',
+    summary: 'One server',
+    tag: 'Vast.ai Server Management',
+    auth: 'user',
+    params: ServerId,
+    response: serverApiSchema,
+  }),
+  startServer: defineEndpoint({
+    method: 'POST',
+    path: '/vast-servers/start/:id',
+    summary: 'Start a stopped server',
+    tag: 'Vast.ai Server Management',
+    auth: 'user',
+    params: ServerId,
+    response: ServerAction,
+  }),
+  stopServer: defineEndpoint({
+    method: 'POST',
+    path: '/vast-servers/stop/:id',
+    summary: 'Stop a server: GPU billing ends, storage keeps billing until delete',
+    tag: 'Vast.ai Server Management',
+    auth: 'user',
+    params: ServerId,
+    response: ServerAction,
+  }),
+  deleteServer: defineEndpoint({
+    method: 'DELETE',
+    path: '/vast-servers/:id',
+    summary: 'Destroy a rented server (all billing ends) or forget an attached one',
+    tag: 'Vast.ai Server Management',
+    auth: 'user',
+    params: ServerId,
+    response: ServerAction,
+  }),
+  listOffers: defineEndpoint({
+    method: 'GET',
+    path: '/vast-offers',
+    summary: 'Offers that match a request, cheapest first, to look before renting',
+    tag: 'Vast.ai Server Management',
+    auth: 'user',
+    query: z.object({
+      gpu: z.string().min(1),
+      gpuCount: QueryNumber.optional(),
+      cpuCores: QueryNumber.optional(),
+      ram: QueryNumber.optional(),
+      disk: QueryNumber.optional(),
+      location: z.string().optional(),
+      maxPrice: QueryNumber.optional(),
+    }),
+    response: z.array(offerSummarySchema),
+  }),
+};
