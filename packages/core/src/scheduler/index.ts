@@ -33,3 +33,20 @@ export { SchedulerHistory, type HistoryEntry } from './history.js';
 export { hasWork, inUse, type ScheduleTarget, type ServerInfo, type ServerActivity, type ActionReason, type ActionTrigger } from './schedule-target.js';
 export { idleStopAt, idleCheckAt } from './idle.js';
 export { SchedulerRunner, type SchedulerRunnerOptions, type SchedulerRunnerEvents } from './runner.js';
+export {
+  hourlyRate,
+  costBetween,
+  generationCost,
+  monthOf,
+  budgetLevel,
+  assertWithinBudget,
+  reachesAt,
+  roundUsd,
+  BUDGET_WARNING_RATIO,
+  type Prices,
+  type StatusChange,
+  type BudgetLevel,
+  type BudgetStatus,
+} from './cost.js';
+export { CostLedger, CostEventRecord, costEventsCollection, type CostLedgerEvents } from './ledger.js';
+export { BudgetService, BudgetUpdate, BudgetRecord, MonthlyLimit, budgetsCollection, type BudgetEnforcer, type BudgetServiceEvents } from './budget.js';
