@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { silentLogger, systemClock, type Clock, type Logger, type TimerHandle } from '../util/index.js';
-import { ComfyClient } from './comfy-client.js';
+import { randomUUID } from 'node:crypto';
+import { ComfyClient, type SubmitResult } from './comfy-client.js';
 import { ComfySocket, type ComfyPreview } from './comfy-socket.js';
 import { executionErrorSchema, type ComfyExecutionError, type ComfyHistoryEntry, type ComfyJob, type ComfyUiOutput, type ComfyWsMessage } from './schemas.js';
 
@@ -102,12 +103,20 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
     return this.#tracked.size;
   }
 
-  /** Submits with our socket's client id so that the events come to us, and tracks the prompt. */
-  async submit(prompt: Record<string, unknown>, extraData?: Record<string, unknown>): Promise<Awaited<ReturnType<ComfyClient['submit']>>> {
+  /**
+   * Submits with our socket's client id so that the events come to us. The prompt id is ours and tracked before
+   * the request goes out: ComfyUI may start running it before its answer reaches us.
+   */
+  async submit(prompt: Record<string, unknown>, extraData?: Record<string, unknown>): Promise<SubmitResult> {
     await this.start();
-    const result = await this.client.submit(prompt, { clientId: this.socket.clientId, extraData });
-    this.track(result.promptId);
-    return result;
+    const promptId = randomUUID();
+    this.track(promptId);
+    try {
+      return await this.client.submit(prompt, { clientId: this.socket.clientId, promptId, extraData });
+    } catch (err) {
+      this.untrack(promptId);
+      throw err;
+    }
   }
 
   /** Waits for a prompt submitted earlier (for example before a restart). */
