@@ -1,6 +1,6 @@
 /**
- * Cost math, as pure functions. Vast bills per second: `dph_total` ($/hour, GPU and disk) while an instance runs,
- * the disk alone (`storage_total_cost`, $/hour) from creation until it is destroyed, running or not.
+ * Cost math, as pure functions. Vast bills per second: `dph_total` ($/hour, GPU and disk) while an instance runs
+ * (and until a stop has taken effect), the disk alone (`storage_total_cost`, $/hour) from creation until it is destroyed, running or not.
  */
 import { ComfyVastError } from '../errors/index.js';
 import { HOUR_MS } from './time-zone.js';
@@ -18,9 +18,9 @@ export interface StatusChange extends Prices {
   at: number;
 }
 
-/** $/hour a server costs in a status. */
-export function hourlyRate(status: string, prices: Prices): number {
-  if (status === 'running') return prices.pricePerHour;
+/** $/hour a server costs in a status: the full price until the container is down, the disk after. */
+export function rateInStatus(status: string, prices: Prices): number {
+  if (status === 'running' || status === 'stopping') return prices.pricePerHour;
   if (status === 'deleted') return 0;
   return prices.storagePerHour;
 }
@@ -32,7 +32,7 @@ export function costBetween(changes: readonly StatusChange[], from: number, to: 
     const change = changes[i]!;
     const start = Math.max(change.at, from);
     const end = Math.min(changes[i + 1]?.at ?? to, to);
-    if (end > start) total += (hourlyRate(change.status, change) * (end - start)) / HOUR_MS;
+    if (end > start) total += (rateInStatus(change.status, change) * (end - start)) / HOUR_MS;
   }
   return total;
 }

@@ -34,7 +34,7 @@ export { hasWork, inUse, type ScheduleTarget, type ServerInfo, type ServerActivi
 export { idleStopAt, idleCheckAt } from './idle.js';
 export { SchedulerRunner, type SchedulerRunnerOptions, type SchedulerRunnerEvents } from './runner.js';
 export {
-  hourlyRate,
+  rateInStatus,
   costBetween,
   generationCost,
   monthOf,

@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { z } from 'zod';
 import { defineCollection, type Store } from '../store/index.js';
 import { systemClock, type Clock } from '../util/index.js';
-import { costBetween, hourlyRate, type Prices, type StatusChange } from './cost.js';
+import { costBetween, rateInStatus, type Prices, type StatusChange } from './cost.js';
 
 export const CostEventRecord = z.object({
   id: z.number().int(),
@@ -57,7 +57,7 @@ export class CostLedger extends EventEmitter<CostLedgerEvents> {
   /** $/hour the server costs right now. */
   currentRate(serverId: number): number {
     const last = this.#byServer.get(serverId)?.changes.at(-1);
-    return last ? hourlyRate(last.status, last) : 0;
+    return last ? rateInStatus(last.status, last) : 0;
   }
 
   /** The price per hour while running, as last recorded: a generation's share is GPU seconds at this price. */

@@ -30,7 +30,7 @@ export interface SchedulerRunnerOptions {
 
 export interface SchedulerRunnerEvents {
   /** Every history entry, once stored: starts, stops, drains, failures. */
-  action: [record: SchedulerHistoryRecord];
+  'scheduler:action': [record: SchedulerHistoryRecord];
 }
 
 interface Plan {
@@ -269,7 +269,7 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
 
   async #report(server: ServerInfo, entry: { event: SchedulerHistoryRecord['event']; trigger: ActionTrigger; reason: string; cut?: SchedulerHistoryRecord['cut'] }): Promise<void> {
     const record = await this.history.record({ ...entry, serverId: server.id, userId: server.userId });
-    this.emit('action', record);
+    this.emit('scheduler:action', record);
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { budgetLevel, costBetween, generationCost, monthOf, reachesAt, type StatusChange } from '../../src/scheduler/cost.js';
+import { budgetLevel, costBetween, rateInStatus, generationCost, monthOf, reachesAt, type StatusChange } from '../../src/scheduler/cost.js';
 
 const t0 = Date.parse('2026-11-02T00:00Z');
 const min = 60_000;
@@ -16,6 +16,18 @@ describe('cost math', () => {
   it('bills the GPU price while running and the disk alone otherwise, nothing once deleted', () => {
     // 10 min x 0.02 + 2 h x 0.50 + 170 min x 0.02
     expect(costBetween(life, -Infinity, t0 + 360 * min)).toBeCloseTo(0.02 / 6 + 1 + (0.02 * 170) / 60, 9);
+  });
+
+  it.each([
+    ['running', 0.5],
+    ['stopping', 0.5],
+    ['creating', 0.02],
+    ['starting', 0.02],
+    ['stopped', 0.02],
+    ['error', 0.02],
+    ['deleted', 0],
+  ])('bills %s at $%d an hour', (status, rate) => {
+    expect(rateInStatus(status, prices)).toBe(rate);
   });
 
   it('clips to a period', () => {

@@ -113,7 +113,7 @@ describe('drain before stop', () => {
     await r.schedule(1, { autoStart: false, timezone: 'America/New_York', weekdays: WEEKDAYS }, { autoStop: true, stopTime: '18:00' });
     await r.runner.start();
     const actions: string[] = [];
-    r.runner.on('action', (record) => actions.push(record.event));
+    r.runner.on('scheduler:action', (record) => actions.push(record.event));
 
     await r.clock.advanceTo(Date.parse('2026-06-01T22:00Z'));
     expect(r.target.calls).toEqual([]);
