@@ -11,14 +11,14 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
- * Tells the two formats apart: a UI workflow has a `nodes` array; an API prompt is a non-empty object whose
- * values all carry `class_type`. Anything else is neither.
+ * Tells the two formats apart: a UI workflow has a `nodes` array; an API prompt is an object whose
+ * values all carry `class_type` (`{}` is an empty prompt). Anything else is neither.
  */
 export function detectWorkflowFormat(json: unknown): WorkflowFormat | undefined {
   if (!isRecord(json)) return undefined;
   if (Array.isArray(json['nodes'])) return 'ui';
-  const values = Object.values(json);
-  if (values.length > 0 && values.every((v) => isRecord(v) && 'class_type' in v)) return 'api';
+  // An empty object is an empty prompt (a UI graph whose every node is muted converts to one).
+  if (Object.values(json).every((v) => isRecord(v) && 'class_type' in v)) return 'api';
   return undefined;
 }
 
