@@ -3,7 +3,7 @@
  * update and one history page, against a naive baseline (every record in one lowdb JSONFile, rewritten per write).
  */
 import { mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Low } from 'lowdb';
@@ -103,6 +103,8 @@ export async function run(): Promise<void> {
     });
     console.log(`baseline insert (one JSONFile, whole file per write, no fsync) p50 ${ms(pct(baseline, 50))}  p99 ${ms(pct(baseline, 99))}  (${BASELINE_SAMPLES} samples)`);
     console.log(`ratio baseline / log insert at p50: ${(pct(baseline, 50) / pct(inserts, 50)).toFixed(0)}x`);
+    // fsync tails grow with whatever else the machine is doing: the figures mean little without this.
+    console.log(`load average during the run: ${loadavg()[0]!.toFixed(1)}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -48,6 +48,7 @@ export class DocumentFile<T extends StoredRecord> {
     await this.#removeLeftovers();
   }
 
+  /** Nothing stays open between writes. */
   async close(): Promise<void> {}
 
   async #removeLeftovers(): Promise<void> {
