@@ -1,12 +1,12 @@
 import { request, type Dispatcher } from 'undici';
 
-export interface ComfyTarget {
+export interface ProbeTarget {
   url: string;
-  token: string | null;
+  token?: string | null;
 }
 
 /** Answers whether ComfyUI is up and accepts our token. */
-export type ComfyProbe = (target: ComfyTarget) => Promise<boolean>;
+export type ComfyProbe = (target: ProbeTarget) => Promise<boolean>;
 
 /**
  * ComfyUI is launched once `GET /system_stats` answers 200 with the Bearer password. Vast's proxy answers 502

@@ -24,5 +24,5 @@ export {
   type AttachComfyRequest,
   type ServerRequest,
 } from './requests.js';
-export { systemStatsProbe, type ComfyProbe, type ComfyTarget } from './comfy-probe.js';
+export { systemStatsProbe, type ComfyProbe, type ProbeTarget } from './comfy-probe.js';
 export type { ServerEvents, ServerEvent, ServerStatusEvent } from './events.js';

@@ -52,7 +52,8 @@ export interface ServerActionResult {
 /** What the generation service needs to reach a server's ComfyUI. The token is for core's own use, never a response. */
 export interface ComfyTargetInfo {
   url: string;
-  token: string | null;
+  /** Bearer token (the instance's WEB_PASSWORD); absent for an attached ComfyUI without one. */
+  token?: string;
   status: ServerStatus;
 }
 
@@ -142,7 +143,7 @@ export class ServerService extends EventEmitter<ServerEvents> {
     if (record.status !== 'running' || !record.comfyUrl) {
       throw new ComfyVastError('SERVER_NOT_RUNNING', `Server ${serverId} is ${record.status}, not running`, { details: { serverId, status: record.status } });
     }
-    return { url: record.comfyUrl, token: record.comfyToken, status: record.status };
+    return { url: record.comfyUrl, ...(record.comfyToken ? { token: record.comfyToken } : {}), status: record.status };
   }
 
   /** Offers that meet a request, cheapest first, to look before renting. */
