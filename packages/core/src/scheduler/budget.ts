@@ -7,6 +7,9 @@ import { BUDGET_WARNING_RATIO, assertWithinBudget, budgetLevel, monthOf, reaches
 import type { CostLedger } from './ledger.js';
 import type { ActionReason, ServerInfo } from './schedule-target.js';
 
+/** Statuses a budget stop acts on: the GPU bills, or soon will. */
+const BILLED_AS_RUNNING = new Set(['running', 'starting']);
+
 export const MonthlyLimit = z
   .number({ message: 'must be a number of dollars, or null to remove the budget' })
   .positive({ message: 'must be more than 0 dollars' })
@@ -143,7 +146,7 @@ export class BudgetService extends EventEmitter<BudgetServiceEvents> {
     }
     const reason: ActionReason = { trigger: 'budget', message: `monthly budget of $${record.monthlyLimit.toFixed(2)} reached for ${status.month}` };
     for (const server of this.#enforcer.listServers()) {
-      if (server.userId === record.userId && server.status === 'running') await this.#enforcer.drainAndStop(server.id, reason);
+      if (server.userId === record.userId && BILLED_AS_RUNNING.has(server.status)) await this.#enforcer.drainAndStop(server.id, reason);
     }
   }
 

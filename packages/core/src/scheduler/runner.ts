@@ -175,7 +175,8 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
     let at = Infinity;
     for (const plan of this.#plans.values()) if (plan.at < at) at = plan.at;
     if (at === Infinity) return;
-    const handle = this.#clock.setTimeout(() => void this.#fire(at), Math.max(0, at - this.#clock.now()));
+    const fire = () => void this.#fire(at).catch((err: unknown) => this.#logger.error({ err }, 'scheduler pass failed'));
+    const handle = this.#clock.setTimeout(fire, Math.max(0, at - this.#clock.now()));
     this.#timer = { at, handle };
   }
 
@@ -199,7 +200,8 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
       for (const [serverId, plan] of due) {
         this.#plans.delete(serverId);
         const server = this.#target.getServer(serverId);
-        if (server) await this.#process(server, plan, now);
+        // One server's failure (a store error) must not hold back the others or spin the timer.
+        if (server) await this.#process(server, plan, now).catch((err: unknown) => this.#logger.error({ err, serverId }, 'scheduler action failed'));
         const fresh = this.#target.getServer(serverId);
         if (fresh && this.#running) this.#plan(fresh, now);
       }

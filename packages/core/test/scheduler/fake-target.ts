@@ -1,3 +1,4 @@
+import { ComfyVastError } from '../../src/errors/index.js';
 import type { ActionReason, ScheduleTarget, ServerActivity, ServerInfo } from '../../src/scheduler/schedule-target.js';
 
 export interface Call {
@@ -13,6 +14,8 @@ export interface Call {
  */
 export class FakeTarget implements ScheduleTarget {
   readonly calls: Call[] = [];
+  /** Servers whose provider refuses to start or stop them, as Vast does when an offer's GPU is taken. */
+  readonly refusing = new Set<number>();
   onChange: (serverId: number) => void = () => {};
   #servers = new Map<number, ServerInfo>();
   #activity = new Map<number, ServerActivity>();
@@ -45,6 +48,7 @@ export class FakeTarget implements ScheduleTarget {
 
   async start(serverId: number, reason: ActionReason): Promise<void> {
     this.calls.push({ action: 'start', serverId, at: this.#now(), reason });
+    if (this.refusing.has(serverId)) throw new ComfyVastError('VAST_API_ERROR', 'no GPU available on the host');
     this.#set(serverId, 'running');
     this.setActivity(serverId, { lastActivityAt: this.#now() });
     this.onChange(serverId);
@@ -52,6 +56,7 @@ export class FakeTarget implements ScheduleTarget {
 
   async stop(serverId: number, reason: ActionReason): Promise<void> {
     this.calls.push({ action: 'stop', serverId, at: this.#now(), reason });
+    if (this.refusing.has(serverId)) throw new ComfyVastError('VAST_API_ERROR', 'host unreachable');
     this.#set(serverId, 'stopped');
     this.onChange(serverId);
   }

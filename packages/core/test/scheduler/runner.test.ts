@@ -74,6 +74,24 @@ describe('SchedulerRunner over a simulated week', () => {
   });
 });
 
+describe('provider refusals', () => {
+  it('records a refused start as failed and still acts on the other servers due at the same instant', async () => {
+    const r = rig('2026-06-01T08:00Z');
+    r.target.add({ id: 1 });
+    r.target.add({ id: 2 });
+    r.target.refusing.add(1);
+    for (const id of [1, 2]) await r.schedule(id, { autoStart: true, startTime: '09:00', timezone: 'UTC', weekdays: [1] }, {});
+    await r.runner.start();
+
+    await r.clock.advance(HOUR_MS);
+
+    expect(r.target.calls.map((c) => `${c.action} ${c.serverId} ${iso(c.at)}`)).toEqual(['start 1 2026-06-01T09:00Z', 'start 2 2026-06-01T09:00Z']);
+    expect(r.target.getServer(2)?.status).toBe('running');
+    expect(r.runner.history.list(1).items[0]).toMatchObject({ event: 'failed', reason: 'scheduled start at 09:00 UTC; start failed: no GPU available on the host' });
+    expect(iso(r.runner.nextWakeAt!)).toBe('2026-06-08T09:00Z');
+  });
+});
+
 describe('restart catch-up', () => {
   it('starts a stopped server inside its window and stops a running one outside, each with its reason', async () => {
     const r = rig('2026-06-02T15:00Z');
