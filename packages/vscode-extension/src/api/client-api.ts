@@ -14,10 +14,19 @@ export function createClientApi(baseUrl: string, token: string): ComfyVastApi {
       await client.health();
       return (await client.me()).username;
     },
-    listServers: () => notOffered('server listing'),
-    startServer: () => notOffered('starting servers'),
-    stopServer: () => notOffered('stopping servers'),
-    deleteServer: () => notOffered('deleting servers'),
+    async listServers() {
+      return (await client.listServers()).map((s) => ({
+        id: s.id,
+        name: s.name,
+        status: s.status,
+        ...(s.gpu ? { gpu: s.gpuCount && s.gpuCount > 1 ? `${s.gpuCount}× ${s.gpu}` : s.gpu } : {}),
+        pricePerHour: s.pricePerHour,
+        costSoFar: s.costSoFar,
+      }));
+    },
+    startServer: async (id) => void (await client.startServer({ params: { id } })),
+    stopServer: async (id) => void (await client.stopServer({ params: { id } })),
+    deleteServer: async (id) => void (await client.deleteServer({ params: { id } })),
     listGenerations: () => notOffered('generation history'),
     nodeTypes: async () => undefined,
     analyze: () => notOffered('workflow analysis'),
