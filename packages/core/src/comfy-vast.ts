@@ -4,7 +4,10 @@ import { DEFAULT_LIMITS, SlidingWindowLimiter, type LimitsConfig } from './limit
 import { LowdbStore, MemoryStore } from './store/index.js';
 import type { Store } from './store/store.js';
 import { UserService } from './users/index.js';
+import { ComfyConnectionPool, type ComfyClient } from './comfy/index.js';
 import { ServerService } from './servers/index.js';
+import { parseObjectInfo, type AnalyzeOptions } from './workflow/index.js';
+import { AnalysisLog, WorkflowLibrary } from './workflow-library/index.js';
 import { InstallationKeys, VastClient, type LaunchOptions } from './vast/index.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { silentLogger, type Logger } from './util/logger.js';
@@ -49,6 +52,10 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   readonly users: UserService;
   readonly limiters: Record<keyof LimitsConfig, SlidingWindowLimiter>;
   readonly servers: ServerService;
+  readonly workflows: WorkflowLibrary;
+  /** One long-lived connection per ComfyUI, shared by every service that talks to it. */
+  readonly comfy: ComfyConnectionPool;
+  readonly analyses: AnalysisLog;
 
   protected constructor(store: Store, options: ComfyVastOptions, sshPublicKey: string | undefined) {
     super();
@@ -62,6 +69,9 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       downloadBytes: new SlidingWindowLimiter({ rules: limits.downloadBytes, clock: this.clock }),
     };
     this.users = new UserService({ store, clock: this.clock, logger: this.logger.child({ service: 'users' }) });
+    this.comfy = new ComfyConnectionPool({ clock: this.clock, logger: this.logger.child({ service: 'comfy' }) });
+    this.workflows = new WorkflowLibrary({ store, clock: this.clock });
+    this.analyses = new AnalysisLog({ store, clock: this.clock });
     const vast = options.vast && new VastClient({ apiKey: options.vast.apiKey, baseUrl: options.vast.baseUrl, clock: this.clock, logger: this.logger.child({ service: 'vast' }) });
     this.servers = new ServerService({
       store,
@@ -80,13 +90,30 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     // One key pair per installation, attached to every instance so that setup can reach it over SSH.
     const sshPublicKey = options.vast && options.dataDir ? (await new InstallationKeys(join(options.dataDir, 'ssh')).load()).publicKey : undefined;
     const comfyVast = new ComfyVast(store, options, sshPublicKey);
+    await comfyVast.workflows.seedBuiltins();
     if (options.autoStart ?? true) comfyVast.servers.startReconciler();
     return comfyVast;
+  }
+
+  /** The HTTP client of a running server's ComfyUI; SERVER_NOT_RUNNING otherwise. */
+  comfyClient(userId: number, serverId: number): ComfyClient {
+    const target = this.servers.getComfyTarget(userId, serverId);
+    return this.comfy.get({ url: target.url, token: target.token ?? undefined }).client;
+  }
+
+  /** What analysis and conversion need to know of a server: its nodes, its models and its GPU. */
+  async serverContext(userId: number, serverId: number): Promise<Required<Pick<AnalyzeOptions, 'objectInfo' | 'serverModels'>> & AnalyzeOptions> {
+    const server = this.servers.get(userId, serverId);
+    const client = this.comfyClient(userId, serverId);
+    const [objectInfo, folders] = await Promise.all([client.objectInfo(), client.modelFolders()]);
+    const lists = await Promise.all(folders.map(async (folder) => [folder, await client.modelFiles(folder)] as const));
+    return { objectInfo: parseObjectInfo(objectInfo), serverModels: Object.fromEntries(lists), gpu: server.gpu ?? undefined };
   }
 
   /** Stops background work and flushes the store. */
   async close(): Promise<void> {
     this.servers.stopReconciler();
+    await this.comfy.closeAll();
     await this.store.close();
   }
 }

@@ -12,3 +12,4 @@ export * from './generations/index.js';
 export * from './models/index.js';
 export * from './scheduler/index.js';
 export { ComfyVast, type ComfyVastOptions, type ComfyVastEvents } from './comfy-vast.js';
+export * from './workflow-library/index.js';

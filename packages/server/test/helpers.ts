@@ -64,3 +64,21 @@ export async function raw(server: { url: string }, path: string, init: RequestIn
   }
   return { status: response.status, headers: response.headers, body };
 }
+
+/** Polls `fn` until `ok` holds (the simulated servers change state on their own timers). */
+export async function until<T>(fn: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Rents a simulated server for `client` and waits until its ComfyUI answers. */
+export async function launchServer(client: ApiClient, name = 'test server'): Promise<number> {
+  const created = await client.createServer({ body: { name, gpu: 'RTX 4090' } });
+  await until(() => client.getServer({ params: { id: created.id } }), (s) => s.status === 'running' && s.isLaunched);
+  return created.id;
+}

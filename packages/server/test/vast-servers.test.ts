@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '@comfy-vast/server/client';
-import { raw, startTestServer, type TestServer } from './helpers.js';
+import { raw, startTestServer, until, type TestServer } from './helpers.js';
 
 let server: TestServer;
 let alice: ApiClient;
@@ -11,16 +11,6 @@ beforeAll(async () => {
   alice = server.client(aliceToken);
 });
 afterAll(async () => server.stop());
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('server lifecycle over REST on the simulated provider', () => {
   it('creates, runs with ComfyUI launched, stops, starts and deletes', async () => {

@@ -1,6 +1,7 @@
 import { healthEndpoints } from './health.js';
 import { usersEndpoints } from './users.js';
 import { vastServerEndpoints } from './vast-servers.js';
+import { workflowEndpoints } from './workflows.js';
 
 export * from './endpoint.js';
 export * from './common.js';
@@ -11,6 +12,7 @@ export const contract = {
   ...healthEndpoints,
   ...usersEndpoints,
   ...vastServerEndpoints,
+  ...workflowEndpoints,
 };
 
 export type Contract = typeof contract;

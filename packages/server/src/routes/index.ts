@@ -2,6 +2,7 @@ import type { RouteContext } from './context.js';
 import { registerSystemRoutes } from './system.js';
 import { registerUserRoutes } from './users.js';
 import { registerVastServerRoutes } from './vast-servers.js';
+import { registerWorkflowRoutes } from './workflows.js';
 
 export type { RouteContext } from './context.js';
 
@@ -10,4 +11,5 @@ export function registerRoutes(context: RouteContext): void {
   registerSystemRoutes(context);
   registerUserRoutes(context);
   registerVastServerRoutes(context);
+  registerWorkflowRoutes(context);
 }
