@@ -12,7 +12,7 @@ export const DAY_MS = 24 * HOUR_MS;
 const WALL_MEMO_LIMIT = 50_000;
 
 /** "11/27/2026, 14:05:09": `format` is about three times faster than `formatToParts`, so the text is parsed. */
-const WALL_TEXT = /^(\d+)\/(\d+)\/(\d+),? (\d+):(\d+):(\d+)$/;
+const WALL_TEXT = /^(\d+)\/(\d+)\/(\d+)\D+(\d+):(\d+):(\d+)$/;
 
 export class TimeZone {
   readonly name: string;
