@@ -40,12 +40,15 @@ export class LogFile<T extends StoredRecord> {
   #size = 0;
   #closed: Map<number, number>;
   #compaction: Promise<void> | null = null;
+  /** Pending bytes at which the next compaction starts; pushed further out after one fails. */
+  #compactAt: number;
   #broken: ComfyVastError | null = null;
 
   constructor(options: LogFileOptions<T>) {
     this.#o = options;
     this.#seq = options.lastSeq;
     this.#closed = new Map(options.segments);
+    this.#compactAt = options.segmentBytes;
   }
 
   get(id: number): T | undefined {
@@ -66,7 +69,7 @@ export class LogFile<T extends StoredRecord> {
     }
     this.#size += Buffer.byteLength(text);
     for (const change of batch) applyChange(this.#o.durable, change);
-    if (this.#pendingBytes() >= this.#o.segmentBytes && !this.#compaction) await this.#roll();
+    if (this.#pendingBytes() >= this.#compactAt && !this.#compaction) await this.#roll();
   }
 
   /** Waits for a running compaction, then closes the segment. */
@@ -123,13 +126,22 @@ export class LogFile<T extends StoredRecord> {
   async #roll(): Promise<void> {
     const through = this.#seq;
     this.#closed.set(through, this.#size);
+    this.#size = 0;
     await this.#segment?.close();
     this.#segment = null;
     // Records are never mutated in place, so copying the references is a consistent snapshot.
     const records = [...this.#o.durable.values()];
     const nextId = this.#o.nextId();
+    const pending = this.#pendingBytes();
     this.#compaction = this.#compact(records, nextId, through)
-      .catch((error: unknown) => this.#o.logger.error({ err: error, collection: this.#o.name }, 'log compaction failed; its segments are kept'))
+      .then(() => {
+        this.#compactAt = this.#o.segmentBytes;
+      })
+      .catch((error: unknown) => {
+        // Retrying at every write would start a segment per write on a full disk: wait for another segment's worth.
+        this.#compactAt = pending + this.#o.segmentBytes;
+        this.#o.logger.error({ err: error, collection: this.#o.name }, 'log compaction failed; its segments are kept');
+      })
       .finally(() => {
         this.#compaction = null;
       });

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeStoreFs, type StoreFs } from '../../src/store/index.js';
@@ -72,6 +72,30 @@ describe('a full or read-only disk', () => {
     await expect(c.insert(generation(1))).rejects.toMatchObject({ code: 'STORE_ERROR', message: expect.stringMatching(/read-only/) });
     await expect(c.insert(generation(2))).rejects.toThrow(/Writes to collection generations are stopped.*Reopen the store/);
     expect(c.count()).toBe(0);
+  });
+
+  it('keeps the segments when a compaction fails, retries it only after another segment, and loses nothing', async () => {
+    const dir = await h.dir();
+    let full = true;
+    const fs = faultyFs((op, path) => (full && op === 'write' && path.includes('generations.json.tmp-') ? errno('ENOSPC') : undefined));
+    const store = await h.open({ dir, fs, segmentBytes: 1_000 });
+    const c = store.collection(generations);
+    for (let n = 0; n < 40; n++) await c.insert(generation(n));
+    const attempts = () => fs.calls.filter((call) => call.op === 'open' && call.path.includes('generations.json.tmp-')).length;
+    const segments = () => fs.calls.filter((call) => call.op === 'open' && call.path.endsWith('.jsonl')).length;
+    let written = 0;
+    for (const file of (await readdir(join(dir, 'collections'))).filter((f) => f.endsWith('.jsonl'))) written += (await stat(join(dir, 'collections', file))).size;
+    // A failed compaction at the first 1,000 bytes, then a retry (and a new segment) only each 1,000 bytes further on.
+    expect(attempts()).toBeGreaterThan(1);
+    expect(attempts()).toBeLessThanOrEqual(Math.floor(written / 1_000));
+    expect(segments() - attempts()).toBeLessThanOrEqual(1);
+    full = false;
+    for (let n = 40; n < 60; n++) await c.insert(generation(n));
+    await store.close();
+    expect(await readdir(join(dir, 'collections'))).toContain('generations.json');
+    const again = (await h.open({ dir })).collection(generations);
+    expect(again.count()).toBe(60);
+    expect(again.get(60)).toEqual({ ...generation(59), id: 60 });
   });
 
   it('rejects a document write on ENOSPC, leaving the file and memory as they were', async () => {
