@@ -78,10 +78,13 @@ export class ServerReconciler {
   }
 
   async #syncVast(vast: VastClient): Promise<void> {
+    // A record written while the list was on its way (rented, stopped, deleted) is newer than the list: left to the next pass.
+    const seen = new Map(this.#o.records.live().map((r) => [r.id, this.#o.records.version(r.id)]));
+    const fresh = (record: ServerRecord) => seen.get(record.id) === this.#o.records.version(record.id);
     const instances = await vast.listInstances();
     const byId = new Map(instances.map((i) => [i.id, i]));
     for (const record of this.#o.records.live()) {
-      if (record.provider !== 'vast') continue;
+      if (record.provider !== 'vast' || !fresh(record)) continue;
       if (record.vastId !== null) {
         await this.#apply(record, patchFromInstance(record, byId.get(record.vastId) ?? null));
         continue;
@@ -95,16 +98,13 @@ export class ServerReconciler {
     for (const instance of instances) {
       const serverId = parseServerLabel(instance.label);
       if (serverId === null) continue;
-      // A server deleted before its instance was linked is known by the label alone.
-      const known = this.#o.records.findByVastId(instance.id) ?? this.#deletedUnlinked(serverId);
+      // Known by its id, or by its label while the server that rented it has not recorded the id yet.
+      const labelOwner = this.#o.records.get(serverId);
+      const known = this.#o.records.findByVastId(instance.id) ?? (labelOwner?.vastId === null ? labelOwner : undefined);
       if (!known) await this.#adopt(vast, instance);
-      else if (known.status === 'deleted') await this.#destroyLeftover(vast, known, instance);
+      // Deleted before the list was asked for: the instance outlived its server and bills.
+      else if (known.status === 'deleted' && !seen.has(known.id)) await this.#destroyLeftover(vast, known, instance);
     }
-  }
-
-  #deletedUnlinked(serverId: number): ServerRecord | undefined {
-    const record = this.#o.records.get(serverId);
-    return record?.status === 'deleted' && record.vastId === null ? record : undefined;
   }
 
   async #adopt(vast: VastClient, instance: VastInstance): Promise<void> {

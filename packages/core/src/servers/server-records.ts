@@ -17,6 +17,8 @@ export class ServerRecords {
   readonly #collection: Collection<ServerRecord>;
   readonly #clock: Clock;
   readonly #events: EventEmitter<ServerEvents>;
+  /** Writes per record since start, so a slow reader can tell that a record changed under it. */
+  readonly #versions = new Map<number, number>();
 
   constructor(store: Store, clock: Clock, events: EventEmitter<ServerEvents>) {
     this.#collection = store.collection(serversCollection);
@@ -31,6 +33,11 @@ export class ServerRecords {
   /** Servers not deleted. */
   live(): ServerRecord[] {
     return this.#collection.filter((r) => r.status !== 'deleted');
+  }
+
+  /** Changes with every write to the record; compare two readings to know whether it was written in between. */
+  version(id: number): number {
+    return this.#versions.get(id) ?? 0;
   }
 
   findByVastId(vastId: number): ServerRecord | undefined {
@@ -52,7 +59,9 @@ export class ServerRecords {
   async insert(data: NewServer): Promise<ServerRecord> {
     const now = this.#clock.now();
     const iso = new Date(now).toISOString();
-    return this.#collection.insert({ ...data, costAccrued: 0, costAccruedAt: now, createdAt: iso, updatedAt: iso, deletedAt: null });
+    const record = await this.#collection.insert({ ...data, costAccrued: 0, costAccruedAt: now, createdAt: iso, updatedAt: iso, deletedAt: null });
+    this.#bump(record.id);
+    return record;
   }
 
   /** Forgets a record that never became a server (the rent failed cleanly). */
@@ -65,11 +74,16 @@ export class ServerRecords {
     const statusChanged = patch.status !== undefined && patch.status !== before.status;
     const accrual = statusChanged ? { costAccrued: costAt(before, now), costAccruedAt: now } : {};
     const deleted = patch.status === 'deleted' && statusChanged ? { deletedAt: new Date(now).toISOString() } : {};
+    this.#bump(before.id);
     const after = await this.#collection.update(before.id, { ...patch, ...accrual, ...deleted, updatedAt: new Date(now).toISOString() });
     const event = { userId: after.userId, server: toApi(after, now) };
     if (statusChanged) this.#events.emit('server:status', { ...event, previous: before.status });
     if (after.status === 'deleted' && statusChanged) this.#events.emit('server:deleted', event);
     if (after.isLaunched && !before.isLaunched) this.#events.emit('server:launched', event);
     return after;
+  }
+
+  #bump(id: number): void {
+    this.#versions.set(id, this.version(id) + 1);
   }
 }

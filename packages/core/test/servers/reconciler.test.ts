@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { serversCollection, type ServerEvent } from '@comfy-vast/core';
+import { ServerService, VastClient, serversCollection, type ServerEvent, type VastInstance } from '@comfy-vast/core';
+import { NO_SPACING } from '../vast/helpers.js';
 import { RTX, world, type World } from './setup.js';
 
 let w: World;
@@ -112,5 +113,50 @@ describe('the reconciler', () => {
       expect(line).not.toContain('adopted-secret');
       expect(line).not.toContain(password);
     }
+  });
+
+  describe('while the list is on its way', () => {
+    /** A client whose list answer is held back after Vast produced it: the only way to stage the race on purpose. */
+    function gated() {
+      let release!: () => void;
+      let taken!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const listTaken = new Promise<void>((r) => (taken = r));
+      class HeldList extends VastClient {
+        override async listInstances(): Promise<VastInstance[]> {
+          const all = await super.listInstances();
+          taken();
+          await gate;
+          return all;
+        }
+      }
+      const vast = new HeldList({ apiKey: w.fake.apiKey, baseUrl: w.fake.url, clock: w.clock, minIntervalsMs: NO_SPACING });
+      return { service: new ServerService({ store: w.store, vast, clock: w.clock }), release, listTaken };
+    }
+
+    it('does not take a server rented meanwhile for a deleted one, nor adopt its instance', async () => {
+      const { service, release, listTaken } = gated();
+      const pass = service.reconcile();
+      await listTaken;
+      const created = await service.create(1, RTX);
+      release();
+      await pass;
+      expect(service.get(1, created.id).status).toBe('creating');
+      expect(records()).toHaveLength(1);
+    });
+
+    it('does not undo a stop made meanwhile', async () => {
+      const { id } = await w.service.create(1, RTX);
+      await w.clock.advance(31_000);
+      await w.service.reconcile();
+      expect(w.service.get(1, id).status).toBe('running');
+      const { service, release, listTaken } = gated();
+      const pass = service.reconcile();
+      await listTaken;
+      await service.stop(1, id);
+      release();
+      await pass;
+      expect(service.get(1, id).status).toBe('stopping');
+    });
   });
 });
