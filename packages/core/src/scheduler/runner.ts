@@ -175,8 +175,11 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
     let at = Infinity;
     for (const plan of this.#plans.values()) if (plan.at < at) at = plan.at;
     if (at === Infinity) return;
-    const fire = () => void this.#fire(at).catch((err: unknown) => this.#logger.error({ err }, 'scheduler pass failed'));
-    const handle = this.#clock.setTimeout(fire, Math.max(0, at - this.#clock.now()));
+    // Something already overdue (an idle deadline passed while the process was down) fires now, not as a jump.
+    const now = this.#clock.now();
+    const expected = Math.max(at, now);
+    const fire = () => void this.#fire(expected).catch((err: unknown) => this.#logger.error({ err }, 'scheduler pass failed'));
+    const handle = this.#clock.setTimeout(fire, expected - now);
     this.#timer = { at, handle };
   }
 

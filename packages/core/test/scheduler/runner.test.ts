@@ -219,6 +219,19 @@ describe('idle stop', () => {
     expect(r.runner.idleStopAt(1)).toBeNull();
   });
 
+  it('stops at once a server that went idle long before the process started', async () => {
+    const r = rig('2026-06-01T10:00Z');
+    r.target.add({ id: 1, status: 'running' });
+    r.target.setActivity(1, { lastActivityAt: Date.parse('2026-06-01T07:00Z') });
+    await r.schedule(1, {}, { idleStopMinutes: 30 });
+    await r.runner.start();
+
+    await r.clock.advance(0);
+
+    expect(r.target.calls.map((c) => `${c.action} ${iso(c.at)} ${c.reason.trigger}`)).toEqual(['stop 2026-06-01T10:00Z idle']);
+    expect(r.runner.nextWakeAt).toBeNull();
+  });
+
   it('does not stop a server a client is watching, and stops it once it is left alone', async () => {
     const r = rig('2026-06-01T10:00Z');
     r.target.add({ id: 1, status: 'running' });
