@@ -12,6 +12,8 @@ export type StartComfy = (opts: { token: string }) => Promise<{ url: string; clo
 export interface FakeVastOptions {
   /** The key the fake accepts (random by default). */
   apiKey?: string;
+  /** Port on 127.0.0.1 (default 0: an ephemeral one). */
+  port?: number;
   /** Divides every delay (loading, stopping): 1 is Vast-like, 1000 makes a 30 s load take 30 ms. */
   speed?: number;
   /** How long an instance loads before it runs, before the speed factor (default 30 s). */
@@ -341,7 +343,10 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
       if (!res.headersSent) send(res, 500, { success: false, error: 'server_error', msg: String(error) });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
 
   return {
