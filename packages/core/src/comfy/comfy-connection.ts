@@ -33,6 +33,8 @@ export interface ComfyConnectionOptions {
   clock?: Clock;
   logger?: Logger;
   random?: () => number;
+  /** The socket's client id; reuse the previous one after a restart so ComfyUI keeps sending its prompts' events to us. */
+  clientId?: string;
   /** Without an event about a tracked prompt for this long, its state is read over HTTP (default 30 s). */
   silenceMs?: number;
   /** A prompt still unfinished this long after it was tracked is given up, interrupted and reported lost (default 1 h). */
@@ -71,7 +73,7 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
     this.#silenceMs = options.silenceMs ?? 30_000;
     this.#timeoutMs = options.promptTimeoutMs ?? 3_600_000;
     this.client = new ComfyClient({ url: options.url, token: options.token, logger: this.#logger });
-    this.socket = new ComfySocket({ url: options.url, token: options.token, clock: this.#clock, logger: this.#logger, random: options.random, backoff: options.backoff });
+    this.socket = new ComfySocket({ url: options.url, token: options.token, clientId: options.clientId, clock: this.#clock, logger: this.#logger, random: options.random, backoff: options.backoff });
     this.socket.on('message', (msg) => this.#onMessage(msg));
     this.socket.on('preview', (preview) => {
       if (preview.promptId && this.#tracked.has(preview.promptId)) {
@@ -107,9 +109,10 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
    * Submits with our socket's client id so that the events come to us. The prompt id is ours and tracked before
    * the request goes out: ComfyUI may start running it before its answer reaches us.
    */
-  async submit(prompt: Record<string, unknown>, extraData?: Record<string, unknown>): Promise<SubmitResult> {
+  async submit(prompt: Record<string, unknown>, options: { promptId?: string; extraData?: Record<string, unknown> } = {}): Promise<SubmitResult> {
     await this.start();
-    const promptId = randomUUID();
+    const promptId = options.promptId ?? randomUUID();
+    const extraData = options.extraData;
     this.track(promptId);
     try {
       return await this.client.submit(prompt, { clientId: this.socket.clientId, promptId, extraData });

@@ -11,11 +11,12 @@ export class ComfyConnectionPool {
 
   constructor(private readonly options: Omit<ComfyConnectionOptions, 'url' | 'token'> = {}) {}
 
-  get(target: ComfyTarget): ComfyConnection {
+  /** The connection to a ComfyUI; `clientId` applies only when it is created (see ComfyConnectionOptions). */
+  get(target: ComfyTarget, options: { clientId?: string } = {}): ComfyConnection {
     const key = `${target.url}\n${target.token ?? ''}`;
     let connection = this.#connections.get(key);
     if (!connection) {
-      connection = new ComfyConnection({ ...this.options, url: target.url, token: target.token });
+      connection = new ComfyConnection({ ...this.options, url: target.url, token: target.token, clientId: options.clientId });
       this.#connections.set(key, connection);
     }
     return connection;

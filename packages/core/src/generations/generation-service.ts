@@ -1,0 +1,496 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { EventEmitter } from 'eventemitter3';
+import { ComfyConnectionPool, type ComfyConnection, type ComfyFileRef, type ComfyUiOutput, type PromptOutcome } from '../comfy/index.js';
+import { ComfyVastError, isComfyVastError, parseOrThrow } from '../errors/index.js';
+import type { SlidingWindowLimiter } from '../limits/index.js';
+import type { Collection, Store } from '../store/index.js';
+import { silentLogger, systemClock, type Clock, type Logger } from '../util/index.js';
+import type { ApiPrompt } from '../workflow/index.js';
+import {
+  generateRequestSchema,
+  imageUrl,
+  type ActiveGeneration,
+  type GenerateResponse,
+  type GenerationCompleteEvent,
+  type GenerationErrorEvent,
+  type GenerationEvent,
+  type GenerationHistoryItem,
+  type GenerationProgress,
+  type GenerationProgressEvent,
+} from './api-schemas.js';
+import { BUILTIN_TEXT_TO_IMAGE, preparePrompt } from './builtin-prompt.js';
+import { ImageStore, type StoredImage } from './image-store.js';
+import { describeExecutionError, imagesOf, sourceKey } from './outcome.js';
+import { ProgressModel } from './progress-model.js';
+import { generationsCollection, isActive, type GenerationError, type GenerationRecord } from './records.js';
+import { averageSeconds, estimateText } from './timing.js';
+
+/** Where a user's server's ComfyUI is; the server service provides it. */
+export interface ComfyTargets {
+  getComfyTarget(userId: number, serverId: number): Promise<{ url: string; token?: string; status: string }>;
+}
+
+export interface GenerationServiceOptions {
+  store: Store;
+  clock?: Clock;
+  logger?: Logger;
+  /** Images go to `<dataDir>/images`. */
+  dataDir: string;
+  targets: ComfyTargets;
+  /** Generation rate limits, keyed by user (10/min, 100/h, 1000/day in the contract). */
+  limiter?: SlidingWindowLimiter;
+  /** The API prompt of a stored workflow; without it only the built-in workflow is available. */
+  resolveWorkflow?: (userId: number, workflowId: number) => Promise<ApiPrompt>;
+  /** Shared connections to ComfyUI servers (default: the service's own pool). */
+  connections?: ComfyConnectionPool;
+  random?: () => number;
+  /** Passed to the service's own connections: see ComfyConnectionOptions. */
+  silenceMs?: number;
+  promptTimeoutMs?: number;
+}
+
+export interface GenerationServiceEvents {
+  progress: (event: GenerationProgressEvent) => void;
+  complete: (event: GenerationCompleteEvent) => void;
+  error: (event: GenerationErrorEvent) => void;
+}
+
+interface Live {
+  conn: ComfyConnection;
+  model: ProgressModel;
+  preview: string | null;
+  /** Every change of one generation runs in order through this chain. */
+  chain: Promise<void>;
+}
+
+/**
+ * Image generations on users' ComfyUI servers: submission, progress, images, history and cancel.
+ * Each state change is stored before the event about it is emitted; `start()` picks up generations that were
+ * in flight when the process stopped.
+ */
+export class GenerationService extends EventEmitter<GenerationServiceEvents> {
+  readonly #generations: Collection<GenerationRecord>;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #targets: ComfyTargets;
+  readonly #limiter: SlidingWindowLimiter | undefined;
+  readonly #resolveWorkflow: GenerationServiceOptions['resolveWorkflow'];
+  readonly #pool: ComfyConnectionPool;
+  readonly #ownsPool: boolean;
+  readonly #random: () => number;
+  readonly #images: ImageStore;
+  readonly #live = new Map<number, Live>();
+  readonly #byPrompt = new Map<string, number>();
+  readonly #wired = new WeakSet<ComfyConnection>();
+
+  constructor(options: GenerationServiceOptions) {
+    super();
+    this.#generations = options.store.collection(generationsCollection);
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = (options.logger ?? silentLogger).child({ service: 'generations' });
+    this.#targets = options.targets;
+    this.#limiter = options.limiter;
+    this.#resolveWorkflow = options.resolveWorkflow;
+    this.#random = options.random ?? Math.random;
+    this.#images = new ImageStore(join(options.dataDir, 'images'));
+    this.#ownsPool = !options.connections;
+    this.#pool =
+      options.connections ??
+      new ComfyConnectionPool({ clock: this.#clock, logger: this.#logger, random: this.#random, silenceMs: options.silenceMs, promptTimeoutMs: options.promptTimeoutMs });
+  }
+
+  /** Reconciles generations left queued or executing by a previous run: finished ones complete, lost ones fail. */
+  async start(): Promise<void> {
+    const pending = this.#generations.filter(isActive);
+    await Promise.all(pending.map((g) => this.#resume(g)));
+  }
+
+  async generate(userId: number, serverId: number, request: unknown): Promise<GenerateResponse> {
+    const body = parseOrThrow(generateRequestSchema, request, 'generate request');
+    const target = await this.#targets.getComfyTarget(userId, serverId);
+    if (target.status !== 'running') {
+      throw new ComfyVastError('SERVER_NOT_RUNNING', `Server ${serverId} is not running (status: ${target.status})`, { details: { serverId, status: target.status } });
+    }
+    this.#limiter?.consumeOrThrow(String(userId), 1, 'generations');
+    const workflow = body.workflowId === undefined ? BUILTIN_TEXT_TO_IMAGE : await this.#workflow(userId, body.workflowId);
+    const prepared = preparePrompt(workflow, body, this.#random);
+    const conn = this.#connection(target, this.#lastClientId(serverId));
+    await conn.start();
+
+    const promptId = randomUUID();
+    const now = new Date(this.#clock.now()).toISOString();
+    const model = new ProgressModel(prepared.prompt);
+    const record = await this.#generations.insert({
+      userId,
+      serverId,
+      prompt: body.prompt,
+      negativePrompt: body.negativePrompt ?? null,
+      workflowId: body.workflowId ?? null,
+      parameters: { ...(body.parameters ?? {}), ...(prepared.seed === null ? {} : { seed: prepared.seed }) },
+      seed: prepared.seed,
+      status: 'queued',
+      promptId,
+      clientId: conn.socket.clientId,
+      apiPrompt: prepared.prompt,
+      progress: 0,
+      currentNode: null,
+      totalNodes: model.totalNodes,
+      completedNodes: 0,
+      cachedNodes: [],
+      images: [],
+      imageSources: [],
+      nodeErrors: null,
+      error: null,
+      cancelRequested: false,
+      seq: 0,
+      createdAt: now,
+      startedAt: null,
+      completedAt: null,
+      executionTime: null,
+    });
+    this.#attach(record, conn, model);
+    let submitted;
+    try {
+      submitted = await conn.submit(prepared.prompt, { promptId });
+    } catch (err) {
+      const error: GenerationError = isComfyVastError(err, 'WORKFLOW_INVALID')
+        ? { error: 'Workflow invalid', node: null, details: err.message }
+        : { error: 'ComfyUI unreachable', node: null, details: (err as Error).message };
+      await this.#enqueue(record.id, () => this.#fail(record.id, 'failed', error));
+      throw err;
+    }
+    const nodeErrors = Object.keys(submitted.nodeErrors).length > 0 ? submitted.nodeErrors : null;
+    if (nodeErrors) await this.#enqueue(record.id, async () => void (await this.#generations.update(record.id, { nodeErrors })));
+    const queuePosition = await conn
+      .state(promptId)
+      .then((s) => (s.state === 'pending' ? s.position : s.state === 'running' ? 1 : 0))
+      .catch(() => 1);
+    return {
+      success: true,
+      generationId: record.id,
+      message: 'Image generation started',
+      estimatedTime: estimateText(averageSeconds(this.#generations, serverId), queuePosition),
+      queuePosition,
+      seed: prepared.seed,
+      nodeErrors,
+    };
+  }
+
+  /** The caller's generation as `GET /api/comfy/progress/:id` shows it; another user's is NOT_FOUND, as a missing one. */
+  getProgress(userId: number, generationId: number): GenerationProgress {
+    return this.#progressOf(this.#owned(userId, generationId));
+  }
+
+  /** The caller's queued and executing generations. */
+  listActive(userId: number): ActiveGeneration[] {
+    return this.#generations
+      .filter((g) => g.userId === userId && isActive(g))
+      .map((g) => ({ generationId: g.id, serverId: g.serverId, status: g.status, progress: g.progress, prompt: g.prompt }));
+  }
+
+  /** The caller's generations on one server, newest first, `limit` at a time (pass `nextCursor` back as `cursor`). */
+  listHistory(userId: number, serverId: number, page: { limit?: number; cursor?: number | null } = {}): { items: GenerationHistoryItem[]; nextCursor: number | null } {
+    const result = this.#generations.page({ where: (g) => g.userId === userId && g.serverId === serverId, limit: page.limit ?? 50, cursor: page.cursor ?? null });
+    return {
+      items: result.items.map((g) => ({
+        id: g.id,
+        serverId: g.serverId,
+        prompt: g.prompt,
+        status: g.status,
+        imageUrls: g.images.map(imageUrl),
+        createdAt: g.createdAt,
+        completedAt: g.completedAt,
+        seed: g.seed,
+        error: g.error,
+      })),
+      nextCursor: result.nextCursor,
+    };
+  }
+
+  /** The stored record (for the caller only). */
+  get(userId: number, generationId: number): GenerationRecord {
+    return this.#owned(userId, generationId);
+  }
+
+  /** The event that ended a finished generation (`complete` or `error`), for late subscribers; undefined while it runs. */
+  finalEvent(userId: number, generationId: number): GenerationEvent | undefined {
+    const g = this.#owned(userId, generationId);
+    if (g.status === 'completed') return this.#completeEvent(g);
+    if (g.status === 'failed' || g.status === 'cancelled') return this.#errorEvent(g);
+    return undefined;
+  }
+
+  /** Interrupts a running generation or removes a pending one from ComfyUI's queue. */
+  async cancel(userId: number, generationId: number): Promise<GenerationProgress> {
+    const g = this.#owned(userId, generationId);
+    const live = this.#live.get(g.id);
+    if (!isActive(g) || !live) return this.#progressOf(g);
+    await this.#enqueue(g.id, async () => void (await this.#generations.update(g.id, { cancelRequested: true })));
+    const state = await live.conn.state(g.promptId).catch(() => undefined);
+    if (state?.state === 'pending') {
+      await live.conn.client.deleteQueued([g.promptId]);
+      live.conn.untrack(g.promptId);
+      await this.#enqueue(g.id, () => this.#fail(g.id, 'cancelled', cancelledError));
+    } else {
+      // Running (or unknown): the interrupt ends it with execution_interrupted, which completes the cancel.
+      await live.conn.client.interrupt(g.promptId);
+    }
+    return this.#progressOf(this.#generations.get(g.id)!);
+  }
+
+  /** A stored image of the caller's; names that are not ours, or another user's, are NOT_FOUND. */
+  async getImage(userId: number, file: string): Promise<StoredImage> {
+    const generationId = ImageStore.generationOf(file);
+    const g = generationId === undefined ? undefined : this.#generations.get(generationId);
+    const image = g && g.userId === userId && g.images.includes(file) ? await this.#images.stat(file) : undefined;
+    if (!image) throw new ComfyVastError('NOT_FOUND', `Image ${file} not found`, { details: { file } });
+    return image;
+  }
+
+  /** Waits for pending writes and closes the service's own connections. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#live.values()].map((l) => l.chain));
+    if (this.#ownsPool) await this.#pool.closeAll();
+  }
+
+  // --- internals ---
+
+  async #workflow(userId: number, workflowId: number): Promise<ApiPrompt> {
+    if (!this.#resolveWorkflow) throw new ComfyVastError('NOT_FOUND', `Workflow ${workflowId} not found`, { details: { workflowId } });
+    return this.#resolveWorkflow(userId, workflowId);
+  }
+
+  #owned(userId: number, generationId: number): GenerationRecord {
+    const g = this.#generations.get(generationId);
+    if (!g || g.userId !== userId) throw new ComfyVastError('NOT_FOUND', `Generation ${generationId} not found`, { details: { generationId } });
+    return g;
+  }
+
+  #lastClientId(serverId: number): string | undefined {
+    return this.#generations.page({ where: (g) => g.serverId === serverId, limit: 1 }).items[0]?.clientId;
+  }
+
+  #connection(target: { url: string; token?: string }, clientId: string | undefined): ComfyConnection {
+    const conn = this.#pool.get(target, { clientId });
+    if (this.#wired.has(conn)) return conn;
+    this.#wired.add(conn);
+    const on = (promptId: string, fn: (id: number, live: Live) => Promise<void> | void) => {
+      const id = this.#byPrompt.get(promptId);
+      const live = id === undefined ? undefined : this.#live.get(id);
+      if (id !== undefined && live) void this.#enqueue(id, () => fn(id, live));
+    };
+    conn.on('start', (p) => on(p, (id) => this.#markExecuting(id)));
+    conn.on('cached', (p, nodes) =>
+      on(p, (id, live) => {
+        live.model.setCached(nodes);
+        return this.#progressChange(id, live, { cachedNodes: nodes });
+      }),
+    );
+    conn.on('node', (p, node) =>
+      on(p, (id, live) => {
+        live.model.startNode(node);
+        return this.#progressChange(id, live, { currentNode: live.model.classOf(node) });
+      }),
+    );
+    conn.on('progress', (p, node, value, max) =>
+      on(p, (id, live) => {
+        live.model.step(node, value, max);
+        return this.#progressChange(id, live, {});
+      }),
+    );
+    conn.on('preview', (p, preview) =>
+      on(p, (id, live) => {
+        live.preview = preview.dataUrl;
+        return this.#progressChange(id, live, {});
+      }),
+    );
+    conn.on('executed', (p, _node, output) => on(p, (id, live) => this.#fetchImages(id, live, [output], 'output')));
+    conn.on('state', (p, state) => on(p, (id) => (state.state === 'running' ? this.#markExecuting(id) : undefined)));
+    conn.on('finished', (p, outcome) => on(p, (id, live) => this.#finish(id, live, outcome)));
+    return conn;
+  }
+
+  #attach(record: GenerationRecord, conn: ComfyConnection, model: ProgressModel): Live {
+    const live: Live = { conn, model, preview: null, chain: Promise.resolve() };
+    this.#live.set(record.id, live);
+    this.#byPrompt.set(record.promptId, record.id);
+    return live;
+  }
+
+  #detach(id: number): void {
+    const g = this.#generations.get(id);
+    this.#live.delete(id);
+    if (g) this.#byPrompt.delete(g.promptId);
+  }
+
+  #enqueue(id: number, fn: () => Promise<void> | void): Promise<void> {
+    const live = this.#live.get(id);
+    const run = async () => {
+      try {
+        await fn();
+      } catch (err) {
+        this.#logger.error({ generationId: id, err: (err as Error).message }, 'Generation update failed');
+      }
+    };
+    if (!live) return run();
+    live.chain = live.chain.then(run);
+    return live.chain;
+  }
+
+  async #resume(g: GenerationRecord): Promise<void> {
+    const target = await this.#targets.getComfyTarget(g.userId, g.serverId).catch(() => undefined);
+    const model = new ProgressModel(g.apiPrompt as ApiPrompt, g.cachedNodes);
+    if (!target || target.status !== 'running') {
+      const conn = target ? this.#connection(target, g.clientId) : undefined;
+      if (conn) this.#attach(g, conn, model);
+      const details = `Server ${g.serverId} is ${target ? `not running (${target.status})` : 'gone'}; its ComfyUI queue did not survive`;
+      await this.#fail(g.id, 'failed', { error: 'Generation lost', node: null, details });
+      this.#detach(g.id);
+      return;
+    }
+    const conn = this.#connection(target, g.clientId);
+    this.#attach(g, conn, model);
+    conn.track(g.promptId);
+    await conn.start().catch((err: Error) => this.#logger.warn({ generationId: g.id, err: err.message }, 'ComfyUI socket unavailable; polling instead'));
+    await conn.check(g.promptId);
+  }
+
+  async #markExecuting(id: number): Promise<void> {
+    const g = this.#generations.get(id);
+    if (!g || g.status !== 'queued') return;
+    const live = this.#live.get(id)!;
+    await this.#progressChange(id, live, { status: 'executing', startedAt: new Date(this.#clock.now()).toISOString() });
+  }
+
+  /** Stores the progress fields (progress never goes back) with the next seq, then emits the progress event. */
+  async #progressChange(id: number, live: Live, patch: Partial<GenerationRecord>): Promise<void> {
+    const g = this.#generations.get(id);
+    if (!g || !isActive(g)) return;
+    const status = patch.status ?? (g.status === 'queued' && live.model.completedNodes + (patch.currentNode ? 1 : 0) > 0 ? 'executing' : g.status);
+    const updated = await this.#generations.update(id, {
+      ...patch,
+      status,
+      startedAt: patch.startedAt ?? g.startedAt ?? (status === 'executing' ? new Date(this.#clock.now()).toISOString() : null),
+      progress: Math.max(g.progress, live.model.percent),
+      totalNodes: live.model.totalNodes,
+      completedNodes: live.model.completedNodes,
+      seq: g.seq + 1,
+    });
+    this.emit('progress', {
+      type: 'progress',
+      generationId: id,
+      userId: updated.userId,
+      seq: updated.seq,
+      data: { status: updated.status, progress: updated.progress, currentNode: updated.currentNode, previewImage: live.preview },
+    });
+  }
+
+  /** Downloads images named in outputs (of the wanted type) that are not stored yet, numbering them in order. */
+  async #fetchImages(id: number, live: Live, outputs: ComfyUiOutput[], type: string | null): Promise<void> {
+    const g = this.#generations.get(id);
+    if (!g) return;
+    const files = outputs.flatMap(imagesOf).filter((f) => (type === null || f.type === type) && !g.imageSources.includes(sourceKey(f)));
+    let images = g.images;
+    let sources = g.imageSources;
+    for (const file of files) {
+      const name = await this.#download(id, images.length + 1, live, file);
+      images = [...images, name];
+      sources = [...sources, sourceKey(file)];
+      await this.#generations.update(id, { images, imageSources: sources });
+    }
+  }
+
+  async #download(id: number, n: number, live: Live, file: ComfyFileRef): Promise<string> {
+    const view = await live.conn.client.view(file);
+    return this.#images.save(id, n, view, file.filename);
+  }
+
+  async #finish(id: number, live: Live, outcome: PromptOutcome): Promise<void> {
+    const g = this.#generations.get(id);
+    if (!g || !isActive(g)) return this.#detach(id);
+    if (outcome.status === 'success') {
+      try {
+        const outputs = Object.values(outcome.outputs);
+        await this.#fetchImages(id, live, outputs, 'output');
+        // A workflow that only previews (PreviewImage) still gets its images kept.
+        if (this.#generations.get(id)!.images.length === 0) await this.#fetchImages(id, live, outputs, null);
+      } catch (err) {
+        await this.#fail(id, 'failed', { error: 'Images unavailable', node: null, details: (err as Error).message });
+        return this.#detach(id);
+      }
+      const done = this.#generations.get(id)!;
+      const completedAt = this.#clock.now();
+      const updated = await this.#generations.update(id, {
+        status: 'completed',
+        progress: 100,
+        currentNode: null,
+        completedNodes: done.totalNodes,
+        completedAt: new Date(completedAt).toISOString(),
+        executionTime: seconds(done.startedAt ?? done.createdAt, completedAt),
+        seq: done.seq + 1,
+      });
+      this.#detach(id);
+      this.emit('complete', this.#completeEvent(updated));
+      return;
+    }
+    const cancelled = outcome.status === 'interrupted' || (outcome.status === 'lost' && g.cancelRequested);
+    const error: GenerationError = cancelled
+      ? cancelledError
+      : outcome.status === 'error'
+        ? describeExecutionError(outcome.error)
+        : { error: 'Generation lost', node: null, details: outcome.status === 'lost' ? outcome.reason : '' };
+    await this.#fail(id, cancelled ? 'cancelled' : 'failed', error);
+    this.#detach(id);
+  }
+
+  async #fail(id: number, status: 'failed' | 'cancelled', error: GenerationError): Promise<void> {
+    const g = this.#generations.get(id);
+    if (!g || !isActive(g)) return;
+    const now = this.#clock.now();
+    const updated = await this.#generations.update(id, {
+      status,
+      error,
+      currentNode: null,
+      completedAt: new Date(now).toISOString(),
+      executionTime: g.startedAt ? seconds(g.startedAt, now) : null,
+      seq: g.seq + 1,
+    });
+    this.#detach(id);
+    this.emit('error', this.#errorEvent(updated));
+  }
+
+  #completeEvent(g: GenerationRecord): GenerationCompleteEvent {
+    return { type: 'complete', generationId: g.id, userId: g.userId, seq: g.seq, data: { status: 'completed', imageUrls: g.images.map(imageUrl), executionTime: g.executionTime } };
+  }
+
+  #errorEvent(g: GenerationRecord): GenerationErrorEvent {
+    const error = g.error ?? { error: 'Generation failed', node: null, details: '' };
+    return { type: 'error', generationId: g.id, userId: g.userId, seq: g.seq, data: { ...error, status: g.status === 'cancelled' ? 'cancelled' : 'failed' } };
+  }
+
+  #progressOf(g: GenerationRecord): GenerationProgress {
+    const now = this.#clock.now();
+    const executionTime = g.startedAt ? seconds(g.startedAt, g.completedAt ? Date.parse(g.completedAt) : now) : null;
+    let remaining: number | null = null;
+    if (g.status === 'completed') remaining = 0;
+    else if (g.status === 'executing' && executionTime !== null && g.progress > 0) remaining = round1((executionTime * (100 - g.progress)) / g.progress);
+    else if (g.status === 'queued') remaining = averageSeconds(this.#generations, g.serverId) ?? null;
+    return {
+      generationId: g.id,
+      status: g.status,
+      progress: g.progress,
+      currentNode: g.currentNode,
+      totalNodes: g.totalNodes,
+      completedNodes: g.completedNodes,
+      previewImage: this.#live.get(g.id)?.preview ?? null,
+      executionTime,
+      estimatedTimeRemaining: remaining,
+    };
+  }
+}
+
+const cancelledError: GenerationError = { error: 'Generation cancelled', node: null, details: 'Cancelled by the user' };
+
+const round1 = (n: number): number => Math.round(n * 10) / 10;
+const seconds = (fromIso: string, to: number): number => round1(Math.max(0, to - Date.parse(fromIso)) / 1000);
