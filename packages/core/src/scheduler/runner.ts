@@ -24,6 +24,8 @@ export interface SchedulerRunnerOptions {
   drainGraceMs?: number;
   /** How often a draining server is looked at when nobody calls `activityChanged` (default 1 minute). */
   drainCheckMs?: number;
+  /** How long after a refused idle stop it is tried again (default 5 minutes). */
+  retryMs?: number;
   /** A timer firing further than this from its due time means the wall clock jumped (default 1 second). */
   jumpToleranceMs?: number;
 }
@@ -55,6 +57,9 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
   #drainer: Drainer;
   #drainCheckMs: number;
   #jumpToleranceMs: number;
+  #retryMs: number;
+  /** When the provider last refused an action on a server, so a standing idle deadline is not retried in a loop. */
+  #failedAt = new Map<number, number>();
   #zones = new TimeZones();
   #plans = new Map<number, Plan>();
   #timer: { at: number; handle: TimerHandle } | null = null;
@@ -72,6 +77,7 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
     this.#logger = options.logger ?? silentLogger;
     this.#drainCheckMs = options.drainCheckMs ?? MINUTE_MS;
     this.#jumpToleranceMs = options.jumpToleranceMs ?? 1000;
+    this.#retryMs = options.retryMs ?? 5 * MINUTE_MS;
     this.history = new SchedulerHistory(options.store, this.#clock);
     this.#drainer = new Drainer({
       target: this.#target,
@@ -165,7 +171,10 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
     let at = action?.at ?? Infinity;
     const deadline = this.#drainer.deadline(server.id);
     if (deadline !== undefined) at = Math.min(at, deadline, now + this.#drainCheckMs);
-    else at = Math.min(at, idleCheckAt(schedule, server.status, this.#target.activity(server.id), now) ?? Infinity);
+    else {
+      const idleAt = idleCheckAt(schedule, server.status, this.#target.activity(server.id), now);
+      if (idleAt !== null) at = Math.min(at, Math.max(idleAt, (this.#failedAt.get(server.id) ?? -Infinity) + this.#retryMs));
+    }
     if (at !== Infinity) this.#plans.set(server.id, { at, action });
   }
 
@@ -224,7 +233,8 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
     }
     if (this.#drainer.isDraining(server.id)) return this.#drainer.check(server);
     const idleAt = idleStopAt(schedule, server.status, this.#target.activity(server.id));
-    if (idleAt !== null && idleAt <= now) {
+    const retryAt = (this.#failedAt.get(server.id) ?? -Infinity) + this.#retryMs;
+    if (idleAt !== null && idleAt <= now && retryAt <= now) {
       await this.#drainer.requestStop(server, { trigger: 'idle', message: `idle for ${schedule.idleStopMinutes} min` });
     }
   }
@@ -273,6 +283,8 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
   }
 
   async #report(server: ServerInfo, entry: { event: SchedulerHistoryRecord['event']; trigger: ActionTrigger; reason: string; cut?: SchedulerHistoryRecord['cut'] }): Promise<void> {
+    if (entry.event === 'failed') this.#failedAt.set(server.id, this.#clock.now());
+    else if (entry.event === 'started' || entry.event === 'stopped') this.#failedAt.delete(server.id);
     const record = await this.history.record({ ...entry, serverId: server.id, userId: server.userId });
     this.emit('scheduler:action', record);
   }

@@ -90,6 +90,21 @@ describe('provider refusals', () => {
     expect(r.runner.history.list(1).items[0]).toMatchObject({ event: 'failed', reason: 'scheduled start at 09:00 UTC; start failed: no GPU available on the host' });
     expect(iso(r.runner.nextWakeAt!)).toBe('2026-06-08T09:00Z');
   });
+
+  it('retries a refused idle stop after the retry delay, not in a loop', async () => {
+    const r = rig('2026-06-01T10:00Z', { retryMs: 10 * MINUTE_MS });
+    r.target.add({ id: 1, status: 'running' });
+    r.target.refusing.add(1);
+    await r.schedule(1, {}, { idleStopMinutes: 30 });
+    await r.runner.start();
+
+    await r.clock.advance(45 * MINUTE_MS);
+    r.target.refusing.delete(1);
+    await r.clock.advance(HOUR_MS);
+
+    expect(r.target.calls.map((c) => `${c.action} ${iso(c.at)}`)).toEqual(['stop 2026-06-01T10:30Z', 'stop 2026-06-01T10:40Z', 'stop 2026-06-01T10:50Z']);
+    expect(r.runner.history.list(1).items.map((h) => h.event)).toEqual(['stopped', 'failed', 'failed']);
+  });
 });
 
 describe('restart catch-up', () => {
