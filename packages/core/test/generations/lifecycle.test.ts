@@ -1,0 +1,116 @@
+import { readFile } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isComfyVastError, type GenerationEvent } from '@comfy-vast/core';
+import { eventOf, harness, OTHER_USER, request, SERVER, USER, type Harness } from './setup.js';
+
+let h: Harness;
+afterEach(async () => h?.cleanup());
+
+describe('GenerationService lifecycle against the fake ComfyUI', () => {
+  it('generates: monotone progress ending at 100, previews, stored images and the spec’s events', async () => {
+    h = await harness();
+    const storedSeqAtEmit: boolean[] = [];
+    for (const type of ['progress', 'complete'] as const) {
+      h.service.on(type, (e: GenerationEvent) => storedSeqAtEmit.push(h.service.get(USER, e.generationId).seq === e.seq));
+    }
+    const res = await h.service.generate(USER, SERVER, request(6));
+    expect(res).toMatchObject({ success: true, message: 'Image generation started', queuePosition: 1, seed: 0.25 * 2 ** 48 });
+    expect(res.estimatedTime).toMatch(/^\d+-\d+ seconds$/);
+    const complete = await eventOf(h.service, res.generationId, 'complete');
+
+    const mine = h.events.filter((e) => e.generationId === res.generationId);
+    const progress = mine.filter((e): e is Extract<GenerationEvent, { type: 'progress' }> => e.type === 'progress').map((e) => e.data.progress);
+    expect(progress.length).toBeGreaterThan(6);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(mine.map((e) => e.seq)).toEqual(mine.map((_, i) => i + 1));
+    expect(storedSeqAtEmit.every(Boolean)).toBe(true);
+    const previews = mine.flatMap((e) => (e.type === 'progress' && e.data.previewImage ? [e.data.previewImage] : []));
+    expect(previews.length).toBeGreaterThan(0);
+    expect(previews[0]).toMatch(/^data:image\/png;base64,/);
+
+    const file = `${res.generationId}_1.png`;
+    expect(complete).toMatchObject({ type: 'complete', generationId: res.generationId, userId: USER, data: { status: 'completed', imageUrls: [`/api/comfy/images/${file}`] } });
+    expect(h.service.getProgress(USER, res.generationId)).toMatchObject({ status: 'completed', progress: 100, totalNodes: 7, completedNodes: 7, currentNode: null, estimatedTimeRemaining: 0 });
+    const image = await h.service.getImage(USER, file);
+    const bytes = await readFile(image.path);
+    expect(image).toMatchObject({ contentType: 'image/png', size: bytes.length });
+    expect(bytes.subarray(1, 4).toString()).toBe('PNG');
+    expect(h.service.finalEvent(USER, res.generationId)).toEqual(complete);
+  });
+
+  it('weights sampler steps: the bar moves with each step and most of it is the sampler', async () => {
+    h = await harness();
+    const { generationId } = await h.service.generate(USER, SERVER, request(20));
+    await eventOf(h.service, generationId, 'complete');
+    const sampling = h.events.flatMap((e) => (e.type === 'progress' && e.generationId === generationId && e.data.currentNode === 'KSampler' ? [e.data.progress] : []));
+    expect(new Set(sampling).size).toBeGreaterThanOrEqual(15);
+    expect(Math.max(...sampling) - Math.min(...sampling)).toBeGreaterThanOrEqual(60);
+  });
+
+  it('counts only the nodes that run: a second seed reuses the cached loaders and encoders', async () => {
+    h = await harness();
+    const first = await h.service.generate(USER, SERVER, request(2, { seed: 1 }));
+    await eventOf(h.service, first.generationId, 'complete');
+    const second = await h.service.generate(USER, SERVER, request(2, { seed: 2 }));
+    await eventOf(h.service, second.generationId, 'complete');
+    expect(h.service.getProgress(USER, second.generationId)).toMatchObject({ totalNodes: 3, completedNodes: 3 });
+    expect(h.service.get(USER, second.generationId).seed).toBe(2);
+  });
+
+  it('lists active generations, and history newest first in pages', async () => {
+    h = await harness({ faults: [{ kind: 'hang' }] });
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push((await h.service.generate(USER, SERVER, request(1, { seed: i }))).generationId);
+    expect(h.service.listActive(USER).map((g) => g.generationId).sort()).toEqual(ids);
+    expect(h.service.listActive(OTHER_USER)).toEqual([]);
+    const page1 = h.service.listHistory(USER, SERVER, { limit: 2 });
+    expect(page1.items.map((g) => g.id)).toEqual([ids[2], ids[1]]);
+    const page2 = h.service.listHistory(USER, SERVER, { limit: 2, cursor: page1.nextCursor });
+    expect(page2).toEqual({ items: [expect.objectContaining({ id: ids[0], status: expect.any(String), imageUrls: [] })], nextCursor: null });
+    expect(h.service.listHistory(OTHER_USER, SERVER).items).toEqual([]);
+    for (const id of ids) await h.service.cancel(USER, id);
+  });
+
+  it('answers for another user’s generation and images exactly as for missing ones', async () => {
+    h = await harness();
+    const { generationId } = await h.service.generate(USER, SERVER, request(1));
+    await eventOf(h.service, generationId, 'complete');
+    const errorOf = async (fn: () => unknown) => {
+      try {
+        await fn();
+      } catch (err) {
+        return isComfyVastError(err) ? { code: err.code, message: err.message.replace(/\d+/g, 'N') } : err;
+      }
+      return 'no error';
+    };
+    const missing = await errorOf(() => h.service.getProgress(USER, 999));
+    expect(missing).toEqual({ code: 'NOT_FOUND', message: 'Generation N not found' });
+    expect(await errorOf(() => h.service.getProgress(OTHER_USER, generationId))).toEqual(missing);
+    expect(await errorOf(() => h.service.cancel(OTHER_USER, generationId))).toEqual(missing);
+    const imageMissing = await errorOf(() => h.service.getImage(USER, '999_1.png'));
+    expect(await errorOf(() => h.service.getImage(OTHER_USER, `${generationId}_1.png`))).toEqual(imageMissing);
+    expect(await errorOf(() => h.service.getImage(USER, `../${generationId}_1.png`))).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('fails with the spec’s error event when the sampler runs out of memory', async () => {
+    h = await harness({ faults: [{ kind: 'oom' }] });
+    const { generationId } = await h.service.generate(USER, SERVER, request(4));
+    const event = await eventOf(h.service, generationId, 'error');
+    expect(event.data).toEqual({ error: 'Out of memory', node: 'KSampler', details: expect.stringMatching(/^CUDA out of memory\. Tried to allocate/), status: 'failed' });
+    expect(h.service.getProgress(USER, generationId).status).toBe('failed');
+    expect(h.service.finalEvent(USER, generationId)).toEqual(event);
+  });
+
+  it('refuses with WORKFLOW_INVALID, SERVER_NOT_RUNNING and COMFY_CONNECTION_FAILED', async () => {
+    h = await harness({ models: { checkpoints: [] } });
+    const invalid = await h.service.generate(USER, SERVER, request(1)).catch((e: unknown) => e);
+    expect(isComfyVastError(invalid, 'WORKFLOW_INVALID')).toBe(true);
+    expect(h.service.listHistory(USER, SERVER).items[0]).toMatchObject({ status: 'failed', error: { error: 'Workflow invalid' } });
+    h.servers.set(SERVER, { userId: 1, status: 'stopped' });
+    expect(isComfyVastError(await h.service.generate(USER, SERVER, request(1)).catch((e: unknown) => e), 'SERVER_NOT_RUNNING')).toBe(true);
+    h.servers.set(SERVER, { userId: 1, status: 'running' });
+    await h.comfy.close();
+    expect(isComfyVastError(await h.service.generate(USER, SERVER, request(1)).catch((e: unknown) => e), 'COMFY_CONNECTION_FAILED')).toBe(true);
+    expect(isComfyVastError(await h.service.generate(USER, SERVER, { prompt: '' }).catch((e: unknown) => e), 'VALIDATION_ERROR')).toBe(true);
+  });
+});

@@ -1,0 +1,84 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeComfy, type FakeComfy, type FakeComfyOptions } from '@comfy-vast/testkit';
+import { ComfyVastError, GenerationService, ManualClock, MemoryStore, type GenerationEvent, type GenerationServiceOptions, type Store } from '@comfy-vast/core';
+
+export const USER = 1;
+export const OTHER_USER = 2;
+export const SERVER = 10;
+
+export interface Harness {
+  comfy: FakeComfy;
+  store: Store;
+  clock: ManualClock;
+  dataDir: string;
+  servers: Map<number, { userId: number; status: string }>;
+  service: GenerationService;
+  events: GenerationEvent[];
+  /** A new service on the same store and data dir, as after a process restart. */
+  restart(): Promise<GenerationService>;
+  cleanup(): Promise<void>;
+}
+
+export async function harness(fake: FakeComfyOptions = {}, options: Partial<GenerationServiceOptions> = {}): Promise<Harness> {
+  const comfy = await startFakeComfy({ timing: { speed: 50 }, ...fake });
+  const store = new MemoryStore();
+  const clock = new ManualClock(Date.parse('2026-01-01T12:00:00Z'));
+  const dataDir = await mkdtemp(join(tmpdir(), 'comfy-vast-gen-'));
+  const servers = new Map([[SERVER, { userId: USER, status: 'running' }]]);
+  const targets = {
+    async getComfyTarget(userId: number, serverId: number) {
+      const s = servers.get(serverId);
+      if (!s || s.userId !== userId) throw new ComfyVastError('SERVER_NOT_FOUND', `Server ${serverId} not found`);
+      return { url: comfy.url, status: s.status };
+    },
+  };
+  const services: GenerationService[] = [];
+  const events: GenerationEvent[] = [];
+  const make = () => {
+    const service = new GenerationService({ store, clock, dataDir, targets, random: () => 0.25, ...options });
+    for (const type of ['progress', 'complete', 'error'] as const) service.on(type, (e: GenerationEvent) => events.push(e));
+    services.push(service);
+    return service;
+  };
+  const h: Harness = {
+    comfy,
+    store,
+    clock,
+    dataDir,
+    servers,
+    service: make(),
+    events,
+    async restart() {
+      await h.service.close();
+      h.service = make();
+      await h.service.start();
+      return h.service;
+    },
+    async cleanup() {
+      for (const s of services) await s.close();
+      await comfy.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
+
+/** Resolves with the first event of a generation that matches. */
+export function eventOf(service: GenerationService, generationId: number, type: GenerationEvent['type'], pred: (e: GenerationEvent) => boolean = () => true): Promise<GenerationEvent> {
+  return new Promise((resolve) => {
+    const listener = (e: GenerationEvent) => {
+      if (e.generationId !== generationId || !pred(e)) return;
+      service.off(type, listener);
+      resolve(e);
+    };
+    service.on(type, listener);
+  });
+}
+
+export const request = (steps = 4, extra: Record<string, unknown> = {}) => ({
+  prompt: 'a lighthouse at dusk',
+  negativePrompt: 'blurry',
+  parameters: { steps, width: 64, height: 64, seed: -1, ...extra },
+});
