@@ -7,7 +7,7 @@ import type { FlatGraph } from './graph.js';
 import { LOADER_INPUTS, modelType } from './model-folders.js';
 import { findModelReferences, type ModelReference } from './model-refs.js';
 import { NodeCatalog, type ObjectInfo } from './object-info.js';
-import { parseWorkflow } from './parse.js';
+import { ensureParsed } from './parse.js';
 import type { ModelFile, UiWorkflow } from './ui-schema.js';
 import { warning, type WorkflowWarning } from './warnings.js';
 
@@ -118,7 +118,7 @@ function mutedOutputs(graph: FlatGraph | undefined, catalog: NodeCatalog): Workf
  * @throws ComfyVastError WORKFLOW_INVALID when the JSON is not a valid workflow.
  */
 export function analyzeWorkflow(workflow: unknown, options: AnalyzeOptions = {}): WorkflowAnalysis {
-  const parsed = parseWorkflow(workflow);
+  const parsed = ensureParsed(workflow);
   const catalog = new NodeCatalog(options.objectInfo);
   const conversion = parsed.format === 'ui' ? convertUiWorkflow(parsed.workflow, catalog) : undefined;
   const prompt = conversion?.prompt ?? (parsed.format === 'api' ? parsed.prompt : {});

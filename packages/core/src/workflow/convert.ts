@@ -1,7 +1,7 @@
 import { isApiLink, type ApiPrompt } from './api-schema.js';
 import { flattenWorkflow, resolveLink, type FlatGraph, type FlatNode, type ValueSource } from './graph.js';
 import { NodeCatalog, type ObjectInfo } from './object-info.js';
-import { parseWorkflow } from './parse.js';
+import { ensureParsed } from './parse.js';
 import type { UiWorkflow } from './ui-schema.js';
 import { warning, type WorkflowWarning } from './warnings.js';
 import { mapWidgetValues } from './widgets.js';
@@ -25,10 +25,10 @@ export interface ConversionResult {
   unknownNodes: UnknownNode[];
 }
 
-/** A conversion plus where each literal input value is saved in the UI workflow (for editors). */
+/** A conversion plus, when asked for, where each literal input value is saved in the UI workflow (for editors). */
 export interface Conversion extends ConversionResult {
   graph: FlatGraph;
-  sources: Map<string, Map<string, ValueSource>>;
+  sources: Map<string, Map<string, ValueSource>> | undefined;
 }
 
 /** The server unwraps `{__value__: [...]}`; a bare array would read as a link. */
@@ -39,10 +39,11 @@ function unknownNode(flat: FlatNode): UnknownNode {
   return { nodeId: flat.id, type: flat.node.type, ...(cnr_id ? { cnr_id } : {}), ...(aux_id ? { aux_id } : {}) };
 }
 
-function emitNode(flat: FlatNode, catalog: NodeCatalog, warnings: WorkflowWarning[], sources: Map<string, ValueSource>) {
+function emitNode(flat: FlatNode, catalog: NodeCatalog, warnings: WorkflowWarning[], sources: Map<string, ValueSource> | undefined) {
   const { node } = flat;
   const inputs: Record<string, unknown> = {};
-  const declared = new Set((node.inputs ?? []).flatMap((i) => (i.widget ? [i.widget.name] : [])));
+  let declared: Set<string> | undefined;
+  for (const input of node.inputs ?? []) if (input.widget) (declared ??= new Set()).add(input.widget.name);
   const definitions = catalog.inputs(node.type, declared);
   if (definitions) {
     const mapping = mapWidgetValues(node.widgets_values, definitions);
@@ -52,11 +53,11 @@ function emitNode(flat: FlatNode, catalog: NodeCatalog, warnings: WorkflowWarnin
     for (const [name, mapped] of mapping.byName) {
       inputs[name] = wrapValue(mapped.value);
       const { nodeId, offset } = flat.widgetSource;
-      sources.set(name, { nodeId, slot: typeof mapped.slot === 'number' ? mapped.slot + offset : mapped.slot });
+      sources?.set(name, { nodeId, slot: typeof mapped.slot === 'number' ? mapped.slot + offset : mapped.slot });
     }
-    for (const [name, override] of flat.widgetOverrides) {
+    for (const [name, override] of flat.widgetOverrides ?? []) {
       inputs[name] = wrapValue(override.value);
-      sources.set(name, override.source);
+      sources?.set(name, override.source);
     }
   }
   for (const input of node.inputs ?? []) {
@@ -66,36 +67,38 @@ function emitNode(flat: FlatNode, catalog: NodeCatalog, warnings: WorkflowWarnin
     const name = input.widget?.name ?? input.name;
     if (resolved.kind === 'value') {
       inputs[name] = wrapValue(resolved.value);
-      if (resolved.source) sources.set(name, resolved.source);
-      else sources.delete(name);
+      if (resolved.source) sources?.set(name, resolved.source);
+      else sources?.delete(name);
     } else {
       inputs[name] = [resolved.nodeId, resolved.slot];
-      sources.delete(name);
+      sources?.delete(name);
     }
   }
   return { inputs, class_type: node.type, _meta: { title: node.title ?? catalog.get(node.type)?.display_name ?? node.type } };
 }
 
 /** Converts a parsed UI workflow with the given definitions; see `toApiPrompt`. */
-export function convertUiWorkflow(workflow: UiWorkflow, catalog: NodeCatalog): Conversion {
+export function convertUiWorkflow(workflow: UiWorkflow, catalog: NodeCatalog, trackSources = false): Conversion {
   const graph = flattenWorkflow(workflow, catalog);
   const warnings = [...graph.warnings];
   const unknownNodes: UnknownNode[] = [];
   const prompt: ApiPrompt = {};
-  const sources = new Map<string, Map<string, ValueSource>>();
+  const sources = trackSources ? new Map<string, Map<string, ValueSource>>() : undefined;
   for (const flat of graph.nodes) {
     if (flat.kind !== 'node' || !flat.active) continue;
     if (!catalog.has(flat.node.type)) {
       unknownNodes.push(unknownNode(flat));
       warnings.push(warning('unknown_node_type', `Node ${flat.id}: type "${flat.node.type}" is not in the node definitions; its widget values were not mapped`, flat.id));
     }
-    const nodeSources = new Map<string, ValueSource>();
+    const nodeSources = sources ? new Map<string, ValueSource>() : undefined;
     prompt[flat.id] = emitNode(flat, catalog, warnings, nodeSources);
-    sources.set(flat.id, nodeSources);
+    if (nodeSources) sources!.set(flat.id, nodeSources);
   }
   // Like the frontend: a link to a node that is not sent (muted, bypassed without a match) drops the input.
-  for (const [id, node] of Object.entries(prompt)) {
-    for (const [name, value] of Object.entries(node.inputs)) {
+  for (const id in prompt) {
+    const node = prompt[id]!;
+    for (const name in node.inputs) {
+      const value = node.inputs[name];
       if (isApiLink(value) && !prompt[value[0]]) {
         delete node.inputs[name];
         warnings.push(warning('input_dropped', `Node ${id}: input "${name}" comes from node ${value[0]}, which is muted or not sent`, id, name));
@@ -107,11 +110,11 @@ export function convertUiWorkflow(workflow: UiWorkflow, catalog: NodeCatalog): C
 
 /**
  * Converts a workflow to the API format the way the ComfyUI frontend's graphToPrompt does (see docs/workflows.md).
- * An API-format input is validated and returned as a copy.
+ * `workflow` is JSON in either format or a `parseWorkflow` result; an API-format input is returned as a copy.
  * @throws ComfyVastError WORKFLOW_INVALID when the JSON is not a valid workflow.
  */
 export function toApiPrompt(workflow: unknown, options: ToApiPromptOptions = {}): ConversionResult {
-  const parsed = parseWorkflow(workflow);
+  const parsed = ensureParsed(workflow);
   const catalog = new NodeCatalog(options.objectInfo);
   if (parsed.format === 'api') {
     const unknownNodes = Object.entries(parsed.prompt).flatMap(([nodeId, n]) => (catalog.has(n.class_type) ? [] : [{ nodeId, type: n.class_type }]));

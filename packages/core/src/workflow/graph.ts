@@ -11,6 +11,7 @@ export const MODE_BYPASS = 4;
 const SUBGRAPH_INPUT = '-10';
 const SUBGRAPH_OUTPUT = '-20';
 const MAX_DEPTH = 32;
+const MAX_HOPS = 10_000;
 
 interface ScopeLink {
   origin: string;
@@ -51,7 +52,7 @@ export interface FlatNode {
   /** Where this node's `widgets_values` are saved (group-node instances hold their inner nodes' values). */
   widgetSource: { nodeId: string; offset: number };
   /** Values promoted onto a subgraph instance (`properties.proxyWidgets`), by widget name. */
-  widgetOverrides: Map<string, { value: unknown; source: ValueSource }>;
+  widgetOverrides: Map<string, { value: unknown; source: ValueSource }> | undefined;
 }
 
 export interface FlatGraph {
@@ -150,7 +151,7 @@ export function flattenWorkflow(workflow: UiWorkflow, catalog: NodeCatalog): Fla
         scope,
         active: nodeActive,
         widgetSource: { nodeId: id, offset: 0 },
-        widgetOverrides: new Map(),
+        widgetOverrides: undefined,
       };
       nodes.push(flat);
       byId.set(id, flat);
@@ -180,7 +181,7 @@ function applyProxyWidgets(instance: UiNode, instanceId: string, child: Scope, b
   proxies.forEach(([innerId, widgetName], index) => {
     const inner = byId.get(child.prefix + String(innerId));
     if (inner && index < values.length) {
-      inner.widgetOverrides.set(widgetName, { value: values[index], source: { nodeId: instanceId, slot: index } });
+      (inner.widgetOverrides ??= new Map()).set(widgetName, { value: values[index], source: { nodeId: instanceId, slot: index } });
     }
   });
 }
@@ -264,37 +265,36 @@ function groupScope(prefix: string, raw: GroupNodeDefinition, parent: NonNullabl
  * bypassed nodes (same-type input, same slot first), subgraph and group-node boundaries; a PrimitiveNode yields
  * its value. Returns undefined when nothing feeds it (the input is then left out).
  */
-export function resolveLink(scope: Scope, linkId: string | number, warnings: WorkflowWarning[], seen = new Set<string>()): Resolution | undefined {
+export function resolveLink(scope: Scope, linkId: string | number, warnings: WorkflowWarning[], hops = 0): Resolution | undefined {
   const link = scope.links.get(String(linkId));
   if (!link) {
     warnings.push(warning('dangling_link', `Link ${String(linkId)} is not in the workflow's links`, scope.prefix.slice(0, -1) || undefined));
     return undefined;
   }
-  return resolveOutput(scope, link.origin, link.originSlot, link.type, warnings, seen);
+  return resolveOutput(scope, link.origin, link.originSlot, link.type, warnings, hops + 1);
 }
 
-function resolveOutput(scope: Scope, origin: string, slot: number, type: string | undefined, warnings: WorkflowWarning[], seen: Set<string>): Resolution | undefined {
-  const key = `${scope.prefix}${origin}/${slot}`;
-  if (seen.has(key)) {
+function resolveOutput(scope: Scope, origin: string, slot: number, type: string | undefined, warnings: WorkflowWarning[], hops: number): Resolution | undefined {
+  // Counting hops is cheaper than remembering every step, and only a loop gets this far.
+  if (hops > MAX_HOPS) {
     warnings.push(warning('link_cycle', `Links loop through node ${scope.prefix}${origin}`, scope.prefix + origin));
     return undefined;
   }
-  seen.add(key);
-  if (origin === SUBGRAPH_INPUT) return resolveBoundaryInput(scope, slot, warnings, seen);
+  if (origin === SUBGRAPH_INPUT) return resolveBoundaryInput(scope, slot, warnings, hops + 1);
   const node = scope.nodes.get(origin);
   if (!node) {
     warnings.push(warning('dangling_link', `A link starts at node ${scope.prefix}${origin}, which does not exist`, scope.prefix + origin));
     return undefined;
   }
   const child = scope.children.get(origin);
-  if (node.mode === MODE_BYPASS) return resolveBypass(scope, node, slot, type, warnings, seen);
+  if (node.mode === MODE_BYPASS) return resolveBypass(scope, node, slot, type, warnings, hops + 1);
   if (child) {
     const inner = child.outputs.get(slot);
-    return inner ? resolveOutput(child, inner.origin, inner.originSlot, inner.type ?? type, warnings, seen) : undefined;
+    return inner ? resolveOutput(child, inner.origin, inner.originSlot, inner.type ?? type, warnings, hops + 1) : undefined;
   }
   if (node.type === 'Reroute') {
     const link = node.inputs?.[0]?.link;
-    return link === null || link === undefined ? undefined : resolveLink(scope, link, warnings, seen);
+    return link === null || link === undefined ? undefined : resolveLink(scope, link, warnings, hops + 1);
   }
   if (node.type === 'PrimitiveNode') {
     const values = Array.isArray(node.widgets_values) ? node.widgets_values : [];
@@ -303,25 +303,25 @@ function resolveOutput(scope: Scope, origin: string, slot: number, type: string 
   return { kind: 'link', nodeId: scope.prefix + origin, slot };
 }
 
-function resolveBypass(scope: Scope, node: UiNode, slot: number, type: string | undefined, warnings: WorkflowWarning[], seen: Set<string>): Resolution | undefined {
+function resolveBypass(scope: Scope, node: UiNode, slot: number, type: string | undefined, warnings: WorkflowWarning[], hops: number): Resolution | undefined {
   const wanted = typeString(node.outputs?.[slot]?.type) ?? type;
   const inputs = node.inputs ?? [];
   const candidates = [slot, ...inputs.keys()];
   const index = candidates.find((i) => inputs[i] !== undefined && typeString(inputs[i]!.type) === wanted);
   const link = index === undefined ? undefined : inputs[index]!.link;
-  if (link !== null && link !== undefined) return resolveLink(scope, link, warnings, seen);
+  if (link !== null && link !== undefined) return resolveLink(scope, link, warnings, hops + 1);
   const id = scope.prefix + String(node.id);
   warnings.push(warning('input_dropped', `Bypassed node ${id} (${node.type}) has no connected ${wanted ?? ''} input to pass through`, id));
   return undefined;
 }
 
-function resolveBoundaryInput(scope: Scope, slot: number, warnings: WorkflowWarning[], seen: Set<string>): Resolution | undefined {
+function resolveBoundaryInput(scope: Scope, slot: number, warnings: WorkflowWarning[], hops: number): Resolution | undefined {
   if (!scope.parent) return undefined;
   const { scope: outer, instance } = scope.parent;
   const index = scope.instanceInput(slot);
   const input = index === undefined ? undefined : instance.inputs?.[index];
   if (!input) return undefined;
-  if (input.link !== null && input.link !== undefined) return resolveLink(outer, input.link, warnings, seen);
+  if (input.link !== null && input.link !== undefined) return resolveLink(outer, input.link, warnings, hops + 1);
   if (!input.widget || !Array.isArray(instance.widgets_values)) return undefined;
   // An unconnected promoted input keeps its value on the instance, in the order of the instance's widget inputs.
   const position = (instance.inputs ?? []).slice(0, index).filter((i) => i.widget).length;

@@ -3,7 +3,7 @@ import { convertUiWorkflow, wrapValue } from './convert.js';
 import type { ValueSource } from './graph.js';
 import { NodeCatalog, type ObjectInfo } from './object-info.js';
 import { PARAMETER_NAMES, type GenerationParameters, type ParameterName, type ParameterTarget } from './parameters.js';
-import { parseWorkflow } from './parse.js';
+import { ensureParsed } from './parse.js';
 import { findTargetsInPrompt } from './targets.js';
 import { warning, type WorkflowWarning } from './warnings.js';
 
@@ -106,14 +106,14 @@ export interface ParameterFields {
  * them. For a UI workflow each field names the node and `widgets_values` slot holding the value.
  */
 export function findParameterTargets(workflow: unknown, options: { objectInfo?: ObjectInfo } = {}): ParameterFields {
-  const parsed = parseWorkflow(workflow);
+  const parsed = ensureParsed(workflow);
   const catalog = new NodeCatalog(options.objectInfo);
   if (parsed.format === 'api') {
     const { targets, warnings } = findTargetsInPrompt(parsed.prompt, catalog);
     return { format: 'api', fields: targets.map((t) => ({ ...t, widget: undefined })), warnings };
   }
-  const conversion = convertUiWorkflow(parsed.workflow, catalog);
+  const conversion = convertUiWorkflow(parsed.workflow, catalog, true);
   const { targets, warnings } = findTargetsInPrompt(conversion.prompt, catalog);
-  const fields = targets.map((t) => ({ ...t, widget: conversion.sources.get(t.nodeId)?.get(t.input) }));
+  const fields = targets.map((t) => ({ ...t, widget: conversion.sources?.get(t.nodeId)?.get(t.input) }));
   return { format: 'ui', fields, warnings: [...conversion.warnings, ...warnings] };
 }

@@ -7,6 +7,23 @@ export type WorkflowFormat = 'ui' | 'api';
 
 export type ParsedWorkflow = { format: 'ui'; workflow: UiWorkflow } | { format: 'api'; prompt: ApiPrompt };
 
+/** Marks results of `parseWorkflow`, so that functions given one do not validate it again. */
+const PARSED = Symbol('comfy-vast.parsed-workflow');
+
+function mark(parsed: ParsedWorkflow): ParsedWorkflow {
+  Object.defineProperty(parsed, PARSED, { value: true, enumerable: false });
+  return parsed;
+}
+
+export function isParsedWorkflow(value: unknown): value is ParsedWorkflow {
+  return typeof value === 'object' && value !== null && (value as { [PARSED]?: boolean })[PARSED] === true;
+}
+
+/** The result of `parseWorkflow` as is, or raw JSON parsed now. */
+export function ensureParsed(workflow: unknown): ParsedWorkflow {
+  return isParsedWorkflow(workflow) ? workflow : parseWorkflow(workflow);
+}
+
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -62,7 +79,8 @@ function toError(format: WorkflowFormat, json: Record<string, unknown>, error: z
 }
 
 /**
- * Detects the format of a workflow (UI or API) and validates it. Unknown fields are kept.
+ * Detects the format of a workflow (UI or API) and validates it. Unknown fields are kept. The result can be
+ * passed to `toApiPrompt`, `analyzeWorkflow` and `findParameterTargets` instead of the JSON, to validate once.
  * @throws ComfyVastError WORKFLOW_INVALID naming the node and field at fault.
  */
 export function parseWorkflow(json: unknown): ParsedWorkflow {
@@ -75,9 +93,9 @@ export function parseWorkflow(json: unknown): ParsedWorkflow {
   if (format === 'ui') {
     const parsed = uiWorkflowSchema.safeParse(json);
     if (!parsed.success) throw toError(format, json, parsed.error);
-    return { format, workflow: parsed.data };
+    return mark({ format, workflow: parsed.data });
   }
   const parsed = apiPromptSchema.safeParse(json);
   if (!parsed.success) throw toError(format, json, parsed.error);
-  return { format, prompt: parsed.data };
+  return mark({ format, prompt: parsed.data });
 }

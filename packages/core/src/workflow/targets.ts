@@ -103,13 +103,13 @@ class Search {
   run(): TargetSearch {
     const samplers = Object.keys(this.prompt).filter((id) => SAMPLER_TYPES.has(this.prompt[id]!.class_type));
     const upstream = new Map(samplers.map((id) => [id, upstreamSamplers(this.prompt, id)]));
-    const firstPass = samplers.filter((id) => upstream.get(id)!.size === 0);
+    const firstPass = new Set(samplers.filter((id) => upstream.get(id)!.size === 0));
     const feeding = new Set(samplers.flatMap((id) => [...upstream.get(id)!]));
     const last = samplers.filter((id) => !feeding.has(id));
     if (last.length > 1) {
       this.warnings.push(warning('parameter_ambiguous', `The workflow has ${last.length} independent sampler chains (${last.join(', ')}); sampler settings go to all of them`));
     }
-    for (const id of samplers) this.samplerTargets(id, firstPass.includes(id));
+    for (const id of samplers) this.samplerTargets(id, firstPass.has(id));
     this.textTargets(samplers);
     this.latentTargets(firstPass);
     return { targets: this.targets, warnings: this.warnings };
@@ -206,10 +206,10 @@ class Search {
     for (const name of names) this.walkConditioning(sourceId, name, into, seen);
   }
 
-  private latentTargets(firstPass: readonly string[]): void {
+  private latentTargets(firstPass: ReadonlySet<string>): void {
     const sources = new Set<string>();
     for (const id of firstPass) for (const source of latentSources(this.prompt, id)) sources.add(source);
-    if (firstPass.length === 0) {
+    if (firstPass.size === 0) {
       for (const [id, node] of Object.entries(this.prompt)) if (isLatentSource(node)) sources.add(id);
     }
     if (sources.size > 1) {
