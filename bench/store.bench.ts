@@ -14,6 +14,7 @@ import { defineCollection, LowdbStore } from '@comfy-vast/core';
 const RECORDS = 100_000;
 const SAMPLES = 1_000;
 const BASELINE_SAMPLES = 10;
+const RARE_USER = 7777;
 
 const Generation = z.object({
   id: z.number().int().positive(),
@@ -30,7 +31,8 @@ const generations = defineCollection({ name: 'generations', schema: Generation, 
 
 function generation(n: number): Omit<Generation, 'id'> {
   return {
-    userId: n % 20,
+    // One user in 997 records is a rare one: their page walks half the history.
+    userId: n % 997 === 0 ? RARE_USER : n % 20,
     serverId: n % 5,
     status: 'completed',
     workflow: 'txt2img-sdxl',
@@ -79,6 +81,7 @@ export async function run(): Promise<void> {
     const firstPages = await timed(SAMPLES, () => c.page({ where, limit: 50 }));
     const cursor = c.page({ where, limit: 50 }).nextCursor;
     const laterPages = await timed(SAMPLES, () => c.page({ where, limit: 50, cursor }));
+    const rarePages = await timed(SAMPLES, () => c.page({ where: (g) => g.userId === RARE_USER, limit: 50 }));
     await store.close();
 
     // The floor under any durable write on this disk: one appended line and its fdatasync, nothing else.
@@ -93,6 +96,7 @@ export async function run(): Promise<void> {
     console.log(`log update   p50 ${ms(pct(updates, 50))}  p99 ${ms(pct(updates, 99))}`);
     console.log(`history page p50 ${ms(pct(firstPages, 50))}  p99 ${ms(pct(firstPages, 99))}  (50 newest of one server and user)`);
     console.log(`next page    p50 ${ms(pct(laterPages, 50))}  p99 ${ms(pct(laterPages, 99))}  (with cursor)`);
+    console.log(`rare user    p50 ${ms(pct(rarePages, 50))}  p99 ${ms(pct(rarePages, 99))}  (50 newest of a user with 1 record in 997)`);
 
     const records: Generation[] = Array.from({ length: RECORDS }, (_, i) => ({ ...generation(i), id: i + 1 }));
     const naive = new Low(new JSONFile<{ collections: { generations: Generation[] } }>(join(dir, 'db.json')), { collections: { generations: records } });

@@ -3,7 +3,7 @@ import type { Logger } from '../util/index.js';
 import { AtomicJsonFile } from './json-file.js';
 import { corruptFileError, fileError } from './errors.js';
 import { errnoCode, type StoreFs } from './fs.js';
-import { SnapshotFile, type RawRecord } from './files.js';
+import { isRawRecord, SnapshotFile, type RawRecord } from './files.js';
 import { parseCollectionFile, type Layout } from './layout.js';
 import type { CollectionChange } from './memory-collection.js';
 
@@ -123,5 +123,5 @@ function isChange(value: unknown): value is CollectionChange<RawRecord> {
   if (typeof value !== 'object' || value === null) return false;
   const change = value as { op?: unknown; id?: unknown; record?: unknown };
   if (change.op === 'delete') return isId(change.id);
-  return change.op === 'put' && typeof change.record === 'object' && change.record !== null && isId((change.record as { id?: unknown }).id);
+  return change.op === 'put' && isRawRecord(change.record);
 }
