@@ -127,7 +127,8 @@ export class LogFile<T extends StoredRecord> {
     const through = this.#seq;
     this.#closed.set(through, this.#size);
     this.#size = 0;
-    await this.#segment?.close();
+    // The batch that triggered the roll is already durable: a failed close must not report it failed.
+    await this.#segment?.close().catch((error: unknown) => this.#o.logger.warn({ err: error, collection: this.#o.name }, 'could not close a log segment'));
     this.#segment = null;
     // Records are never mutated in place, so copying the references is a consistent snapshot.
     const records = [...this.#o.durable.values()];
