@@ -21,17 +21,17 @@ export const nodeInfoSchema = z.looseObject({
 });
 
 /** `GET /object_info`: node class name → definition. */
-export const objectInfoSchema = z.record(z.string(), nodeInfoSchema);
+export const nodeDefinitionsSchema = z.record(z.string(), nodeInfoSchema);
 
 export type NodeInfo = z.infer<typeof nodeInfoSchema>;
-export type ObjectInfo = z.infer<typeof objectInfoSchema>;
+export type ObjectInfo = z.infer<typeof nodeDefinitionsSchema>;
 
 /** The core node definitions bundled with the library (trimmed from a real server's object_info, 501 classes). */
 export const CORE_OBJECT_INFO: ObjectInfo = bundled as unknown as ObjectInfo;
 
 /** Validates an object_info answer (for example from a server) before it is used for conversion. */
 export function parseObjectInfo(json: unknown): ObjectInfo {
-  return objectInfoSchema.parse(json);
+  return nodeDefinitionsSchema.parse(json);
 }
 
 const WIDGET_TYPES = new Set(['INT', 'FLOAT', 'STRING', 'BOOLEAN', 'COMBO']);

@@ -17,7 +17,7 @@ export const modelFileSchema = z.looseObject({
   hash_type: z.string().optional(),
 });
 
-export const uiInputSchema = z.looseObject({
+export const uiNodeInputSchema = z.looseObject({
   name: z.string(),
   type: slotTypeSchema.optional(),
   link: linkIdSchema.nullable().optional(),
@@ -25,7 +25,7 @@ export const uiInputSchema = z.looseObject({
   label: z.string().optional(),
 });
 
-export const uiOutputSchema = z.looseObject({
+export const uiNodeOutputSchema = z.looseObject({
   name: z.string().optional(),
   type: slotTypeSchema.optional(),
   links: z.array(linkIdSchema).nullable().optional(),
@@ -40,8 +40,8 @@ export const uiNodeSchema = z.looseObject({
   order: z.number().optional(),
   mode: z.number().optional(),
   title: z.string().optional(),
-  inputs: z.array(uiInputSchema).optional(),
-  outputs: z.array(uiOutputSchema).optional(),
+  inputs: z.array(uiNodeInputSchema).optional(),
+  outputs: z.array(uiNodeOutputSchema).optional(),
   properties: z
     .looseObject({
       'Node name for S&R': z.string().optional(),
@@ -142,8 +142,8 @@ export const uiWorkflowSchema = z.looseObject({
 
 export type NodeId = z.infer<typeof nodeIdSchema>;
 export type ModelFile = z.infer<typeof modelFileSchema>;
-export type UiInput = z.infer<typeof uiInputSchema>;
-export type UiOutput = z.infer<typeof uiOutputSchema>;
+export type UiInput = z.infer<typeof uiNodeInputSchema>;
+export type UiOutput = z.infer<typeof uiNodeOutputSchema>;
 export type UiNode = z.infer<typeof uiNodeSchema>;
 export type UiLink = z.infer<typeof uiLinkSchema>;
 export type UiGroup = z.infer<typeof uiGroupSchema>;
