@@ -20,7 +20,7 @@ import { patchFromInstance } from './instance-patch.js';
 import { ServerReconciler } from './reconciler.js';
 import { parseServerRequest, type ParsedServerRequest } from './requests.js';
 import type { ServerApi, ServerRecord } from './server-record.js';
-import { ServerRecords } from './server-records.js';
+import { ServerRecords, type NewServer } from './server-records.js';
 import type { ServerStatus } from './status.js';
 
 export interface ServerServiceOptions {
@@ -205,7 +205,19 @@ export class ServerService extends EventEmitter<ServerEvents> {
   }
 
   async #create(userId: number, request: ParsedServerRequest): Promise<ServerRecord> {
-    const base = { userId, name: request.body.name, vastId: null, gpu: null, gpuCount: null, location: null, statusReason: null, isLaunched: false, pricePerHour: 0, storagePerHour: 0, ssh: null };
+    const base: Omit<NewServer, 'provider' | 'status' | 'comfyUrl' | 'comfyToken'> = {
+      userId,
+      name: request.body.name,
+      vastId: null,
+      gpu: null,
+      gpuCount: null,
+      location: null,
+      statusReason: null,
+      isLaunched: false,
+      pricePerHour: 0,
+      storagePerHour: 0,
+      ssh: null,
+    };
     if (request.kind === 'attachComfy') {
       const { comfyUrl, comfyToken } = request.body;
       const ok = await this.#probe({ url: comfyUrl, token: comfyToken ?? null });
@@ -234,7 +246,7 @@ export class ServerService extends EventEmitter<ServerEvents> {
     return this.#rent(vast, request.body, base);
   }
 
-  async #rent(vast: VastClient, body: Extract<ParsedServerRequest, { kind: 'create' }>['body'], base: Omit<ServerRecord, 'id' | 'provider' | 'status' | 'comfyUrl' | 'comfyToken' | 'costAccrued' | 'costAccruedAt' | 'createdAt' | 'updatedAt' | 'deletedAt'>): Promise<ServerRecord> {
+  async #rent(vast: VastClient, body: Extract<ParsedServerRequest, { kind: 'create' }>['body'], base: Omit<NewServer, 'provider' | 'status' | 'comfyUrl' | 'comfyToken'>): Promise<ServerRecord> {
     await this.#ensureAccountKey(vast);
     const webPassword = generateWebPassword();
     // Recorded before renting, so the instance's label names a record even if we crash right after the rent.
