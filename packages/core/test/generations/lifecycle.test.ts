@@ -16,7 +16,7 @@ describe('GenerationService lifecycle against the fake ComfyUI', () => {
     const res = await h.service.generate(USER, SERVER, request(6));
     expect(res).toMatchObject({ success: true, message: 'Image generation started', queuePosition: 1, seed: 0.25 * 2 ** 48 });
     expect(res.estimatedTime).toMatch(/^\d+-\d+ seconds$/);
-    const complete = await eventOf(h.service, res.generationId, 'complete');
+    const complete = await eventOf(h, res.generationId, 'complete');
 
     const mine = h.events.filter((e) => e.generationId === res.generationId);
     const progress = mine.filter((e): e is Extract<GenerationEvent, { type: 'progress' }> => e.type === 'progress').map((e) => e.data.progress);
@@ -41,7 +41,7 @@ describe('GenerationService lifecycle against the fake ComfyUI', () => {
   it('weights sampler steps: the bar moves with each step and most of it is the sampler', async () => {
     h = await harness();
     const { generationId } = await h.service.generate(USER, SERVER, request(20));
-    await eventOf(h.service, generationId, 'complete');
+    await eventOf(h, generationId, 'complete');
     const sampling = h.events.flatMap((e) => (e.type === 'progress' && e.generationId === generationId && e.data.currentNode === 'KSampler' ? [e.data.progress] : []));
     expect(new Set(sampling).size).toBeGreaterThanOrEqual(15);
     expect(Math.max(...sampling) - Math.min(...sampling)).toBeGreaterThanOrEqual(60);
@@ -50,9 +50,9 @@ describe('GenerationService lifecycle against the fake ComfyUI', () => {
   it('counts only the nodes that run: a second seed reuses the cached loaders and encoders', async () => {
     h = await harness();
     const first = await h.service.generate(USER, SERVER, request(2, { seed: 1 }));
-    await eventOf(h.service, first.generationId, 'complete');
+    await eventOf(h, first.generationId, 'complete');
     const second = await h.service.generate(USER, SERVER, request(2, { seed: 2 }));
-    await eventOf(h.service, second.generationId, 'complete');
+    await eventOf(h, second.generationId, 'complete');
     expect(h.service.getProgress(USER, second.generationId)).toMatchObject({ totalNodes: 3, completedNodes: 3 });
     expect(h.service.get(USER, second.generationId).seed).toBe(2);
   });
@@ -74,7 +74,7 @@ describe('GenerationService lifecycle against the fake ComfyUI', () => {
   it('answers for another user’s generation and images exactly as for missing ones', async () => {
     h = await harness();
     const { generationId } = await h.service.generate(USER, SERVER, request(1));
-    await eventOf(h.service, generationId, 'complete');
+    await eventOf(h, generationId, 'complete');
     const errorOf = async (fn: () => unknown) => {
       try {
         await fn();
@@ -95,7 +95,7 @@ describe('GenerationService lifecycle against the fake ComfyUI', () => {
   it('fails with the spec’s error event when the sampler runs out of memory', async () => {
     h = await harness({ faults: [{ kind: 'oom' }] });
     const { generationId } = await h.service.generate(USER, SERVER, request(4));
-    const event = await eventOf(h.service, generationId, 'error');
+    const event = await eventOf(h, generationId, 'error');
     expect(event.data).toEqual({ error: 'Out of memory', node: 'KSampler', details: expect.stringMatching(/^CUDA out of memory\. Tried to allocate/), status: 'failed' });
     expect(h.service.getProgress(USER, generationId).status).toBe('failed');
     expect(h.service.finalEvent(USER, generationId)).toEqual(event);

@@ -16,6 +16,7 @@ export interface Harness {
   servers: Map<number, { userId: number; status: string }>;
   service: GenerationService;
   events: GenerationEvent[];
+  waiters: { match: (e: GenerationEvent) => boolean; resolve: (e: GenerationEvent) => void }[];
   /** A new service on the same store and data dir, as after a process restart. */
   restart(): Promise<GenerationService>;
   cleanup(): Promise<void>;
@@ -36,9 +37,17 @@ export async function harness(fake: FakeComfyOptions = {}, options: Partial<Gene
   };
   const services: GenerationService[] = [];
   const events: GenerationEvent[] = [];
+  const waiters: Harness['waiters'] = [];
+  const record = (e: GenerationEvent) => {
+    events.push(e);
+    for (const w of waiters.filter((x) => x.match(e))) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(e);
+    }
+  };
   const make = () => {
     const service = new GenerationService({ store, clock, dataDir, targets, random: () => 0.25, ...options });
-    for (const type of ['progress', 'complete', 'error'] as const) service.on(type, (e: GenerationEvent) => events.push(e));
+    for (const type of ['progress', 'complete', 'error'] as const) service.on(type, record);
     services.push(service);
     return service;
   };
@@ -50,6 +59,7 @@ export async function harness(fake: FakeComfyOptions = {}, options: Partial<Gene
     servers,
     service: make(),
     events,
+    waiters,
     async restart() {
       await h.service.close();
       h.service = make();
@@ -65,16 +75,12 @@ export async function harness(fake: FakeComfyOptions = {}, options: Partial<Gene
   return h;
 }
 
-/** Resolves with the first event of a generation that matches. */
-export function eventOf(service: GenerationService, generationId: number, type: GenerationEvent['type'], pred: (e: GenerationEvent) => boolean = () => true): Promise<GenerationEvent> {
-  return new Promise((resolve) => {
-    const listener = (e: GenerationEvent) => {
-      if (e.generationId !== generationId || !pred(e)) return;
-      service.off(type, listener);
-      resolve(e);
-    };
-    service.on(type, listener);
-  });
+/** Resolves with the first event of a generation that matches, already emitted or still to come, from any service. */
+export function eventOf(h: Harness, generationId: number, type: GenerationEvent['type'], pred: (e: GenerationEvent) => boolean = () => true): Promise<GenerationEvent> {
+  const match = (e: GenerationEvent) => e.generationId === generationId && e.type === type && pred(e);
+  const seen = h.events.find(match);
+  if (seen) return Promise.resolve(seen);
+  return new Promise((resolve) => h.waiters.push({ match, resolve }));
 }
 
 export const request = (steps = 4, extra: Record<string, unknown> = {}) => ({
