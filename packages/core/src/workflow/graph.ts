@@ -1,5 +1,5 @@
 import type { NodeCatalog } from './object-info.js';
-import { groupNodeDefinitionSchema, subgraphSchema, type GroupNodeDefinition, type Subgraph, type UiInput, type UiLink, type UiNode, type UiWorkflow } from './ui-schema.js';
+import { subgraphSchema, type GroupNodeDefinition, type Subgraph, type UiInput, type UiLink, type UiNode, type UiWorkflow } from './ui-schema.js';
 import { warning, type WorkflowWarning } from './warnings.js';
 import type { WidgetSlot } from './widgets.js';
 
@@ -90,15 +90,20 @@ const isGroupNodeType = (type: string): boolean => type.startsWith('workflow>') 
 export function flattenWorkflow(workflow: UiWorkflow, catalog: NodeCatalog): FlatGraph {
   const warnings: WorkflowWarning[] = [];
   const subgraphs = new Map<string, Subgraph>();
-  const collect = (list: readonly unknown[] | undefined): void => {
-    for (const raw of list ?? []) {
-      const parsed = subgraphSchema.safeParse(raw);
-      if (!parsed.success) continue;
-      subgraphs.set(parsed.data.id, parsed.data);
-      collect(parsed.data.definitions?.subgraphs);
+  const collect = (list: readonly Subgraph[]): void => {
+    for (const def of list) {
+      subgraphs.set(def.id, def);
+      // Nested definitions are left unvalidated by the workflow schema (it is not recursive): check them here.
+      const nested = (def.definitions?.subgraphs ?? []).flatMap((raw) => {
+        const parsed = subgraphSchema.safeParse(raw);
+        if (parsed.success) return [parsed.data];
+        warnings.push(warning('unknown_subgraph', `A nested subgraph definition inside ${def.id} is invalid and was ignored`));
+        return [];
+      });
+      collect(nested);
     }
   };
-  collect(workflow.definitions?.subgraphs);
+  collect(workflow.definitions?.subgraphs ?? []);
   const groupNodes = workflow.extra?.groupNodes ?? {};
 
   const nodes: FlatNode[] = [];
@@ -191,8 +196,7 @@ function applyProxyWidgets(instance: UiNode, instanceId: string, child: Scope, b
  * not linked inside becomes an instance input, every inner output not linked inside (or listed in `external`)
  * an instance output, in inner-node order; the instance's `widgets_values` are the inner nodes' values in order.
  */
-function groupScope(prefix: string, raw: GroupNodeDefinition, parent: NonNullable<Scope['parent']>, catalog: NodeCatalog) {
-  const def = groupNodeDefinitionSchema.parse(raw);
+function groupScope(prefix: string, def: GroupNodeDefinition, parent: NonNullable<Scope['parent']>, catalog: NodeCatalog) {
   const inner = def.nodes.map((n, position) => {
     const localId = String(n.index ?? position);
     const inputs = (n.inputs ?? []).map((i): UiInput => ({ ...i, link: null }));

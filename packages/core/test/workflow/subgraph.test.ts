@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { parseWorkflow, toApiPrompt, type Subgraph, type UiNode, type UiWorkflow } from '@comfy-vast/core';
+import { loadCase } from './corpus.js';
+
+/** The corpus subgraph case: root node 10 is an instance of a subgraph holding CLIPTextEncode 1. */
+function subgraphCase(): UiWorkflow {
+  const parsed = parseWorkflow(structuredClone(loadCase('subgraph').ui));
+  if (parsed.format !== 'ui') throw new Error('the subgraph case is a UI workflow');
+  return parsed.workflow;
+}
+const instance = (ui: UiWorkflow): UiNode => ui.nodes.find((n) => n.id === 10)!;
+const definitions = (ui: UiWorkflow): Subgraph[] => ui.definitions!.subgraphs!;
+
+describe('subgraphs', () => {
+  it('flattens nested instances to a:b:c ids, crossing both boundaries', () => {
+    const ui = subgraphCase();
+    const inner = definitions(ui)[0]!;
+    const OUTER = '9d3c2b1a-0f9e-4d8c-b7a6-554433221100';
+    definitions(ui).push({
+      id: OUTER,
+      nodes: [{ id: 5, type: inner.id, mode: 0, inputs: [{ name: 'clip', type: 'CLIP', link: 201 }, { name: 'text', type: 'STRING', widget: { name: 'text' }, link: null }], outputs: [{ name: 'CONDITIONING', type: 'CONDITIONING', links: [202] }], widgets_values: ['nested text'] }],
+      links: [
+        { id: 201, origin_id: -10, origin_slot: 0, target_id: 5, target_slot: 0, type: 'CLIP' },
+        { id: 202, origin_id: 5, origin_slot: 0, target_id: -20, target_slot: 0, type: 'CONDITIONING' },
+      ],
+      inputs: [{ name: 'clip', type: 'CLIP', linkIds: [201] }],
+      outputs: [{ name: 'CONDITIONING', type: 'CONDITIONING', linkIds: [202] }],
+    });
+    Object.assign(instance(ui), { type: OUTER, inputs: [{ name: 'clip', type: 'CLIP', link: 3 }], widgets_values: [] });
+    const { prompt, warnings } = toApiPrompt(ui);
+    expect(warnings).toEqual([]);
+    expect(prompt['10:5:1']).toEqual({ class_type: 'CLIPTextEncode', inputs: { text: 'nested text', clip: ['4', 1] }, _meta: { title: 'CLIP Text Encode (Prompt)' } });
+    expect(prompt['3']!.inputs['positive']).toEqual(['10:5:1', 0]);
+    expect(Object.keys(prompt).filter((id) => id.startsWith('10'))).toEqual(['10:5:1']);
+  });
+
+  it('applies values promoted with properties.proxyWidgets', () => {
+    const ui = subgraphCase();
+    Object.assign(instance(ui), { inputs: [instance(ui).inputs![0]!], widgets_values: ['proxied text'], properties: { proxyWidgets: [['1', 'text']] } });
+    const def = definitions(ui)[0]!;
+    def.links!.splice(1, 1);
+    def.nodes[0]!.inputs![1]!.link = null;
+    expect(toApiPrompt(ui).prompt['10:1']!.inputs['text']).toBe('proxied text');
+  });
+
+  it('does not send the inner nodes of a bypassed instance, and passes nothing through it without a matching input', () => {
+    const ui = subgraphCase();
+    instance(ui).mode = 4;
+    const { prompt, warnings } = toApiPrompt(ui);
+    expect(prompt['10:1']).toBeUndefined();
+    expect(prompt['3']!.inputs['positive']).toBeUndefined();
+    expect(warnings).toContainEqual(expect.objectContaining({ code: 'input_dropped', nodeId: '10' }));
+  });
+
+  it('reports an instance whose definition is missing as an unknown node', () => {
+    const ui = subgraphCase();
+    ui.definitions!.subgraphs = [];
+    expect(toApiPrompt(ui).unknownNodes.map((n) => n.nodeId)).toEqual(['10']);
+  });
+});
