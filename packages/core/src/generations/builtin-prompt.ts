@@ -1,23 +1,14 @@
-import { injectParameters, type ApiPrompt, type GenerationParameters } from '../workflow/index.js';
+import { getBuiltinWorkflow, injectParameters, toApiPrompt, type ApiPrompt, type GenerationParameters } from '../workflow/index.js';
 import type { GenerateRequest } from './api-schemas.js';
 
-/**
- * The built-in text-to-image workflow (ComfyUI's standard SDXL template, API format), used when a request names
- * no workflow. It lives here until the workflow domain ships built-in workflows; swap this constant for theirs.
- */
-export const BUILTIN_TEXT_TO_IMAGE: ApiPrompt = {
-  '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sd_xl_base_1.0.safetensors' }, _meta: { title: 'Load Checkpoint' } },
-  '5': { class_type: 'EmptyLatentImage', inputs: { width: 1024, height: 1024, batch_size: 1 }, _meta: { title: 'Empty Latent Image' } },
-  '6': { class_type: 'CLIPTextEncode', inputs: { text: '', clip: ['4', 1] }, _meta: { title: 'Positive Prompt' } },
-  '7': { class_type: 'CLIPTextEncode', inputs: { text: '', clip: ['4', 1] }, _meta: { title: 'Negative Prompt' } },
-  '3': {
-    class_type: 'KSampler',
-    inputs: { seed: 0, steps: 25, cfg: 7, sampler_name: 'euler', scheduler: 'normal', denoise: 1, model: ['4', 0], positive: ['6', 0], negative: ['7', 0], latent_image: ['5', 0] },
-    _meta: { title: 'KSampler' },
-  },
-  '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] }, _meta: { title: 'VAE Decode' } },
-  '9': { class_type: 'SaveImage', inputs: { images: ['8', 0], filename_prefix: 'comfy-vast' }, _meta: { title: 'Save Image' } },
-};
+/** The workflow a request without `workflowId` runs: the built-in SDXL text-to-image (workflow 1). */
+export const DEFAULT_WORKFLOW_ID = 1;
+
+/** A built-in workflow (the workflow domain's, UI format) as the API prompt ComfyUI takes, or undefined. */
+export function builtinPrompt(id: number): ApiPrompt | undefined {
+  const builtin = getBuiltinWorkflow(id);
+  return builtin ? toApiPrompt(builtin.workflow).prompt : undefined;
+}
 
 export interface PreparedPrompt {
   prompt: ApiPrompt;

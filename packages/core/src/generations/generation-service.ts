@@ -19,7 +19,7 @@ import {
   type GenerationProgress,
   type GenerationProgressEvent,
 } from './api-schemas.js';
-import { BUILTIN_TEXT_TO_IMAGE, preparePrompt } from './builtin-prompt.js';
+import { builtinPrompt, DEFAULT_WORKFLOW_ID, preparePrompt } from './builtin-prompt.js';
 import { ImageStore, type StoredImage } from './image-store.js';
 import { describeExecutionError, imagesOf, sourceKey } from './outcome.js';
 import { ProgressModel } from './progress-model.js';
@@ -40,7 +40,7 @@ export interface GenerationServiceOptions {
   targets: ComfyTargets;
   /** Generation rate limits, keyed by user (10/min, 100/h, 1000/day in the contract). */
   limiter?: SlidingWindowLimiter;
-  /** The API prompt of a stored workflow; without it only the built-in workflow is available. */
+  /** The API prompt of a workflow by id (the workflow service's); without it only the built-in workflows are available. */
   resolveWorkflow?: (userId: number, workflowId: number) => Promise<ApiPrompt>;
   /** Shared connections to ComfyUI servers (default: the service's own pool). */
   connections?: ComfyConnectionPool;
@@ -113,7 +113,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       throw new ComfyVastError('SERVER_NOT_RUNNING', `Server ${serverId} is not running (status: ${target.status})`, { details: { serverId, status: target.status } });
     }
     this.#limiter?.consumeOrThrow(String(userId), 1, 'generations');
-    const workflow = body.workflowId === undefined ? BUILTIN_TEXT_TO_IMAGE : await this.#workflow(userId, body.workflowId);
+    const workflow = await this.#workflow(userId, body.workflowId ?? DEFAULT_WORKFLOW_ID);
     const prepared = preparePrompt(workflow, body, this.#random);
     const conn = this.#connection(target, this.#lastClientId(serverId));
     await conn.start();
@@ -256,9 +256,12 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
 
   // --- internals ---
 
+  /** A workflow's API prompt: through `resolveWorkflow` when given, else among the built-in workflows. */
   async #workflow(userId: number, workflowId: number): Promise<ApiPrompt> {
-    if (!this.#resolveWorkflow) throw new ComfyVastError('NOT_FOUND', `Workflow ${workflowId} not found`, { details: { workflowId } });
-    return this.#resolveWorkflow(userId, workflowId);
+    if (this.#resolveWorkflow) return this.#resolveWorkflow(userId, workflowId);
+    const prompt = builtinPrompt(workflowId);
+    if (!prompt) throw new ComfyVastError('NOT_FOUND', `Workflow ${workflowId} not found`, { details: { workflowId } });
+    return prompt;
   }
 
   #owned(userId: number, generationId: number): GenerationRecord {
@@ -280,7 +283,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       const live = id === undefined ? undefined : this.#live.get(id);
       if (id !== undefined && live) void this.#enqueue(id, () => fn(id, live));
     };
-    conn.on('start', (p) => on(p, (id) => this.#markExecuting(id)));
+    conn.on('start', (p) => on(p, (id, live) => this.#markExecuting(id, live)));
     conn.on('cached', (p, nodes) =>
       on(p, (id, live) => {
         live.model.setCached(nodes);
@@ -306,7 +309,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       }),
     );
     conn.on('executed', (p, _node, output) => on(p, (id, live) => this.#fetchImages(id, live, [output], 'output')));
-    conn.on('state', (p, state) => on(p, (id) => (state.state === 'running' ? this.#markExecuting(id) : undefined)));
+    conn.on('state', (p, state) => on(p, (id, live) => (state.state === 'running' ? this.#markExecuting(id, live) : undefined)));
     conn.on('finished', (p, outcome) => on(p, (id, live) => this.#finish(id, live, outcome)));
     return conn;
   }
@@ -356,22 +359,21 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     await conn.check(g.promptId);
   }
 
-  async #markExecuting(id: number): Promise<void> {
-    const g = this.#generations.get(id);
-    if (!g || g.status !== 'queued') return;
-    const live = this.#live.get(id)!;
-    await this.#progressChange(id, live, { status: 'executing', startedAt: new Date(this.#clock.now()).toISOString() });
+  async #markExecuting(id: number, live: Live): Promise<void> {
+    if (this.#generations.get(id)?.status === 'queued') await this.#progressChange(id, live, {});
   }
 
-  /** Stores the progress fields (progress never goes back) with the next seq, then emits the progress event. */
+  /**
+   * Stores the progress fields with the next seq, then emits the progress event. Any sign of execution makes a
+   * queued generation executing; progress never goes back.
+   */
   async #progressChange(id: number, live: Live, patch: Partial<GenerationRecord>): Promise<void> {
     const g = this.#generations.get(id);
     if (!g || !isActive(g)) return;
-    const status = patch.status ?? (g.status === 'queued' && live.model.completedNodes + (patch.currentNode ? 1 : 0) > 0 ? 'executing' : g.status);
     const updated = await this.#generations.update(id, {
       ...patch,
-      status,
-      startedAt: patch.startedAt ?? g.startedAt ?? (status === 'executing' ? new Date(this.#clock.now()).toISOString() : null),
+      status: 'executing',
+      startedAt: g.startedAt ?? new Date(this.#clock.now()).toISOString(),
       progress: Math.max(g.progress, live.model.percent),
       totalNodes: live.model.totalNodes,
       completedNodes: live.model.completedNodes,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isComfyVastError, type GenerationEvent } from '@comfy-vast/core';
+import { builtinPrompt, isComfyVastError, type GenerationEvent } from '@comfy-vast/core';
 import { eventOf, harness, OTHER_USER, request, SERVER, USER, type Harness } from './setup.js';
 
 let h: Harness;
@@ -30,7 +30,8 @@ describe('GenerationService lifecycle against the fake ComfyUI', () => {
 
     const file = `${res.generationId}_1.png`;
     expect(complete).toMatchObject({ type: 'complete', generationId: res.generationId, userId: USER, data: { status: 'completed', imageUrls: [`/api/comfy/images/${file}`] } });
-    expect(h.service.getProgress(USER, res.generationId)).toMatchObject({ status: 'completed', progress: 100, totalNodes: 7, completedNodes: 7, currentNode: null, estimatedTimeRemaining: 0 });
+    const nodes = Object.keys(h.service.get(USER, res.generationId).apiPrompt).length;
+    expect(h.service.getProgress(USER, res.generationId)).toMatchObject({ status: 'completed', progress: 100, totalNodes: nodes, completedNodes: nodes, currentNode: null, estimatedTimeRemaining: 0 });
     const image = await h.service.getImage(USER, file);
     const bytes = await readFile(image.path);
     expect(image).toMatchObject({ contentType: 'image/png', size: bytes.length });
@@ -90,6 +91,18 @@ describe('GenerationService lifecycle against the fake ComfyUI', () => {
     const imageMissing = await errorOf(() => h.service.getImage(USER, '999_1.png'));
     expect(await errorOf(() => h.service.getImage(OTHER_USER, `${generationId}_1.png`))).toEqual(imageMissing);
     expect(await errorOf(() => h.service.getImage(USER, `../${generationId}_1.png`))).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('runs the workflow a request names, through resolveWorkflow, with the parameters injected', async () => {
+    const sd15 = builtinPrompt(2)!;
+    h = await harness({}, { resolveWorkflow: async (_userId, id) => (id === 7 ? sd15 : Promise.reject(new Error('unknown'))) });
+    const { generationId, seed } = await h.service.generate(USER, SERVER, { ...request(3, { seed: 42 }), workflowId: 7 });
+    await eventOf(h, generationId, 'complete');
+    const prompt = h.service.get(USER, generationId).apiPrompt as Record<string, { class_type: string; inputs: Record<string, unknown> }>;
+    const sampler = Object.values(prompt).find((n) => n.class_type === 'KSampler')!;
+    expect(sampler.inputs).toMatchObject({ seed: 42, steps: 3 });
+    expect(seed).toBe(42);
+    expect(Object.values(prompt).find((n) => n.class_type === 'CheckpointLoaderSimple')!.inputs.ckpt_name).toBe(sd15[Object.keys(sd15).find((k) => sd15[k]!.class_type === 'CheckpointLoaderSimple')!]!.inputs.ckpt_name);
   });
 
   it('fails with the spec’s error event when the sampler runs out of memory', async () => {

@@ -131,7 +131,6 @@ export class Engine {
     void runPrompt(
       {
         hub: this.hub,
-        objectInfo: this.objectInfo,
         timing: this.timing,
         previews: this.previews && item.extraData.preview_method !== 'none',
         cache: this.#cache,

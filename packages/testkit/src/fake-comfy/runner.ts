@@ -1,6 +1,5 @@
 import { ancestors, executionOrder, isLink, type ApiPrompt } from './prompt.js';
 import { encodePng, renderPicture } from './png.js';
-import type { ObjectInfo } from './catalog.js';
 import type { SocketHub } from './socket-hub.js';
 import type { FakeComfyFault, HistoryEntry, QueueItem, Timing, UiOutput } from './types.js';
 
@@ -11,7 +10,6 @@ const MAX_IMAGE_SIDE = 2048;
 
 export interface RunContext {
   hub: SocketHub;
-  objectInfo: ObjectInfo;
   timing: Timing;
   previews: boolean;
   /** Cache keys of node outputs from earlier runs, with the UI output of output nodes. */
