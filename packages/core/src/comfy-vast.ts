@@ -1,3 +1,5 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { DEFAULT_LIMITS, SlidingWindowLimiter, type LimitsConfig } from './limits/index.js';
@@ -5,15 +7,16 @@ import { LowdbStore, MemoryStore } from './store/index.js';
 import type { Store } from './store/store.js';
 import { UserService } from './users/index.js';
 import { ComfyConnectionPool, type ComfyClient } from './comfy/index.js';
+import { GenerationService } from './generations/index.js';
 import { ServerService } from './servers/index.js';
-import { parseObjectInfo, type AnalyzeOptions } from './workflow/index.js';
+import { parseObjectInfo, toApiPrompt, type AnalyzeOptions } from './workflow/index.js';
 import { AnalysisLog, WorkflowLibrary } from './workflow-library/index.js';
 import { InstallationKeys, VastClient, type LaunchOptions } from './vast/index.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { silentLogger, type Logger } from './util/logger.js';
 
 export interface ComfyVastOptions {
-  /** Where records, images and keys live. Without it (and without `store`) everything stays in memory. */
+  /** Where records, images and keys live. Without it records stay in memory and images go to a temporary folder. */
   dataDir?: string;
   /** A store of your own; by default the lowdb store in `dataDir`. */
   store?: Store;
@@ -53,11 +56,12 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   readonly limiters: Record<keyof LimitsConfig, SlidingWindowLimiter>;
   readonly servers: ServerService;
   readonly workflows: WorkflowLibrary;
+  readonly generations: GenerationService;
   /** One long-lived connection per ComfyUI, shared by every service that talks to it. */
   readonly comfy: ComfyConnectionPool;
   readonly analyses: AnalysisLog;
 
-  protected constructor(store: Store, options: ComfyVastOptions, sshPublicKey: string | undefined) {
+  protected constructor(store: Store, options: ComfyVastOptions & { dataDir: string }, sshPublicKey: string | undefined) {
     super();
     this.store = store;
     this.clock = options.clock ?? systemClock;
@@ -72,6 +76,16 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     this.comfy = new ComfyConnectionPool({ clock: this.clock, logger: this.logger.child({ service: 'comfy' }) });
     this.workflows = new WorkflowLibrary({ store, clock: this.clock });
     this.analyses = new AnalysisLog({ store, clock: this.clock });
+    this.generations = new GenerationService({
+      store,
+      clock: this.clock,
+      logger: this.logger.child({ service: 'generations' }),
+      dataDir: options.dataDir,
+      targets: { getComfyTarget: async (userId, serverId) => this.servers.getComfyTarget(userId, serverId) },
+      limiter: this.limiters.generations,
+      resolveWorkflow: async (userId, workflowId) => toApiPrompt(this.workflows.get(userId, workflowId).workflow).prompt,
+      connections: this.comfy,
+    });
     const vast = options.vast && new VastClient({ apiKey: options.vast.apiKey, baseUrl: options.vast.baseUrl, clock: this.clock, logger: this.logger.child({ service: 'vast' }) });
     this.servers = new ServerService({
       store,
@@ -89,16 +103,20 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     const store = options.store ?? (options.dataDir ? await LowdbStore.open({ dir: options.dataDir, logger: options.logger, clock: options.clock }) : new MemoryStore());
     // One key pair per installation, attached to every instance so that setup can reach it over SSH.
     const sshPublicKey = options.vast && options.dataDir ? (await new InstallationKeys(join(options.dataDir, 'ssh')).load()).publicKey : undefined;
-    const comfyVast = new ComfyVast(store, options, sshPublicKey);
+    const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'comfy-vast-')));
+    const comfyVast = new ComfyVast(store, { ...options, dataDir }, sshPublicKey);
     await comfyVast.workflows.seedBuiltins();
-    if (options.autoStart ?? true) comfyVast.servers.startReconciler();
+    if (options.autoStart ?? true) {
+      comfyVast.servers.startReconciler();
+      await comfyVast.generations.start();
+    }
     return comfyVast;
   }
 
   /** The HTTP client of a running server's ComfyUI; SERVER_NOT_RUNNING otherwise. */
   comfyClient(userId: number, serverId: number): ComfyClient {
     const target = this.servers.getComfyTarget(userId, serverId);
-    return this.comfy.get({ url: target.url, token: target.token ?? undefined }).client;
+    return this.comfy.get(target).client;
   }
 
   /** What analysis and conversion need to know of a server: its nodes, its models and its GPU. */
@@ -113,6 +131,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   /** Stops background work and flushes the store. */
   async close(): Promise<void> {
     this.servers.stopReconciler();
+    await this.generations.close();
     await this.comfy.closeAll();
     await this.store.close();
   }

@@ -1,3 +1,4 @@
+import { generationEndpoints } from './generations.js';
 import { healthEndpoints } from './health.js';
 import { usersEndpoints } from './users.js';
 import { vastServerEndpoints } from './vast-servers.js';
@@ -13,6 +14,7 @@ export const contract = {
   ...usersEndpoints,
   ...vastServerEndpoints,
   ...workflowEndpoints,
+  ...generationEndpoints,
 };
 
 export type Contract = typeof contract;

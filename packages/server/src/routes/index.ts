@@ -1,4 +1,5 @@
 import type { RouteContext } from './context.js';
+import { registerGenerationRoutes } from './generations.js';
 import { registerSystemRoutes } from './system.js';
 import { registerUserRoutes } from './users.js';
 import { registerVastServerRoutes } from './vast-servers.js';
@@ -12,4 +13,5 @@ export function registerRoutes(context: RouteContext): void {
   registerUserRoutes(context);
   registerVastServerRoutes(context);
   registerWorkflowRoutes(context);
+  registerGenerationRoutes(context);
 }

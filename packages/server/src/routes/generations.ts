@@ -1,0 +1,35 @@
+import { createReadStream } from 'node:fs';
+import { contract } from '../contract/index.js';
+import { route } from '../http/route.js';
+import type { RouteContext } from './context.js';
+
+export function registerGenerationRoutes({ fastify, comfyVast }: RouteContext): void {
+  const { generations } = comfyVast;
+
+  route(fastify, contract.generate, ({ user, params, body }) => generations.generate(user.id, params.serverId, body));
+  route(fastify, contract.getProgress, ({ user, params }) => generations.getProgress(user.id, params.generationId));
+  route(fastify, contract.listActive, ({ user }) => generations.listActive(user.id));
+
+  route(fastify, contract.cancelGeneration, async ({ user, params }) => {
+    const progress = await generations.cancel(user.id, params.generationId);
+    const message = progress.status === 'cancelled' ? 'Generation cancelled' : progress.status === 'executing' ? 'Generation interruption requested' : `Generation already ${progress.status}`;
+    return { success: true as const, message, status: progress.status };
+  });
+
+  route(fastify, contract.listGenerations, ({ user, params, query, reply }) => {
+    comfyVast.servers.get(user.id, params.serverId);
+    const page = generations.listHistory(user.id, params.serverId, { limit: query.limit, cursor: query.cursor });
+    if (page.nextCursor !== null) reply.header('X-Next-Cursor', String(page.nextCursor));
+    return page.items;
+  });
+
+  route(fastify, contract.getImage, async ({ user, params, request, reply }) => {
+    const image = await generations.getImage(user.id, params.file);
+    reply.header('Cache-Control', 'private, max-age=31536000, immutable');
+    if (request.headers['if-none-match'] === image.etag) {
+      reply.code(304).header('ETag', image.etag);
+      return { binary: true, contentType: image.contentType, body: Buffer.alloc(0), etag: image.etag };
+    }
+    return { binary: true, contentType: image.contentType, body: createReadStream(image.path), length: image.size, etag: image.etag };
+  });
+}

@@ -1,0 +1,58 @@
+import type { GenerationEvent, GenerationService } from '@comfy-vast/core';
+import type { TopicProvider, WebSocketHub } from './hub.js';
+import type { HubEvent } from './messages.js';
+
+/** Events kept per running generation for `since` replays; older ones are summed up by the current progress. */
+const REPLAY_DEPTH = 200;
+
+/** The owner is for routing only; clients get the spec's shape plus `seq`. */
+function toClient(event: GenerationEvent): HubEvent {
+  const { userId: _owner, ...rest } = event;
+  return rest;
+}
+
+/**
+ * Publishes generation events on the hub and answers subscriptions: a finished generation sends its final event
+ * at once, `since` replays what the client missed, another user's generation is reported missing.
+ */
+export function connectGenerationTopic(hub: WebSocketHub, generations: GenerationService): void {
+  const recent = new Map<number, HubEvent[]>();
+
+  const remember = (event: GenerationEvent): HubEvent => {
+    const out = toClient(event);
+    if (event.type !== 'progress') {
+      recent.delete(event.generationId);
+      return out;
+    }
+    let list = recent.get(event.generationId);
+    if (!list) recent.set(event.generationId, (list = []));
+    list.push(out);
+    if (list.length > REPLAY_DEPTH) list.shift();
+    return out;
+  };
+
+  generations.on('progress', (event) => hub.publish('generationId', event.generationId, remember(event), { droppable: true }));
+  generations.on('complete', (event) => hub.publish('generationId', event.generationId, remember(event)));
+  generations.on('error', (event) => hub.publish('generationId', event.generationId, remember(event)));
+
+  const provider: TopicProvider = {
+    subscribe(userId, generationId, since) {
+      let progress;
+      try {
+        progress = generations.getProgress(userId, generationId);
+      } catch {
+        return null;
+      }
+      const final = generations.finalEvent(userId, generationId);
+      if (final) return since !== undefined && final.seq <= since ? [] : [toClient(final)];
+      if (since === undefined) return [];
+      const missed = (recent.get(generationId) ?? []).filter((e) => (e.seq as number) > since);
+      const current = generations.get(userId, generationId).seq;
+      const complete = missed.length > 0 && (missed[0]!.seq as number) === since + 1;
+      if (complete || current <= since) return missed;
+      // The buffer does not reach back to `since`: send where the generation stands now.
+      return [{ type: 'progress', generationId, seq: current, data: { status: progress.status, progress: progress.progress, currentNode: progress.currentNode, previewImage: progress.previewImage } }];
+    },
+  };
+  hub.registerTopic('generationId', provider);
+}
