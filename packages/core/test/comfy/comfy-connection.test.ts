@@ -48,6 +48,21 @@ describe('ComfyConnection', () => {
     expect(await done).toMatchObject({ status: 'success', outputs: { '9': { images: [{ type: 'output' }] } } });
   });
 
+  it('refreshes the cached object_info after a reconnect', async () => {
+    const { comfy, conn, clock } = await setup({ models: { checkpoints: ['a.safetensors'] } });
+    const names = async () => ((await conn.client.objectInfo()).CheckpointLoaderSimple!.input as { required: { ckpt_name: [string[]] } }).required.ckpt_name[0];
+    expect(await names()).toEqual(['a.safetensors']);
+    comfy.setModels('checkpoints', ['a.safetensors', 'b.safetensors']);
+    expect(await names()).toEqual(['a.safetensors']);
+    const closed = nextEvent(conn.socket, 'close');
+    comfy.dropSockets();
+    await closed;
+    const reopened = nextEvent(conn.socket, 'open');
+    await clock.advance(100);
+    await reopened;
+    expect(await names()).toEqual(['a.safetensors', 'b.safetensors']);
+  });
+
   it('reads the state of a prompt whose socket went silent, so it never hangs', async () => {
     const { conn, comfy, clock } = await setup({ faults: [{ kind: 'mute' }] }, { silenceMs: 5000 });
     const { promptId } = await conn.submit(sdxlPrompt(3));

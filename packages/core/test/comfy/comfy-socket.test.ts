@@ -57,6 +57,18 @@ describe('ComfySocket', () => {
     await nextEvent<[ComfyWsMessage]>(socket, 'message', (m) => m.type === 'executing' && m.data.node === null && m.data.prompt_id === promptId);
   });
 
+  it('reconnects on request only after the old socket has closed, keeping its client id registered', async () => {
+    const comfy = await fake();
+    const socket = socketFor(comfy.url);
+    await socket.connect();
+    const reopened = nextEvent<[{ reconnected: boolean }]>(socket, 'open');
+    await socket.reconnect();
+    expect(await reopened).toEqual([{ reconnected: true }]);
+    // Had the old socket closed after the new one registered, ComfyUI would have dropped the client id (#16010).
+    const { promptId } = await new ComfyClient({ url: comfy.url }).submit(sdxlPrompt(3, 1), { clientId: socket.clientId });
+    await nextEvent<[ComfyWsMessage]>(socket, 'message', (m) => m.type === 'executing' && m.data.node === null && m.data.prompt_id === promptId);
+  });
+
   it('backs off further while the server stays away', async () => {
     const comfy = await fake();
     const clock = new ManualClock();
