@@ -5,7 +5,7 @@ import { convertUiWorkflow } from './convert.js';
 import { estimateGenerationTime } from './estimate.js';
 import type { FlatGraph } from './graph.js';
 import { LOADER_INPUTS, modelType } from './model-folders.js';
-import { findModelReferences, type ModelReference } from './model-refs.js';
+import { findModelReferences, findUnmappedModelReferences, type ModelReference } from './model-refs.js';
 import { NodeCatalog, type ObjectInfo } from './object-info.js';
 import { ensureParsed } from './parse.js';
 import type { ModelFile, UiWorkflow } from './ui-schema.js';
@@ -127,7 +127,8 @@ export function analyzeWorkflow(workflow: unknown, options: AnalyzeOptions = {})
 
   const serverModels = options.serverModels;
   const required = new Map<string, RequiredModel>();
-  for (const ref of findModelReferences(prompt, catalog)) {
+  const references = [...findModelReferences(prompt, catalog), ...(graph ? findUnmappedModelReferences(graph, catalog) : [])];
+  for (const ref of references) {
     const key = `${ref.folder ?? ''}/${slash(ref.name)}`;
     const existing = required.get(key);
     if (existing) {

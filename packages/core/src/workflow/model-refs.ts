@@ -1,6 +1,7 @@
 import type { ApiPrompt } from './api-schema.js';
 import { isApiLink } from './api-schema.js';
 import { LOADER_INPUTS, hasModelExtension } from './model-folders.js';
+import type { FlatGraph } from './graph.js';
 import type { NodeCatalog } from './object-info.js';
 
 /** A model file a prompt refers to. `folder` is null when a custom node names it without saying where. */
@@ -38,6 +39,22 @@ export function findModelReferences(prompt: ApiPrompt, catalog: NodeCatalog): Mo
       if (!hasModelExtension(value)) continue;
       const definition = definitions?.find((d) => d.name === input);
       if (!definitions || definition?.type === 'COMBO') refs.push({ name: value, folder: null, nodeId, input });
+    }
+  }
+  return refs;
+}
+
+/**
+ * Model files in the saved widget values of active nodes that have no definition: their values cannot be mapped
+ * to input names, so they are not in the converted prompt, yet they are what such custom nodes load.
+ */
+export function findUnmappedModelReferences(graph: FlatGraph, catalog: NodeCatalog): ModelReference[] {
+  const refs: ModelReference[] = [];
+  for (const flat of graph.nodes) {
+    if (flat.kind !== 'node' || !flat.active || catalog.has(flat.node.type)) continue;
+    const saved = flat.node.widgets_values ?? [];
+    for (const [slot, value] of Object.entries(saved)) {
+      if (typeof value === 'string' && hasModelExtension(value)) refs.push({ name: value, folder: null, nodeId: flat.id, input: `widgets_values.${slot}` });
     }
   }
   return refs;

@@ -48,10 +48,12 @@ describe('analyzeWorkflow', () => {
     expect(analysis.missingNodes).toEqual([{ type: 'UltimateSDUpscale', nodeIds: ['20'] }]);
   });
 
-  it('names the pack of a missing node', () => {
-    expect(analyzeWorkflow(loadCase('unknown-node').ui).missingNodes).toEqual([
-      { type: 'UltimateSDUpscale', nodeIds: ['20'], cnr_id: 'comfyui_ultimatesdupscale' },
-    ]);
+  it('names the pack of a missing node, and finds model files in its unmapped widget values', () => {
+    const ui = structuredClone(loadCase('unknown-node').ui) as { nodes: { id: number; widgets_values?: unknown[] }[] };
+    ui.nodes.find((n) => n.id === 20)!.widgets_values!.push('4x-UltraSharp.pth');
+    const analysis = analyzeWorkflow(ui);
+    expect(analysis.missingNodes).toEqual([{ type: 'UltimateSDUpscale', nodeIds: ['20'], cnr_id: 'comfyui_ultimatesdupscale' }]);
+    expect(analysis.requiredModels.find((m) => m.nodeIds.includes('20'))).toMatchObject({ name: '4x-UltraSharp.pth', folder: null, type: 'unknown' });
   });
 
   it('warns about unconnected required inputs, values not in a list, muted outputs and a missing output node', () => {
