@@ -149,7 +149,7 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
   idleStopAt(serverId: number): number | null {
     const server = this.#target.getServer(serverId);
     if (!server || this.#drainer.isDraining(serverId)) return null;
-    return idleStopAt(this.#schedules.get(serverId), server.status, this.#target.activity(serverId));
+    return idleStopAt(this.#schedules.peek(serverId), server.status, this.#target.activity(serverId));
   }
 
   /** Drains and stops a server for a reason outside its schedule (a budget reached). */
@@ -166,7 +166,7 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
   }
 
   #plan(server: ServerInfo, now: number): void {
-    const schedule = this.#schedules.get(server.id);
+    const schedule = this.#schedules.peek(server.id);
     const action = nextAction(schedule, now, this.#zones);
     let at = action?.at ?? Infinity;
     const deadline = this.#drainer.deadline(server.id);
@@ -225,7 +225,7 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
   }
 
   async #process(server: ServerInfo, plan: Plan, now: number): Promise<void> {
-    const schedule = this.#schedules.get(server.id);
+    const schedule = this.#schedules.peek(server.id);
     if (plan.action && plan.action.at <= now) {
       const reason: ActionReason = { trigger: 'schedule', message: describeAction(plan.action.action, schedule) };
       if (plan.action.action === 'start') return this.#start(server, reason);

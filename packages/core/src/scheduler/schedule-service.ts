@@ -52,6 +52,14 @@ export class ScheduleService extends EventEmitter<ScheduleServiceEvents> {
     return schedule;
   }
 
+  /**
+   * The schedule as stored, without copying: a stored record carries the schedule's fields (and a few more),
+   * so planning thousands of servers allocates nothing here. Read-only.
+   */
+  peek(serverId: number): Readonly<Schedule> {
+    return this.#record(serverId) ?? DEFAULT_SCHEDULE;
+  }
+
   entries(): ScheduleEntry[] {
     return this.#records.all().map((r) => ({ serverId: r.serverId, userId: r.userId, schedule: this.get(r.serverId) }));
   }

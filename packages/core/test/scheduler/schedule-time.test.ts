@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isInsideWindow, nextAction, nextStart, nextStop } from '../../src/scheduler/schedule-time.js';
+import { isInsideWindow, minutesOf, nextAction, nextStart, nextStop } from '../../src/scheduler/schedule-time.js';
 import { DEFAULT_SCHEDULE } from '../../src/scheduler/schedule-schema.js';
 
 const ALL_DAYS = [1, 2, 3, 4, 5, 6, 7];
@@ -79,6 +79,17 @@ describe('next start and stop', () => {
     const schedule = { ...DEFAULT_SCHEDULE, autoStart: true, autoStop: true, weekdays: [] };
     expect(nextStart(schedule, 0)).toBeNull();
     expect(nextAction(schedule, 0)).toBeNull();
+  });
+});
+
+describe('minutesOf', () => {
+  it.each([
+    ['00:00', 0],
+    ['09:05', 545],
+    ['18:30', 1110],
+    ['23:59', 1439],
+  ])('%s is %i minutes after midnight', (time, minutes) => {
+    expect(minutesOf(time)).toBe(minutes);
   });
 });
 
