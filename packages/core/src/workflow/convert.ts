@@ -1,5 +1,7 @@
 import { isApiLink, type ApiPrompt } from './api-schema.js';
-import { flattenWorkflow, resolveLink, type FlatGraph, type FlatNode, type ValueSource } from './graph.js';
+import { flattenWorkflow, type FlatGraph, type FlatNode } from './graph.js';
+import { resolveLink } from './resolve.js';
+import type { ValueSource } from './scope.js';
 import { NodeCatalog, type ObjectInfo } from './object-info.js';
 import { ensureParsed } from './parse.js';
 import type { UiWorkflow } from './ui-schema.js';

@@ -1,6 +1,6 @@
 import type { ApiPrompt } from './api-schema.js';
 import { convertUiWorkflow, wrapValue } from './convert.js';
-import type { ValueSource } from './graph.js';
+import type { ValueSource } from './scope.js';
 import { NodeCatalog, type ObjectInfo } from './object-info.js';
 import { PARAMETER_NAMES, type GenerationParameters, type ParameterName, type ParameterTarget } from './parameters.js';
 import { ensureParsed } from './parse.js';

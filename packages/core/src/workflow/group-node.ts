@@ -1,0 +1,77 @@
+import type { NodeCatalog } from './object-info.js';
+import { SUBGRAPH_INPUT, SUBGRAPH_OUTPUT, typeString, type Scope } from './scope.js';
+import type { GroupNodeDefinition, UiInput, UiNode } from './ui-schema.js';
+
+/**
+ * The inner graph of a legacy group node (`extra.groupNodes`): inner links are index based; every inner input
+ * not linked inside becomes an instance input, every inner output not linked inside (or listed in `external`)
+ * an instance output, in inner-node order; the instance's `widgets_values` are the inner nodes' values in order.
+ */
+export function groupScope(prefix: string, def: GroupNodeDefinition, parent: NonNullable<Scope['parent']>, catalog: NodeCatalog) {
+  const inner = def.nodes.map((n, position) => {
+    const localId = String(n.index ?? position);
+    const inputs = (n.inputs ?? []).map((i): UiInput => ({ ...i, link: null }));
+    return { ...n, id: localId, inputs } as UiNode & { inputs: UiInput[] };
+  });
+  const scope: Scope = {
+    prefix,
+    nodes: new Map(inner.map((n) => [String(n.id), n as UiNode])),
+    links: new Map(),
+    children: new Map(),
+    parent,
+    instanceInput: (slot) => slot,
+    outputs: new Map(),
+  };
+  const linkedOut = new Set<string>();
+  (def.links ?? []).forEach((entry, k) => {
+    const [o, os, t, ts] = entry;
+    const target = scope.nodes.get(String(t));
+    const input = target?.inputs?.[Number(ts)];
+    if (!input) return;
+    const id = `g${k}`;
+    input.link = id;
+    scope.links.set(id, { origin: String(o), originSlot: Number(os), target: String(t), targetSlot: Number(ts), type: typeString(input.type) });
+    linkedOut.add(`${String(o)}/${Number(os)}`);
+  });
+  const external = new Set((def.external ?? []).map(([n, s]) => `${String(n)}/${Number(s)}`));
+
+  const instanceInputs = parent.instance.inputs ?? [];
+  const plainInstanceInputs = instanceInputs.flatMap((input, index) => (input.widget ? [] : [index]));
+  let exposed = 0;
+  const offsets = new Map<string, number>();
+  let valueOffset = 0;
+  for (const node of inner) {
+    const localId = String(node.id);
+    offsets.set(localId, valueOffset);
+    valueOffset += Array.isArray(node.widgets_values) ? node.widgets_values.length : 0;
+    node.inputs.forEach((input, slot) => {
+      if (input.link !== null) return;
+      const index = input.widget
+        ? instanceInputs.findIndex((i) => i.widget && (i.widget.name === input.widget!.name || i.widget.name.endsWith(` ${input.widget!.name}`)))
+        : plainInstanceInputs[exposed++];
+      if (index === undefined || index < 0) return;
+      const id = `in${localId}/${slot}`;
+      input.link = id;
+      scope.links.set(id, { origin: SUBGRAPH_INPUT, originSlot: index, target: localId, targetSlot: slot, type: typeString(input.type) });
+    });
+    const outputCount = catalog.get(node.type)?.output?.length ?? node.outputs?.length ?? 0;
+    for (let slot = 0; slot < outputCount; slot++) {
+      const key = `${localId}/${slot}`;
+      if (linkedOut.has(key) && !external.has(key)) continue;
+      scope.outputs.set(scope.outputs.size, { origin: localId, originSlot: slot, target: SUBGRAPH_OUTPUT, targetSlot: scope.outputs.size, type: undefined });
+    }
+  }
+  // Values saved on the instance replace the definition's only when the instance holds them all.
+  const saved = parent.instance.widgets_values;
+  if (Array.isArray(saved) && saved.length >= valueOffset) {
+    for (const node of inner) {
+      const offset = offsets.get(String(node.id))!;
+      const count = Array.isArray(node.widgets_values) ? node.widgets_values.length : 0;
+      node.widgets_values = saved.slice(offset, offset + count);
+    }
+  } else {
+    offsets.clear();
+  }
+  return { scope, offsets };
+}
+
