@@ -1,0 +1,47 @@
+/**
+ * Office hours for a GPU server: started at 09:00 and stopped at 18:00 New York time on weekdays, and stopped
+ * whenever it has sat unused for 30 minutes, so nobody pays for a GPU overnight. It shows the schedule as
+ * `GET /api/server-scheduler/:id` answers it and the actions of the coming week.
+ *
+ * It runs against the simulated provider (a fake Vast.ai on loopback, nothing rented or billed). To rent for real,
+ * drop `startFakeVast` and pass `vast: { apiKey: process.env.VAST_API_KEY! }` instead.
+ *
+ *   npx tsx --conditions=source examples/schedule.ts
+ */
+import { ComfyVast, ScheduleService, idleStopAt, nextAction } from '@comfy-vast/core';
+import { startFakeVast } from '@comfy-vast/testkit';
+
+const USER = 1;
+const simulation = await startFakeVast({ speed: 100 });
+const comfyVast = await ComfyVast.open({ vast: { apiKey: simulation.apiKey, baseUrl: simulation.url } });
+const schedules = new ScheduleService({ store: comfyVast.store, clock: comfyVast.clock });
+const newYork = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+
+try {
+  const created = await comfyVast.servers.create(USER, { name: 'office-hours', gpu: 'RTX 4090' });
+  const server = { id: created.id, name: created.name, status: created.status, userId: USER };
+
+  // The two halves, as `POST /api/server-scheduler/:id/start` and `/stop` take them; each merges into the schedule.
+  await schedules.update(server, 'start', { schedule: { autoStart: true, startTime: '09:00', timezone: 'America/New_York', weekdays: [1, 2, 3, 4, 5] } });
+  const view = await schedules.update(server, 'stop', { schedule: { autoStop: true, stopTime: '18:00', idleStopMinutes: 30 } });
+  console.log(JSON.stringify(view, null, 2));
+
+  console.log('The coming week:');
+  let after = comfyVast.clock.now();
+  for (let i = 0; i < 10; i++) {
+    const next = nextAction(view.schedule, after);
+    if (!next) break;
+    console.log(`  ${next.action.padEnd(5)} ${new Date(next.at).toISOString()}  (${newYork.format(next.at)} in New York)`);
+    after = next.at;
+  }
+
+  // Idle stop counts from the last sign of use: a generation, a setup, a download, a client watching.
+  const lastUse = comfyVast.clock.now();
+  const idle = { queued: 0, running: 0, setup: false, downloads: 0, subscribers: 0, lastActivityAt: lastUse };
+  console.log(`Left unused from now, the running server stops at ${new Date(idleStopAt(view.schedule, 'running', idle)!).toISOString()}`);
+
+  await comfyVast.servers.delete(USER, created.id);
+} finally {
+  await comfyVast.close();
+  await simulation.close();
+}
