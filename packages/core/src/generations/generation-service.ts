@@ -137,6 +137,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       currentNode: null,
       totalNodes: model.totalNodes,
       completedNodes: 0,
+      completedNodeIds: [],
       cachedNodes: [],
       images: [],
       imageSources: [],
@@ -343,17 +344,13 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
 
   async #resume(g: GenerationRecord): Promise<void> {
     const target = await this.#targets.getComfyTarget(g.userId, g.serverId).catch(() => undefined);
-    const model = new ProgressModel(g.apiPrompt as ApiPrompt, g.cachedNodes);
     if (!target || target.status !== 'running') {
-      const conn = target ? this.#connection(target, g.clientId) : undefined;
-      if (conn) this.#attach(g, conn, model);
       const details = `Server ${g.serverId} is ${target ? `not running (${target.status})` : 'gone'}; its ComfyUI queue did not survive`;
       await this.#fail(g.id, 'failed', { error: 'Generation lost', node: null, details });
-      this.#detach(g.id);
       return;
     }
     const conn = this.#connection(target, g.clientId);
-    this.#attach(g, conn, model);
+    this.#attach(g, conn, new ProgressModel(g.apiPrompt as ApiPrompt, g.cachedNodes, g.completedNodeIds));
     conn.track(g.promptId);
     await conn.start().catch((err: Error) => this.#logger.warn({ generationId: g.id, err: err.message }, 'ComfyUI socket unavailable; polling instead'));
     await conn.check(g.promptId);
@@ -377,6 +374,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       progress: Math.max(g.progress, live.model.percent),
       totalNodes: live.model.totalNodes,
       completedNodes: live.model.completedNodes,
+      completedNodeIds: live.model.completed,
       seq: g.seq + 1,
     });
     this.emit('progress', {

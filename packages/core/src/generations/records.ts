@@ -35,6 +35,8 @@ export const generationRecordSchema = z.object({
   currentNode: z.string().nullable(),
   totalNodes: z.number().int(),
   completedNodes: z.number().int(),
+  /** Which nodes have run and which came from cache: progress picks up from them after a restart. */
+  completedNodeIds: z.array(z.string()),
   cachedNodes: z.array(z.string()),
   /** Stored image files (`<id>_<n>.<ext>` under `<dataDir>/images`), and the ComfyUI files they came from. */
   images: z.array(z.string()),
