@@ -48,14 +48,13 @@ function emitNode(flat: FlatNode, catalog: NodeCatalog, warnings: WorkflowWarnin
   for (const input of node.inputs ?? []) if (input.widget) (declared ??= new Set()).add(input.widget.name);
   const definitions = catalog.inputs(node.type, declared);
   if (definitions) {
-    const mapping = mapWidgetValues(node.widgets_values, definitions);
-    if (mapping.mismatch) {
+    const { nodeId, offset } = flat.widgetSource;
+    const { mismatch } = mapWidgetValues(node.widgets_values, definitions, (name, value, slot) => {
+      inputs[name] = wrapValue(value);
+      sources?.set(name, { nodeId, slot: typeof slot === 'number' ? slot + offset : slot });
+    });
+    if (mismatch) {
       warnings.push(warning('widget_values_mismatch', `Node ${flat.id} (${node.type}): widgets_values do not match its definition's widgets`, flat.id, 'widgets_values'));
-    }
-    for (const [name, mapped] of mapping.byName) {
-      inputs[name] = wrapValue(mapped.value);
-      const { nodeId, offset } = flat.widgetSource;
-      sources?.set(name, { nodeId, slot: typeof mapped.slot === 'number' ? mapped.slot + offset : mapped.slot });
     }
     for (const [name, override] of flat.widgetOverrides ?? []) {
       inputs[name] = wrapValue(override.value);

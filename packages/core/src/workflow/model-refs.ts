@@ -12,7 +12,7 @@ export interface ModelReference {
   input: string;
 }
 
-const EMBEDDING = /\bembedding:([^\s,()[\]{}<>:|]+)/gi;
+const EMBEDDING = /\bembedding:([^\s,()[\]{}<>:|]+)/g;
 
 function unwrap(value: unknown): unknown {
   return value && typeof value === 'object' && '__value__' in value ? (value as { __value__: unknown }).__value__ : value;
@@ -30,7 +30,9 @@ export function findModelReferences(prompt: ApiPrompt, catalog: NodeCatalog): Mo
     for (const [input, raw] of Object.entries(node.inputs)) {
       const value = unwrap(raw);
       if (typeof value !== 'string' || isApiLink(raw)) continue;
-      for (const match of value.matchAll(EMBEDDING)) refs.push({ name: match[1]!, folder: 'embeddings', nodeId, input });
+      if (value.includes('embedding:')) {
+        for (const match of value.matchAll(EMBEDDING)) refs.push({ name: match[1]!, folder: 'embeddings', nodeId, input });
+      }
       const folder = loader?.[input];
       if (folder) {
         refs.push({ name: value, folder, nodeId, input });

@@ -3,16 +3,8 @@ import type { InputDefinition } from './object-info.js';
 /** Where a widget's value sits in the saved node: an array index, or a key of object-form `widgets_values`. */
 export type WidgetSlot = number | string;
 
-export interface MappedWidget {
-  value: unknown;
-  slot: WidgetSlot;
-}
-
-export interface WidgetMapping {
-  byName: Map<string, MappedWidget>;
-  /** Values were left over or missing: the saved node and the definition disagree. */
-  mismatch: boolean;
-}
+/** Receives each mapped widget: its input name, saved value and where that value sits. */
+export type WidgetVisitor = (name: string, value: unknown, slot: WidgetSlot) => void;
 
 const CONTROL_VALUES = new Set(['fixed', 'increment', 'decrement', 'randomize', 'increment-wrap']);
 
@@ -30,29 +22,32 @@ function expectedFrom(widgets: readonly InputDefinition[], from: number): number
  * a control value after seeds and `control_after_generate` widgets when one is saved (older workflows lack it);
  * an old frontend's filter-list string after a combo's control value; `null` holes left by non-serialised DOM
  * widgets, skipped while there are more values than widgets; upload-button values, which come last and are
- * never sent. Object-form `widgets_values` is keyed by widget name.
+ * never sent. Object-form `widgets_values` is keyed by widget name. Returns whether the values and the
+ * definition disagree (values left over or missing).
  */
 export function mapWidgetValues(
   saved: readonly unknown[] | Record<string, unknown> | undefined,
   definitions: readonly InputDefinition[],
-): WidgetMapping {
+  visit: WidgetVisitor,
+): { mismatch: boolean } {
   const widgets = definitions.filter((d) => d.widget);
-  const byName = new Map<string, MappedWidget>();
-  if (saved === undefined) return { byName, mismatch: false };
+  if (saved === undefined) return { mismatch: false };
   if (!Array.isArray(saved)) {
     const record = saved as Record<string, unknown>;
     for (const w of widgets) {
-      if (Object.prototype.hasOwnProperty.call(record, w.name)) byName.set(w.name, { value: record[w.name], slot: w.name });
+      if (Object.prototype.hasOwnProperty.call(record, w.name)) visit(w.name, record[w.name], w.name);
     }
-    return { byName, mismatch: false };
+    return { mismatch: false };
   }
+  let mapped = 0;
   const values = saved;
   let i = 0;
   for (let wi = 0; wi < widgets.length && i < values.length; wi++) {
     const w = widgets[wi]!;
     while (i < values.length && values[i] === null && values.length - i > expectedFrom(widgets, wi)) i++;
     if (i >= values.length) break;
-    byName.set(w.name, { value: values[i], slot: i });
+    visit(w.name, values[i], i);
+    mapped++;
     i++;
     if (!w.control || !isControlValue(values[i])) continue;
     i++;
@@ -61,6 +56,5 @@ export function mapWidgetValues(
   }
   const uploads = definitions.some((d) => d.upload) ? 1 : 0;
   const leftover = values.length - i;
-  const mismatch = byName.size < widgets.length || leftover > uploads;
-  return { byName, mismatch };
+  return { mismatch: mapped < widgets.length || leftover > uploads };
 }

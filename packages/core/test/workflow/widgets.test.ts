@@ -3,8 +3,12 @@ import { describeInputs, type NodeInfo } from '../../src/workflow/object-info.js
 import { mapWidgetValues } from '../../src/workflow/widgets.js';
 
 const info = (required: Record<string, unknown[]>): NodeInfo => ({ input: { required }, input_order: { required: Object.keys(required) } }) as NodeInfo;
-const values = (node: NodeInfo, saved: unknown[] | Record<string, unknown>) =>
-  Object.fromEntries([...mapWidgetValues(saved, describeInputs(node)).byName].map(([k, v]) => [k, v.value]));
+function values(node: NodeInfo, saved: unknown[] | Record<string, unknown>, definitions = describeInputs(node)): Record<string, unknown> {
+  const mapped: Record<string, unknown> = {};
+  mapWidgetValues(saved, definitions, (name, value) => (mapped[name] = value));
+  return mapped;
+}
+const mismatch = (node: NodeInfo, saved: unknown[]): boolean => mapWidgetValues(saved, describeInputs(node), () => undefined).mismatch;
 
 describe('mapWidgetValues', () => {
   const sampler = info({ model: ['MODEL'], seed: ['INT', {}], steps: ['INT', {}] });
@@ -27,13 +31,12 @@ describe('mapWidgetValues', () => {
 
   it('treats a type the saved node marks as a widget as one', () => {
     const node = info({ points: ['POINTS'], n: ['INT', {}] });
-    const definitions = describeInputs(node, new Set(['points']));
-    expect(mapWidgetValues([[1, 2], 3], definitions).byName.get('points')?.value).toEqual([1, 2]);
+    expect(values(node, [[1, 2], 3], describeInputs(node, new Set(['points'])))).toEqual({ points: [1, 2], n: 3 });
   });
 
   it('reports values that do not fit the definition', () => {
-    expect(mapWidgetValues([1, 2, 3, 4], describeInputs(sampler)).mismatch).toBe(true);
-    expect(mapWidgetValues([1, 'fixed', 2], describeInputs(sampler)).mismatch).toBe(false);
+    expect(mismatch(sampler, [1, 2, 3, 4])).toBe(true);
+    expect(mismatch(sampler, [1, 'fixed', 2])).toBe(false);
   });
 
   it('reads object-form values by name', () => {
