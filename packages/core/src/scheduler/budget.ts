@@ -97,8 +97,11 @@ export class BudgetService extends EventEmitter<BudgetServiceEvents> {
     };
   }
 
-  /** Sets or removes (null) a user's monthly budget: `PUT /users/:id/budget` with `{monthlyLimit}`. */
-  async setBudget(userId: number, monthlyLimit: number | null): Promise<BudgetStatus> {
+  /**
+   * Sets or removes (null) a user's monthly budget: `PUT /users/:id/budget` with `{monthlyLimit}`. The value is
+   * validated here (VALIDATION_ERROR naming `monthlyLimit`), so a route may pass the body's field as it came.
+   */
+  async setBudget(userId: number, monthlyLimit: unknown): Promise<BudgetStatus> {
     const parsed = MonthlyLimit.safeParse(monthlyLimit);
     if (!parsed.success) {
       const message = parsed.error.issues[0]?.message ?? 'is invalid';

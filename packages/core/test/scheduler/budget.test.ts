@@ -78,6 +78,8 @@ describe('budgets', () => {
   it('refuses a limit that is not a positive amount, naming the field', async () => {
     const b = await budgetRig();
     await expect(b.budgets.setBudget(7, -5)).rejects.toMatchObject({ code: 'VALIDATION_ERROR', details: { field: 'monthlyLimit' } });
+    await expect(b.budgets.setBudget(7, '50')).rejects.toThrow('Invalid budget: monthlyLimit must be a number of dollars, or null to remove the budget');
+    await expect(b.budgets.setBudget(7, undefined)).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
     await b.budgets.setBudget(7, 3);
     await b.budgets.setBudget(7, null);
     expect(b.budgets.status(7)).toMatchObject({ monthlyLimit: null, remaining: null, level: 'ok' });
