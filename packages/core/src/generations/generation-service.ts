@@ -222,6 +222,19 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     return undefined;
   }
 
+  /**
+   * What a subscriber that last saw event `since` has missed, condensed: nothing when it is up to date, else the
+   * final event of a finished generation, or a progress event with the current state (and the latest seq).
+   */
+  eventsSince(userId: number, generationId: number, since: number): GenerationEvent[] {
+    const g = this.#owned(userId, generationId);
+    if (since >= g.seq) return [];
+    const final = this.finalEvent(userId, generationId);
+    if (final) return [final];
+    const data = { status: g.status, progress: g.progress, currentNode: g.currentNode, previewImage: this.#live.get(g.id)?.preview ?? null };
+    return [{ type: 'progress', generationId: g.id, userId: g.userId, seq: g.seq, data }];
+  }
+
   /** Interrupts a running generation or removes a pending one from ComfyUI's queue. */
   async cancel(userId: number, generationId: number): Promise<GenerationProgress> {
     const g = this.#owned(userId, generationId);

@@ -37,6 +37,8 @@ describe('GenerationService lifecycle against the fake ComfyUI', () => {
     expect(image).toMatchObject({ contentType: 'image/png', size: bytes.length });
     expect(bytes.subarray(1, 4).toString()).toBe('PNG');
     expect(h.service.finalEvent(USER, res.generationId)).toEqual(complete);
+    expect(h.service.eventsSince(USER, res.generationId, 3)).toEqual([complete]);
+    expect(h.service.eventsSince(USER, res.generationId, complete.seq)).toEqual([]);
   });
 
   it('weights sampler steps: the bar moves with each step and most of it is the sampler', async () => {
@@ -60,7 +62,7 @@ describe('GenerationService lifecycle against the fake ComfyUI', () => {
 
   it('lists active generations, and history newest first in pages', async () => {
     h = await harness({ faults: [{ kind: 'hang' }] });
-    const ids = [];
+    const ids: number[] = [];
     for (let i = 0; i < 3; i++) ids.push((await h.service.generate(USER, SERVER, request(1, { seed: i }))).generationId);
     expect(h.service.listActive(USER).map((g) => g.generationId).sort()).toEqual(ids);
     expect(h.service.listActive(OTHER_USER)).toEqual([]);
@@ -69,6 +71,11 @@ describe('GenerationService lifecycle against the fake ComfyUI', () => {
     const page2 = h.service.listHistory(USER, SERVER, { limit: 2, cursor: page1.nextCursor });
     expect(page2).toEqual({ items: [expect.objectContaining({ id: ids[0], status: expect.any(String), imageUrls: [] })], nextCursor: null });
     expect(h.service.listHistory(OTHER_USER, SERVER).items).toEqual([]);
+    await expect.poll(() => h.service.getProgress(USER, ids[0]!).currentNode).toBe('KSampler');
+    const current = h.service.get(USER, ids[0]!);
+    expect(h.service.eventsSince(USER, ids[0]!, 0)).toEqual([
+      { type: 'progress', generationId: ids[0], userId: USER, seq: current.seq, data: { status: 'executing', progress: current.progress, currentNode: 'KSampler', previewImage: null } },
+    ]);
     for (const id of ids) await h.service.cancel(USER, id);
   });
 
