@@ -23,10 +23,10 @@ export {
   ScheduleStopUpdate,
   DEFAULT_SCHEDULE,
   mergeSchedule,
+  parseScheduleUpdate,
   type ScheduleInput,
   type ScheduleSide,
 } from './schedule-schema.js';
-export { parseScheduleUpdate } from './schedule-schema.js';
 export { ScheduleService, isoSeconds, type ScheduleView, type ScheduleEntry, type ScheduleServiceEvents } from './schedule-service.js';
 export { ScheduleRecord, SchedulerHistoryRecord, CutWork, schedulesCollection, schedulerHistoryCollection } from './records.js';
 export { SchedulerHistory, type HistoryEntry } from './history.js';
