@@ -58,3 +58,21 @@ describe('subgraphs', () => {
     expect(toApiPrompt(ui).unknownNodes.map((n) => n.nodeId)).toEqual(['10']);
   });
 });
+
+describe('legacy group nodes', () => {
+  it('link a widget converted on the instance to the inner widget of that name', () => {
+    const parsed = parseWorkflow(structuredClone(loadCase('group-node').ui));
+    if (parsed.format !== 'ui') throw new Error('the group-node case is a UI workflow');
+    const ui = parsed.workflow;
+    const encoder = ui.extra!.groupNodes!['Loader and prompt']!.nodes[1]!;
+    encoder.inputs!.push({ name: 'text', type: 'STRING', widget: { name: 'text' }, link: null });
+    const group = ui.nodes.find((n) => n.id === 4)!;
+    group.inputs = [{ name: 'CLIP Text Encode (Prompt) text', type: 'STRING', widget: { name: 'CLIP Text Encode (Prompt) text' }, link: 99 }];
+    ui.nodes.push({ id: 50, type: 'PrimitiveStringMultiline', mode: 0, inputs: [], outputs: [{ name: 'STRING', type: 'STRING', links: [99] }], widgets_values: ['from a string node'] });
+    ui.links!.push([99, 50, 0, 4, 0, 'STRING']);
+    const { prompt, warnings } = toApiPrompt(ui);
+    expect(warnings).toEqual([]);
+    expect(prompt['4:1']!.inputs['text']).toEqual(['50', 0]);
+    expect(prompt['50']!.inputs).toEqual({ value: 'from a string node' });
+  });
+});
