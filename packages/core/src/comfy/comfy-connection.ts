@@ -40,6 +40,8 @@ export interface ComfyConnectionOptions {
   /** A prompt still unfinished this long after it was tracked is given up, interrupted and reported lost (default 1 h). */
   promptTimeoutMs?: number;
   backoff?: { initialMs?: number; maxMs?: number };
+  /** With no prompt tracked for this long the socket is closed; the next submit reopens it (default 10 min, 0 = never). */
+  idleCloseMs?: number;
 }
 
 interface Tracked {
@@ -63,8 +65,11 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
   readonly #logger: Logger;
   readonly #silenceMs: number;
   readonly #timeoutMs: number;
+  readonly #idleCloseMs: number;
   readonly #tracked = new Map<string, Tracked>();
   #started: Promise<void> | null = null;
+  #idle: TimerHandle | null = null;
+  #closing: Promise<void> | null = null;
 
   constructor(options: ComfyConnectionOptions) {
     super();
@@ -72,6 +77,7 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
     this.#logger = (options.logger ?? silentLogger).child({ comfy: options.url });
     this.#silenceMs = options.silenceMs ?? 30_000;
     this.#timeoutMs = options.promptTimeoutMs ?? 3_600_000;
+    this.#idleCloseMs = options.idleCloseMs ?? 600_000;
     this.client = new ComfyClient({ url: options.url, token: options.token, logger: this.#logger });
     this.socket = new ComfySocket({ url: options.url, token: options.token, clientId: options.clientId, clock: this.#clock, logger: this.#logger, random: options.random, backoff: options.backoff });
     this.socket.on('message', (msg) => this.#onMessage(msg));
@@ -92,7 +98,8 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
   /** Opens the socket once; later calls share the first attempt (and retry after a failure). */
   start(): Promise<void> {
     if (!this.#started) {
-      const attempt = this.socket.connect();
+      // An idle close still in progress must finish first: the old socket closing later would unregister our id.
+      const attempt = (this.#closing ?? Promise.resolve()).then(() => this.socket.connect());
       this.#started = attempt;
       attempt.catch(() => {
         if (this.#started === attempt) this.#started = null;
@@ -125,6 +132,8 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
   /** Waits for a prompt submitted earlier (for example before a restart). */
   track(promptId: string): void {
     if (this.#tracked.has(promptId)) return;
+    if (this.#idle) this.#clock.clearTimeout(this.#idle);
+    this.#idle = null;
     const deadline = this.#clock.setTimeout(() => void this.#giveUp(promptId), this.#timeoutMs);
     this.#tracked.set(promptId, { silence: null, deadline, outputs: {}, interrupted: false, checking: false });
     this.#touch(promptId);
@@ -136,6 +145,19 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
     if (t.silence) this.#clock.clearTimeout(t.silence);
     this.#clock.clearTimeout(t.deadline);
     this.#tracked.delete(promptId);
+    if (this.#tracked.size === 0 && this.#idleCloseMs > 0 && !this.#idle) this.#idle = this.#clock.setTimeout(() => this.#closeIdle(), this.#idleCloseMs);
+  }
+
+  /** Closes the socket of a connection nobody waits on, so stopped servers are not redialled forever. */
+  #closeIdle(): void {
+    this.#idle = null;
+    if (this.#tracked.size > 0 || !this.#started) return;
+    this.#started = null;
+    this.#logger.debug({}, 'Closing the idle ComfyUI socket');
+    const closing = this.socket.close().finally(() => {
+      if (this.#closing === closing) this.#closing = null;
+    });
+    this.#closing = closing;
   }
 
   /** Reads the state of every tracked prompt over HTTP, finishing those that ended while we were not listening. */
@@ -180,6 +202,8 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
 
   async close(): Promise<void> {
     for (const id of [...this.#tracked.keys()]) this.untrack(id);
+    if (this.#idle) this.#clock.clearTimeout(this.#idle);
+    this.#idle = null;
     await this.socket.close();
     this.#started = null;
   }

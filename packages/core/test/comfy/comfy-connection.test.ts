@@ -8,7 +8,7 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function setup(options: FakeComfyOptions = {}, connection: { silenceMs?: number; promptTimeoutMs?: number } = {}) {
+async function setup(options: FakeComfyOptions = {}, connection: { silenceMs?: number; promptTimeoutMs?: number; idleCloseMs?: number } = {}) {
   const comfy = await startFakeComfy({ timing: { speed: 50 }, ...options });
   cleanup.push(() => comfy.close());
   const clock = new ManualClock();
@@ -94,6 +94,19 @@ describe('ComfyConnection', () => {
     await conn.client.interrupt(first.promptId);
     const outcome = await failed;
     expect(outcome).toMatchObject({ status: 'error', error: { node_id: '3', node_type: 'KSampler', exception_type: 'torch.OutOfMemoryError' } });
+  });
+
+  it('closes the socket when nothing has been tracked for a while and reopens it for the next prompt', async () => {
+    const { conn, clock } = await setup({}, { idleCloseMs: 1000 });
+    const first = await conn.submit(sdxlPrompt(8, 1));
+    await finished(conn, first.promptId);
+    await clock.advance(999);
+    expect(conn.socket.connected).toBe(true);
+    await clock.advance(1);
+    await expect.poll(() => conn.socket.connected).toBe(false);
+    const second = await conn.submit(sdxlPrompt(9, 1));
+    expect(conn.socket.connected).toBe(true);
+    expect((await finished(conn, second.promptId)).status).toBe('success');
   });
 
   it('gives up on a prompt past its time limit and cancels it on ComfyUI', async () => {
