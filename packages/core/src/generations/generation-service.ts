@@ -244,6 +244,8 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     const state = await live.conn.state(g.promptId).catch(() => undefined);
     if (state?.state === 'pending') {
       await live.conn.client.deleteQueued([g.promptId]);
+      // Had it started in the meantime, the delete missed it; an interrupt naming it stops only this prompt.
+      await live.conn.client.interrupt(g.promptId);
       live.conn.untrack(g.promptId);
       await this.#enqueue(g.id, () => this.#fail(g.id, 'cancelled', cancelledError));
     } else {
