@@ -5,8 +5,6 @@ import type { StoreFs, WritableFile } from './fs.js';
 /** Temp files are named `<file>.tmp-<pid>-<random>`; any left by a crash are removed on the next open. */
 export const TEMP_FILE = /\.tmp-\d+-[0-9a-f]+$/;
 
-const SYNC_EVERY = 1024 * 1024;
-
 /**
  * Replaces `path` with the given content so that a reader (or a crash at any point) sees either the whole old
  * file or the whole new one: write a temp file beside it, fsync it, rename it over, fsync the directory.
@@ -16,16 +14,7 @@ export async function writeFileAtomic(fs: StoreFs, path: string, chunks: Iterabl
   let file: WritableFile | undefined;
   try {
     file = await fs.open(temp, 'create');
-    let unsynced = 0;
-    for await (const chunk of chunks) {
-      await file.write(chunk);
-      unsynced += chunk.length;
-      // A large file is flushed as it goes, so that no big flush is queued ahead of a log append's fsync.
-      if (unsynced >= SYNC_EVERY) {
-        await file.sync();
-        unsynced = 0;
-      }
-    }
+    for await (const chunk of chunks) await file.write(chunk);
     await file.sync();
     const opened = file;
     file = undefined;
