@@ -1,3 +1,4 @@
+import './no-eval.js';
 import * as vscode from 'vscode';
 import { createClientApi } from './api/client-api.js';
 import { WorkflowCodeLens } from './vscode/codelens.js';
@@ -25,7 +26,8 @@ async function targetDocument(arg: unknown): Promise<vscode.TextDocument | undef
 }
 
 export function activate(context: vscode.ExtensionContext): void {
-  const connection = new Connection(context.secrets, createClientApi);
+  const log = vscode.window.createOutputChannel('Comfy-Vast', { log: true });
+  const connection = new Connection(context.secrets, createClientApi, log);
   const selection = new ServerSelection(context.workspaceState, connection);
   const insight = new WorkflowInsight(connection, selection);
   const diagnostics = new WorkflowDiagnostics(insight);
@@ -41,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const command = (id: string, run: (...args: unknown[]) => unknown) => vscode.commands.registerCommand(id, run);
 
   context.subscriptions.push(
+    log,
     connection,
     selection,
     diagnostics,
@@ -66,7 +69,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     command('comfyVast.exportApiFormat', async (arg) => {
       const document = await targetDocument(arg);
-      return document ? exportApiFormat(connection, document) : undefined;
+      return document ? exportApiFormat(connection, document, selection.selected?.id) : undefined;
     }),
     command('comfyVast.openWorkflowEditor', async (arg) => {
       const document = await targetDocument(arg);

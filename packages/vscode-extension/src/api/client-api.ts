@@ -1,14 +1,47 @@
-import { createClient, type ApiClient } from '@comfy-vast/server/client';
-import type { ComfyVastApi } from './port.js';
+import { createClient, type ApiClient, type ApiEvent } from '@comfy-vast/server/client';
+import type { ComfyVastApi, GenerationEvent } from './port.js';
 
-/** A request the connected API server does not offer. */
-function notOffered(what: string): never {
-  throw Object.assign(new Error(`This comfy-vast server does not offer ${what}`), { code: 'NOT_SUPPORTED' });
+/** Stored workflows the extension sends are named after their file, so each file updates one record. */
+const WORKFLOW_TAG = 'vscode';
+
+function toGenerationEvent(event: ApiEvent): GenerationEvent | undefined {
+  const data = (event.data ?? {}) as Record<string, unknown>;
+  const text = (key: string) => (typeof data[key] === 'string' ? (data[key] as string) : undefined);
+  switch (event.type) {
+    case 'progress':
+      return {
+        type: 'progress',
+        status: text('status') ?? 'executing',
+        progress: typeof data.progress === 'number' ? data.progress : 0,
+        ...(text('currentNode') ? { currentNode: text('currentNode') } : {}),
+        ...(text('previewImage') ? { previewImage: text('previewImage') } : {}),
+      };
+    case 'complete':
+      return { type: 'complete', imageUrls: Array.isArray(data.imageUrls) ? data.imageUrls.map(String) : [] };
+    case 'error':
+      return {
+        type: 'error',
+        error: data.status === 'cancelled' ? 'Cancelled' : (text('error') ?? 'Generation failed'),
+        ...(text('node') ? { node: text('node') } : {}),
+        ...(text('details') ? { details: text('details') } : {}),
+      };
+    default:
+      return undefined;
+  }
 }
 
 /** The extension's view of the API, over the typed client of `@comfy-vast/server/client`. */
 export function createClientApi(baseUrl: string, token: string): ComfyVastApi {
   const client: ApiClient = createClient({ baseUrl, token });
+
+  /** Creates the file's stored workflow, or replaces it with the file's current content. */
+  async function storeWorkflow(serverId: number, name: string, workflow: unknown): Promise<number> {
+    const body = { name, workflow: workflow as Record<string, unknown>, tags: [WORKFLOW_TAG], description: 'Sent from VS Code' };
+    const existing = (await client.listWorkflows({ params: { serverId } })).find((w) => !w.builtin && w.name === name && w.tags.includes(WORKFLOW_TAG));
+    if (existing) return (await client.replaceWorkflow({ params: { id: existing.id }, body })).id;
+    return (await client.createWorkflow({ body })).id;
+  }
+
   return {
     async whoAmI() {
       await client.health();
@@ -27,13 +60,55 @@ export function createClientApi(baseUrl: string, token: string): ComfyVastApi {
     startServer: async (id) => void (await client.startServer({ params: { id } })),
     stopServer: async (id) => void (await client.stopServer({ params: { id } })),
     deleteServer: async (id) => void (await client.deleteServer({ params: { id } })),
-    listGenerations: () => notOffered('generation history'),
-    nodeTypes: async () => undefined,
-    analyze: () => notOffered('workflow analysis'),
-    convert: () => notOffered('workflow conversion'),
-    generate: () => notOffered('generations'),
-    cancel: () => notOffered('cancelling generations'),
-    watch: () => notOffered('generation events'),
-    image: () => notOffered('image downloads'),
+    async listGenerations(serverId) {
+      return (await client.listGenerations({ params: { serverId } })).map((g) => ({
+        id: g.id,
+        serverId: g.serverId,
+        prompt: g.prompt,
+        status: g.status,
+        imageUrls: g.imageUrls,
+        createdAt: g.createdAt,
+      }));
+    },
+    async analyze(serverId, workflow) {
+      const a = await client.analyzeWorkflow({ params: { serverId }, body: { workflow: workflow as Record<string, unknown> } });
+      return {
+        requiredModels: a.requiredModels.map((m) => ({ name: m.name, type: m.type, ...(m.folder ? { folder: m.folder } : {}), ...(m.size ? { size: m.size } : {}), available: m.available })),
+        missingModels: a.missingModels.map((m) => ({ name: m.name, type: m.type, ...(m.folder ? { folder: m.folder } : {}), ...(m.size ? { size: m.size } : {}), available: false, ...(m.downloadUrl ? { downloadUrl: m.downloadUrl } : {}) })),
+        missingNodeTypes: a.missingNodes.map((n) => n.type),
+        warnings: a.warnings.map((w) => ({ code: w.code, message: w.message, ...(typeof w.nodeId === 'string' ? { nodeId: w.nodeId } : {}), ...(typeof w.field === 'string' ? { field: w.field } : {}) })),
+        estimatedGenerationTime: a.estimatedGenerationTime,
+      };
+    },
+    async convert(workflow, serverId) {
+      const body = { workflow: workflow as Record<string, unknown> };
+      return (serverId === undefined ? await client.convertWorkflowOffline({ body }) : await client.convertWorkflow({ params: { serverId }, body })).prompt;
+    },
+    async generate(serverId, input) {
+      const workflowId = await storeWorkflow(serverId, input.name, input.workflow);
+      const { generationId } = await client.generate({
+        params: { serverId },
+        body: { prompt: input.prompt, ...(input.negativePrompt !== undefined ? { negativePrompt: input.negativePrompt } : {}), workflowId, parameters: input.parameters },
+      });
+      return { generationId };
+    },
+    cancel: async (generationId) => void (await client.cancelGeneration({ params: { generationId } })),
+    async watch(generationId, listener) {
+      const events = await client.events();
+      const off = events.on((event) => {
+        const mapped = event.generationId === generationId ? toGenerationEvent(event) : undefined;
+        if (mapped) listener(mapped);
+      });
+      // since 0: whatever happened between the generate answer and this subscription comes first.
+      events.subscribe({ generationId, since: 0 });
+      return () => {
+        off();
+        events.close();
+      };
+    },
+    async image(url) {
+      const file = decodeURIComponent(url.split('?')[0]!.split('/').pop() ?? '');
+      return new Uint8Array(await client.getImage({ params: { file } }));
+    },
   };
 }

@@ -1,4 +1,4 @@
-import type { ObjectInfo } from '../workflow/core-adapter.js';
+import type { NodeWarning } from '../workflow/diagnostics.js';
 
 /** What the extension needs from the comfy-vast API; `client-api.ts` provides it over the typed client. */
 
@@ -33,8 +33,19 @@ export interface ModelInfo {
 export interface AnalysisInfo {
   requiredModels: ModelInfo[];
   missingModels: ModelInfo[];
-  warnings: string[];
+  /** Node types the server does not have. */
+  missingNodeTypes: string[];
+  warnings: NodeWarning[];
   estimatedGenerationTime?: string;
+}
+
+export interface GenerateInput {
+  /** The workflow file's path in the workspace: the same file updates the same stored workflow. */
+  name: string;
+  workflow: unknown;
+  prompt: string;
+  negativePrompt?: string;
+  parameters: Record<string, number | string>;
 }
 
 export type GenerationEvent =
@@ -50,11 +61,11 @@ export interface ComfyVastApi {
   stopServer(id: number): Promise<void>;
   deleteServer(id: number): Promise<void>;
   listGenerations(serverId: number): Promise<GenerationInfo[]>;
-  /** The server's ComfyUI node definitions; undefined when the API does not expose them. */
-  nodeTypes(serverId: number): Promise<ObjectInfo | undefined>;
   analyze(serverId: number, workflow: unknown): Promise<AnalysisInfo>;
-  convert(workflow: unknown): Promise<Record<string, unknown>>;
-  generate(serverId: number, workflow: unknown): Promise<{ generationId: number }>;
+  /** UI → API format, with the server's node definitions when a server is given. */
+  convert(workflow: unknown, serverId?: number): Promise<Record<string, unknown>>;
+  /** Queues the workflow on the server with the given parameters; `name` identifies the file it came from. */
+  generate(serverId: number, request: GenerateInput): Promise<{ generationId: number }>;
   cancel(generationId: number): Promise<void>;
   /** Calls `listener` for each event of the generation until the returned function is called. */
   watch(generationId: number, listener: (event: GenerationEvent) => void): Promise<() => void>;

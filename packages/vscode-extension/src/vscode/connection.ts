@@ -27,6 +27,8 @@ export class Connection implements vscode.Disposable {
   constructor(
     private readonly secrets: vscode.SecretStorage,
     private readonly factory: ApiFactory,
+    /** Failures are written here (message and code only: a token never is). */
+    private readonly log?: vscode.LogOutputChannel,
   ) {
     this.#subscriptions = [
       this.#changed,
@@ -61,8 +63,10 @@ export class Connection implements vscode.Disposable {
     });
     if (!token) return false;
     try {
+      this.log?.info(`Checking the token with ${this.apiUrl}`);
       const user = await this.factory(this.apiUrl, token.trim()).whoAmI();
       await this.secrets.store(TOKEN_KEY, token.trim());
+      this.log?.info(`Signed in to ${this.apiUrl} as ${user}`);
       void vscode.window.showInformationMessage(`Comfy-Vast: signed in to ${this.apiUrl} as ${user}.`);
       return true;
     } catch (error) {
@@ -79,6 +83,7 @@ export class Connection implements vscode.Disposable {
   /** Shows a failure as an error message whose button does the suggested fix. */
   async report(error: unknown, prefix = 'Comfy-Vast'): Promise<void> {
     const explained = explainFailure(error, this.apiUrl);
+    this.log?.error(`${prefix}: ${(error as { code?: string }).code ?? 'error'}: ${(error as Error).message ?? String(error)}`);
     const buttons: Record<NonNullable<typeof explained.action>, [string, () => Thenable<unknown>]> = {
       signIn: ['Sign In', () => vscode.commands.executeCommand('comfyVast.signIn')],
       openSettings: ['Open Settings', () => vscode.commands.executeCommand('workbench.action.openSettings', 'comfyVast.apiUrl')],

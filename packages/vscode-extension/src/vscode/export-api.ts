@@ -3,8 +3,8 @@ import { workflowName } from '../generate/output-paths.js';
 import { readWorkflowDocument } from '../workflow/workflow-doc.js';
 import type { Connection } from './connection.js';
 
-/** Writes `<name>.api.json` beside a UI-format workflow, converted by the server. */
-export async function exportApiFormat(connection: Connection, document: vscode.TextDocument): Promise<vscode.Uri | undefined> {
+/** Writes `<name>.api.json` beside a UI-format workflow, converted by the API (with the selected server's nodes). */
+export async function exportApiFormat(connection: Connection, document: vscode.TextDocument, serverId?: number): Promise<vscode.Uri | undefined> {
   const doc = readWorkflowDocument(document.getText());
   if (!doc) {
     void vscode.window.showErrorMessage('Comfy-Vast: this file is not a ComfyUI workflow.');
@@ -15,7 +15,7 @@ export async function exportApiFormat(connection: Connection, document: vscode.T
     return undefined;
   }
   try {
-    const prompt = await (await connection.api()).convert(JSON.parse(document.getText()));
+    const prompt = await (await connection.api()).convert(JSON.parse(document.getText()), serverId);
     const target = vscode.Uri.joinPath(document.uri, '..', `${workflowName(document.fileName)}.api.json`);
     await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(`${JSON.stringify(prompt, null, 2)}\n`));
     const choice = await vscode.window.showInformationMessage(`Comfy-Vast: wrote ${vscode.workspace.asRelativePath(target)}.`, 'Open');

@@ -1,8 +1,10 @@
 import * as vscode from 'vscode';
 import type { ComfyVastApi, GenerationEvent, ServerInfo } from '../api/port.js';
+import { generateInput } from '../generate/generate-input.js';
 import { imageFileName, outputSegments, workflowName } from '../generate/output-paths.js';
 import { ProgressIncrements } from '../generate/progress-math.js';
 import type { ProgressView } from '../protocol/messages.js';
+import { readWorkflowDocument } from '../workflow/workflow-doc.js';
 import type { Connection } from './connection.js';
 import type { ServerSelection } from './server-selection.js';
 
@@ -45,13 +47,12 @@ export class GenerationRunner implements vscode.Disposable {
       void vscode.window.showInformationMessage('Comfy-Vast: this workflow is already generating.');
       return [];
     }
-    let workflow: unknown;
-    try {
-      workflow = JSON.parse(document.getText());
-    } catch {
-      void vscode.window.showErrorMessage('Comfy-Vast: the file is not valid JSON; fix it before generating.');
+    const doc = readWorkflowDocument(document.getText());
+    if (!doc) {
+      void vscode.window.showErrorMessage('Comfy-Vast: this file is not a ComfyUI workflow (or not valid JSON); fix it before generating.');
       return [];
     }
+    const request = generateInput(vscode.workspace.asRelativePath(document.uri), JSON.parse(document.getText()), doc, workflowName(document.fileName));
     const server = await this.selection.require();
     if (!server) return [];
     const running: Running = { cancel: new vscode.CancellationTokenSource() };
@@ -63,7 +64,7 @@ export class GenerationRunner implements vscode.Disposable {
         { location: vscode.ProgressLocation.Notification, title: `Comfy-Vast: generating ${name} on ${server.name}`, cancellable: true },
         async (progress, token) => {
           token.onCancellationRequested(() => running.cancel.cancel());
-          const { generationId } = await api.generate(server.id, workflow);
+          const { generationId } = await api.generate(server.id, request);
           progress.report({ message: 'queued' });
           const done = await this.follow(api, generationId, document.uri, progress, running.cancel.token);
           if (done.type === 'cancelled') {

@@ -12,8 +12,8 @@ import type { ServerSelection } from './server-selection.js';
 import type { Inspection, WorkflowInsight } from './workflow-insight.js';
 
 export const EDITOR_VIEW_TYPES = ['comfyVast.workflow', 'comfyVast.workflowJson'] as const;
-/** ComfyUI's seed widget takes up to 2^64−1; a random 48-bit value is plenty and stays an exact JSON number. */
-const SEED_LIMIT = 2 ** 48;
+/** ComfyUI's seed widget takes up to 2^64−1; a random value below 2^48 (randomInt's limit) is plenty and stays exact in JSON. */
+const SEED_LIMIT = 2 ** 48 - 1;
 
 /**
  * The workflow editor: a webview over the text document, which stays the model (undo, save, diff and
@@ -55,7 +55,8 @@ export class WorkflowEditorProvider implements vscode.CustomTextEditorProvider {
     const subscriptions = [
       webview.onDidReceiveMessage((raw: unknown) => {
         const parsed = FromWebview.safeParse(raw);
-        if (parsed.success) void this.handle(parsed.data, document, refresh);
+        if (!parsed.success) return;
+        this.handle(parsed.data, document, refresh).catch((error: unknown) => void vscode.window.showErrorMessage(`Comfy-Vast: ${(error as Error).message}`));
       }),
       vscode.workspace.onDidChangeTextDocument((e) => e.document.uri.toString() === document.uri.toString() && e.contentChanges.length > 0 && refreshSoon()),
       this.selection.onDidChange(() => refreshSoon()),

@@ -11,24 +11,24 @@ import type { ServerSelection } from './server-selection.js';
 export interface Inspection {
   json: unknown;
   doc: WorkflowDocument;
-  /** The server's node definitions, else core's bundled ones. */
+  /** Core's bundled node definitions (the API does not publish a server's). */
   objectInfo: ObjectInfo;
-  /** Models the workflow loads, from core's offline analysis (folders and known download links). */
-  localModels?: ModelInfo[];
   problems: Problem[];
   server?: ServerInfo;
-  nodeTypes?: ObjectInfo;
+  /** The selected server's analysis. */
   analysis?: AnalysisInfo;
+  /** Without a server: the models the workflow loads, from core's offline analysis. */
+  localModels?: ModelInfo[];
   /** Why the server-side checks did not run, for the editor to show. */
   serverNote?: string;
 }
 
 /**
- * Reads workflow files and checks them: locally (links, shape) always, against the selected server (node
- * types, models, combo values) when signed in. Server answers are cached per server and per text.
+ * Reads workflow files and checks them: links and shape locally, node types, models and values with the
+ * selected server's analysis (core's offline analysis checks values when no server is there). Server answers
+ * are cached per server and per text.
  */
 export class WorkflowInsight {
-  readonly #nodeTypes = new Map<number, Promise<ObjectInfo | undefined>>();
   readonly #analyses = new Map<string, Promise<AnalysisInfo>>();
 
   constructor(
@@ -38,7 +38,6 @@ export class WorkflowInsight {
 
   /** Forgets server answers (after sign-in or a server change). */
   reset(): void {
-    this.#nodeTypes.clear();
     this.#analyses.clear();
   }
 
@@ -46,44 +45,47 @@ export class WorkflowInsight {
     const text = document.getText();
     const doc = readWorkflowDocument(text);
     if (!doc) return undefined;
+    const json: unknown = JSON.parse(text);
+    const objectInfo = CORE_OBJECT_INFO;
     const server = this.selection.selected;
-    const remote = server ? await this.askServer(server, text).catch((error: unknown) => ({ note: (error as Error).message })) : { note: 'Select a server to check node types and models.' };
-    const nodeTypes = 'nodeTypes' in remote ? remote.nodeTypes : undefined;
+    const remote = server ? await this.askServer(server, json, text).catch((error: unknown) => ({ note: (error as Error).message })) : { note: 'Select a server to check node types and models.' };
     const analysis = 'analysis' in remote ? remote.analysis : undefined;
+    const local = analysis ? undefined : analyzeLocally(json, objectInfo);
+    const urls = new Map(local?.missingModels.map((m) => [m.name, m.downloadUrl]));
     const problems = [
       ...schemaProblems(text, doc),
       ...findProblems(doc, {
+        objectInfo,
         ...(server ? { serverName: server.name } : {}),
-        ...(nodeTypes ? { nodeTypes } : {}),
+        missingNodeTypes: analysis?.missingNodeTypes ?? [],
         missingModels: (analysis?.missingModels ?? []).map((m) => ({ name: m.name, ...(m.folder ? { folder: m.folder } : {}) })),
+        warnings: analysis?.warnings ?? local?.warnings ?? [],
       }),
     ];
-    const json: unknown = JSON.parse(text);
-    const objectInfo = nodeTypes ?? CORE_OBJECT_INFO;
-    const local = analysis ? undefined : analyzeLocally(json, objectInfo);
-    const urls = new Map(local?.missingModels.map((m) => [m.name, m.downloadUrl]));
     const localModels = local?.requiredModels.map((m) => ({ name: m.name, type: m.type, ...(m.folder ? { folder: m.folder } : {}), available: false, ...(urls.get(m.name) ? { downloadUrl: urls.get(m.name)! } : {}) }));
-    return { json, doc, objectInfo, problems, ...(localModels ? { localModels } : {}), ...(server ? { server } : {}), ...(nodeTypes ? { nodeTypes } : {}), ...(analysis ? { analysis } : {}), ...('note' in remote ? { serverNote: remote.note } : {}) };
+    return {
+      json,
+      doc,
+      objectInfo,
+      problems,
+      ...(server ? { server } : {}),
+      ...(analysis ? { analysis } : {}),
+      ...(localModels ? { localModels } : {}),
+      ...('note' in remote ? { serverNote: remote.note } : {}),
+    };
   }
 
-  private async askServer(server: ServerInfo, text: string): Promise<{ nodeTypes?: ObjectInfo; analysis: AnalysisInfo } | { note: string }> {
+  private async askServer(server: ServerInfo, json: unknown, text: string): Promise<{ analysis: AnalysisInfo } | { note: string }> {
     if (!(await this.connection.isSignedIn())) return { note: 'Sign in to check node types and models on your server.' };
-    const api = await this.connection.api();
-    let nodeTypes = this.#nodeTypes.get(server.id);
-    if (!nodeTypes) {
-      nodeTypes = api.nodeTypes(server.id).catch(() => undefined);
-      this.#nodeTypes.set(server.id, nodeTypes);
-    }
     const key = `${server.id}\n${text}`;
     let analysis = this.#analyses.get(key);
     if (!analysis) {
-      analysis = api.analyze(server.id, JSON.parse(text));
+      analysis = (await this.connection.api()).analyze(server.id, json);
       this.#analyses.set(key, analysis);
       // Failed answers are not kept: the next edit asks again.
       analysis.catch(() => this.#analyses.delete(key));
       if (this.#analyses.size > 50) this.#analyses.delete(this.#analyses.keys().next().value!);
     }
-    const types = await nodeTypes;
-    return { ...(types ? { nodeTypes: types } : {}), analysis: await analysis };
+    return { analysis: await analysis };
   }
 }

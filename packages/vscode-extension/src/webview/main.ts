@@ -1,4 +1,4 @@
-import './no-eval.js';
+import '../no-eval.js';
 import { FromWebview, ToWebview } from '../protocol/messages.js';
 import { byId, el } from './dom.js';
 import { renderGraph } from './render-graph.js';

@@ -1,12 +1,12 @@
 import type { Span } from './json-tree.js';
-import { comboChoices, widgetInputNames, type NodeInfo, type ObjectInfo } from './core-adapter.js';
+import { widgetInputNames, type NodeInfo, type ObjectInfo } from './core-adapter.js';
 import type { Located, WorkflowDocument, WorkflowNode } from './workflow-doc.js';
 
 export interface Problem {
   span: Span;
   message: string;
   severity: 'error' | 'warning';
-  code: 'broken-link' | 'unknown-node-type' | 'missing-model' | 'value-not-in-list' | 'invalid-shape';
+  code: 'broken-link' | 'unknown-node-type' | 'missing-model' | 'value-not-in-list' | 'missing-input' | 'invalid-shape';
 }
 
 export interface MissingModel {
@@ -14,25 +14,37 @@ export interface MissingModel {
   folder?: string;
 }
 
-/** What the selected server knows; each check runs only when its part is present. */
-export interface ServerKnowledge {
-  serverName?: string;
-  nodeTypes?: ObjectInfo;
-  missingModels?: MissingModel[];
+/** A warning of core's analysis that names a node and an input (for example `value_not_in_list`). */
+export interface NodeWarning {
+  code: string;
+  message: string;
+  nodeId?: string;
+  field?: string;
 }
 
-/** Frontend-only nodes: they never reach the server, so no server lists them. */
-const VIRTUAL_TYPES = new Set(['Reroute', 'PrimitiveNode', 'Note', 'MarkdownNote']);
+/** What an analysis (the selected server's, else core's offline one) found; each check runs on what is given. */
+export interface AnalysisFindings {
+  serverName?: string;
+  /** Node types the server does not have. */
+  missingNodeTypes?: string[];
+  missingModels?: MissingModel[];
+  warnings?: NodeWarning[];
+  /** Definitions used to find which `widgets_values` entry an input is saved in. */
+  objectInfo: ObjectInfo;
+}
+
 const SUBGRAPH_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Analysis warnings shown as diagnostics: the ones about one value the user can fix in place. */
+const LOCATED_WARNINGS: Record<string, Problem['code']> = { value_not_in_list: 'value-not-in-list', required_input_missing: 'missing-input' };
 
 /** Every semantic problem of a workflow, each pinned to the characters it is about. */
-export function findProblems(doc: WorkflowDocument, server: ServerKnowledge = {}): Problem[] {
-  const missing = new Map((server.missingModels ?? []).map((m) => [m.name, m]));
+export function findProblems(doc: WorkflowDocument, findings: AnalysisFindings): Problem[] {
+  const missing = new Map((findings.missingModels ?? []).map((m) => [m.name, m]));
   return [
     ...brokenLinks(doc),
-    ...(server.nodeTypes ? unknownTypes(doc, server.nodeTypes, server.serverName) : []),
+    ...unknownTypes(doc, new Set(findings.missingNodeTypes ?? []), findings.serverName),
     ...missingModels(doc, missing),
-    ...(server.nodeTypes ? valuesNotInList(doc, server.nodeTypes, missing) : []),
+    ...locatedWarnings(doc, findings),
   ];
 }
 
@@ -64,9 +76,9 @@ function brokenLinks(doc: WorkflowDocument): Problem[] {
   return problems;
 }
 
-function unknownTypes(doc: WorkflowDocument, types: ObjectInfo, serverName = 'the selected server'): Problem[] {
+function unknownTypes(doc: WorkflowDocument, missing: Set<string>, serverName = 'the selected server'): Problem[] {
   return doc.nodes
-    .filter((n) => !(n.type in types) && !VIRTUAL_TYPES.has(n.type) && !SUBGRAPH_ID.test(n.type))
+    .filter((n) => missing.has(n.type) && !SUBGRAPH_ID.test(n.type))
     .map((n) => ({
       span: n.typeSpan,
       severity: 'error' as const,
@@ -99,23 +111,17 @@ function missingModels(doc: WorkflowDocument, missing: Map<string, MissingModel>
   );
 }
 
-function valuesNotInList(doc: WorkflowDocument, types: ObjectInfo, missing: Map<string, MissingModel>): Problem[] {
-  return doc.nodes
-    .filter((node) => node.mode === 'active')
-    .flatMap((node) => {
-      const info = types[node.type];
-      return literals(doc, node, info).flatMap(({ input, value }) => {
-        const options = input ? comboChoices(info, input) : undefined;
-        if (!options || typeof value.value !== 'string' || options.includes(value.value) || missing.has(value.value)) return [];
-        const shown = options.slice(0, 5).join(', ') + (options.length > 5 ? ', …' : '');
-        return [
-          {
-            span: value.span,
-            severity: 'error' as const,
-            code: 'value-not-in-list' as const,
-            message: `"${value.value}" is not a value of ${input} on this server${options.length ? `; available: ${shown}` : ' (the list is empty)'}.`,
-          },
-        ];
-      });
-    });
+/** Where the value of `input` is written on a node: an API literal, or the UI widget that saves it. */
+function inputValue(doc: WorkflowDocument, node: WorkflowNode, input: string, objectInfo: ObjectInfo): Located | undefined {
+  return literals(doc, node, objectInfo[node.type]).find((l) => l.input === input)?.value;
+}
+
+function locatedWarnings(doc: WorkflowDocument, findings: AnalysisFindings): Problem[] {
+  return (findings.warnings ?? []).flatMap((w) => {
+    const code = LOCATED_WARNINGS[w.code];
+    const node = code && doc.nodes.find((n) => n.id === w.nodeId);
+    if (!code || !node) return [];
+    const value = w.field ? inputValue(doc, node, w.field, findings.objectInfo) : undefined;
+    return [{ span: value?.span ?? node.typeSpan, severity: 'error' as const, code, message: w.message }];
+  });
 }

@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,10 +70,11 @@ export async function startCodeServer(options: { workspace: string; vsix?: strin
   const stop = async () => {
     try {
       process.kill(-child.pid!, 'SIGTERM');
+      await exited;
     } catch {
-      return;
+      // already gone
     }
-    await exited;
+    if (!process.env.E2E_KEEP) rmSync(run, { recursive: true, force: true });
   };
   for (let i = 0; ; i++) {
     const healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import * as vscode from 'vscode';
 import { createClientApi } from '../../src/api/client-api.js';
 import { Connection } from '../../src/vscode/connection.js';
-import { ADMIN_TOKEN, startApiServer } from './api-server.js';
+import { ADMIN_TOKEN, startApiServer } from '../support/api-server.js';
 
 /** SecretStorage kept in memory, as VS Code's behaves for one window. */
 class MemorySecrets implements vscode.SecretStorage {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { analyzeLocally, widgetInputNames } from '../../src/workflow/core-adapter.js';
 import { findProblems } from '../../src/workflow/diagnostics.js';
-import { widgetInputNames } from '../../src/workflow/core-adapter.js';
 import { readWorkflowDocument } from '../../src/workflow/workflow-doc.js';
 import { fixtureText, objectInfo } from './fixtures.js';
 
@@ -16,14 +16,15 @@ describe('widgetInputNames', () => {
 });
 
 describe('findProblems', () => {
-  it('finds nothing wrong in a sound workflow checked against the server’s nodes', () => {
+  it('finds nothing wrong in a sound workflow', () => {
     const text = fixtureText('txt2img.comfy.json');
-    expect(findProblems(readWorkflowDocument(text)!, { nodeTypes: objectInfo() })).toEqual([]);
+    const analysis = analyzeLocally(JSON.parse(text), objectInfo())!;
+    expect(findProblems(readWorkflowDocument(text)!, { objectInfo: objectInfo(), warnings: analysis.warnings })).toEqual([]);
   });
 
-  it('pins a broken link and an unknown node type to their characters', () => {
+  it('pins a broken link and a node type the server lacks to their characters', () => {
     const text = fixtureText('workspace/workflows/broken.comfy.json');
-    const problems = findProblems(readWorkflowDocument(text)!, { nodeTypes: objectInfo(), serverName: 'gpu-1' });
+    const problems = findProblems(readWorkflowDocument(text)!, { objectInfo: objectInfo(), missingNodeTypes: ['VAEDecodeTurbo'], serverName: 'gpu-1' });
     expect(problems.map((p) => [p.code, at(text, p.span).replace(/\s+/g, '')])).toEqual([
       ['broken-link', '[9,8,0,99,0,"IMAGE"]'],
       ['unknown-node-type', '"VAEDecodeTurbo"'],
@@ -33,33 +34,32 @@ describe('findProblems', () => {
 
   it('reports an input whose link id is missing from "links"', () => {
     const text = JSON.stringify({ nodes: [{ id: 1, type: 'VAEDecode', inputs: [{ name: 'samples', type: 'LATENT', link: 42 }] }], links: [] });
-    const [problem] = findProblems(readWorkflowDocument(text)!);
+    const [problem] = findProblems(readWorkflowDocument(text)!, { objectInfo: objectInfo() });
     expect(problem).toMatchObject({ code: 'broken-link', message: expect.stringContaining('link 42') });
     expect(at(text, problem!.span)).toBe('42');
   });
 
-  it('reports a missing model once, not also as a value outside the list', () => {
+  it('marks a model missing on the server where the workflow names it', () => {
     const text = fixtureText('txt2img.comfy.json').replace('v1-5-pruned-emaonly.safetensors', 'sd_xl_base_1.0.safetensors');
-    const problems = findProblems(readWorkflowDocument(text)!, {
-      nodeTypes: objectInfo(),
-      missingModels: [{ name: 'sd_xl_base_1.0.safetensors', folder: 'checkpoints' }],
-    });
+    const problems = findProblems(readWorkflowDocument(text)!, { objectInfo: objectInfo(), missingModels: [{ name: 'sd_xl_base_1.0.safetensors', folder: 'checkpoints' }] });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ code: 'missing-model', message: expect.stringContaining('models/checkpoints') });
     expect(at(text, problems[0]!.span)).toBe('"sd_xl_base_1.0.safetensors"');
   });
 
-  it('reports a sampler the server does not have, in both formats', () => {
+  it('puts core’s "not one of the values" warning on the value itself, in both formats', () => {
     for (const file of ['txt2img.comfy.json', 'txt2img-api.json']) {
       const text = fixtureText(file).replace('"euler"', '"euler_turbo"');
-      const problems = findProblems(readWorkflowDocument(text)!, { nodeTypes: objectInfo() });
+      const { warnings } = analyzeLocally(JSON.parse(text), objectInfo())!;
+      const problems = findProblems(readWorkflowDocument(text)!, { objectInfo: objectInfo(), warnings });
       expect(problems.map((p) => [p.code, at(text, p.span)])).toEqual([['value-not-in-list', '"euler_turbo"']]);
       expect(problems[0]!.message).toContain('sampler_name');
     }
   });
 
-  it('skips node types, combos and virtual nodes it cannot check', () => {
-    const text = JSON.stringify({ nodes: [{ id: 1, type: 'Note', widgets_values: ['hi'] }, { id: 2, type: 'Reroute' }], links: [] });
-    expect(findProblems(readWorkflowDocument(text)!, { nodeTypes: objectInfo() })).toEqual([]);
+  it('falls back to the node type when a warning names an input the file does not hold', () => {
+    const text = fixtureText('txt2img-api.json');
+    const problems = findProblems(readWorkflowDocument(text)!, { objectInfo: objectInfo(), warnings: [{ code: 'required_input_missing', message: 'Node 8: "vae" is not connected', nodeId: '8', field: 'vae_missing' }] });
+    expect(problems.map((p) => [p.code, at(text, p.span)])).toEqual([['missing-input', '"VAEDecode"']]);
   });
 });
