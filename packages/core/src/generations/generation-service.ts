@@ -112,9 +112,9 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     if (target.status !== 'running') {
       throw new ComfyVastError('SERVER_NOT_RUNNING', `Server ${serverId} is not running (status: ${target.status})`, { details: { serverId, status: target.status } });
     }
-    this.#limiter?.consumeOrThrow(String(userId), 1, 'generations');
-    const workflow = await this.#workflow(userId, body.workflowId ?? DEFAULT_WORKFLOW_ID);
+    const workflow = body.workflowId === undefined ? builtinPrompt(DEFAULT_WORKFLOW_ID)! : await this.#workflow(userId, body.workflowId);
     const prepared = preparePrompt(workflow, body, this.#random);
+    this.#limiter?.consumeOrThrow(String(userId), 1, 'generations');
     const conn = this.#connection(target, this.#lastClientId(serverId));
     await conn.start();
 
@@ -272,11 +272,19 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
 
   // --- internals ---
 
-  /** A workflow's API prompt: through `resolveWorkflow` when given, else among the built-in workflows. */
+  /** A workflow's API prompt: the caller's through `resolveWorkflow`, else the built-in workflow of that id. */
   async #workflow(userId: number, workflowId: number): Promise<ApiPrompt> {
-    if (this.#resolveWorkflow) return this.#resolveWorkflow(userId, workflowId);
+    let notFound: unknown = new ComfyVastError('NOT_FOUND', `Workflow ${workflowId} not found`, { details: { workflowId } });
+    if (this.#resolveWorkflow) {
+      try {
+        return await this.#resolveWorkflow(userId, workflowId);
+      } catch (err) {
+        if (!isComfyVastError(err, 'NOT_FOUND')) throw err;
+        notFound = err;
+      }
+    }
     const prompt = builtinPrompt(workflowId);
-    if (!prompt) throw new ComfyVastError('NOT_FOUND', `Workflow ${workflowId} not found`, { details: { workflowId } });
+    if (!prompt) throw notFound;
     return prompt;
   }
 

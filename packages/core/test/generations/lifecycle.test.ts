@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { builtinPrompt, isComfyVastError, type GenerationEvent } from '@comfy-vast/core';
+import { builtinPrompt, ComfyVastError, isComfyVastError, type GenerationEvent } from '@comfy-vast/core';
 import { eventOf, harness, OTHER_USER, request, SERVER, USER, type Harness } from './setup.js';
 
 let h: Harness;
@@ -102,7 +102,12 @@ describe('GenerationService lifecycle against the fake ComfyUI', () => {
 
   it('runs the workflow a request names, through resolveWorkflow, with the parameters injected', async () => {
     const sd15 = builtinPrompt(2)!;
-    h = await harness({}, { resolveWorkflow: async (_userId, id) => (id === 7 ? sd15 : Promise.reject(new Error('unknown'))) });
+    const missing = (id: number) => new ComfyVastError('NOT_FOUND', `Workflow ${id} not found`);
+    h = await harness({}, { resolveWorkflow: async (_userId, id) => (id === 7 ? sd15 : Promise.reject(missing(id))) });
+    // Built-in workflows stay reachable by their ids; unknown ids are NOT_FOUND.
+    const builtin = await h.service.generate(USER, SERVER, { ...request(1), workflowId: 1 });
+    expect(Object.values(h.service.get(USER, builtin.generationId).apiPrompt).some((n) => (n as { class_type: string }).class_type === 'VAELoader')).toBe(true);
+    expect(isComfyVastError(await h.service.generate(USER, SERVER, { ...request(1), workflowId: 99 }).catch((e: unknown) => e), 'NOT_FOUND')).toBe(true);
     const { generationId, seed } = await h.service.generate(USER, SERVER, { ...request(3, { seed: 42 }), workflowId: 7 });
     await eventOf(h, generationId, 'complete');
     const prompt = h.service.get(USER, generationId).apiPrompt as Record<string, { class_type: string; inputs: Record<string, unknown> }>;
