@@ -7,7 +7,9 @@ const TITLE_HEIGHT = 26;
 /** The graph as SVG: one box per node (title, type, mode), a curve per link from output edge to input edge. */
 export function renderGraph(graph: GraphView): SVGElement {
   const { x, y, width, height } = graph.bounds;
-  const root = svg('svg', { viewBox: `${x - PAD} ${y - PAD} ${width + 2 * PAD} ${height + 2 * PAD}`, class: 'graph', role: 'img' });
+  // Drawn at the file's own scale (1 unit = 1 px, as in ComfyUI): the container scrolls instead of shrinking text.
+  const [w, h] = [width + 2 * PAD, height + 2 * PAD];
+  const root = svg('svg', { viewBox: `${x - PAD} ${y - PAD} ${w} ${h}`, width: w, height: h, class: 'graph', role: 'img' });
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   for (const link of graph.links) {
     const a = byId.get(link.from)!;

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     if (i > 120) throw new Error('the simulated GPU server never came up');
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  const code = await startCodeServer({ workspace: join(extensionDir, 'test/fixtures/workspace'), vsix, settings: { 'comfyVast.apiUrl': api.url, 'workbench.startupEditor': 'none' } });
+  const code = await startCodeServer({ workspace: join(extensionDir, 'test/fixtures/workspace'), vsix, settings: { 'comfyVast.apiUrl': api.url, 'workbench.startupEditor': 'none', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.disableAIFeatures': true, 'workbench.colorTheme': 'Default Dark Modern' } });
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });

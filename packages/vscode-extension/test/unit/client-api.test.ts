@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '@comfy-vast/server/client';
+import { createClientApi } from '../../src/api/client-api.js';
+import type { ComfyVastApi, GenerationEvent } from '../../src/api/port.js';
+import { generateInput } from '../../src/generate/generate-input.js';
+import { readWorkflowDocument } from '../../src/workflow/workflow-doc.js';
+import { ADMIN_TOKEN, startApiServer } from '../support/api-server.js';
+
+const text = readFileSync(new URL('../fixtures/txt2img.comfy.json', import.meta.url), 'utf8');
+
+describe('the extension’s API over the real server (simulated GPU provider)', () => {
+  let server: Awaited<ReturnType<typeof startApiServer>>;
+  let api: ComfyVastApi;
+  let gpuId: number;
+
+  beforeAll(async () => {
+    server = await startApiServer();
+    const admin = createClient({ baseUrl: server.url, token: ADMIN_TOKEN });
+    gpuId = (await admin.createServer({ body: { name: 'gpu-1', gpu: 'RTX 4090' } })).id;
+    for (let i = 0; (await admin.getServer({ params: { id: gpuId } })).status !== 'running'; i++) {
+      if (i > 200) throw new Error('the simulated server never came up');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    api = createClientApi(server.url, ADMIN_TOKEN);
+  }, 120_000);
+  afterAll(() => server?.stop());
+
+  it('lists the server with its status, GPU and price', async () => {
+    expect(await api.listServers()).toEqual([expect.objectContaining({ id: gpuId, name: 'gpu-1', status: 'running', gpu: 'RTX 4090', pricePerHour: expect.any(String) })]);
+  });
+
+  it('analyses the workflow against the server and converts it to API format', async () => {
+    const analysis = await api.analyze(gpuId, JSON.parse(text));
+    expect(analysis.requiredModels.map((m) => m.name)).toContain('v1-5-pruned-emaonly.safetensors');
+    expect(analysis.missingNodeTypes).toEqual([]);
+    const prompt = await api.convert(JSON.parse(text), gpuId);
+    expect(prompt['3']).toMatchObject({ class_type: 'KSampler', inputs: { steps: 20, sampler_name: 'euler' } });
+  });
+
+  it('generates from the file, follows the events to completion and downloads a PNG', async () => {
+    const input = generateInput('workflows/txt2img.comfy.json', JSON.parse(text), readWorkflowDocument(text)!, 'txt2img');
+    const { generationId } = await api.generate(gpuId, input);
+    const events: GenerationEvent[] = [];
+    const done = await new Promise<GenerationEvent>((resolve) => {
+      void api.watch(generationId, (event) => {
+        events.push(event);
+        if (event.type !== 'progress') resolve(event);
+      });
+    });
+    expect(done).toMatchObject({ type: 'complete' });
+    const urls = (done as Extract<GenerationEvent, { type: 'complete' }>).imageUrls;
+    const bytes = await api.image(urls[0]!);
+    expect(Buffer.from(bytes.subarray(1, 4)).toString()).toBe('PNG');
+    const history = await api.listGenerations(gpuId);
+    expect(history[0]).toMatchObject({ id: generationId, status: 'completed', prompt: input.prompt });
+  });
+});
