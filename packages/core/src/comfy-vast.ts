@@ -7,8 +7,9 @@ import { LowdbStore, MemoryStore } from './store/index.js';
 import type { Store } from './store/store.js';
 import { UserService } from './users/index.js';
 import { ComfyConnectionPool, type ComfyClient } from './comfy/index.js';
-import { GenerationService } from './generations/index.js';
-import { ServerService } from './servers/index.js';
+import { GenerationService, generationsCollection, type GenerateResponse, type GenerationEvent } from './generations/index.js';
+import { BudgetService, CostLedger, ScheduleService, SchedulerRunner, ServerScheduleTarget, ServerWatchers, type BudgetStatus, type GenerationActivity, type SchedulerHistoryRecord } from './scheduler/index.js';
+import { ServerService, type ServerActionResult, type ServerApi, type ServerStatusEvent } from './servers/index.js';
 import { parseObjectInfo, toApiPrompt, type AnalyzeOptions } from './workflow/index.js';
 import { AnalysisLog, WorkflowLibrary } from './workflow-library/index.js';
 import { InstallationKeys, VastClient, type LaunchOptions } from './vast/index.js';
@@ -40,8 +41,13 @@ export interface ComfyVastOptions {
   autoStart?: boolean;
 }
 
+/** Everything the services report, in one place: the API server forwards these to their owners. */
 export interface ComfyVastEvents {
-  error: [error: unknown];
+  'server:status': [event: ServerStatusEvent];
+  'generation:event': [event: GenerationEvent];
+  'scheduler:action': [record: SchedulerHistoryRecord];
+  'budget:warning': [status: BudgetStatus];
+  'budget:exceeded': [status: BudgetStatus];
 }
 
 /**
@@ -60,6 +66,12 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   /** One long-lived connection per ComfyUI, shared by every service that talks to it. */
   readonly comfy: ComfyConnectionPool;
   readonly analyses: AnalysisLog;
+  readonly schedules: ScheduleService;
+  readonly scheduler: SchedulerRunner;
+  readonly ledger: CostLedger;
+  readonly budgets: BudgetService;
+  /** Clients watching each server's generations; idle stop waits while anybody watches. */
+  readonly watchers: ServerWatchers;
 
   protected constructor(store: Store, options: ComfyVastOptions & { dataDir: string }, sshPublicKey: string | undefined) {
     super();
@@ -86,6 +98,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       resolveWorkflow: async (userId, workflowId) => toApiPrompt(this.workflows.get(userId, workflowId).workflow).prompt,
       connections: this.comfy,
     });
+
     const vast = options.vast && new VastClient({ apiKey: options.vast.apiKey, baseUrl: options.vast.baseUrl, clock: this.clock, logger: this.logger.child({ service: 'vast' }) });
     this.servers = new ServerService({
       store,
@@ -97,6 +110,19 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       reliabilityFloor: options.vast?.reliabilityFloor,
       pollIntervalMs: options.vast?.pollIntervalMs,
     });
+    this.ledger = new CostLedger({ store, clock: this.clock });
+    this.schedules = new ScheduleService({ store, clock: this.clock });
+    this.watchers = new ServerWatchers({ clock: this.clock, onChange: (serverId) => void this.scheduler.activityChanged(serverId) });
+    this.budgets = new BudgetService({
+      store,
+      ledger: this.ledger,
+      clock: this.clock,
+      logger: this.logger.child({ service: 'budgets' }),
+      enforcer: { listServers: () => target.listServers(), drainAndStop: (serverId, reason) => this.scheduler.drainAndStop(serverId, reason) },
+    });
+    const target = new ServerScheduleTarget({ servers: this.servers, watchers: this.watchers, budgets: this.budgets, clock: this.clock, generationActivity: (id) => this.#generationActivity(id) });
+    this.scheduler = new SchedulerRunner({ target, schedules: this.schedules, store, clock: this.clock, logger: this.logger.child({ service: 'scheduler' }) });
+    this.#wireEvents(target);
   }
 
   static async open(options: ComfyVastOptions = {}): Promise<ComfyVast> {
@@ -109,8 +135,47 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     if (options.autoStart ?? true) {
       comfyVast.servers.startReconciler();
       await comfyVast.generations.start();
+      await comfyVast.scheduler.start();
+      await comfyVast.budgets.start();
     }
     return comfyVast;
+  }
+
+  /** Rents or attaches a server, unless the user's monthly budget is spent. */
+  async createServer(userId: number, body: unknown): Promise<ServerApi> {
+    this.budgets.assertCanSpend(userId);
+    return this.servers.create(userId, body);
+  }
+
+  /** Starts a stopped server, unless the user's monthly budget is spent. */
+  async startServer(userId: number, serverId: number): Promise<ServerActionResult> {
+    this.servers.get(userId, serverId);
+    this.budgets.assertCanSpend(userId);
+    return this.servers.start(userId, serverId);
+  }
+
+  /** Deletes a server and forgets its schedule. */
+  async deleteServer(userId: number, serverId: number): Promise<ServerActionResult> {
+    const result = await this.servers.delete(userId, serverId);
+    await this.schedules.remove(serverId);
+    return result;
+  }
+
+  /** Queues a generation, unless the server is draining before a stop. */
+  async generate(userId: number, serverId: number, request: unknown): Promise<GenerateResponse> {
+    this.servers.get(userId, serverId);
+    this.scheduler.assertAcceptingWork(serverId);
+    try {
+      return await this.generations.generate(userId, serverId, request);
+    } finally {
+      await this.scheduler.activityChanged(serverId);
+    }
+  }
+
+  /** A server as the API lists it, with its idle-stop deadline when one is set. */
+  describeServer(server: ServerApi): ServerApi & { idleStopAt: string | null } {
+    const at = this.scheduler.idleStopAt(server.id);
+    return { ...server, idleStopAt: at === null ? null : new Date(at).toISOString() };
   }
 
   /** The HTTP client of a running server's ComfyUI; SERVER_NOT_RUNNING otherwise. */
@@ -128,8 +193,51 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     return { objectInfo: parseObjectInfo(objectInfo), serverModels: Object.fromEntries(lists), gpu: server.gpu ?? undefined };
   }
 
+  #generationActivity(serverId: number): GenerationActivity {
+    let queued = 0;
+    let running = 0;
+    let last = 0;
+    for (const g of this.store.collection(generationsCollection).filter((r) => r.serverId === serverId)) {
+      if (g.status === 'queued') queued++;
+      if (g.status === 'executing') running++;
+      last = Math.max(last, Date.parse(g.createdAt), g.completedAt ? Date.parse(g.completedAt) : 0);
+    }
+    return { queued, running, lastActivityAt: last };
+  }
+
+  #wireEvents(target: ServerScheduleTarget): void {
+    const recordStatus = (server: ServerApi, userId: number) =>
+      this.ledger.recordStatus({ id: server.id, userId }, server.status, { pricePerHour: Number(server.pricePerHour), storagePerHour: Number(server.storagePricePerHour) });
+    const report = (error: unknown) => this.logger.error({ err: error }, 'event handling failed');
+    this.servers.on('server:created', ({ userId, server }) => void recordStatus(server, userId).catch(report));
+    this.servers.on('server:status', (event) => {
+      target.statusChanged(event.server.id, event.server.status);
+      this.scheduler.serverChanged(event.server.id);
+      void recordStatus(event.server, event.userId).catch(report);
+      this.emit('server:status', event);
+    });
+    this.servers.on('server:deleted', ({ userId, server }) => {
+      this.scheduler.serverChanged(server.id);
+      void recordStatus({ ...server, status: 'deleted' }, userId).catch(report);
+    });
+    const onGeneration = (event: GenerationEvent) => {
+      this.emit('generation:event', event);
+      if (event.type === 'progress') return;
+      const serverId = this.generations.get(event.userId, event.generationId).serverId;
+      void this.scheduler.activityChanged(serverId).catch(report);
+    };
+    this.generations.on('progress', onGeneration);
+    this.generations.on('complete', onGeneration);
+    this.generations.on('error', onGeneration);
+    this.scheduler.on('scheduler:action', (record) => this.emit('scheduler:action', record));
+    this.budgets.on('budget:warning', (status) => this.emit('budget:warning', status));
+    this.budgets.on('budget:exceeded', (status) => this.emit('budget:exceeded', status));
+  }
+
   /** Stops background work and flushes the store. */
   async close(): Promise<void> {
+    this.scheduler.close();
+    this.budgets.close();
     this.servers.stopReconciler();
     await this.generations.close();
     await this.comfy.closeAll();

@@ -8,6 +8,7 @@ import { setRateLimitHeaders } from './http/rate-limit-headers.js';
 import { registerRoutes } from './routes/index.js';
 import { ComfyVastError, rateLimitError } from '@comfy-vast/core';
 import { connectGenerationTopic } from './ws/generation-topic.js';
+import { connectServerTopic } from './ws/server-topic.js';
 import { WebSocketHub } from './ws/hub.js';
 
 export interface AppOptions {
@@ -57,7 +58,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
 
   const hub = new WebSocketHub({ users: comfyVast.users, logger: options.logger.child({ component: 'ws' }) });
-  connectGenerationTopic(hub, comfyVast.generations);
+  connectGenerationTopic(hub, comfyVast.generations, comfyVast.watchers);
+  connectServerTopic(hub, comfyVast);
   registerRoutes({ fastify, comfyVast, hub, provider: options.provider, version: options.version });
   fastify.server.on('upgrade', (request, socket, head) => hub.handleUpgrade(request, socket, head));
   // Open sockets would hold the HTTP server's close; end them first.

@@ -53,6 +53,8 @@ export const serverApiSchema = z.object({
   pricePerHour: z.string(),
   createdAt: z.string(),
   provider: serverProviderSchema,
+  /** The disk's price in $/hour, billed while stopped too, until delete. */
+  storagePricePerHour: z.string(),
   gpuCount: z.number().int().nullable(),
   location: z.string().nullable(),
   statusReason: z.string().nullable(),
@@ -88,6 +90,7 @@ export function toApi(record: ServerRecord, now: number): ServerApi {
     pricePerHour: record.pricePerHour.toFixed(2),
     createdAt: record.createdAt,
     provider: record.provider,
+    storagePricePerHour: record.storagePerHour.toFixed(4),
     gpuCount: record.gpuCount,
     location: record.location,
     statusReason: record.statusReason,

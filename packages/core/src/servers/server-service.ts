@@ -131,10 +131,12 @@ export class ServerService extends EventEmitter<ServerEvents> {
 
   /** Every running server of every user, for the scheduler's idle and schedule checks. */
   listRunning(): Array<{ userId: number; server: ServerApi }> {
-    return this.#records
-      .live()
-      .filter((r) => r.status === 'running')
-      .map((r) => ({ userId: r.userId, server: this.#records.api(r) }));
+    return this.listAll().filter((s) => s.server.status === 'running');
+  }
+
+  /** Every live server of every user with its owner, for the scheduler and budgets. */
+  listAll(): Array<{ userId: number; server: ServerApi }> {
+    return this.#records.live().map((r) => ({ userId: r.userId, server: this.#records.api(r) }));
   }
 
   /** Where the server's ComfyUI answers; SERVER_NOT_RUNNING until it runs with a known URL. */

@@ -16,8 +16,6 @@ export const UserRecord = z.object({
   username: Username,
   role: UserRole,
   createdAt: z.string(),
-  /** Monthly spending limit in US dollars, set by an admin; absent means none. */
-  monthlyBudget: z.number().nonnegative().nullable().default(null),
 });
 export type UserRecord = z.infer<typeof UserRecord>;
 

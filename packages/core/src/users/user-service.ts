@@ -101,11 +101,6 @@ export class UserService {
     await this.#removeToken(record);
   }
 
-  async setMonthlyBudget(userId: number, budget: number | null): Promise<UserRecord> {
-    this.#requireUser(userId);
-    return this.#users.update(userId, { monthlyBudget: budget });
-  }
-
   #requireUser(userId: number): UserRecord {
     const user = this.#users.get(userId);
     if (!user) throw new ComfyVastError('NOT_FOUND', `User ${userId} not found`, { details: { userId } });
@@ -116,7 +111,7 @@ export class UserService {
     if (this.findByUsername(username)) {
       throw new ComfyVastError('CONFLICT', `A user named "${username}" already exists`, { details: { username } });
     }
-    return this.#users.insert({ username, role, createdAt: new Date(this.#clock.now()).toISOString(), monthlyBudget: null });
+    return this.#users.insert({ username, role, createdAt: new Date(this.#clock.now()).toISOString() });
   }
 
   async #addToken(userId: number, hash: string, source: TokenRecord['source']): Promise<TokenRecord> {

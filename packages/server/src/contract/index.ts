@@ -1,6 +1,7 @@
 import { generationEndpoints } from './generations.js';
 import { healthEndpoints } from './health.js';
-import { usersEndpoints } from './users.js';
+import { schedulerEndpoints } from './scheduler.js';
+import { budgetEndpoints, usersEndpoints } from './users.js';
 import { vastServerEndpoints } from './vast-servers.js';
 import { workflowEndpoints } from './workflows.js';
 
@@ -15,6 +16,8 @@ export const contract = {
   ...vastServerEndpoints,
   ...workflowEndpoints,
   ...generationEndpoints,
+  ...schedulerEndpoints,
+  ...budgetEndpoints,
 };
 
 export type Contract = typeof contract;

@@ -9,7 +9,6 @@ export const User = z.object({
   username: z.string(),
   role: z.enum(['admin', 'user']),
   createdAt: IsoDate,
-  monthlyBudget: z.number().nullable(),
 });
 
 export const usersEndpoints = {
@@ -56,5 +55,36 @@ export const usersEndpoints = {
     auth: 'user',
     params: z.object({ id: Id }),
     response: z.object({ success: z.literal(true), message: z.string() }),
+  }),
+};
+
+const BudgetStatus = z.object({
+  userId: z.number(),
+  monthlyLimit: z.number().nullable(),
+  month: z.string(),
+  spent: z.number(),
+  remaining: z.number().nullable(),
+  level: z.enum(['ok', 'warning', 'exceeded']),
+});
+
+export const budgetEndpoints = {
+  getBudget: defineEndpoint({
+    method: 'GET',
+    path: '/users/:id/budget',
+    summary: 'A user’s monthly budget and this month’s spending (the user or an admin)',
+    tag: 'Users',
+    auth: 'user',
+    params: z.object({ id: Id }),
+    response: BudgetStatus,
+  }),
+  setBudget: defineEndpoint({
+    method: 'PUT',
+    path: '/users/:id/budget',
+    summary: 'Set a user’s monthly budget in dollars, or null to remove it (admin only)',
+    tag: 'Users',
+    auth: 'admin',
+    params: z.object({ id: Id }),
+    body: z.object({ monthlyLimit: z.number().nullable() }),
+    response: BudgetStatus,
   }),
 };

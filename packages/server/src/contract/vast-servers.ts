@@ -15,6 +15,9 @@ const offerSummarySchema = z.object({
   pricePerHour: z.string(),
 });
 
+/** The contract's server, plus when idle stop will stop it (null when it will not). */
+const Server = serverApiSchema.extend({ idleStopAt: z.string().nullable() });
+
 const ServerAction = z.object({ success: z.literal(true), message: z.string(), status: serverStatusSchema.optional() });
 const ServerId = z.object({ id: Id });
 const QueryNumber = z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'expected a number').transform(Number)]);
@@ -27,7 +30,7 @@ export const vastServerEndpoints = {
     tag: 'Vast.ai Server Management',
     auth: 'user',
     body: z.union([attachComfyRequestSchema, attachVastRequestSchema, createServerRequestSchema]),
-    response: serverApiSchema,
+    response: Server,
   }),
   listServers: defineEndpoint({
     method: 'GET',
@@ -35,7 +38,7 @@ export const vastServerEndpoints = {
     summary: 'The caller’s servers, with status, price and cost so far',
     tag: 'Vast.ai Server Management',
     auth: 'user',
-    response: z.array(serverApiSchema),
+    response: z.array(Server),
   }),
   getServer: defineEndpoint({
     method: 'GET',
@@ -44,7 +47,7 @@ export const vastServerEndpoints = {
     tag: 'Vast.ai Server Management',
     auth: 'user',
     params: ServerId,
-    response: serverApiSchema,
+    response: Server,
   }),
   startServer: defineEndpoint({
     method: 'POST',

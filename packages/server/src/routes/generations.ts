@@ -6,7 +6,7 @@ import type { RouteContext } from './context.js';
 export function registerGenerationRoutes({ fastify, comfyVast }: RouteContext): void {
   const { generations } = comfyVast;
 
-  route(fastify, contract.generate, ({ user, params, body }) => generations.generate(user.id, params.serverId, body));
+  route(fastify, contract.generate, ({ user, params, body }) => comfyVast.generate(user.id, params.serverId, body));
   route(fastify, contract.getProgress, ({ user, params }) => generations.getProgress(user.id, params.generationId));
   route(fastify, contract.listActive, ({ user }) => generations.listActive(user.id));
 

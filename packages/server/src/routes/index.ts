@@ -1,5 +1,6 @@
 import type { RouteContext } from './context.js';
 import { registerGenerationRoutes } from './generations.js';
+import { registerSchedulerRoutes } from './scheduler.js';
 import { registerSystemRoutes } from './system.js';
 import { registerUserRoutes } from './users.js';
 import { registerVastServerRoutes } from './vast-servers.js';
@@ -14,4 +15,5 @@ export function registerRoutes(context: RouteContext): void {
   registerVastServerRoutes(context);
   registerWorkflowRoutes(context);
   registerGenerationRoutes(context);
+  registerSchedulerRoutes(context);
 }

@@ -1,4 +1,4 @@
-import type { GenerationEvent, GenerationService } from '@comfy-vast/core';
+import type { GenerationEvent, GenerationService, ServerWatchers } from '@comfy-vast/core';
 import type { TopicProvider, WebSocketHub } from './hub.js';
 import type { HubEvent } from './messages.js';
 
@@ -15,8 +15,10 @@ function toClient(event: GenerationEvent): HubEvent {
  * Publishes generation events on the hub and answers subscriptions: a finished generation sends its final event
  * at once, `since` replays what the client missed, another user's generation is reported missing.
  */
-export function connectGenerationTopic(hub: WebSocketHub, generations: GenerationService): void {
+export function connectGenerationTopic(hub: WebSocketHub, generations: GenerationService, watchers: ServerWatchers): void {
   const recent = new Map<number, HubEvent[]>();
+  /** generationId -> serverId of generations somebody watches, so idle stop knows the server is in use. */
+  const watched = new Map<number, number>();
 
   const remember = (event: GenerationEvent): HubEvent => {
     const out = toClient(event);
@@ -43,6 +45,11 @@ export function connectGenerationTopic(hub: WebSocketHub, generations: Generatio
       } catch {
         return null;
       }
+      if (!watched.has(generationId)) {
+        const serverId = generations.get(userId, generationId).serverId;
+        watched.set(generationId, serverId);
+        watchers.watch(serverId);
+      }
       const final = generations.finalEvent(userId, generationId);
       if (final) return since !== undefined && final.seq <= since ? [] : [toClient(final)];
       if (since === undefined) return [];
@@ -52,6 +59,12 @@ export function connectGenerationTopic(hub: WebSocketHub, generations: Generatio
       if (complete || current <= since) return missed;
       // The buffer does not reach back to `since`: send where the generation stands now.
       return [{ type: 'progress', generationId, seq: current, data: { status: progress.status, progress: progress.progress, currentNode: progress.currentNode, previewImage: progress.previewImage } }];
+    },
+    unsubscribed(generationId) {
+      const serverId = watched.get(generationId);
+      if (serverId === undefined) return;
+      watched.delete(generationId);
+      watchers.unwatch(serverId);
     },
   };
   hub.registerTopic('generationId', provider);

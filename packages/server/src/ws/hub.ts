@@ -85,6 +85,12 @@ export class WebSocketHub {
     }
   }
 
+  /** Sends an event to every connection of one user (account-wide news such as budget warnings). */
+  publishToUser(userId: number, event: HubEvent): void {
+    const text = JSON.stringify(event);
+    for (const conn of this.#connections) if (conn.userId === userId && conn.socket.readyState === conn.socket.OPEN) conn.socket.send(text);
+  }
+
   /** How many subscribers follow a resource. */
   subscriberCount(key: TopicKey, id: number): number {
     return this.#subscribers.get(`${key}:${id}`)?.size ?? 0;
