@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import * as vscode from 'vscode';
+import { createClient } from '@comfy-vast/server/client';
+import { createClientApi } from '../../src/api/client-api.js';
+import { generateInput } from '../../src/generate/generate-input.js';
+import { readWorkflowDocument } from '../../src/workflow/workflow-doc.js';
+import { ServersView, serverAction } from '../../src/vscode/servers-view.js';
+import type { Connection } from '../../src/vscode/connection.js';
+import type { ServerSelection } from '../../src/vscode/server-selection.js';
+import { ADMIN_TOKEN, startApiServer } from '../support/api-server.js';
+import { fixtureText } from './fixtures.js';
+
+type Item = Parameters<ServersView['getTreeItem']>[0];
+
+describe('the Servers view over the real API server', () => {
+  let server: Awaited<ReturnType<typeof startApiServer>>;
+  let connection: Connection;
+  const written = new Map<string, Uint8Array>();
+  const selection = { selected: undefined, refreshFrom: vi.fn() } as unknown as ServerSelection;
+
+  beforeAll(async () => {
+    server = await startApiServer();
+    const admin = createClient({ baseUrl: server.url, token: ADMIN_TOKEN });
+    const { id } = await admin.createServer({ body: { name: 'gpu-1', gpu: 'RTX 4090' } });
+    for (let i = 0; (await admin.getServer({ params: { id } })).status !== 'running'; i++) {
+      if (i > 200) throw new Error('the simulated server never came up');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const api = createClientApi(server.url, ADMIN_TOKEN);
+    const text = fixtureText('txt2img.comfy.json');
+    const { generationId } = await api.generate(id, generateInput('txt2img.comfy.json', JSON.parse(text), readWorkflowDocument(text)!, 'txt2img'));
+    await new Promise<void>((resolve) => void api.watch(generationId, (e) => e.type !== 'progress' && resolve()));
+    connection = { isSignedIn: async () => true, api: async () => api, apiUrl: server.url, report: vi.fn() } as unknown as Connection;
+  }, 120_000);
+  afterAll(() => server?.stop());
+
+  beforeEach(() => {
+    vi.mocked(vscode.workspace.fs.stat).mockRejectedValue(new Error('not cached'));
+    vi.mocked(vscode.workspace.fs.createDirectory).mockResolvedValue();
+    vi.mocked(vscode.workspace.fs.writeFile).mockImplementation(async (uri, bytes) => void written.set(uri.path, bytes));
+  });
+
+  const view = () => new ServersView(connection, selection, vscode.Uri.file('/storage/thumbnails'));
+
+  it('shows each server with status, GPU, price and cost, and a context value for its actions', async () => {
+    const [item] = await view().getChildren();
+    const tree = await view().getTreeItem(item!);
+    expect(tree.label).toBe('gpu-1');
+    expect(tree.description).toMatch(/^running · RTX 4090 · \$\d+\.\d+\/h · spent \$\d+\.\d\d$/);
+    expect(tree.contextValue).toBe('server.running');
+  });
+
+  it('lists recent generations under a server with a thumbnail that opens the image', async () => {
+    const servers = view();
+    const [serverItem] = await servers.getChildren();
+    const [generation] = await servers.getChildren(serverItem);
+    const tree = await servers.getTreeItem(generation as Item);
+    expect(tree.description).toBe('completed · 1 image(s)');
+    expect((tree.iconPath as vscode.Uri).path).toMatch(/^\/storage\/thumbnails\/\d+_1\.png$/);
+    expect(Buffer.from(written.get((tree.iconPath as vscode.Uri).path)!.subarray(1, 4)).toString()).toBe('PNG');
+    expect(tree.command).toMatchObject({ command: 'comfyVast.openImage', arguments: [tree.iconPath] });
+  });
+
+  it('asks before deleting and does nothing when the user declines', async () => {
+    const [item] = await view().getChildren();
+    vi.mocked(vscode.window.showWarningMessage).mockResolvedValue(undefined);
+    expect(await serverAction(connection, 'delete', item)).toBe(false);
+    expect(vi.mocked(vscode.window.showWarningMessage).mock.calls[0]![0]).toContain('Delete the GPU server "gpu-1"?');
+    expect((await view().getChildren()).length).toBe(1);
+  });
+
+  it('stops a server from the context menu', async () => {
+    const [item] = await view().getChildren();
+    expect(await serverAction(connection, 'stop', item)).toBe(true);
+    const [after] = await view().getChildren();
+    expect((await view().getTreeItem(after!)).description).toMatch(/^(stopping|stopped)/);
+  });
+});
