@@ -39,14 +39,13 @@ export function connectGenerationTopic(hub: WebSocketHub, generations: Generatio
 
   const provider: TopicProvider = {
     subscribe(userId, generationId, since) {
-      let progress;
+      let serverId: number;
       try {
-        progress = generations.getProgress(userId, generationId);
+        serverId = generations.get(userId, generationId).serverId;
       } catch {
         return null;
       }
       if (!watched.has(generationId)) {
-        const serverId = generations.get(userId, generationId).serverId;
         watched.set(generationId, serverId);
         watchers.watch(serverId);
       }
@@ -54,11 +53,9 @@ export function connectGenerationTopic(hub: WebSocketHub, generations: Generatio
       if (final) return since !== undefined && final.seq <= since ? [] : [toClient(final)];
       if (since === undefined) return [];
       const missed = (recent.get(generationId) ?? []).filter((e) => (e.seq as number) > since);
-      const current = generations.get(userId, generationId).seq;
-      const complete = missed.length > 0 && (missed[0]!.seq as number) === since + 1;
-      if (complete || current <= since) return missed;
+      if (missed.length > 0 && missed[0]!.seq === since + 1) return missed;
       // The buffer does not reach back to `since`: send where the generation stands now.
-      return [{ type: 'progress', generationId, seq: current, data: { status: progress.status, progress: progress.progress, currentNode: progress.currentNode, previewImage: progress.previewImage } }];
+      return generations.eventsSince(userId, generationId, since).map(toClient);
     },
     unsubscribed(generationId) {
       const serverId = watched.get(generationId);
