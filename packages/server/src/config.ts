@@ -16,6 +16,8 @@ export const ServerConfig = z.object({
   adminToken: z.string().min(32, 'must be at least 32 characters').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   limits: LimitsOverride.optional(),
+  /** How often the reconciler asks Vast.ai for every instance, in seconds (Vast's list limit is one call a second). */
+  vastPollSeconds: z.coerce.number().min(1).default(30),
   /** How much faster than Vast.ai simulated servers boot and stop (1 is real time). */
   simulationSpeed: z.coerce.number().positive().default(10),
 });
@@ -33,6 +35,7 @@ export const ENV_KEYS = {
   COMFY_VAST_LOG_LEVEL: 'logLevel',
   COMFY_VAST_LIMITS: 'limits',
   COMFY_VAST_SIMULATION_SPEED: 'simulationSpeed',
+  COMFY_VAST_POLL_SECONDS: 'vastPollSeconds',
 } as const satisfies Record<string, keyof ServerConfig>;
 
 /**

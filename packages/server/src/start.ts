@@ -37,7 +37,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
   const simulation = config.provider === 'simulated' ? await startFakeVast({ speed: config.simulationSpeed }) : null;
   // Simulated servers change state within seconds, so the reconciler looks more often than against Vast.
-  const vast = simulation ? { apiKey: simulation.apiKey, baseUrl: simulation.url, pollIntervalMs: 2_000 } : { apiKey: config.vastApiKey!, baseUrl: config.vastApiUrl };
+  const vast = simulation
+    ? { apiKey: simulation.apiKey, baseUrl: simulation.url, pollIntervalMs: 2_000 }
+    : { apiKey: config.vastApiKey!, baseUrl: config.vastApiUrl, pollIntervalMs: config.vastPollSeconds * 1000 };
   let comfyVast: ComfyVast;
   try {
     comfyVast = await ComfyVast.open({ dataDir, logger, limits: limitRules(config), vast });

@@ -1,40 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-
-interface Run {
-  child: ChildProcess;
-  output: () => string;
-  url: Promise<string>;
-  exit: Promise<number | null>;
-}
-
-function run(args: string[], env: Record<string, string>): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', cli, ...args], {
-    env: { ...process.env, PORT: '0', COMFY_VAST_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const url = new Promise<string>((resolve, reject) => {
-    const check = () => {
-      const m = /listening on (http:\/\/[^\s]+)\/api/.exec(out);
-      if (m) resolve(m[1]!);
-    };
-    child.stdout!.on('data', check);
-    child.once('exit', () => reject(new Error(`exited before listening:\n${out}`)));
-  });
-  // Runs that never listen (one-shot commands) do not await this.
-  url.catch(() => undefined);
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => out, url, exit };
-}
+import { run } from './cli-process.js';
 
 let dataDir: string;
 beforeAll(async () => {
