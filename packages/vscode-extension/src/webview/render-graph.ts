@@ -3,13 +3,15 @@ import { svg } from './dom.js';
 
 const PAD = 20;
 const TITLE_HEIGHT = 26;
+const MIN_SCALE = 0.7;
 
 /** The graph as SVG: one box per node (title, type, mode), a curve per link from output edge to input edge. */
 export function renderGraph(graph: GraphView): SVGElement {
   const { x, y, width, height } = graph.bounds;
-  // Drawn at the file's own scale (1 unit = 1 px, as in ComfyUI): the container scrolls instead of shrinking text.
   const [w, h] = [width + 2 * PAD, height + 2 * PAD];
-  const root = svg('svg', { viewBox: `${x - PAD} ${y - PAD} ${w} ${h}`, width: w, height: h, class: 'graph', role: 'img' });
+  const root = svg('svg', { viewBox: `${x - PAD} ${y - PAD} ${w} ${h}`, class: 'graph', role: 'img' });
+  // Fits the editor's width, but never below 70 % of ComfyUI's own scale: then the container scrolls instead.
+  root.style.minWidth = `${Math.round(w * MIN_SCALE)}px`;
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   for (const link of graph.links) {
     const a = byId.get(link.from)!;

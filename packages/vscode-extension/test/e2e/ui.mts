@@ -35,6 +35,8 @@ async function main(): Promise<void> {
     await page.goto(`http://${code.authority}/?folder=${code.workspace}`);
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
     mkdirSync(shots, { recursive: true });
+    // The secondary side bar (chat) opens empty in code-server; the screenshots are better without it.
+    if (await page.locator('.part.auxiliarybar').isVisible()) await page.keyboard.press('Control+Alt+KeyB');
 
     await runCommand(page, 'Comfy-Vast: Sign In');
     await answerQuickInput(page, 'Comfy-Vast: Sign In', { type: ADMIN_TOKEN });
@@ -66,7 +68,11 @@ async function main(): Promise<void> {
     }
     assert.equal(Number(await webview.locator('#field-steps').inputValue()), before + 1);
     console.log('✓ form edits changed the document (dirty tab) and came back to the form');
+    await runCommand(page, 'Notifications: Hide Notifications');
     await page.screenshot({ path: join(shots, 'workflow-editor.png') });
+    await webview.locator('#graph').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, 'workflow-graph.png') });
+    await webview.locator('body').evaluate(() => window.scrollTo(0, 0));
 
     await webview.locator('#generate').click();
     await waitForNotification(page, /generating txt2img on gpu-1.*\d+%/s, 60_000);
