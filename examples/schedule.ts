@@ -8,13 +8,13 @@
  *
  *   npx tsx --conditions=source examples/schedule.ts
  */
-import { ComfyVast, ScheduleService, idleStopAt, nextAction } from '@comfy-vast/core';
+import { ComfyVast, nextAction } from '@comfy-vast/core';
 import { startFakeVast } from '@comfy-vast/testkit';
 
 const USER = 1;
 const simulation = await startFakeVast({ speed: 100 });
-const comfyVast = await ComfyVast.open({ vast: { apiKey: simulation.apiKey, baseUrl: simulation.url } });
-const schedules = new ScheduleService({ store: comfyVast.store, clock: comfyVast.clock });
+const comfyVast = await ComfyVast.open({ vast: { apiKey: simulation.apiKey, baseUrl: simulation.url, pollIntervalMs: 1_000 } });
+const { schedules, scheduler } = comfyVast;
 const newYork = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 
 try {
@@ -35,12 +35,13 @@ try {
     after = next.at;
   }
 
-  // Idle stop counts from the last sign of use: a generation, a setup, a download, a client watching.
-  const lastUse = comfyVast.clock.now();
-  const idle = { queued: 0, running: 0, setup: false, downloads: 0, subscribers: 0, lastActivityAt: lastUse };
-  console.log(`Left unused from now, the running server stops at ${new Date(idleStopAt(view.schedule, 'running', idle)!).toISOString()}`);
+  // Idle stop counts from the last sign of use: the server starting, a generation, a client watching one.
+  for (let i = 0; i < 120 && comfyVast.servers.get(USER, created.id).status !== 'running'; i++) await new Promise((r) => setTimeout(r, 250));
+  const idleAt = scheduler.idleStopAt(created.id);
+  console.log(`Left unused, the running server stops at ${idleAt === null ? 'never' : new Date(idleAt).toISOString()}`);
+  if (idleAt === null) throw new Error('idle stop should be planned for a running server');
 
-  await comfyVast.servers.delete(USER, created.id);
+  await comfyVast.deleteServer(USER, created.id);
 } finally {
   await comfyVast.close();
   await simulation.close();
