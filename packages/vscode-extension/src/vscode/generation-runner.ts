@@ -13,7 +13,8 @@ export type RunUpdate =
   | { document: vscode.Uri; kind: 'result'; images: vscode.Uri[]; error?: string };
 
 interface Running {
-  cancel: vscode.CancellationTokenSource;
+  /** Aborted by the notification's Cancel or the editor's Cancel button. */
+  cancel: AbortController;
 }
 
 /**
@@ -38,7 +39,7 @@ export class GenerationRunner implements vscode.Disposable {
   }
 
   cancel(document: vscode.Uri): void {
-    this.#running.get(document.toString())?.cancel.cancel();
+    this.#running.get(document.toString())?.cancel.abort();
   }
 
   /** Generates from the document's current text; resolves with the saved image files (empty when it failed). */
@@ -55,7 +56,7 @@ export class GenerationRunner implements vscode.Disposable {
     const request = generateInput(vscode.workspace.asRelativePath(document.uri), JSON.parse(document.getText()), doc, workflowName(document.fileName));
     const server = await this.selection.require();
     if (!server) return [];
-    const running: Running = { cancel: new vscode.CancellationTokenSource() };
+    const running: Running = { cancel: new AbortController() };
     this.#running.set(document.uri.toString(), running);
     try {
       const api = await this.connection.api();
@@ -63,10 +64,10 @@ export class GenerationRunner implements vscode.Disposable {
       return await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Comfy-Vast: generating ${name} on ${server.name}`, cancellable: true },
         async (progress, token) => {
-          token.onCancellationRequested(() => running.cancel.cancel());
+          token.onCancellationRequested(() => running.cancel.abort());
           const { generationId } = await api.generate(server.id, request);
           progress.report({ message: 'queued' });
-          const done = await this.follow(api, generationId, document.uri, progress, running.cancel.token);
+          const done = await this.follow(api, generationId, document.uri, progress, running.cancel.signal);
           if (done.type === 'cancelled') {
             await api.cancel(generationId);
             this.#updates.fire({ document: document.uri, kind: 'result', images: [], error: 'Cancelled' });
@@ -85,7 +86,6 @@ export class GenerationRunner implements vscode.Disposable {
       await this.connection.report(error, 'Comfy-Vast: generation failed');
       return [];
     } finally {
-      running.cancel.dispose();
       this.#running.delete(document.uri.toString());
       this.#finished.fire(server);
     }
@@ -96,7 +96,7 @@ export class GenerationRunner implements vscode.Disposable {
     generationId: number,
     document: vscode.Uri,
     progress: vscode.Progress<{ message?: string; increment?: number }>,
-    token: vscode.CancellationToken,
+    cancelled: AbortSignal,
   ): Promise<Exclude<GenerationEvent, { type: 'progress' }> | { type: 'cancelled' }> {
     const increments = new ProgressIncrements();
     return new Promise((resolve, reject) => {
@@ -108,7 +108,8 @@ export class GenerationRunner implements vscode.Disposable {
         stop?.();
         resolve(result);
       };
-      token.onCancellationRequested(() => finish({ type: 'cancelled' }));
+      if (cancelled.aborted) finish({ type: 'cancelled' });
+      cancelled.addEventListener('abort', () => finish({ type: 'cancelled' }));
       api
         .watch(generationId, (event) => {
           if (event.type !== 'progress') return finish(event);
@@ -147,7 +148,7 @@ export class GenerationRunner implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const r of this.#running.values()) r.cancel.cancel();
+    for (const r of this.#running.values()) r.cancel.abort();
     this.#updates.dispose();
     this.#finished.dispose();
   }
