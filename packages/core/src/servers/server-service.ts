@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { EventEmitter } from 'eventemitter3';
 import { ComfyVastError } from '../errors/index.js';
 import type { Store } from '../store/index.js';
@@ -58,17 +59,18 @@ export interface ComfyTargetInfo {
 }
 
 /** An offer as shown before renting. */
-export interface OfferSummary {
-  offerId: number;
-  gpu: string | null;
-  gpuCount: number | null;
-  cpuCores: number | null;
-  ramGb: number | null;
-  diskGb: number | null;
-  location: string | null;
-  reliability: number | null;
-  pricePerHour: string;
-}
+export const offerSummarySchema = z.object({
+  offerId: z.number(),
+  gpu: z.string().nullable(),
+  gpuCount: z.number().nullable(),
+  cpuCores: z.number().nullable(),
+  ramGb: z.number().nullable(),
+  diskGb: z.number().nullable(),
+  location: z.string().nullable(),
+  reliability: z.number().nullable(),
+  pricePerHour: z.string(),
+});
+export type OfferSummary = z.infer<typeof offerSummarySchema>;
 
 /**
  * Servers per user: rent on Vast.ai, attach an existing instance or any ComfyUI, start, stop, delete, and keep

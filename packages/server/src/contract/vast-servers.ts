@@ -1,19 +1,8 @@
-import { attachComfyRequestSchema, attachVastRequestSchema, createServerRequestSchema, serverApiSchema, serverStatusSchema } from '@comfy-vast/core';
+import { attachComfyRequestSchema, attachVastRequestSchema, createServerRequestSchema, offerSummarySchema, serverApiSchema, serverStatusSchema } from '@comfy-vast/core';
 import { z } from 'zod';
 import { Id } from './common.js';
 import { defineEndpoint } from './endpoint.js';
 
-const offerSummarySchema = z.object({
-  offerId: z.number(),
-  gpu: z.string().nullable(),
-  gpuCount: z.number().nullable(),
-  cpuCores: z.number().nullable(),
-  ramGb: z.number().nullable(),
-  diskGb: z.number().nullable(),
-  location: z.string().nullable(),
-  reliability: z.number().nullable(),
-  pricePerHour: z.string(),
-});
 
 /** The contract's server, plus when idle stop will stop it (null when it will not). */
 const Server = serverApiSchema.extend({ idleStopAt: z.string().nullable() });
