@@ -10,7 +10,7 @@ import { ComfyConnectionPool, type ComfyClient } from './comfy/index.js';
 import { GenerationService, generationsCollection, type GenerateResponse, type GenerationEvent } from './generations/index.js';
 import { BudgetService, CostLedger, ScheduleService, SchedulerRunner, ServerScheduleTarget, ServerWatchers, type BudgetStatus, type GenerationActivity, type SchedulerHistoryRecord } from './scheduler/index.js';
 import { ServerService, type ServerActionResult, type ServerApi, type ServerStatusEvent } from './servers/index.js';
-import { parseObjectInfo, toApiPrompt, type AnalyzeOptions } from './workflow/index.js';
+import { toApiPrompt, type AnalyzeOptions } from './workflow/index.js';
 import { AnalysisLog, WorkflowLibrary } from './workflow-library/index.js';
 import { InstallationKeys, VastClient, type LaunchOptions } from './vast/index.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -190,7 +190,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     const client = this.comfyClient(userId, serverId);
     const [objectInfo, folders] = await Promise.all([client.objectInfo(), client.modelFolders()]);
     const lists = await Promise.all(folders.map(async (folder) => [folder, await client.modelFiles(folder)] as const));
-    return { objectInfo: parseObjectInfo(objectInfo), serverModels: Object.fromEntries(lists), gpu: server.gpu ?? undefined };
+    return { objectInfo, serverModels: Object.fromEntries(lists), gpu: server.gpu ?? undefined };
   }
 
   #generationActivity(serverId: number): GenerationActivity {

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { nodeDefinitionsSchema, type ObjectInfo } from '../workflow/object-info.js';
 import { z } from 'zod';
 import { ComfyVastError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../util/index.js';
 import {
   historySchema,
   jobSchema,
-  objectInfoSchema,
   promptErrorSchema,
   promptResponseSchema,
   queueSchema,
@@ -17,7 +17,6 @@ import {
   type ComfyHistoryEntry,
   type ComfyJob,
   type ComfyNodeErrors,
-  type ComfyObjectInfo,
   type ComfySystemStats,
 } from './schemas.js';
 
@@ -72,7 +71,7 @@ export class ComfyClient {
   readonly #token: string | undefined;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
-  #objectInfo: Promise<ComfyObjectInfo> | null = null;
+  #objectInfo: Promise<ObjectInfo> | null = null;
   #jobsApi: boolean | undefined;
 
   constructor(options: ComfyClientOptions) {
@@ -87,9 +86,9 @@ export class ComfyClient {
   }
 
   /** `/object_info`, fetched once and cached: it is slow on servers with many custom nodes. */
-  objectInfo(options: { refresh?: boolean } = {}): Promise<ComfyObjectInfo> {
+  objectInfo(options: { refresh?: boolean } = {}): Promise<ObjectInfo> {
     if (options.refresh || !this.#objectInfo) {
-      const pending = this.#json('GET', '/object_info', objectInfoSchema);
+      const pending = this.#json('GET', '/object_info', nodeDefinitionsSchema);
       this.#objectInfo = pending;
       pending.catch(() => {
         if (this.#objectInfo === pending) this.#objectInfo = null;

@@ -81,8 +81,6 @@ export const systemStatsSchema = z.looseObject({
 });
 export type ComfySystemStats = z.infer<typeof systemStatsSchema>;
 
-export const objectInfoSchema = z.record(z.string(), z.looseObject({ input: z.unknown().optional(), output: z.array(z.unknown()).optional(), output_node: z.boolean().optional() }));
-export type ComfyObjectInfo = z.infer<typeof objectInfoSchema>;
 
 export const uploadResponseSchema = z.looseObject({ name: z.string(), subfolder: z.string().default(''), type: z.string().default('input') });
 
