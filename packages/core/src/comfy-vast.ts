@@ -97,6 +97,10 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       limiter: this.limiters.generations,
       resolveWorkflow: async (userId, workflowId) => toApiPrompt(this.workflows.get(userId, workflowId).workflow).prompt,
       connections: this.comfy,
+      pricePerHour: (serverId) => {
+        const entry = this.servers.listAll().find((s) => s.server.id === serverId);
+        return entry ? Number(entry.server.pricePerHour) : null;
+      },
     });
 
     const vast = options.vast && new VastClient({ apiKey: options.vast.apiKey, baseUrl: options.vast.baseUrl, clock: this.clock, logger: this.logger.child({ service: 'vast' }) });

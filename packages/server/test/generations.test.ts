@@ -50,6 +50,7 @@ describe('generations over REST and WebSocket', () => {
     const status = await alice.getProgress({ params: { generationId: started.generationId } });
     expect(status).toMatchObject({ generationId: started.generationId, status: 'completed', progress: 100 });
     expect(status.completedNodes).toBe(status.totalNodes);
+    expect(status.cost).toBeGreaterThan(0);
 
     const url = complete.data.imageUrls[0] as string;
     const image = await fetch(`${server.url}${url}`, { headers: { authorization: `Bearer ${aliceToken}` } });
@@ -62,7 +63,7 @@ describe('generations over REST and WebSocket', () => {
     expect(again.status).toBe(304);
 
     const history = await alice.listGenerations({ params: { serverId } });
-    expect(history[0]).toMatchObject({ id: started.generationId, serverId, prompt: 'a beautiful landscape with mountains', status: 'completed', imageUrls: [url] });
+    expect(history[0]).toMatchObject({ id: started.generationId, serverId, prompt: 'a beautiful landscape with mountains', status: 'completed', imageUrls: [url], cost: status.cost });
   }, 60_000);
 
   it('sends the final event at once to a late subscriber, and replays with since', async () => {
@@ -75,6 +76,22 @@ describe('generations over REST and WebSocket', () => {
     await socket.next((m) => m.type === 'subscribed');
     socket.close();
   }, 30_000);
+
+  it('replays what a dropped client missed when it subscribes again with since', async () => {
+    const started = await alice.generate({ params: { serverId }, body: { prompt: 'dropped', parameters: { steps: 150 } } });
+    const first = await openSocket(wsUrl(aliceToken));
+    first.send({ type: 'subscribe', generationId: started.generationId });
+    const seen = await first.next((m) => m.type === 'progress' && m.seq >= 3);
+    first.ws.terminate();
+
+    const second = await openSocket(wsUrl(aliceToken));
+    second.send({ type: 'subscribe', generationId: started.generationId, since: seen.seq });
+    const resumed = await second.next((m) => m.generationId === started.generationId && (m.type === 'progress' || m.type === 'complete'));
+    expect(resumed.seq).toBeGreaterThan(seen.seq);
+    const done = await second.next((m) => m.type === 'complete', 30_000);
+    expect(done.seq).toBeGreaterThan(resumed.seq - 1);
+    second.close();
+  }, 40_000);
 
   it("keeps another user's generations, images and history out of reach", async () => {
     const started = await alice.generate({ params: { serverId }, body: { prompt: 'private', parameters: { steps: 2 } } });

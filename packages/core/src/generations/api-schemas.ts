@@ -46,6 +46,8 @@ export const generationProgressSchema = z.object({
   previewImage: z.string().nullable(),
   executionTime: z.number().nullable(),
   estimatedTimeRemaining: z.number().nullable(),
+  /** Addition: dollars of GPU time so far (execution time at the server's price), null when the price is unknown. */
+  cost: z.number().nullable(),
 });
 export type GenerationProgress = z.infer<typeof generationProgressSchema>;
 
@@ -71,6 +73,8 @@ export const generationHistoryItemSchema = z.object({
   /** Additions. */
   seed: z.number().nullable(),
   error: generationErrorSchema.nullable(),
+  /** Dollars of GPU time the generation took, null while unknown. */
+  cost: z.number().nullable(),
 });
 export type GenerationHistoryItem = z.infer<typeof generationHistoryItemSchema>;
 

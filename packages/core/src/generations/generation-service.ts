@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { ComfyConnectionPool, type ComfyConnection, type ComfyFileRef, type ComfyUiOutput, type PromptOutcome } from '../comfy/index.js';
+import { generationCost } from '../scheduler/cost.js';
 import { ComfyVastError, isComfyVastError, parseOrThrow } from '../errors/index.js';
 import type { SlidingWindowLimiter } from '../limits/index.js';
 import type { Collection, Store } from '../store/index.js';
@@ -42,6 +43,8 @@ export interface GenerationServiceOptions {
   limiter?: SlidingWindowLimiter;
   /** The API prompt of a workflow by id (the workflow service's); without it only the built-in workflows are available. */
   resolveWorkflow?: (userId: number, workflowId: number) => Promise<ApiPrompt>;
+  /** The server's GPU price in $/hour, for each generation's share of the bill. */
+  pricePerHour?: (serverId: number) => number | null;
   /** Shared connections to ComfyUI servers (default: the service's own pool). */
   connections?: ComfyConnectionPool;
   random?: () => number;
@@ -79,6 +82,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
   readonly #pool: ComfyConnectionPool;
   readonly #ownsPool: boolean;
   readonly #random: () => number;
+  readonly #pricePerHour: (serverId: number) => number | null;
   readonly #images: ImageStore;
   readonly #live = new Map<number, Live>();
   readonly #byPrompt = new Map<string, number>();
@@ -92,6 +96,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     this.#targets = options.targets;
     this.#limiter = options.limiter;
     this.#resolveWorkflow = options.resolveWorkflow;
+    this.#pricePerHour = options.pricePerHour ?? (() => null);
     this.#random = options.random ?? Math.random;
     this.#images = new ImageStore(join(options.dataDir, 'images'));
     this.#ownsPool = !options.connections;
@@ -124,6 +129,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     const record = await this.#generations.insert({
       userId,
       serverId,
+      pricePerHour: this.#pricePerHour(serverId),
       prompt: body.prompt,
       negativePrompt: body.negativePrompt ?? null,
       workflowId: body.workflowId ?? null,
@@ -204,6 +210,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
         completedAt: g.completedAt,
         seed: g.seed,
         error: g.error,
+        cost: costOf(g, g.startedAt ? seconds(g.startedAt, g.completedAt ? Date.parse(g.completedAt) : this.#clock.now()) : null),
       })),
       nextCursor: result.nextCursor,
     };
@@ -509,6 +516,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       previewImage: this.#live.get(g.id)?.preview ?? null,
       executionTime,
       estimatedTimeRemaining: remaining,
+      cost: costOf(g, executionTime),
     };
   }
 }
@@ -517,3 +525,9 @@ const cancelledError: GenerationError = { error: 'Generation cancelled', node: n
 
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 const seconds = (fromIso: string, to: number): number => round1(Math.max(0, to - Date.parse(fromIso)) / 1000);
+
+/** A generation's share of the bill: its GPU time at the price of its server. */
+function costOf(g: GenerationRecord, executionTime: number | null): number | null {
+  if (g.pricePerHour === null || executionTime === null) return null;
+  return Math.round(generationCost(executionTime, g.pricePerHour) * 1e6) / 1e6;
+}

@@ -18,6 +18,8 @@ export const generationRecordSchema = z.object({
   id: z.number().int(),
   userId: z.number().int(),
   serverId: z.number().int(),
+  /** The server's GPU price when the generation was queued, $/hour; its cost is this times its GPU time. */
+  pricePerHour: z.number().nullable().default(null),
   prompt: z.string(),
   negativePrompt: z.string().nullable(),
   workflowId: z.number().int().nullable(),
