@@ -1,3 +1,4 @@
+import { BUILTIN_WORKFLOWS } from '@comfy-vast/core';
 import type { ApiClient } from '@comfy-vast/server/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchServer, raw, startTestServer, until, type TestServer } from './helpers.js';
@@ -65,6 +66,14 @@ describe('generations over REST and WebSocket', () => {
     const history = await alice.listGenerations({ params: { serverId } });
     expect(history[0]).toMatchObject({ id: started.generationId, serverId, prompt: 'a beautiful landscape with mountains', status: 'completed', imageUrls: [url], cost: status.cost });
   }, 60_000);
+
+  it('runs a workflow sent with the request, converted with the server’s node definitions', async () => {
+    const sd15 = BUILTIN_WORKFLOWS.find((w) => w.id === 2)!.workflow as Record<string, unknown>;
+    const started = await alice.generate({ params: { serverId }, body: { prompt: 'inline', workflow: sd15, parameters: { steps: 3, seed: 5 } } });
+    expect(started.seed).toBe(5);
+    const done = await until(() => alice.getProgress({ params: { generationId: started.generationId } }), (p) => p.status !== 'queued' && p.status !== 'executing');
+    expect(done.status).toBe('completed');
+  }, 30_000);
 
   it('sends the final event at once to a late subscriber, and replays with since', async () => {
     const started = await alice.generate({ params: { serverId }, body: { prompt: 'late', parameters: { steps: 4 } } });

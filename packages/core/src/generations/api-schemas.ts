@@ -6,6 +6,8 @@ export const generateRequestSchema = z.object({
   prompt: z.string().min(1),
   negativePrompt: z.string().optional(),
   workflowId: z.number().int().positive().optional(),
+  /** Addition: a workflow sent with the request, UI or API format (UI is converted here); wins over `workflowId`. */
+  workflow: z.record(z.string(), z.unknown()).optional(),
   parameters: z
     .object({
       steps: z.number().int().min(1).max(10_000).optional(),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { ComfyConnectionPool, type ComfyConnection, type ComfyFileRef, type ComfyUiOutput, type PromptOutcome } from '../comfy/index.js';
 import { generationCost } from '../scheduler/cost.js';
+import { toApiPrompt } from '../workflow/index.js';
 import { ComfyVastError, isComfyVastError, parseOrThrow } from '../errors/index.js';
 import type { SlidingWindowLimiter } from '../limits/index.js';
 import type { Collection, Store } from '../store/index.js';
@@ -117,10 +118,16 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     if (target.status !== 'running') {
       throw new ComfyVastError('SERVER_NOT_RUNNING', `Server ${serverId} is not running (status: ${target.status})`, { details: { serverId, status: target.status } });
     }
-    const workflow = body.workflowId === undefined ? builtinPrompt(DEFAULT_WORKFLOW_ID)! : await this.#workflow(userId, body.workflowId);
+    const conn = this.#connection(target, this.#lastClientId(serverId));
+    // A workflow sent inline is converted with the server's own node definitions (custom nodes included).
+    const workflow =
+      body.workflow !== undefined
+        ? toApiPrompt(body.workflow, { objectInfo: await conn.client.objectInfo() }).prompt
+        : body.workflowId === undefined
+          ? builtinPrompt(DEFAULT_WORKFLOW_ID)!
+          : await this.#workflow(userId, body.workflowId);
     const prepared = preparePrompt(workflow, body, this.#random);
     this.#limiter?.consumeOrThrow(String(userId), 1, 'generations');
-    const conn = this.#connection(target, this.#lastClientId(serverId));
     await conn.start();
 
     const promptId = randomUUID();
