@@ -1,9 +1,6 @@
 import { createClient, type ApiClient, type ApiEvent } from '@comfy-vast/server/client';
 import type { ComfyVastApi, GenerationEvent } from './port.js';
 
-/** Stored workflows the extension sends are named after their file, so each file updates one record. */
-const WORKFLOW_TAG = 'vscode';
-
 function toGenerationEvent(event: ApiEvent): GenerationEvent | undefined {
   const data = (event.data ?? {}) as Record<string, unknown>;
   const text = (key: string) => (typeof data[key] === 'string' ? (data[key] as string) : undefined);
@@ -33,14 +30,6 @@ function toGenerationEvent(event: ApiEvent): GenerationEvent | undefined {
 /** The extension's view of the API, over the typed client of `@comfy-vast/server/client`. */
 export function createClientApi(baseUrl: string, token: string): ComfyVastApi {
   const client: ApiClient = createClient({ baseUrl, token });
-
-  /** Creates the file's stored workflow, or replaces it with the file's current content. */
-  async function storeWorkflow(serverId: number, name: string, workflow: unknown): Promise<number> {
-    const body = { name, workflow: workflow as Record<string, unknown>, tags: [WORKFLOW_TAG], description: 'Sent from VS Code' };
-    const existing = (await client.listWorkflows({ params: { serverId } })).find((w) => !w.builtin && w.name === name && w.tags.includes(WORKFLOW_TAG));
-    if (existing) return (await client.replaceWorkflow({ params: { id: existing.id }, body })).id;
-    return (await client.createWorkflow({ body })).id;
-  }
 
   return {
     async whoAmI() {
@@ -85,10 +74,15 @@ export function createClientApi(baseUrl: string, token: string): ComfyVastApi {
       return (serverId === undefined ? await client.convertWorkflowOffline({ body }) : await client.convertWorkflow({ params: { serverId }, body })).prompt;
     },
     async generate(serverId, input) {
-      const workflowId = await storeWorkflow(serverId, input.name, input.workflow);
+      // The file's content goes with the request; the server converts a UI workflow with its own node definitions.
       const { generationId } = await client.generate({
         params: { serverId },
-        body: { prompt: input.prompt, ...(input.negativePrompt !== undefined ? { negativePrompt: input.negativePrompt } : {}), workflowId, parameters: input.parameters },
+        body: {
+          prompt: input.prompt,
+          ...(input.negativePrompt !== undefined ? { negativePrompt: input.negativePrompt } : {}),
+          workflow: input.workflow as Record<string, unknown>,
+          parameters: input.parameters,
+        },
       });
       return { generationId };
     },

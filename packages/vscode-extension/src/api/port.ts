@@ -40,8 +40,7 @@ export interface AnalysisInfo {
 }
 
 export interface GenerateInput {
-  /** The workflow file's path in the workspace: the same file updates the same stored workflow. */
-  name: string;
+  /** The workflow file's content, UI or API format: the server converts it. */
   workflow: unknown;
   prompt: string;
   negativePrompt?: string;

@@ -7,14 +7,13 @@ import type { WorkflowDocument } from '../workflow/workflow-doc.js';
  * The generate request for a workflow file: the file itself plus its current form values as parameters, so the
  * server runs exactly what the file says (a seed missing from the request would be randomised by the server).
  */
-export function generateInput(name: string, json: unknown, doc: WorkflowDocument, fallbackPrompt: string): GenerateInput {
+export function generateInput(json: unknown, doc: WorkflowDocument, fallbackPrompt: string): GenerateInput {
   const values = new Map(findParameters(json, doc, CORE_OBJECT_INFO).map((p) => [p.field.name, p.field.value]));
   const parameters: Record<string, number | string> = {};
   for (const [key, value] of values) if (key !== 'prompt' && key !== 'negativePrompt') parameters[key] = value;
   const prompt = values.get('prompt');
   const negative = values.get('negativePrompt');
   return {
-    name,
     workflow: json,
     prompt: typeof prompt === 'string' && prompt.trim() ? prompt : fallbackPrompt,
     ...(typeof negative === 'string' ? { negativePrompt: negative } : {}),

@@ -53,7 +53,7 @@ export class GenerationRunner implements vscode.Disposable {
       void vscode.window.showErrorMessage('Comfy-Vast: this file is not a ComfyUI workflow (or not valid JSON); fix it before generating.');
       return [];
     }
-    const request = generateInput(vscode.workspace.asRelativePath(document.uri), JSON.parse(document.getText()), doc, workflowName(document.fileName));
+    const request = generateInput(JSON.parse(document.getText()), doc, workflowName(document.fileName));
     const server = await this.selection.require();
     if (!server) return [];
     const running: Running = { cancel: new AbortController() };

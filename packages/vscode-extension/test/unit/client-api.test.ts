@@ -39,7 +39,7 @@ describe('the extension’s API over the real server (simulated GPU provider)', 
   });
 
   it('generates from the file, follows the events to completion and downloads a PNG', async () => {
-    const input = generateInput('workflows/txt2img.comfy.json', JSON.parse(text), readWorkflowDocument(text)!, 'txt2img');
+    const input = generateInput(JSON.parse(text), readWorkflowDocument(text)!, 'txt2img');
     const { generationId } = await api.generate(gpuId, input);
     const events: GenerationEvent[] = [];
     const done = await new Promise<GenerationEvent>((resolve) => {

@@ -28,7 +28,7 @@ describe('the Servers view over the real API server', () => {
     }
     const api = createClientApi(server.url, ADMIN_TOKEN);
     const text = fixtureText('txt2img.comfy.json');
-    const { generationId } = await api.generate(id, generateInput('txt2img.comfy.json', JSON.parse(text), readWorkflowDocument(text)!, 'txt2img'));
+    const { generationId } = await api.generate(id, generateInput(JSON.parse(text), readWorkflowDocument(text)!, 'txt2img'));
     await new Promise<void>((resolve) => void api.watch(generationId, (e) => e.type !== 'progress' && resolve()));
     connection = { isSignedIn: async () => true, api: async () => api, apiUrl: server.url, report: vi.fn() } as unknown as Connection;
   }, 120_000);
