@@ -1,0 +1,47 @@
+import { createServer } from 'node:http';
+import { ManualClock, MemoryStore, UserService, silentLogger } from '@comfy-vast/core';
+import WebSocket from 'ws';
+import { describe, expect, it } from 'vitest';
+import { WebSocketHub } from '../src/ws/hub.js';
+
+describe('a WebSocket client that does not keep up', () => {
+  it('loses previews first and never the final event', async () => {
+    const users = new UserService({ store: new MemoryStore(), clock: new ManualClock(0) });
+    const { user, token } = await users.createUser('slow');
+    const hub = new WebSocketHub({ users, logger: silentLogger, softBufferBytes: 64 * 1024, hardBufferBytes: 1024 ** 3 });
+    hub.registerTopic('generationId', { subscribe: (userId) => (userId === user.id ? [] : null) });
+    const http = createServer();
+    http.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const port = (http.address() as { port: number }).port;
+
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/ws?token=${token.token}`);
+    const received: Array<{ type: string; seq?: number }> = [];
+    ws.on('message', (data) => received.push(JSON.parse(String(data))));
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ type: 'subscribe', generationId: 7 }));
+    for (let i = 0; i < 100 && hub.subscriberCount('generationId', 7) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+
+    // The client stops reading: the kernel's buffers fill, then the hub's queue grows.
+    (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    const preview = 'x'.repeat(256 * 1024);
+    const sent = 200;
+    for (let seq = 1; seq <= sent; seq++) {
+      hub.publish('generationId', 7, { type: 'progress', generationId: 7, seq, data: { previewImage: preview } }, { droppable: true });
+      await new Promise((r) => setImmediate(r));
+    }
+    hub.publish('generationId', 7, { type: 'complete', generationId: 7, seq: sent + 1, data: { status: 'completed' } });
+    expect(hub.stats.dropped).toBeGreaterThan(0);
+
+    (ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    for (let i = 0; i < 500 && !received.some((m) => m.type === 'complete'); i++) await new Promise((r) => setTimeout(r, 10));
+    const progress = received.filter((m) => m.type === 'progress');
+    expect(received.at(-1)).toMatchObject({ type: 'complete', seq: sent + 1 });
+    expect(progress.length).toBeLessThan(sent);
+    expect(progress.length + hub.stats.dropped).toBe(sent);
+
+    ws.close();
+    await hub.close();
+    await new Promise((r) => http.close(r));
+  });
+});
