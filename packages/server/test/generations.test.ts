@@ -1,7 +1,7 @@
 import { BUILTIN_WORKFLOWS } from '@comfy-vast/core';
 import type { ApiClient } from '@comfy-vast/server/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchServer, raw, startTestServer, until, type TestServer } from './helpers.js';
+import { launchServer, raw, startWithAlice, until, type TestServer } from './helpers.js';
 import { openSocket } from './ws-client.js';
 
 let server: TestServer;
@@ -10,10 +10,7 @@ let aliceToken: string;
 let serverId: number;
 
 beforeAll(async () => {
-  server = await startTestServer({ COMFY_VAST_SIMULATION_SPEED: '100' });
-  aliceToken = (await server.admin.createUser({ body: { username: 'alice' } })).token;
-  alice = server.client(aliceToken);
-  serverId = await launchServer(alice);
+  ({ server, alice, aliceToken, serverId } = await startWithAlice());
 }, 60_000);
 afterAll(async () => server.stop());
 

@@ -82,3 +82,19 @@ export async function launchServer(client: ApiClient, name = 'test server'): Pro
   await until(() => client.getServer({ params: { id: created.id } }), (s) => s.status === 'running' && s.isLaunched);
   return created.id;
 }
+
+/** A simulated server platform with one user, alice, whose GPU server already runs ComfyUI. */
+export interface AliceWorld {
+  server: TestServer;
+  alice: ApiClient;
+  aliceToken: string;
+  aliceId: number;
+  serverId: number;
+}
+
+export async function startWithAlice(): Promise<AliceWorld> {
+  const server = await startTestServer({ COMFY_VAST_SIMULATION_SPEED: '100' });
+  const created = await server.admin.createUser({ body: { username: 'alice' } });
+  const alice = server.client(created.token);
+  return { server, alice, aliceToken: created.token, aliceId: created.id, serverId: await launchServer(alice) };
+}

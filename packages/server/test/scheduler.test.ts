@@ -1,21 +1,16 @@
 import type { ApiClient } from '@comfy-vast/server/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchServer, raw, startTestServer, ADMIN_TOKEN, type TestServer } from './helpers.js';
+import { raw, startWithAlice, ADMIN_TOKEN, type TestServer } from './helpers.js';
 import { openSocket } from './ws-client.js';
 
 let server: TestServer;
 let alice: ApiClient;
 let aliceToken: string;
-let aliceId: number;
 let serverId: number;
+let aliceId: number;
 
 beforeAll(async () => {
-  server = await startTestServer({ COMFY_VAST_SIMULATION_SPEED: '100' });
-  const created = await server.admin.createUser({ body: { username: 'alice' } });
-  aliceToken = created.token;
-  aliceId = created.id;
-  alice = server.client(aliceToken);
-  serverId = await launchServer(alice);
+  ({ server, alice, aliceToken, serverId, aliceId } = await startWithAlice());
 }, 60_000);
 afterAll(async () => server.stop());
 

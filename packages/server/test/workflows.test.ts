@@ -1,7 +1,7 @@
 import { BUILTIN_WORKFLOWS } from '@comfy-vast/core';
 import type { ApiClient } from '@comfy-vast/server/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchServer, raw, startTestServer, type TestServer } from './helpers.js';
+import { raw, startWithAlice, type TestServer } from './helpers.js';
 
 let server: TestServer;
 let alice: ApiClient;
@@ -10,10 +10,7 @@ let serverId: number;
 const sdxl = BUILTIN_WORKFLOWS.find((w) => w.id === 1)!.workflow;
 
 beforeAll(async () => {
-  server = await startTestServer({ COMFY_VAST_SIMULATION_SPEED: '100' });
-  aliceToken = (await server.admin.createUser({ body: { username: 'alice' } })).token;
-  alice = server.client(aliceToken);
-  serverId = await launchServer(alice);
+  ({ server, alice, aliceToken, serverId } = await startWithAlice());
 }, 60_000);
 afterAll(async () => server.stop());
 
