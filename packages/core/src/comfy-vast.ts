@@ -7,8 +7,8 @@ import { LowdbStore, MemoryStore } from './store/index.js';
 import type { Store } from './store/store.js';
 import { UserService } from './users/index.js';
 import { ComfyConnectionPool, type ComfyClient } from './comfy/index.js';
-import { GenerationService, generationsCollection, type GenerateResponse, type GenerationEvent } from './generations/index.js';
-import { BudgetService, CostLedger, ScheduleService, SchedulerRunner, ServerScheduleTarget, ServerWatchers, type BudgetStatus, type GenerationActivity, type SchedulerHistoryRecord } from './scheduler/index.js';
+import { GenerationService, type GenerateResponse, type GenerationEvent } from './generations/index.js';
+import { BudgetService, CostLedger, ScheduleService, SchedulerRunner, ServerScheduleTarget, ServerWatchers, type BudgetStatus, type SchedulerHistoryRecord } from './scheduler/index.js';
 import { ServerService, type ServerActionResult, type ServerApi, type ServerStatusEvent } from './servers/index.js';
 import { toApiPrompt, type AnalyzeOptions } from './workflow/index.js';
 import { AnalysisLog, WorkflowLibrary } from './workflow-library/index.js';
@@ -98,7 +98,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       resolveWorkflow: async (userId, workflowId) => toApiPrompt(this.workflows.get(userId, workflowId).workflow).prompt,
       connections: this.comfy,
       pricePerHour: (serverId) => {
-        const entry = this.servers.listAll().find((s) => s.server.id === serverId);
+        const entry = this.servers.find(serverId);
         return entry ? Number(entry.server.pricePerHour) : null;
       },
     });
@@ -124,7 +124,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       logger: this.logger.child({ service: 'budgets' }),
       enforcer: { listServers: () => target.listServers(), drainAndStop: (serverId, reason) => this.scheduler.drainAndStop(serverId, reason) },
     });
-    const target = new ServerScheduleTarget({ servers: this.servers, watchers: this.watchers, budgets: this.budgets, clock: this.clock, generationActivity: (id) => this.#generationActivity(id) });
+    const target = new ServerScheduleTarget({ servers: this.servers, watchers: this.watchers, budgets: this.budgets, clock: this.clock, generationActivity: (id) => this.generations.activity(id) });
     this.scheduler = new SchedulerRunner({ target, schedules: this.schedules, store, clock: this.clock, logger: this.logger.child({ service: 'scheduler' }) });
     this.#wireEvents(target);
   }
@@ -195,18 +195,6 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     const [objectInfo, folders] = await Promise.all([client.objectInfo(), client.modelFolders()]);
     const lists = await Promise.all(folders.map(async (folder) => [folder, await client.modelFiles(folder)] as const));
     return { objectInfo, serverModels: Object.fromEntries(lists), gpu: server.gpu ?? undefined };
-  }
-
-  #generationActivity(serverId: number): GenerationActivity {
-    let queued = 0;
-    let running = 0;
-    let last = 0;
-    for (const g of this.store.collection(generationsCollection).filter((r) => r.serverId === serverId)) {
-      if (g.status === 'queued') queued++;
-      if (g.status === 'executing') running++;
-      last = Math.max(last, Date.parse(g.createdAt), g.completedAt ? Date.parse(g.completedAt) : 0);
-    }
-    return { queued, running, lastActivityAt: last };
   }
 
   #wireEvents(target: ServerScheduleTarget): void {

@@ -84,6 +84,8 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
   readonly #ownsPool: boolean;
   readonly #random: () => number;
   readonly #pricePerHour: (serverId: number) => number | null;
+  /** serverId -> epoch ms of the last generation queued or ended there. */
+  readonly #lastActivity = new Map<number, number>();
   readonly #images: ImageStore;
   readonly #live = new Map<number, Live>();
   readonly #byPrompt = new Map<string, number>();
@@ -100,6 +102,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     this.#pricePerHour = options.pricePerHour ?? (() => null);
     this.#random = options.random ?? Math.random;
     this.#images = new ImageStore(join(options.dataDir, 'images'));
+    for (const g of this.#generations.all()) this.#touch(g.serverId, Date.parse(g.completedAt ?? g.createdAt));
     this.#ownsPool = !options.connections;
     this.#pool =
       options.connections ??
@@ -352,7 +355,25 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     return conn;
   }
 
+  /** Work on one server right now, and when a generation was last queued or ended there (for idle stop). */
+  activity(serverId: number): { queued: number; running: number; lastActivityAt: number } {
+    let queued = 0;
+    let running = 0;
+    for (const id of this.#live.keys()) {
+      const g = this.#generations.get(id);
+      if (g?.serverId !== serverId) continue;
+      if (g.status === 'queued') queued++;
+      else if (g.status === 'executing') running++;
+    }
+    return { queued, running, lastActivityAt: this.#lastActivity.get(serverId) ?? 0 };
+  }
+
+  #touch(serverId: number, at: number): void {
+    if (at > (this.#lastActivity.get(serverId) ?? 0)) this.#lastActivity.set(serverId, at);
+  }
+
   #attach(record: GenerationRecord, conn: ComfyConnection, model: ProgressModel): Live {
+    this.#touch(record.serverId, this.#clock.now());
     const live: Live = { conn, model, preview: null, chain: Promise.resolve() };
     this.#live.set(record.id, live);
     this.#byPrompt.set(record.promptId, record.id);
@@ -362,7 +383,9 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
   #detach(id: number): void {
     const g = this.#generations.get(id);
     this.#live.delete(id);
-    if (g) this.#byPrompt.delete(g.promptId);
+    if (!g) return;
+    this.#byPrompt.delete(g.promptId);
+    this.#touch(g.serverId, this.#clock.now());
   }
 
   #enqueue(id: number, fn: () => Promise<void> | void): Promise<void> {

@@ -42,7 +42,8 @@ export class ServerScheduleTarget implements ScheduleTarget {
   }
 
   getServer(serverId: number): ServerInfo | undefined {
-    return this.listServers().find((s) => s.id === serverId);
+    const entry = this.#options.servers.find(serverId);
+    return entry && { id: entry.server.id, name: entry.server.name, status: entry.server.status, userId: entry.userId };
   }
 
   async start(serverId: number, _reason: ActionReason): Promise<void> {
@@ -57,7 +58,7 @@ export class ServerScheduleTarget implements ScheduleTarget {
 
   activity(serverId: number): ServerActivity {
     const generations = this.#options.generationActivity(serverId);
-    const server = this.#entry(serverId)?.server;
+    const server = this.#options.servers.find(serverId)?.server;
     // Before this process saw it start, the last status change is the best guess of when it did.
     const runningSince = this.#runningSince.get(serverId) ?? (server ? Date.parse(server.updatedAt) : 0);
     return {
@@ -71,12 +72,8 @@ export class ServerScheduleTarget implements ScheduleTarget {
     };
   }
 
-  #entry(serverId: number) {
-    return this.#options.servers.listAll().find((s) => s.server.id === serverId);
-  }
-
   #owner(serverId: number): number {
-    const entry = this.#entry(serverId);
+    const entry = this.#options.servers.find(serverId);
     if (!entry) throw new ComfyVastError('SERVER_NOT_FOUND', `Server ${serverId} not found`, { details: { serverId } });
     return entry.userId;
   }

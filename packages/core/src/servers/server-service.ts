@@ -136,6 +136,12 @@ export class ServerService extends EventEmitter<ServerEvents> {
     return this.listAll().filter((s) => s.server.status === 'running');
   }
 
+  /** One live server of any user with its owner, for the scheduler and budgets; undefined when gone. */
+  find(serverId: number): { userId: number; server: ServerApi } | undefined {
+    const record = this.#records.get(serverId);
+    return record && record.status !== 'deleted' ? { userId: record.userId, server: this.#records.api(record) } : undefined;
+  }
+
   /** Every live server of every user with its owner, for the scheduler and budgets. */
   listAll(): Array<{ userId: number; server: ServerApi }> {
     return this.#records.live().map((r) => ({ userId: r.userId, server: this.#records.api(r) }));
