@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { listenOnLoopback } from '../listen.js';
 import { DEFAULT_MODELS, type ModelFiles } from './catalog.js';
 import { Engine } from './engine.js';
 import { sendJson } from './http-util.js';
@@ -77,13 +77,9 @@ export async function startFakeComfy(options: FakeComfyOptions = {}): Promise<Fa
       });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const url = await listenOnLoopback(server, options.port);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     injectFault: (fault) => engine.injectFault(fault),
     dropSockets: (clientId) => hub.drop(clientId ?? null),
     setModels(folder, files) {

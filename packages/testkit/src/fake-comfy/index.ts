@@ -1,3 +1,4 @@
 export { startFakeComfy, type FakeComfy, type FakeComfyOptions } from './fake-comfy.js';
 export { DEFAULT_MODELS, MODEL_FOLDERS, type ModelFiles, type NodeInfo, type ObjectInfo } from './catalog.js';
 export type { FakeComfyFault, Timing as FakeComfyTiming } from './types.js';
+export { sdxlApiPrompt } from './prompts.js';

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { listenOnLoopback } from '../listen.js';
 import { startFakeComfy } from '../fake-comfy/index.js';
 import { defaultCatalogue, type FakeOffer } from './catalogue.js';
 import { matchesOps } from './filters.js';
@@ -343,14 +343,10 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
       if (!res.headersSent) send(res, 500, { success: false, error: 'server_error', msg: String(error) });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const url = await listenOnLoopback(server, options.port);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     apiKey,
     async close() {
       await Promise.all([...comfies.values()].map((c) => c.close()));
