@@ -34,21 +34,20 @@ const fromSources: Options['esbuildOptions'] = (options) => {
   options.mainFields = ['module', 'main'];
 };
 
+/** What runs in the extension host: CommonJS for Node, `vscode` left to the host. */
+const extensionHost: Options = {
+  format: ['cjs'],
+  platform: 'node',
+  target: 'node20',
+  outExtension: () => ({ js: '.cjs' }),
+  external: ['vscode'],
+  noExternal: BUNDLED,
+  esbuildOptions: fromSources,
+  esbuildPlugins: [coreWithoutSideEffects],
+};
+
 export default defineConfig([
-  {
-    entry: { extension: 'src/extension.ts' },
-    format: ['cjs'],
-    platform: 'node',
-    target: 'node20',
-    outExtension: () => ({ js: '.cjs' }),
-    external: ['vscode'],
-    noExternal: BUNDLED,
-    minify: true,
-    sourcemap: true,
-    clean: true,
-    esbuildOptions: fromSources,
-    esbuildPlugins: [coreWithoutSideEffects],
-  },
+  { ...extensionHost, entry: { extension: 'src/extension.ts' }, minify: true, sourcemap: true, clean: true },
   {
     entry: { webview: 'src/webview/main.ts' },
     format: ['iife'],
@@ -59,17 +58,6 @@ export default defineConfig([
     outExtension: () => ({ js: '.js' }),
     esbuildOptions: fromSources,
   },
-  {
-    // The suite that runs inside a real extension host (code-server); never shipped in the .vsix.
-    entry: { 'host-tests': 'test/host/index.ts' },
-    outDir: 'dist/test',
-    format: ['cjs'],
-    platform: 'node',
-    target: 'node20',
-    outExtension: () => ({ js: '.cjs' }),
-    external: ['vscode'],
-    noExternal: BUNDLED,
-    esbuildOptions: fromSources,
-    esbuildPlugins: [coreWithoutSideEffects],
-  },
+  // The suite that runs inside a real extension host (code-server); never shipped in the .vsix.
+  { ...extensionHost, entry: { 'host-tests': 'test/host/index.ts' }, outDir: 'dist/test' },
 ]);
