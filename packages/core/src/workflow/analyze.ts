@@ -4,11 +4,11 @@ import { classifyComplexity, complexityFigures, type Complexity, type Complexity
 import { convertUiWorkflow } from './convert.js';
 import { estimateGenerationTime } from './estimate.js';
 import type { FlatGraph } from './graph.js';
-import { LOADER_INPUTS, modelType } from './model-folders.js';
+import { loaderFolder, modelType } from './model-folders.js';
 import { findModelReferences, findUnmappedModelReferences, type ModelReference } from './model-refs.js';
 import { NodeCatalog, type ObjectInfo } from './object-info.js';
 import { ensureParsed } from './parse.js';
-import type { ModelFile, UiWorkflow } from './ui-schema.js';
+import type { ModelFile, UiNode, UiWorkflow } from './ui-schema.js';
 import { warning, type WorkflowWarning } from './warnings.js';
 
 export interface AnalyzeOptions {
@@ -63,7 +63,7 @@ export interface WorkflowAnalysis {
   warnings: WorkflowWarning[];
 }
 
-const slash = (name: string): string => name.replace(/\\/g, '/');
+const slash = (name: string): string => (name.includes('\\') ? name.replaceAll('\\', '/') : name);
 const stripExtension = (name: string): string => name.replace(/\.[^./\\]+$/, '');
 
 /** Looks a reference up in the server's lists; a match only after normalising separators still counts. */
@@ -77,18 +77,19 @@ function lookUp(ref: ModelReference, serverModels: Record<string, readonly strin
 
 function declaredModels(workflow: UiWorkflow | undefined, graph: FlatGraph | undefined): ModelFile[] {
   if (!workflow || !graph) return [];
-  const fromNodes = graph.nodes.flatMap((n) => n.node.properties?.models ?? []);
-  return [...(workflow.models ?? []), ...fromNodes];
+  const declared = [...(workflow.models ?? [])];
+  for (const n of graph.nodes) if (n.node.properties?.models) declared.push(...n.node.properties.models);
+  return declared;
 }
 
 function nodeWarnings(prompt: ApiPrompt, catalog: NodeCatalog): WorkflowWarning[] {
   const warnings: WorkflowWarning[] = [];
   let outputs = 0;
-  for (const [id, node] of Object.entries(prompt)) {
+  for (const id in prompt) {
+    const node = prompt[id]!;
     const info = catalog.get(node.class_type);
     if (!info) continue;
     if (info.output_node) outputs++;
-    const modelInputs = LOADER_INPUTS[node.class_type] ?? {};
     for (const d of catalog.inputs(node.class_type) ?? []) {
       const value = node.inputs[d.name];
       if (value === undefined) {
@@ -96,7 +97,7 @@ function nodeWarnings(prompt: ApiPrompt, catalog: NodeCatalog): WorkflowWarning[
         continue;
       }
       // Model and upload combos list the server's files: availability is reported with the models instead.
-      if (d.type !== 'COMBO' || !d.choices || d.choices.length === 0 || d.upload || d.name in modelInputs || typeof value !== 'string') continue;
+      if (d.type !== 'COMBO' || !d.choices || d.choices.length === 0 || d.upload || loaderFolder(node.class_type, d.name) !== undefined || typeof value !== 'string') continue;
       if (!d.choices.includes(value)) {
         warnings.push(warning('value_not_in_list', `Node ${id} (${node.class_type}): "${value}" is not one of the values of "${d.name}"`, id, d.name));
       }
@@ -107,9 +108,33 @@ function nodeWarnings(prompt: ApiPrompt, catalog: NodeCatalog): WorkflowWarning[
 }
 
 function mutedOutputs(graph: FlatGraph | undefined, catalog: NodeCatalog): WorkflowWarning[] {
-  return (graph?.nodes ?? [])
-    .filter((n) => n.kind === 'node' && !n.active && catalog.get(n.node.type)?.output_node)
-    .map((n) => warning('muted_output', `Output node ${n.id} (${n.node.type}) is muted or bypassed and will not run`, n.id));
+  const warnings: WorkflowWarning[] = [];
+  for (const n of graph?.nodes ?? []) {
+    if (n.kind === 'node' && !n.active && catalog.get(n.node.type)?.output_node) {
+      warnings.push(warning('muted_output', `Output node ${n.id} (${n.node.type}) is muted or bypassed and will not run`, n.id));
+    }
+  }
+  return warnings;
+}
+
+/** Node types the definitions lack, with the pack the workflow names for them. */
+function findMissingNodes(prompt: ApiPrompt, graph: FlatGraph | undefined, catalog: NodeCatalog): MissingNode[] {
+  const missing = new Map<string, MissingNode>();
+  const add = (id: string, type: string, properties: UiNode['properties']): void => {
+    if (catalog.has(type)) return;
+    let entry = missing.get(type);
+    if (!entry) {
+      entry = { type, nodeIds: [], ...(properties?.cnr_id ? { cnr_id: properties.cnr_id } : {}), ...(properties?.aux_id ? { aux_id: properties.aux_id } : {}) };
+      missing.set(type, entry);
+    }
+    entry.nodeIds.push(id);
+  };
+  if (graph) {
+    for (const n of graph.nodes) if (n.kind === 'node') add(n.id, n.node.type, n.node.properties);
+  } else {
+    for (const id in prompt) add(id, prompt[id]!.class_type, undefined);
+  }
+  return [...missing.values()];
 }
 
 /**
@@ -127,14 +152,21 @@ export function analyzeWorkflow(workflow: unknown, options: AnalyzeOptions = {})
 
   const serverModels = options.serverModels;
   const required = new Map<string, RequiredModel>();
+  // A set per model: a checkpoint shared by thousands of nodes must not make the node list quadratic.
+  const referencedBy = new Map<string, Set<string>>();
   const references = [...findModelReferences(prompt, catalog), ...(graph ? findUnmappedModelReferences(graph, catalog) : [])];
   for (const ref of references) {
     const key = `${ref.folder ?? ''}/${slash(ref.name)}`;
     const existing = required.get(key);
-    if (existing) {
-      if (!existing.nodeIds.includes(ref.nodeId)) existing.nodeIds.push(ref.nodeId);
+    const nodeIds = referencedBy.get(key);
+    if (existing && nodeIds) {
+      if (!nodeIds.has(ref.nodeId)) {
+        nodeIds.add(ref.nodeId);
+        existing.nodeIds.push(ref.nodeId);
+      }
       continue;
     }
+    referencedBy.set(key, new Set([ref.nodeId]));
     const found = serverModels ? lookUp(ref, serverModels) : { found: false, folder: ref.folder };
     const entry = findCatalogueEntry(ref.name, found.folder);
     const folder = found.folder ?? entry?.folder ?? null;
@@ -156,17 +188,6 @@ export function analyzeWorkflow(workflow: unknown, options: AnalyzeOptions = {})
       return { name: m.name, type: m.type, folder: m.folder ?? own?.directory ?? null, size: m.size, downloadUrl, sha256, source: own ? 'workflow' : entry ? 'catalogue' : null };
     });
 
-  const missingNodes = new Map<string, MissingNode>();
-  const candidates = graph
-    ? graph.nodes.filter((n) => n.kind === 'node').map((n) => ({ id: n.id, type: n.node.type, properties: n.node.properties }))
-    : Object.entries(prompt).map(([id, n]) => ({ id, type: n.class_type, properties: undefined }));
-  for (const { id, type, properties } of candidates) {
-    if (catalog.has(type)) continue;
-    const entry = missingNodes.get(type) ?? { type, nodeIds: [], ...(properties?.cnr_id ? { cnr_id: properties.cnr_id } : {}), ...(properties?.aux_id ? { aux_id: properties.aux_id } : {}) };
-    entry.nodeIds.push(id);
-    missingNodes.set(type, entry);
-  }
-
   warnings.push(...nodeWarnings(prompt, catalog), ...mutedOutputs(graph, catalog));
   const figures = complexityFigures(prompt);
   const estimate = estimateGenerationTime(figures, options.gpu, options.pastTimings);
@@ -174,7 +195,7 @@ export function analyzeWorkflow(workflow: unknown, options: AnalyzeOptions = {})
     format: parsed.format,
     requiredModels: [...required.values()],
     missingModels,
-    missingNodes: [...missingNodes.values()],
+    missingNodes: findMissingNodes(prompt, graph, catalog),
     complexity: classifyComplexity(figures),
     figures,
     estimatedGenerationTime: estimate.text,

@@ -45,15 +45,19 @@ function megapixels(prompt: ApiPrompt, samplerId: string): number {
 export const isUpscaler = (classType: string): boolean => /Upscale/.test(classType) && !/Loader/.test(classType);
 
 export function complexityFigures(prompt: ApiPrompt): ComplexityFigures {
-  const ids = Object.keys(prompt);
-  const samplers = ids.filter((id) => SAMPLER_TYPES.has(prompt[id]!.class_type));
-  const samplerWork = samplers.reduce((sum, id) => sum + effectiveSteps(prompt, id) * megapixels(prompt, id), 0);
-  return {
-    samplerWork: Math.round(samplerWork * 100) / 100,
-    samplers: samplers.length,
-    upscalers: ids.filter((id) => isUpscaler(prompt[id]!.class_type)).length,
-    nodeCount: ids.length,
-  };
+  let samplerWork = 0;
+  let samplers = 0;
+  let upscalers = 0;
+  let nodeCount = 0;
+  for (const id in prompt) {
+    const classType = prompt[id]!.class_type;
+    nodeCount++;
+    if (isUpscaler(classType)) upscalers++;
+    if (!SAMPLER_TYPES.has(classType)) continue;
+    samplers++;
+    samplerWork += effectiveSteps(prompt, id) * megapixels(prompt, id);
+  }
+  return { samplerWork: Math.round(samplerWork * 100) / 100, samplers, upscalers, nodeCount };
 }
 
 /**

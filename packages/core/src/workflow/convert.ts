@@ -1,4 +1,4 @@
-import { isApiLink, type ApiPrompt } from './api-schema.js';
+import { apiNode, isApiLink, type ApiPrompt } from './api-schema.js';
 import { flattenWorkflow, type FlatGraph, type FlatNode } from './graph.js';
 import { resolveLink } from './resolve.js';
 import type { ValueSource } from './scope.js';
@@ -48,17 +48,20 @@ function emitNode(flat: FlatNode, catalog: NodeCatalog, warnings: WorkflowWarnin
   for (const input of node.inputs ?? []) if (input.widget) (declared ??= new Set()).add(input.widget.name);
   const definitions = catalog.inputs(node.type, declared);
   if (definitions) {
-    const { nodeId, offset } = flat.widgetSource;
-    const { mismatch } = mapWidgetValues(node.widgets_values, definitions, (name, value, slot) => {
+    const nodeId = flat.widgetSource?.nodeId ?? flat.id;
+    const offset = flat.widgetSource?.offset ?? 0;
+    const mismatch = mapWidgetValues(node.widgets_values, definitions, (name, value, slot) => {
       inputs[name] = wrapValue(value);
       sources?.set(name, { nodeId, slot: typeof slot === 'number' ? slot + offset : slot });
     });
     if (mismatch) {
       warnings.push(warning('widget_values_mismatch', `Node ${flat.id} (${node.type}): widgets_values do not match its definition's widgets`, flat.id, 'widgets_values'));
     }
-    for (const [name, override] of flat.widgetOverrides ?? []) {
-      inputs[name] = wrapValue(override.value);
-      sources?.set(name, override.source);
+    if (flat.widgetOverrides) {
+      for (const [name, override] of flat.widgetOverrides) {
+        inputs[name] = wrapValue(override.value);
+        sources?.set(name, override.source);
+      }
     }
   }
   for (const input of node.inputs ?? []) {
@@ -66,36 +69,20 @@ function emitNode(flat: FlatNode, catalog: NodeCatalog, warnings: WorkflowWarnin
     const resolved = resolveLink(flat.scope, input.link, warnings);
     if (!resolved) continue;
     const name = input.widget?.name ?? input.name;
-    if (resolved.kind === 'value') {
+    if (Array.isArray(resolved)) {
+      inputs[name] = resolved;
+      sources?.delete(name);
+    } else {
       inputs[name] = wrapValue(resolved.value);
       if (resolved.source) sources?.set(name, resolved.source);
       else sources?.delete(name);
-    } else {
-      inputs[name] = [resolved.nodeId, resolved.slot];
-      sources?.delete(name);
     }
   }
-  return { inputs, class_type: node.type, _meta: { title: node.title ?? catalog.get(node.type)?.display_name ?? node.type } };
+  return apiNode(inputs, node.type, node.title ?? catalog.get(node.type)?.display_name ?? node.type);
 }
 
-/** Converts a parsed UI workflow with the given definitions; see `toApiPrompt`. */
-export function convertUiWorkflow(workflow: UiWorkflow, catalog: NodeCatalog, trackSources = false): Conversion {
-  const graph = flattenWorkflow(workflow, catalog);
-  const warnings = [...graph.warnings];
-  const unknownNodes: UnknownNode[] = [];
-  const prompt: ApiPrompt = {};
-  const sources = trackSources ? new Map<string, Map<string, ValueSource>>() : undefined;
-  for (const flat of graph.nodes) {
-    if (flat.kind !== 'node' || !flat.active) continue;
-    if (!catalog.has(flat.node.type)) {
-      unknownNodes.push(unknownNode(flat));
-      warnings.push(warning('unknown_node_type', `Node ${flat.id}: type "${flat.node.type}" is not in the node definitions; its widget values were not mapped`, flat.id));
-    }
-    const nodeSources = sources ? new Map<string, ValueSource>() : undefined;
-    prompt[flat.id] = emitNode(flat, catalog, warnings, nodeSources);
-    if (nodeSources) sources!.set(flat.id, nodeSources);
-  }
-  // Like the frontend: a link to a node that is not sent (muted, bypassed without a match) drops the input.
+/** Like the frontend: a link to a node that is not sent (muted, bypassed without a match) drops the input. */
+function dropLinksToUnsentNodes(prompt: ApiPrompt, warnings: WorkflowWarning[]): void {
   for (const id in prompt) {
     const node = prompt[id]!;
     for (const name in node.inputs) {
@@ -106,7 +93,36 @@ export function convertUiWorkflow(workflow: UiWorkflow, catalog: NodeCatalog, tr
       }
     }
   }
+}
+
+/**
+ * Converts a parsed UI workflow with the given definitions; see `toApiPrompt`. The passes are separate functions
+ * so that each is optimised on its own: one function with both loops was deoptimised on every call of a large
+ * workflow (optimised mid-loop, before the second loop had run).
+ */
+export function convertUiWorkflow(workflow: UiWorkflow, catalog: NodeCatalog, trackSources = false): Conversion {
+  const graph = flattenWorkflow(workflow, catalog);
+  const warnings = [...graph.warnings];
+  const unknownNodes: UnknownNode[] = [];
+  const prompt: ApiPrompt = {};
+  const sources = trackSources ? new Map<string, Map<string, ValueSource>>() : undefined;
+  emitNodes(graph, catalog, { prompt, warnings, unknownNodes, sources });
+  dropLinksToUnsentNodes(prompt, warnings);
   return { prompt, warnings, unknownNodes, graph, sources };
+}
+
+function emitNodes(graph: FlatGraph, catalog: NodeCatalog, out: Omit<Conversion, 'graph'>): void {
+  const { prompt, warnings, unknownNodes, sources } = out;
+  for (const flat of graph.nodes) {
+    if (flat.kind !== 'node' || !flat.active) continue;
+    if (!catalog.has(flat.node.type)) {
+      unknownNodes.push(unknownNode(flat));
+      warnings.push(warning('unknown_node_type', `Node ${flat.id}: type "${flat.node.type}" is not in the node definitions; its widget values were not mapped`, flat.id));
+    }
+    const nodeSources = sources ? new Map<string, ValueSource>() : undefined;
+    prompt[flat.id] = emitNode(flat, catalog, warnings, nodeSources);
+    if (nodeSources) sources!.set(flat.id, nodeSources);
+  }
 }
 
 /**

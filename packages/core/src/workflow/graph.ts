@@ -1,6 +1,20 @@
 import { groupScope } from './group-node.js';
 import type { NodeCatalog } from './object-info.js';
-import { MODE_BYPASS, MODE_MUTED, SUBGRAPH_OUTPUT, VIRTUAL_NODE_TYPES, typeString, type Scope, type ScopeLink, type ValueSource } from './scope.js';
+import {
+  MODE_BYPASS,
+  MODE_MUTED,
+  SUBGRAPH_OUTPUT,
+  VIRTUAL_NODE_TYPES,
+  linkId,
+  linkOrigin,
+  linkOriginSlot,
+  linkTarget,
+  linkTargetSlot,
+  linkType,
+  type Scope,
+  type ValueSource,
+} from './scope.js';
+import { IdIndex, sameId } from './id-index.js';
 import { subgraphSchema, type Subgraph, type UiLink, type UiNode, type UiWorkflow } from './ui-schema.js';
 import { warning, type WorkflowWarning } from './warnings.js';
 
@@ -8,40 +22,42 @@ const MAX_DEPTH = 32;
 
 export type FlatNodeKind = 'node' | 'virtual' | 'instance';
 
-export interface FlatNode {
-  id: string;
-  kind: FlatNodeKind;
-  node: UiNode;
-  scope: Scope;
-  /** The node and every enclosing instance are neither muted nor bypassed. */
-  active: boolean;
-  /** Where this node's `widgets_values` are saved (group-node instances hold their inner nodes' values). */
-  widgetSource: { nodeId: string; offset: number };
+/**
+ * One node of the flattened graph. A class rather than an object literal: V8 moves literal allocation sites whose
+ * objects outlive a young-generation collection straight into the old generation, which a large workflow's
+ * nodes do, and that made conversion of 10,000 nodes several times slower per node than of 1,000.
+ */
+export class FlatNode {
+  /** Where this node's `widgets_values` are saved when not on the node itself: group-node instances hold their inner nodes' values. */
+  widgetSource: { nodeId: string; offset: number } | undefined = undefined;
   /** Values promoted onto a subgraph instance (`properties.proxyWidgets`), by widget name. */
-  widgetOverrides: Map<string, { value: unknown; source: ValueSource }> | undefined;
+  widgetOverrides: Map<string, { value: unknown; source: ValueSource }> | undefined = undefined;
+
+  constructor(
+    readonly id: string,
+    readonly kind: FlatNodeKind,
+    readonly node: UiNode,
+    readonly scope: Scope,
+    /** The node and every enclosing instance are neither muted nor bypassed. */
+    readonly active: boolean,
+  ) {}
 }
 
 export interface FlatGraph {
   nodes: FlatNode[];
-  byId: Map<string, FlatNode>;
   warnings: WorkflowWarning[];
 }
 
-function normaliseLink(link: UiLink): [string, ScopeLink] {
-  if (Array.isArray(link)) {
-    const [id, origin, originSlot, target, targetSlot, type] = link;
-    return [String(id), { origin: String(origin), originSlot, target: String(target), targetSlot, type: typeString(type) }];
-  }
-  return [
-    String(link.id),
-    {
-      origin: String(link.origin_id),
-      originSlot: link.origin_slot,
-      target: String(link.target_id),
-      targetSlot: link.target_slot,
-      type: typeString(link.type),
-    },
-  ];
+function nodeIndex(saved: readonly UiNode[]): IdIndex<UiNode> {
+  const nodes = new IdIndex<UiNode>(saved.length);
+  for (const node of saved) nodes.set(node.id, node);
+  return nodes;
+}
+
+function linkIndex(links: readonly UiLink[]): IdIndex<UiLink> {
+  const index = new IdIndex<UiLink>(links.length);
+  for (const link of links) index.set(linkId(link), link);
+  return index;
 }
 
 const isGroupNodeType = (type: string): boolean => type.startsWith('workflow>') || type.startsWith('workflow/');
@@ -67,35 +83,41 @@ export function flattenWorkflow(workflow: UiWorkflow, catalog: NodeCatalog): Fla
   const groupNodes = workflow.extra?.groupNodes ?? {};
 
   const nodes: FlatNode[] = [];
-  const byId = new Map<string, FlatNode>();
 
   const makeScope = (prefix: string, saved: readonly UiNode[], links: readonly UiLink[], parent: Scope['parent']): Scope => ({
     prefix,
-    nodes: new Map(saved.map((n) => [String(n.id), n])),
-    links: new Map(links.map(normaliseLink)),
-    children: new Map(),
+    saved,
+    nodes: nodeIndex(saved),
+    links: linkIndex(links),
+    children: new IdIndex(),
     parent,
     instanceInput: (slot) => slot,
     outputs: new Map(),
   });
 
   const subgraphScope = (prefix: string, def: Subgraph, parent: NonNullable<Scope['parent']>): Scope => {
-    const scope = makeScope(prefix, def.nodes, def.links ?? [], parent);
+    const links = def.links ?? [];
+    const scope = makeScope(prefix, def.nodes, links, parent);
     scope.instanceInput = (slot) => {
       const name = def.inputs?.[slot]?.name;
       const index = parent.instance.inputs?.findIndex((i) => i.name === name) ?? -1;
       return index >= 0 ? index : slot;
     };
-    for (const link of scope.links.values()) if (link.target === SUBGRAPH_OUTPUT) scope.outputs.set(link.targetSlot, link);
+    for (const link of links) {
+      // The last link saved with an id is the one that counts, as everywhere else.
+      if (scope.links.get(linkId(link)) !== link || !sameId(linkTarget(link), SUBGRAPH_OUTPUT)) continue;
+      scope.outputs.set(linkTargetSlot(link), { origin: linkOrigin(link), originSlot: linkOriginSlot(link), type: linkType(link) });
+    }
     return scope;
   };
 
   const visit = (scope: Scope, active: boolean, depth: number): void => {
-    for (const [localId, node] of scope.nodes) {
-      const id = scope.prefix + localId;
+    for (const node of scope.saved) {
+      // A repeated id names the last node saved with it, as a lookup by id does.
+      if (scope.nodes.get(node.id) !== node) continue;
+      const id = scope.prefix + String(node.id);
       const mode = node.mode ?? 0;
       const nodeActive = active && mode !== MODE_MUTED && mode !== MODE_BYPASS;
-      const parent = { scope, instance: node };
       const def = subgraphs.get(node.type);
       const group = isGroupNodeType(node.type) ? groupNodes[node.type.slice('workflow>'.length)] : undefined;
       let child: Scope | undefined;
@@ -103,50 +125,43 @@ export function flattenWorkflow(workflow: UiWorkflow, catalog: NodeCatalog): Fla
       if ((def || group) && depth >= MAX_DEPTH) {
         warnings.push(warning('link_cycle', `Subgraph nesting deeper than ${MAX_DEPTH} levels at node ${id}`, id));
       } else if (def) {
-        child = subgraphScope(`${id}:`, def, parent);
+        child = subgraphScope(`${id}:`, def, { scope, instance: node });
       } else if (group) {
-        ({ scope: child, offsets: groupValues } = groupScope(`${id}:`, group, parent, catalog));
+        ({ scope: child, offsets: groupValues } = groupScope(`${id}:`, group, { scope, instance: node }, catalog));
       } else if (isGroupNodeType(node.type)) {
         warnings.push(warning('unknown_subgraph', `Group node ${id} (${node.type}) has no definition in extra.groupNodes`, id));
       }
-      const flat: FlatNode = {
-        id,
-        kind: child ? 'instance' : VIRTUAL_NODE_TYPES.has(node.type) ? 'virtual' : 'node',
-        node,
-        scope,
-        active: nodeActive,
-        widgetSource: { nodeId: id, offset: 0 },
-        widgetOverrides: undefined,
-      };
-      nodes.push(flat);
-      byId.set(id, flat);
+      nodes.push(new FlatNode(id, child ? 'instance' : VIRTUAL_NODE_TYPES.has(node.type) ? 'virtual' : 'node', node, scope, nodeActive));
       if (!child) continue;
-      scope.children.set(localId, child);
+      scope.children.set(node.id, child);
       const firstInner = nodes.length;
       // Only an active instance runs its inner nodes; a bypassed one passes its inputs through instead.
       visit(child, nodeActive, depth + 1);
-      for (const inner of nodes.slice(firstInner)) {
-        if (inner.scope !== child) continue;
-        const offset = groupValues?.get(inner.id.slice(child.prefix.length));
-        if (offset !== undefined) inner.widgetSource = { nodeId: id, offset };
+      const inner = new Map<string, FlatNode>();
+      for (let k = firstInner; k < nodes.length; k++) if (nodes[k]!.scope === child) inner.set(nodes[k]!.id.slice(child.prefix.length), nodes[k]!);
+      if (groupValues) {
+        for (const [localInner, offset] of groupValues) {
+          const flat = inner.get(localInner);
+          if (flat) flat.widgetSource = { nodeId: id, offset };
+        }
       }
-      if (def) applyProxyWidgets(node, id, child, byId);
+      if (def) applyProxyWidgets(node, id, inner);
     }
   };
 
   visit(makeScope('', workflow.nodes, workflow.links ?? [], undefined), true, 0);
-  return { nodes, byId, warnings };
+  return { nodes, warnings };
 }
 
 /** Newer frontends save promoted widget values on the instance, listed by `properties.proxyWidgets`. */
-function applyProxyWidgets(instance: UiNode, instanceId: string, child: Scope, byId: Map<string, FlatNode>): void {
+function applyProxyWidgets(instance: UiNode, instanceId: string, inner: Map<string, FlatNode>): void {
   const proxies = instance.properties?.proxyWidgets;
   const values = instance.widgets_values;
   if (!proxies || !Array.isArray(values)) return;
   proxies.forEach(([innerId, widgetName], index) => {
-    const inner = byId.get(child.prefix + String(innerId));
-    if (inner && index < values.length) {
-      (inner.widgetOverrides ??= new Map()).set(widgetName, { value: values[index], source: { nodeId: instanceId, slot: index } });
+    const flat = inner.get(String(innerId));
+    if (flat && index < values.length) {
+      (flat.widgetOverrides ??= new Map()).set(widgetName, { value: values[index], source: { nodeId: instanceId, slot: index } });
     }
   });
 }

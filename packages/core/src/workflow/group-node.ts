@@ -1,5 +1,6 @@
+import { IdIndex } from './id-index.js';
 import type { NodeCatalog } from './object-info.js';
-import { SUBGRAPH_INPUT, SUBGRAPH_OUTPUT, typeString, type Scope } from './scope.js';
+import { SUBGRAPH_INPUT, type Scope } from './scope.js';
 import type { GroupNodeDefinition, UiInput, UiNode } from './ui-schema.js';
 
 /**
@@ -13,11 +14,14 @@ export function groupScope(prefix: string, def: GroupNodeDefinition, parent: Non
     const inputs = (n.inputs ?? []).map((i): UiInput => ({ ...i, link: null }));
     return { ...n, id: localId, inputs } as UiNode & { inputs: UiInput[] };
   });
+  const nodes = new IdIndex<UiNode>(inner.length);
+  for (const n of inner) nodes.set(n.id, n);
   const scope: Scope = {
     prefix,
-    nodes: new Map(inner.map((n) => [String(n.id), n as UiNode])),
-    links: new Map(),
-    children: new Map(),
+    saved: inner,
+    nodes,
+    links: new IdIndex(),
+    children: new IdIndex(),
     parent,
     instanceInput: (slot) => slot,
     outputs: new Map(),
@@ -30,7 +34,7 @@ export function groupScope(prefix: string, def: GroupNodeDefinition, parent: Non
     if (!input) return;
     const id = `g${k}`;
     input.link = id;
-    scope.links.set(id, { origin: String(o), originSlot: Number(os), target: String(t), targetSlot: Number(ts), type: typeString(input.type) });
+    scope.links.set(id, [id, String(o), Number(os), String(t), Number(ts), input.type]);
     linkedOut.add(`${String(o)}/${Number(os)}`);
   });
   const external = new Set((def.external ?? []).map(([n, s]) => `${String(n)}/${Number(s)}`));
@@ -52,13 +56,13 @@ export function groupScope(prefix: string, def: GroupNodeDefinition, parent: Non
       if (index === undefined || index < 0) return;
       const id = `in${localId}/${slot}`;
       input.link = id;
-      scope.links.set(id, { origin: SUBGRAPH_INPUT, originSlot: index, target: localId, targetSlot: slot, type: typeString(input.type) });
+      scope.links.set(id, [id, SUBGRAPH_INPUT, index, localId, slot, input.type]);
     });
     const outputCount = catalog.get(node.type)?.output?.length ?? node.outputs?.length ?? 0;
     for (let slot = 0; slot < outputCount; slot++) {
       const key = `${localId}/${slot}`;
       if (linkedOut.has(key) && !external.has(key)) continue;
-      scope.outputs.set(scope.outputs.size, { origin: localId, originSlot: slot, target: SUBGRAPH_OUTPUT, targetSlot: scope.outputs.size, type: undefined });
+      scope.outputs.set(scope.outputs.size, { origin: localId, originSlot: slot, type: undefined });
     }
   }
   // Values saved on the instance replace the definition's only when the instance holds them all.

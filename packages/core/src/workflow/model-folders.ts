@@ -1,9 +1,13 @@
 /** Model file extensions ComfyUI lists (folder_paths.py). */
 export const MODEL_EXTENSIONS: readonly string[] = ['.ckpt', '.pt', '.pt2', '.bin', '.pth', '.safetensors', '.pkl', '.sft'];
 
+const EXTENSION_SET: ReadonlySet<string> = new Set(MODEL_EXTENSIONS);
+const LONGEST_EXTENSION = Math.max(...MODEL_EXTENSIONS.map((ext) => ext.length));
+
+/** Whether a file name ends in a model extension, in any case. Checked on every string input of a prompt. */
 export const hasModelExtension = (value: string): boolean => {
-  const lower = value.toLowerCase();
-  return MODEL_EXTENSIONS.some((ext) => lower.endsWith(ext));
+  const dot = value.lastIndexOf('.');
+  return dot >= 0 && value.length - dot <= LONGEST_EXTENSION && EXTENSION_SET.has(value.slice(dot).toLowerCase());
 };
 
 /** Core loader inputs and the model folder each reads (protocol reference 4.1). */
@@ -65,4 +69,10 @@ export const FOLDER_TYPES: Readonly<Record<string, string>> = {
   embeddings: 'embedding',
 };
 
-export const modelType = (folder: string | null): string => (folder ? (FOLDER_TYPES[folder] ?? folder) : 'unknown');
+export const modelType = (folder: string | null): string => (folder && Object.hasOwn(FOLDER_TYPES, folder) ? FOLDER_TYPES[folder]! : folder || 'unknown');
+
+/** The folder a core loader input reads, or undefined; own keys only, so a node named `constructor` is no loader. */
+export function loaderFolder(classType: string, input: string): string | undefined {
+  const inputs = Object.hasOwn(LOADER_INPUTS, classType) ? LOADER_INPUTS[classType]! : undefined;
+  return inputs && Object.hasOwn(inputs, input) ? inputs[input] : undefined;
+}

@@ -1,8 +1,8 @@
 import type { ApiPrompt } from './api-schema.js';
 import { isApiLink } from './api-schema.js';
-import { LOADER_INPUTS, hasModelExtension } from './model-folders.js';
+import { hasModelExtension, loaderFolder } from './model-folders.js';
 import type { FlatGraph } from './graph.js';
-import type { NodeCatalog } from './object-info.js';
+import type { InputDefinition, NodeCatalog } from './object-info.js';
 
 /** A model file a prompt refers to. `folder` is null when a custom node names it without saying where. */
 export interface ModelReference {
@@ -12,7 +12,24 @@ export interface ModelReference {
   input: string;
 }
 
-const EMBEDDING = /\bembedding:([^\s,()[\]{}<>:|]+)/g;
+const EMBEDDING = 'embedding:';
+// What ends an embedding name in prompt text: whitespace and the punctuation of weighting and lists.
+const NAME_END = /[\s,()[\]{}<>:|]/;
+const WORD_CHAR = /\w/;
+
+/** Names after `embedding:` in prompt text, as ComfyUI's tokenizer reads them (a word boundary before the marker). */
+export function embeddingNames(text: string): string[] {
+  const names: string[] = [];
+  // indexOf rather than a global regex: no iterator or match array per prompt of a large workflow.
+  for (let at = text.indexOf(EMBEDDING); at >= 0; at = text.indexOf(EMBEDDING, at + EMBEDDING.length)) {
+    if (at > 0 && WORD_CHAR.test(text[at - 1]!)) continue;
+    const start = at + EMBEDDING.length;
+    let end = start;
+    while (end < text.length && !NAME_END.test(text[end]!)) end++;
+    if (end > start) names.push(text.slice(start, end));
+  }
+  return names;
+}
 
 function unwrap(value: unknown): unknown {
   return value && typeof value === 'object' && '__value__' in value ? (value as { __value__: unknown }).__value__ : value;
@@ -24,21 +41,24 @@ function unwrap(value: unknown): unknown {
  */
 export function findModelReferences(prompt: ApiPrompt, catalog: NodeCatalog): ModelReference[] {
   const refs: ModelReference[] = [];
-  for (const [nodeId, node] of Object.entries(prompt)) {
-    const loader = LOADER_INPUTS[node.class_type];
-    const definitions = catalog.inputs(node.class_type);
-    for (const [input, raw] of Object.entries(node.inputs)) {
+  // for-in rather than Object.entries: no pair array per node and input on large workflows.
+  for (const nodeId in prompt) {
+    const node = prompt[nodeId]!;
+    let definitions: InputDefinition[] | undefined | null = null;
+    for (const input in node.inputs) {
+      const raw = node.inputs[input];
       const value = unwrap(raw);
       if (typeof value !== 'string' || isApiLink(raw)) continue;
-      if (value.includes('embedding:')) {
-        for (const match of value.matchAll(EMBEDDING)) refs.push({ name: match[1]!, folder: 'embeddings', nodeId, input });
+      if (value.includes(EMBEDDING)) {
+        for (const name of embeddingNames(value)) refs.push({ name, folder: 'embeddings', nodeId, input });
       }
-      const folder = loader?.[input];
+      const folder = loaderFolder(node.class_type, input);
       if (folder) {
         refs.push({ name: value, folder, nodeId, input });
         continue;
       }
       if (!hasModelExtension(value)) continue;
+      if (definitions === null) definitions = catalog.inputs(node.class_type);
       const definition = definitions?.find((d) => d.name === input);
       if (!definitions || definition?.type === 'COMBO') refs.push({ name: value, folder: null, nodeId, input });
     }

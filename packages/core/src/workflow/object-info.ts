@@ -103,6 +103,7 @@ export class NodeCatalog {
   readonly source: 'caller' | 'bundled';
   private readonly info: ObjectInfo;
   private readonly described = new Map<string, InputDefinition[]>();
+  private readonly found = new Map<string, NodeInfo | null>();
 
   constructor(objectInfo?: ObjectInfo) {
     this.info = objectInfo ?? CORE_OBJECT_INFO;
@@ -110,7 +111,13 @@ export class NodeCatalog {
   }
 
   get(type: string): NodeInfo | undefined {
-    return Object.prototype.hasOwnProperty.call(this.info, type) ? this.info[type] : undefined;
+    // Remembered per type: a property lookup on the 500-key object costs more than a map's, once per node.
+    let info = this.found.get(type);
+    if (info === undefined) {
+      info = Object.hasOwn(this.info, type) ? (this.info[type] ?? null) : null;
+      this.found.set(type, info);
+    }
+    return info ?? undefined;
   }
 
   has(type: string): boolean {

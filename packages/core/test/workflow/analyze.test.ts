@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeWorkflow, parseObjectInfo } from '@comfy-vast/core';
+import { analyzeWorkflow, hasModelExtension, parseObjectInfo } from '@comfy-vast/core';
+import { embeddingNames } from '../../src/workflow/model-refs.js';
 import { loadCase, realObjectInfo } from './corpus.js';
 
 const serverModels = {
@@ -96,5 +97,25 @@ describe('analyzeWorkflow', () => {
       ['t5xxl_fp8_e4m3fn.safetensors', 'text_encoders'],
       ['ae.safetensors', 'vae'],
     ]);
+  });
+});
+
+describe('embeddingNames', () => {
+  it('reads names the way the prompt syntax delimits them, only at a word boundary', () => {
+    expect(embeddingNames('embedding:a, (embedding:b:1.2) [embedding:c|x] embedding:sub/d.pt\nnext')).toEqual(['a', 'b', 'c', 'sub/d.pt']);
+    expect(embeddingNames('myembedding:x embedding: y embedding:')).toEqual([]);
+    expect(embeddingNames('no marker here')).toEqual([]);
+  });
+});
+
+describe('model names', () => {
+  it('recognises model extensions in any case, and only at the end', () => {
+    expect(['Model.SafeTensors', 'x.PT', 'dir/unet.sft'].map(hasModelExtension)).toEqual([true, true, true]);
+    expect(['notes.txt', 'archive.safetensors.bak', 'safetensors', 'a.safetensors2'].map(hasModelExtension)).toEqual([false, false, false, false]);
+  });
+
+  it('reads loader folders from the table only: a node named like an object property is no loader', () => {
+    const analysis = analyzeWorkflow({ '1': { class_type: 'constructor', inputs: { name: 'a.safetensors' } } });
+    expect(analysis.requiredModels).toEqual([{ name: 'a.safetensors', type: 'unknown', folder: null, size: null, available: false, nodeIds: ['1'] }]);
   });
 });

@@ -6,7 +6,8 @@ describe('toApiPrompt on the corpus', () => {
   for (const c of loadCorpus()) {
     it(`${c.name}: ${c.description}`, () => {
       const { prompt } = toApiPrompt(c.ui);
-      expect(prompt).toEqual(c.api);
+      // Strict: the output must be plain JSON data (plain objects and arrays), as the server receives it.
+      expect(prompt).toStrictEqual(c.api);
     });
   }
 });

@@ -8,7 +8,7 @@ function values(node: NodeInfo, saved: unknown[] | Record<string, unknown>, defi
   mapWidgetValues(saved, definitions, (name, value) => (mapped[name] = value));
   return mapped;
 }
-const mismatch = (node: NodeInfo, saved: unknown[]): boolean => mapWidgetValues(saved, describeInputs(node), () => undefined).mismatch;
+const mismatch = (node: NodeInfo, saved: unknown[]): boolean => mapWidgetValues(saved, describeInputs(node), () => undefined);
 
 describe('mapWidgetValues', () => {
   const sampler = info({ model: ['MODEL'], seed: ['INT', {}], steps: ['INT', {}] });
