@@ -1,5 +1,6 @@
 import { isApiLink, type ApiPrompt } from './api-schema.js';
-import { SAMPLER_TYPES, latentSources } from './targets.js';
+import { LatentSources } from './latents.js';
+import { SAMPLER_TYPES } from './samplers.js';
 
 export type Complexity = 'low' | 'medium' | 'high';
 
@@ -33,9 +34,9 @@ function effectiveSteps(prompt: ApiPrompt, id: string): number {
   return Math.max(0, end - start) * Math.min(1, Math.max(0, denoise));
 }
 
-function megapixels(prompt: ApiPrompt, samplerId: string): number {
+function megapixels(prompt: ApiPrompt, latents: LatentSources, samplerId: string): number {
   let total = 0;
-  for (const id of latentSources(prompt, samplerId, true)) {
+  for (const id of latents.of(samplerId)) {
     const { width, height, batch_size } = prompt[id]!.inputs;
     total += ((numberInput(width) ?? 512) * (numberInput(height) ?? 512) * (numberInput(batch_size) ?? 1)) / 1e6;
   }
@@ -49,13 +50,14 @@ export function complexityFigures(prompt: ApiPrompt): ComplexityFigures {
   let samplers = 0;
   let upscalers = 0;
   let nodeCount = 0;
+  const latents = new LatentSources(prompt, { throughSamplers: true });
   for (const id in prompt) {
     const classType = prompt[id]!.class_type;
     nodeCount++;
     if (isUpscaler(classType)) upscalers++;
     if (!SAMPLER_TYPES.has(classType)) continue;
     samplers++;
-    samplerWork += effectiveSteps(prompt, id) * megapixels(prompt, id);
+    samplerWork += effectiveSteps(prompt, id) * megapixels(prompt, latents, id);
   }
   return { samplerWork: Math.round(samplerWork * 100) / 100, samplers, upscalers, nodeCount };
 }

@@ -7,7 +7,7 @@ export { toApiPrompt, wrapValue, type ToApiPromptOptions, type ConversionResult,
 export * from './parameters.js';
 export { injectParameters, findParameterTargets, type InjectOptions, type InjectionResult, type AppliedParameter, type ParameterField, type ParameterFields } from './inject.js';
 export { UiWorkflowBuilder, type BuilderNodeOptions } from './builder.js';
-export { SAMPLER_TYPES } from './targets.js';
+export { SAMPLER_TYPES } from './samplers.js';
 export type { ValueSource } from './scope.js';
 export { analyzeWorkflow, type AnalyzeOptions, type WorkflowAnalysis, type RequiredModel, type MissingModel, type MissingNode } from './analyze.js';
 export { classifyComplexity, complexityFigures, type Complexity, type ComplexityFigures } from './complexity.js';

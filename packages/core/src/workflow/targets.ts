@@ -1,9 +1,10 @@
 import { isApiLink, type ApiNode, type ApiPrompt } from './api-schema.js';
+import { LatentSources, isLatentSource } from './latents.js';
 import type { NodeCatalog } from './object-info.js';
 import type { ParameterName, ParameterTarget } from './parameters.js';
+import { SAMPLER_TYPES } from './samplers.js';
 import { warning, type WorkflowWarning } from './warnings.js';
 
-export const SAMPLER_TYPES: ReadonlySet<string> = new Set(['KSampler', 'KSamplerAdvanced', 'SamplerCustom', 'SamplerCustomAdvanced']);
 
 /** Text inputs of the text-encode nodes; other `*TextEncode*` classes fall back to `text` / `prompt`. */
 const TEXT_FIELDS: Record<string, readonly string[]> = {
@@ -33,8 +34,6 @@ const SAMPLER_FIELDS: Record<'seed' | 'steps' | 'cfg' | 'sampler' | 'scheduler' 
 };
 
 const LATENT_FIELDS: Record<'width' | 'height' | 'batchSize', string> = { width: 'width', height: 'height', batchSize: 'batch_size' };
-export const isLatentSource = (node: ApiNode): boolean =>
-  /^Empty.*Latent/.test(node.class_type) && 'width' in node.inputs && 'height' in node.inputs;
 
 /** The samplers upstream of a sampler (a refiner's base pass, a hires-fix's first pass), not looking past them. */
 export function upstreamSamplers(prompt: ApiPrompt, start: string): Set<string> {
@@ -49,28 +48,6 @@ export function upstreamSamplers(prompt: ApiPrompt, start: string): Set<string> 
       if (SAMPLER_TYPES.has(prompt[value[0]]!.class_type)) found.add(value[0]);
       else queue.push(value[0]);
     }
-  }
-  return found;
-}
-
-/** The empty-latent nodes behind a sampler's `latent_image`, looking past earlier samplers only when asked. */
-export function latentSources(prompt: ApiPrompt, samplerId: string, throughSamplers = false): Set<string> {
-  const found = new Set<string>();
-  const seen = new Set<string>();
-  const start = prompt[samplerId]?.inputs['latent_image'];
-  const queue = isApiLink(start) && prompt[start[0]] ? [start[0]] : [];
-  while (queue.length > 0) {
-    const id = queue.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const node = prompt[id]!;
-    if (isLatentSource(node)) {
-      found.add(id);
-      continue;
-    }
-    if (SAMPLER_TYPES.has(node.class_type) && !throughSamplers) continue;
-    const next = SAMPLER_TYPES.has(node.class_type) ? [node.inputs['latent_image']] : Object.values(node.inputs);
-    for (const value of next) if (isApiLink(value) && prompt[value[0]]) queue.push(value[0]);
   }
   return found;
 }
@@ -208,7 +185,8 @@ class Search {
 
   private latentTargets(firstPass: ReadonlySet<string>): void {
     const sources = new Set<string>();
-    for (const id of firstPass) for (const source of latentSources(this.prompt, id)) sources.add(source);
+    const latents = new LatentSources(this.prompt, { throughSamplers: false });
+    for (const id of firstPass) for (const source of latents.of(id)) sources.add(source);
     if (firstPass.size === 0) {
       for (const [id, node] of Object.entries(this.prompt)) if (isLatentSource(node)) sources.add(id);
     }
