@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,11 +12,12 @@ import { ADMIN_TOKEN, startApiServer } from '../support/api-server.js';
  * End to end, as a person would: the packaged .vsix in code-server, the API server on the simulated provider,
  * sign in, pick the GPU server, open a workflow in the workflow editor, edit a parameter, press Generate,
  * watch the progress notification and the image appear, find the image file in the workspace. Screenshots
- * go to docs/ for the README.
+ * go to a temporary folder, or to docs/ for the README with UPDATE_SCREENSHOTS=1, so that a test run leaves the
+ * checkout as it was.
  */
 const extensionDir = fileURLToPath(new URL('../..', import.meta.url));
 const vsix = join(extensionDir, 'dist/comfy-vast.vsix');
-const shots = join(extensionDir, 'docs');
+const shots = process.env.UPDATE_SCREENSHOTS === '1' ? join(extensionDir, 'docs') : mkdtempSync(join(tmpdir(), 'comfy-vast-screenshots-'));
 
 async function main(): Promise<void> {
   assert.ok(existsSync(vsix), `build the .vsix first (npm run package): ${vsix}`);
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
     assert.ok(files.length > 0, `no image in ${folder}`);
     assert.equal(readFileSync(join(folder, files[0]!)).subarray(1, 4).toString(), 'PNG');
     console.log(`✓ the image was saved as comfy-outputs/txt2img/${files[0]}`);
+    console.log(`screenshots: ${shots}`);
   } catch (error) {
     const page = browser.contexts()[0]?.pages()[0];
     const shot = join(tmpdir(), `comfy-vast-e2e-failure-${process.pid}.png`);
