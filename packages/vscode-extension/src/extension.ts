@@ -54,7 +54,10 @@ export function activate(context: vscode.ExtensionContext): void {
     ),
     vscode.window.registerTreeDataProvider('comfyVast.servers', servers),
     vscode.languages.registerCodeLensProvider({ language: 'json' }, new WorkflowCodeLens()),
-    connection.onDidChange(recheck),
+    connection.onDidChange(() => {
+      recheck();
+      void selection.restart();
+    }),
     selection.onDidChange(recheck),
     runner.onDidFinish(() => servers.refresh()),
     command('comfyVast.signIn', () => connection.signIn()),

@@ -1,4 +1,4 @@
-import { createClient, type ApiClient, type ApiEvent } from '@comfy-vast/server/client';
+import { createClient, type ApiClient, type ApiEvent, type ApiEvents } from '@comfy-vast/server/client';
 import type { ComfyVastApi, GenerationEvent } from './port.js';
 
 function toGenerationEvent(event: ApiEvent): GenerationEvent | undefined {
@@ -30,6 +30,20 @@ function toGenerationEvent(event: ApiEvent): GenerationEvent | undefined {
 /** The extension's view of the API, over the typed client of `@comfy-vast/server/client`. */
 export function createClientApi(baseUrl: string, token: string): ComfyVastApi {
   const client: ApiClient = createClient({ baseUrl, token });
+
+  /** One event stream per subscription, closed by the returned function; `onEnd` when it closes by itself. */
+  async function follow(target: Parameters<ApiEvents['subscribe']>[0], listener: (event: ApiEvent) => void, onEnd?: () => void): Promise<() => void> {
+    const events = await client.events();
+    let stopped = false;
+    const off = events.on(listener);
+    void events.closed.then(() => !stopped && onEnd?.());
+    events.subscribe(target);
+    return () => {
+      stopped = true;
+      off();
+      events.close();
+    };
+  }
 
   return {
     async whoAmI() {
@@ -87,19 +101,21 @@ export function createClientApi(baseUrl: string, token: string): ComfyVastApi {
       return { generationId };
     },
     cancel: async (generationId) => void (await client.cancelGeneration({ params: { generationId } })),
-    async watch(generationId, listener) {
-      const events = await client.events();
-      const off = events.on((event) => {
+    watch: (generationId, listener) =>
+      // since 0: whatever happened between the generate answer and this subscription comes first.
+      follow({ generationId, since: 0 }, (event) => {
         const mapped = event.generationId === generationId ? toGenerationEvent(event) : undefined;
         if (mapped) listener(mapped);
-      });
-      // since 0: whatever happened between the generate answer and this subscription comes first.
-      events.subscribe({ generationId, since: 0 });
-      return () => {
-        off();
-        events.close();
-      };
-    },
+      }),
+    watchServer: (serverId, listener, onEnd) =>
+      follow(
+        { serverId },
+        (event) => {
+          const status = event.data?.status;
+          if (event.type === 'server:status' && event.serverId === serverId && typeof status === 'string') listener(status);
+        },
+        onEnd,
+      ),
     async image(url) {
       const file = decodeURIComponent(url.split('?')[0]!.split('/').pop() ?? '');
       return new Uint8Array(await client.getImage({ params: { file } }));

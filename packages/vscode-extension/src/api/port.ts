@@ -68,6 +68,11 @@ export interface ComfyVastApi {
   cancel(generationId: number): Promise<void>;
   /** Calls `listener` for each event of the generation until the returned function is called. */
   watch(generationId: number, listener: (event: GenerationEvent) => void): Promise<() => void>;
+  /**
+   * Calls `listener` with the server's status now and on every change until the returned function is called;
+   * `onEnd` runs if the event stream closes first (the API restarted, the network dropped).
+   */
+  watchServer(serverId: number, listener: (status: string) => void, onEnd?: () => void): Promise<() => void>;
   /** The bytes of an image URL the API returned (e.g. `/api/comfy/images/456_1.png`). */
   image(url: string): Promise<Uint8Array>;
 }

@@ -8,11 +8,21 @@ export function describeServer(s: ServerInfo): string {
   return [s.status, s.gpu, s.pricePerHour ? `$${s.pricePerHour}/h` : undefined].filter(Boolean).join(' · ');
 }
 
-/** The GPU server generations go to, remembered per workspace, shown in the status bar. */
+interface Following {
+  id: number;
+  stop: (() => void) | undefined;
+}
+
+/**
+ * The GPU server generations go to, remembered per workspace, shown in the status bar. Its status follows the
+ * API's event stream, so the status bar shows a server starting, stopping or stopped by its schedule as it happens.
+ */
 export class ServerSelection implements vscode.Disposable {
   readonly #changed = new vscode.EventEmitter<ServerInfo | undefined>();
   readonly onDidChange = this.#changed.event;
   readonly #status: vscode.StatusBarItem;
+  /** The server whose status is followed, and how to stop following it. */
+  #following: Following | undefined;
 
   constructor(
     private readonly state: vscode.Memento,
@@ -23,6 +33,7 @@ export class ServerSelection implements vscode.Disposable {
     this.#status.command = 'comfyVast.selectServer';
     this.render(this.selected);
     this.#status.show();
+    void this.follow();
   }
 
   get selected(): ServerInfo | undefined {
@@ -33,6 +44,7 @@ export class ServerSelection implements vscode.Disposable {
     await this.state.update(KEY, server);
     this.render(server);
     this.#changed.fire(server);
+    void this.follow();
   }
 
   /** Refreshes the remembered server's status (or forgets it when it is gone) from a fresh list. */
@@ -41,6 +53,48 @@ export class ServerSelection implements vscode.Disposable {
     if (!current) return;
     const fresh = servers.find((s) => s.id === current.id);
     if (!fresh || JSON.stringify(fresh) !== JSON.stringify(current)) await this.set(fresh);
+    else void this.follow();
+  }
+
+  /**
+   * Follows the selected server's status, unless it is followed already. Signed out or unreachable, it does not:
+   * the servers view says why, and its next refresh (or signing in, see `restart`) tries again.
+   */
+  async follow(): Promise<void> {
+    const id = this.selected?.id;
+    if (id === this.#following?.id) return;
+    this.#unfollow();
+    if (id === undefined) return;
+    const following: Following = { id, stop: undefined };
+    this.#following = following;
+    try {
+      const api = await this.connection.api();
+      const stop = await api.watchServer(id, (status) => void this.#statusChanged(id, status), () => this.#ended(following));
+      if (this.#following === following) following.stop = stop;
+      else stop();
+    } catch {
+      this.#ended(following);
+    }
+  }
+
+  /** Follows again from scratch: the connection (API address or token) changed. */
+  restart(): Promise<void> {
+    this.#unfollow();
+    return this.follow();
+  }
+
+  async #statusChanged(id: number, status: string): Promise<void> {
+    const current = this.selected;
+    if (current?.id === id && current.status !== status) await this.set({ ...current, status });
+  }
+
+  #ended(following: Following): void {
+    if (this.#following === following) this.#following = undefined;
+  }
+
+  #unfollow(): void {
+    this.#following?.stop?.();
+    this.#following = undefined;
   }
 
   /** A quick pick of the user's servers with status, GPU and price; undefined when dismissed. */
@@ -74,6 +128,7 @@ export class ServerSelection implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.#unfollow();
     this.#status.dispose();
     this.#changed.dispose();
   }

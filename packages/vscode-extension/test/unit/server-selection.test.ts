@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as vscode from 'vscode';
+import { createClient, type ApiClient } from '@comfy-vast/server/client';
+import { createClientApi } from '../../src/api/client-api.js';
+import type { ServerInfo } from '../../src/api/port.js';
+import type { Connection } from '../../src/vscode/connection.js';
+import { ServerSelection } from '../../src/vscode/server-selection.js';
+import { ADMIN_TOKEN, startApiServer } from '../support/api-server.js';
+
+/** Workspace state kept in memory. */
+class MemoryState implements vscode.Memento {
+  readonly #values = new Map<string, unknown>();
+  keys() {
+    return [...this.#values.keys()];
+  }
+  get<T>(key: string, fallback?: T): T | undefined {
+    return (this.#values.has(key) ? this.#values.get(key) : fallback) as T | undefined;
+  }
+  async update(key: string, value: unknown) {
+    if (value === undefined) this.#values.delete(key);
+    else this.#values.set(key, value);
+  }
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; !(await condition()); i++) {
+    if (i > 300) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('the selected server over the real API server', () => {
+  let server: Awaited<ReturnType<typeof startApiServer>>;
+  let admin: ApiClient;
+  let gpu: ServerInfo;
+
+  beforeAll(async () => {
+    server = await startApiServer();
+    admin = createClient({ baseUrl: server.url, token: ADMIN_TOKEN });
+    const { id } = await admin.createServer({ body: { name: 'gpu-1', gpu: 'RTX 4090' } });
+    await until(async () => (await admin.getServer({ params: { id } })).status === 'running', 'the simulated server runs');
+    gpu = (await createClientApi(server.url, ADMIN_TOKEN).listServers())[0]!;
+  }, 120_000);
+  afterAll(() => server?.stop());
+
+  it('follows its status as it changes, in the status bar too', async () => {
+    const connection = { api: async () => createClientApi(server.url, ADMIN_TOKEN) } as unknown as Connection;
+    const selection = new ServerSelection(new MemoryState(), connection);
+    const bar = lastStatusBarItem();
+    const seen: string[] = [];
+    selection.onDidChange((s) => s && seen.push(s.status));
+    await selection.set({ ...gpu, status: 'stale' });
+    await until(() => selection.selected?.status === 'running', 'the current status arrives');
+
+    await admin.stopServer({ params: { id: gpu.id } });
+    await until(() => selection.selected?.status === 'stopped', 'the stop arrives');
+    expect(seen[0]).toBe('stale');
+    expect(seen).toContain('running');
+    expect(bar.text).toBe('$(server) gpu-1: stopped');
+
+    selection.dispose();
+    await admin.startServer({ params: { id: gpu.id } });
+    await until(async () => (await admin.getServer({ params: { id: gpu.id } })).status === 'running', 'the server runs again');
+    expect(selection.selected?.status).toBe('stopped');
+  }, 120_000);
+
+  it('does not follow anything when signed out, and follows once signed in', async () => {
+    const secrets: { token?: string } = {};
+    const connection = {
+      api: async () => {
+        if (!secrets.token) throw new Error('not signed in');
+        return createClientApi(server.url, secrets.token);
+      },
+    } as unknown as Connection;
+    const selection = new ServerSelection(new MemoryState(), connection);
+    await selection.set({ ...gpu, status: 'stale' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(selection.selected?.status).toBe('stale');
+    secrets.token = ADMIN_TOKEN;
+    await selection.restart();
+    await until(() => selection.selected?.status === 'running', 'the status arrives after signing in');
+    selection.dispose();
+  }, 60_000);
+});
+
+/** The status bar item the last ServerSelection made (jest-mock-vscode records every call). */
+function lastStatusBarItem(): vscode.StatusBarItem {
+  const results = (vscode.window.createStatusBarItem as unknown as { mock: { results: { value: vscode.StatusBarItem }[] } }).mock.results;
+  return results[results.length - 1]!.value;
+}
