@@ -117,6 +117,32 @@ function mutedOutputs(graph: FlatGraph | undefined, catalog: NodeCatalog): Workf
   return warnings;
 }
 
+/** One entry per model file, with every node that needs it; warns of Windows path separators. */
+function requiredModels(references: readonly ModelReference[], serverModels: AnalyzeOptions['serverModels'], warnings: WorkflowWarning[]): RequiredModel[] {
+  // A set of node ids per model: a checkpoint shared by thousands of nodes must not make its list quadratic.
+  const required = new Map<string, { model: RequiredModel; nodeIds: Set<string> }>();
+  for (const ref of references) {
+    const key = `${ref.folder ?? ''}/${slash(ref.name)}`;
+    const existing = required.get(key);
+    if (existing) {
+      if (!existing.nodeIds.has(ref.nodeId)) {
+        existing.nodeIds.add(ref.nodeId);
+        existing.model.nodeIds.push(ref.nodeId);
+      }
+      continue;
+    }
+    const found = serverModels ? lookUp(ref, serverModels) : { found: false, folder: ref.folder };
+    const entry = findCatalogueEntry(ref.name, found.folder);
+    const folder = found.folder ?? entry?.folder ?? null;
+    const model = { name: ref.name, type: modelType(folder), folder, size: entry?.size ?? null, available: found.found, nodeIds: [ref.nodeId] };
+    required.set(key, { model, nodeIds: new Set([ref.nodeId]) });
+    if (ref.name.includes('\\')) {
+      warnings.push(warning('path_separator', `Node ${ref.nodeId}: "${ref.name}" uses Windows path separators; Linux servers list it with "/"`, ref.nodeId, ref.input));
+    }
+  }
+  return [...required.values()].map((r) => r.model);
+}
+
 /** Node types the definitions lack, with the pack the workflow names for them. */
 function findMissingNodes(prompt: ApiPrompt, graph: FlatGraph | undefined, catalog: NodeCatalog): MissingNode[] {
   const missing = new Map<string, MissingNode>();
@@ -151,33 +177,11 @@ export function analyzeWorkflow(workflow: unknown, options: AnalyzeOptions = {})
   const warnings: WorkflowWarning[] = [...(conversion?.warnings.filter((w) => w.code !== 'unknown_node_type') ?? [])];
 
   const serverModels = options.serverModels;
-  const required = new Map<string, RequiredModel>();
-  // A set per model: a checkpoint shared by thousands of nodes must not make the node list quadratic.
-  const referencedBy = new Map<string, Set<string>>();
   const references = [...findModelReferences(prompt, catalog), ...(graph ? findUnmappedModelReferences(graph, catalog) : [])];
-  for (const ref of references) {
-    const key = `${ref.folder ?? ''}/${slash(ref.name)}`;
-    const existing = required.get(key);
-    const nodeIds = referencedBy.get(key);
-    if (existing && nodeIds) {
-      if (!nodeIds.has(ref.nodeId)) {
-        nodeIds.add(ref.nodeId);
-        existing.nodeIds.push(ref.nodeId);
-      }
-      continue;
-    }
-    referencedBy.set(key, new Set([ref.nodeId]));
-    const found = serverModels ? lookUp(ref, serverModels) : { found: false, folder: ref.folder };
-    const entry = findCatalogueEntry(ref.name, found.folder);
-    const folder = found.folder ?? entry?.folder ?? null;
-    required.set(key, { name: ref.name, type: modelType(folder), folder, size: entry?.size ?? null, available: found.found, nodeIds: [ref.nodeId] });
-    if (ref.name.includes('\\')) {
-      warnings.push(warning('path_separator', `Node ${ref.nodeId}: "${ref.name}" uses Windows path separators; Linux servers list it with "/"`, ref.nodeId, ref.input));
-    }
-  }
+  const required = requiredModels(references, serverModels, warnings);
 
   const declared = declaredModels(parsed.format === 'ui' ? parsed.workflow : undefined, graph);
-  const missingModels = [...required.values()]
+  const missingModels = required
     .filter((m) => !m.available)
     .map((m): MissingModel => {
       const base = slash(m.name).split('/').pop();
@@ -193,7 +197,7 @@ export function analyzeWorkflow(workflow: unknown, options: AnalyzeOptions = {})
   const estimate = estimateGenerationTime(figures, options.gpu, options.pastTimings);
   return {
     format: parsed.format,
-    requiredModels: [...required.values()],
+    requiredModels: required,
     missingModels,
     missingNodes: findMissingNodes(prompt, graph, catalog),
     complexity: classifyComplexity(figures),

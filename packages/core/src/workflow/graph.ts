@@ -113,7 +113,7 @@ export function flattenWorkflow(workflow: UiWorkflow, catalog: NodeCatalog): Fla
 
   const visit = (scope: Scope, active: boolean, depth: number): void => {
     for (const node of scope.saved) {
-      // A repeated id names the last node saved with it, as a lookup by id does.
+      // A repeated id names the last node saved with it, as a lookup by id does, and the node takes that place.
       if (scope.nodes.get(node.id) !== node) continue;
       const id = scope.prefix + String(node.id);
       const mode = node.mode ?? 0;

@@ -21,12 +21,16 @@ const WORD_CHAR = /\w/;
 export function embeddingNames(text: string): string[] {
   const names: string[] = [];
   // indexOf rather than a global regex: no iterator or match array per prompt of a large workflow.
-  for (let at = text.indexOf(EMBEDDING); at >= 0; at = text.indexOf(EMBEDDING, at + EMBEDDING.length)) {
-    if (at > 0 && WORD_CHAR.test(text[at - 1]!)) continue;
+  let at = text.indexOf(EMBEDDING);
+  while (at >= 0) {
     const start = at + EMBEDDING.length;
     let end = start;
-    while (end < text.length && !NAME_END.test(text[end]!)) end++;
-    if (end > start) names.push(text.slice(start, end));
+    if (at === 0 || !WORD_CHAR.test(text[at - 1]!)) {
+      while (end < text.length && !NAME_END.test(text[end]!)) end++;
+      if (end > start) names.push(text.slice(start, end));
+    }
+    // Past the name, as a global regex goes on after its match.
+    at = text.indexOf(EMBEDDING, end);
   }
   return names;
 }

@@ -5,7 +5,6 @@ import type { ParameterName, ParameterTarget } from './parameters.js';
 import { SAMPLER_TYPES } from './samplers.js';
 import { warning, type WorkflowWarning } from './warnings.js';
 
-
 /** Text inputs of the text-encode nodes; other `*TextEncode*` classes fall back to `text` / `prompt`. */
 const TEXT_FIELDS: Record<string, readonly string[]> = {
   CLIPTextEncode: ['text'],

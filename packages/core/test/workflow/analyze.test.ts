@@ -105,6 +105,7 @@ describe('embeddingNames', () => {
     expect(embeddingNames('embedding:a, (embedding:b:1.2) [embedding:c|x] embedding:sub/d.pt\nnext')).toEqual(['a', 'b', 'c', 'sub/d.pt']);
     expect(embeddingNames('myembedding:x embedding: y embedding:')).toEqual([]);
     expect(embeddingNames('no marker here')).toEqual([]);
+    expect(embeddingNames('embedding:embedding:x')).toEqual(['embedding']);
   });
 });
 

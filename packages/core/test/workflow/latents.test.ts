@@ -19,7 +19,7 @@ describe('LatentSources', () => {
     expect([...new LatentSources(hiresFix, { throughSamplers: false }).of('2')]).toEqual(['1']);
   });
 
-  it('counts a source reached on two paths once, and gives none through a loop', () => {
+  it('counts a source reached on two paths once, and gives none through a loop without a way out', () => {
     const prompt: ApiPrompt = {
       '1': empty,
       '2': { class_type: 'LatentComposite', inputs: { samples_to: ['1', 0], samples_from: ['1', 0] } },
@@ -31,6 +31,20 @@ describe('LatentSources', () => {
     const latents = new LatentSources(prompt, { throughSamplers: true });
     expect([...latents.of('3')]).toEqual(['1']);
     expect([...latents.of('6')]).toEqual([]);
+  });
+
+  it('finds a source behind a loop whatever sampler is asked first', () => {
+    const prompt: ApiPrompt = {
+      '1': empty,
+      '2': { class_type: 'LatentBlend', inputs: { samples1: ['3', 0], samples2: ['1', 0] } },
+      '3': sampler('2'),
+      '4': sampler('3'),
+      '5': sampler('2'),
+    };
+    for (const order of [['3', '4', '5'], ['5', '4', '3'], ['4', '5', '3']]) {
+      const latents = new LatentSources(prompt, { throughSamplers: true });
+      expect(order.map((id) => [...latents.of(id)])).toEqual(order.map(() => ['1']));
+    }
   });
 
   it('follows a chain of 20,000 samplers without recursion', () => {
