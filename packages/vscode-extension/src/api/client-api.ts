@@ -107,15 +107,24 @@ export function createClientApi(baseUrl: string, token: string): ComfyVastApi {
         const mapped = event.generationId === generationId ? toGenerationEvent(event) : undefined;
         if (mapped) listener(mapped);
       }),
-    watchServer: (serverId, listener, onEnd) =>
-      follow(
+    async watchServer(serverId, listener, onEnd) {
+      let stop = (): void => undefined;
+      stop = await follow(
         { serverId },
         (event) => {
+          if (event.serverId !== serverId) return;
           const status = event.data?.status;
-          if (event.type === 'server:status' && event.serverId === serverId && typeof status === 'string') listener(status);
+          if (event.type === 'server:status' && typeof status === 'string') listener(status);
+          // Deleted, or not this user's: nothing more will come.
+          if (event.type === 'error' && event.data?.code === 'SERVER_NOT_FOUND') {
+            stop();
+            onEnd?.();
+          }
         },
         onEnd,
-      ),
+      );
+      return stop;
+    },
     async image(url) {
       const file = decodeURIComponent(url.split('?')[0]!.split('/').pop() ?? '');
       return new Uint8Array(await client.getImage({ params: { file } }));

@@ -8,6 +8,9 @@ export function describeServer(s: ServerInfo): string {
   return [s.status, s.gpu, s.pricePerHour ? `$${s.pricePerHour}/h` : undefined].filter(Boolean).join(' · ');
 }
 
+/** The fields the status bar and the quick pick show. */
+const SHOWN = ['name', 'status', 'gpu', 'pricePerHour'] as const;
+
 interface Following {
   id: number;
   stop: (() => void) | undefined;
@@ -23,6 +26,7 @@ export class ServerSelection implements vscode.Disposable {
   readonly #status: vscode.StatusBarItem;
   /** The server whose status is followed, and how to stop following it. */
   #following: Following | undefined;
+  #disposed = false;
 
   constructor(
     private readonly state: vscode.Memento,
@@ -47,12 +51,18 @@ export class ServerSelection implements vscode.Disposable {
     void this.follow();
   }
 
-  /** Refreshes the remembered server's status (or forgets it when it is gone) from a fresh list. */
+  /**
+   * Refreshes the remembered server (or forgets it when it is gone) from a fresh list. While its status is
+   * followed live, the live status wins: a list fetched before the last event would put an older one back.
+   * Only what is shown counts as a change (the cost grows on every fetch; each change rechecks the workflows).
+   */
   async refreshFrom(servers: ServerInfo[]): Promise<void> {
     const current = this.selected;
     if (!current) return;
-    const fresh = servers.find((s) => s.id === current.id);
-    if (!fresh || JSON.stringify(fresh) !== JSON.stringify(current)) await this.set(fresh);
+    const listed = servers.find((s) => s.id === current.id);
+    const live = this.#following?.id === current.id && this.#following.stop !== undefined;
+    const fresh = listed && live ? { ...listed, status: current.status } : listed;
+    if (!fresh || SHOWN.some((key) => fresh[key] !== current[key])) await this.set(fresh);
     else void this.follow();
   }
 
@@ -61,6 +71,7 @@ export class ServerSelection implements vscode.Disposable {
    * the servers view says why, and its next refresh (or signing in, see `restart`) tries again.
    */
   async follow(): Promise<void> {
+    if (this.#disposed) return;
     const id = this.selected?.id;
     if (id === this.#following?.id) return;
     this.#unfollow();
@@ -128,6 +139,7 @@ export class ServerSelection implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.#disposed = true;
     this.#unfollow();
     this.#status.dispose();
     this.#changed.dispose();

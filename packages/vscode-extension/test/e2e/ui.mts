@@ -21,6 +21,7 @@ const shots = process.env.UPDATE_SCREENSHOTS === '1' ? join(extensionDir, 'docs'
 
 async function main(): Promise<void> {
   assert.ok(existsSync(vsix), `build the .vsix first (npm run package): ${vsix}`);
+  console.log(`screenshots go to ${shots}`);
   const api = await startApiServer();
   const admin = createClient({ baseUrl: api.url, token: ADMIN_TOKEN });
   const gpu = await admin.createServer({ body: { name: 'gpu-1', gpu: 'RTX 4090' } });
@@ -91,7 +92,6 @@ async function main(): Promise<void> {
     assert.ok(files.length > 0, `no image in ${folder}`);
     assert.equal(readFileSync(join(folder, files[0]!)).subarray(1, 4).toString(), 'PNG');
     console.log(`✓ the image was saved as comfy-outputs/txt2img/${files[0]}`);
-    console.log(`screenshots: ${shots}`);
   } catch (error) {
     const page = browser.contexts()[0]?.pages()[0];
     const shot = join(tmpdir(), `comfy-vast-e2e-failure-${process.pid}.png`);

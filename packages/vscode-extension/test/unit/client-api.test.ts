@@ -55,4 +55,16 @@ describe('the extension’s API over the real server (simulated GPU provider)', 
     const history = await api.listGenerations(gpuId);
     expect(history[0]).toMatchObject({ id: generationId, status: 'completed', prompt: input.prompt });
   });
+
+  it('follows a server’s status, and ends the stream for a server that does not exist', async () => {
+    const statuses: string[] = [];
+    const stop = await api.watchServer(gpuId, (status) => statuses.push(status));
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => statuses.length > 0 && (clearInterval(check), resolve()), 20);
+    });
+    stop();
+    expect(statuses[0]).toBe('running');
+    const ended = await new Promise<boolean>((resolve) => void api.watchServer(99_999, () => resolve(false), () => resolve(true)));
+    expect(ended).toBe(true);
+  });
 });

@@ -64,6 +64,17 @@ describe('the selected server over the real API server', () => {
     expect(selection.selected?.status).toBe('stopped');
   }, 120_000);
 
+  it('keeps the live status over a list fetched before it, and takes the rest of the list', async () => {
+    const connection = { api: async () => createClientApi(server.url, ADMIN_TOKEN) } as unknown as Connection;
+    const selection = new ServerSelection(new MemoryState(), connection);
+    await selection.set(gpu);
+    await until(() => selection.selected?.status === 'running', 'the status is followed');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await selection.refreshFrom([{ ...gpu, name: 'renamed', status: 'starting' }]);
+    expect(selection.selected).toMatchObject({ name: 'renamed', status: 'running' });
+    selection.dispose();
+  }, 60_000);
+
   it('does not follow anything when signed out, and follows once signed in', async () => {
     const secrets: { token?: string } = {};
     const connection = {
@@ -81,6 +92,33 @@ describe('the selected server over the real API server', () => {
     await until(() => selection.selected?.status === 'running', 'the status arrives after signing in');
     selection.dispose();
   }, 60_000);
+});
+
+describe('the selected server, with a counting API', () => {
+  it('opens no event stream once disposed, and closes one that opens while disposing', async () => {
+    let opened = 0;
+    let stopped = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const api = {
+      watchServer: async () => {
+        opened++;
+        await gate;
+        return () => void stopped++;
+      },
+    };
+    const connection = { api: async () => api } as unknown as Connection;
+    const selection = new ServerSelection(new MemoryState(), connection);
+    await selection.set({ id: 1, name: 'a', status: 'running' });
+    await until(() => opened === 1, 'the first stream opens');
+    selection.dispose();
+    release();
+    await until(() => stopped === 1, 'the stream that opened while disposing is closed');
+    await selection.set({ id: 2, name: 'b', status: 'running' });
+    await selection.refreshFrom([{ id: 2, name: 'b', status: 'stopped' }]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect([opened, stopped]).toEqual([1, 1]);
+  });
 });
 
 /** The status bar item the last ServerSelection made (jest-mock-vscode records every call). */
