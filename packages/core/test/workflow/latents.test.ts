@@ -47,6 +47,20 @@ describe('LatentSources', () => {
     }
   });
 
+  it('answers a loop of samplers that all read its last one, each sampler once', () => {
+    // Every link of a 2,000-sampler loop composites the output of a side sampler that reads the loop's end.
+    const prompt: ApiPrompt = { e: empty };
+    const n = 2_000;
+    for (let i = 0; i < n; i++) {
+      prompt[`c${i}`] = { class_type: 'LatentComposite', inputs: { samples_to: [i === 0 ? 'e' : `k${i - 1}`, 0], samples_from: [`t${i}`, 0] } };
+      prompt[`t${i}`] = sampler(`k${n - 1}`);
+      prompt[`k${i}`] = sampler(`c${i}`);
+    }
+    const latents = new LatentSources(prompt, { throughSamplers: true });
+    const samplers = Object.keys(prompt).filter((id) => id !== 'e' && !id.startsWith('c'));
+    expect(samplers.every((id) => [...latents.of(id)].join() === 'e')).toBe(true);
+  });
+
   it('follows a chain of 20,000 samplers without recursion', () => {
     const prompt: ApiPrompt = { '0': empty };
     for (let i = 1; i <= 20_000; i++) prompt[String(i)] = sampler(String(i - 1));
