@@ -118,10 +118,10 @@ export function createClientApi(baseUrl: string, token: string): ComfyVastApi {
           // Deleted, or not this user's: nothing more will come.
           if (event.type === 'error' && event.data?.code === 'SERVER_NOT_FOUND') {
             stop();
-            onEnd?.();
+            onEnd?.('not-found');
           }
         },
-        onEnd,
+        () => onEnd?.('closed'),
       );
       return stop;
     },

@@ -70,9 +70,10 @@ export interface ComfyVastApi {
   watch(generationId: number, listener: (event: GenerationEvent) => void): Promise<() => void>;
   /**
    * Calls `listener` with the server's status now and on every change until the returned function is called;
-   * `onEnd` runs if the event stream closes first (the API restarted, the network dropped).
+   * `onEnd` runs if the stream ends first: `closed` (the API restarted, the network dropped) or `not-found`
+   * (the server was deleted, or is not the user's).
    */
-  watchServer(serverId: number, listener: (status: string) => void, onEnd?: () => void): Promise<() => void>;
+  watchServer(serverId: number, listener: (status: string) => void, onEnd?: (reason: 'closed' | 'not-found') => void): Promise<() => void>;
   /** The bytes of an image URL the API returned (e.g. `/api/comfy/images/456_1.png`). */
   image(url: string): Promise<Uint8Array>;
 }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ServerInfo } from '../api/port.js';
-import type { Connection } from './connection.js';
+import { NotSignedIn, type Connection } from './connection.js';
 
 const KEY = 'comfyVast.selectedServer';
 
@@ -10,6 +10,17 @@ export function describeServer(s: ServerInfo): string {
 
 /** The fields the status bar and the quick pick show. */
 const SHOWN = ['name', 'status', 'gpu', 'pricePerHour'] as const;
+/** Following again after the event stream ended: the first wait, doubled on each failure up to the last. */
+const RETRY_FIRST_MS = 2_000;
+const RETRY_MAX_MS = 60_000;
+
+/** Runs `retry` after `ms` and returns how to cancel it; tests pass their own to run it when they choose. */
+export type Schedule = (retry: () => void, ms: number) => () => void;
+
+const scheduleTimer: Schedule = (retry, ms) => {
+  const timer = setTimeout(retry, ms);
+  return () => clearTimeout(timer);
+};
 
 interface Following {
   id: number;
@@ -26,11 +37,16 @@ export class ServerSelection implements vscode.Disposable {
   readonly #status: vscode.StatusBarItem;
   /** The server whose status is followed, and how to stop following it. */
   #following: Following | undefined;
+  /** Status events received so far: a list fetched while none arrived is newer than the live status. */
+  #events = 0;
+  #retryMs = RETRY_FIRST_MS;
+  #cancelRetry: (() => void) | undefined;
   #disposed = false;
 
   constructor(
     private readonly state: vscode.Memento,
     private readonly connection: Connection,
+    private readonly schedule: Schedule = scheduleTimer,
   ) {
     this.#status = vscode.window.createStatusBarItem('comfyVast.server', vscode.StatusBarAlignment.Left, 50);
     this.#status.name = 'Comfy-Vast Server';
@@ -51,24 +67,37 @@ export class ServerSelection implements vscode.Disposable {
     void this.follow();
   }
 
-  /**
-   * Refreshes the remembered server (or forgets it when it is gone) from a fresh list. While its status is
-   * followed live, the live status wins: a list fetched before the last event would put an older one back.
-   * Only what is shown counts as a change (the cost grows on every fetch; each change rechecks the workflows).
-   */
-  async refreshFrom(servers: ServerInfo[]): Promise<void> {
-    const current = this.selected;
-    if (!current) return;
-    const listed = servers.find((s) => s.id === current.id);
-    const live = this.#following?.id === current.id && this.#following.stop !== undefined;
-    const fresh = listed && live ? { ...listed, status: current.status } : listed;
-    if (!fresh || SHOWN.some((key) => fresh[key] !== current[key])) await this.set(fresh);
-    else void this.follow();
+  /** Call before fetching the list given to `refreshFrom`. */
+  listRequested(): number {
+    return this.#events;
   }
 
   /**
-   * Follows the selected server's status, unless it is followed already. Signed out or unreachable, it does not:
-   * the servers view says why, and its next refresh (or signing in, see `restart`) tries again.
+   * Refreshes the remembered server (or forgets it when it is gone) from a fresh list. The live status wins only
+   * when a status event arrived after the list was requested (`requestedAt`, from `listRequested`): otherwise the
+   * list is newer, and a stream that went silent cannot keep an old status. Only what is shown counts as a change
+   * (the cost grows on every fetch; each change rechecks the workflows).
+   */
+  async refreshFrom(servers: ServerInfo[], requestedAt?: number): Promise<void> {
+    if (!(await this.#apply(servers, requestedAt))) void this.follow();
+  }
+
+  /** Takes what changed from the list; true when the selection changed (`set` then follows). */
+  async #apply(servers: ServerInfo[], requestedAt: number | undefined): Promise<boolean> {
+    const current = this.selected;
+    if (!current) return false;
+    const listed = servers.find((s) => s.id === current.id);
+    const liveIsNewer = requestedAt !== undefined && this.#events > requestedAt;
+    const fresh = listed && liveIsNewer ? { ...listed, status: current.status } : listed;
+    if (fresh && SHOWN.every((key) => fresh[key] === current[key])) return false;
+    await this.set(fresh);
+    return true;
+  }
+
+  /**
+   * Follows the selected server's status, unless it is followed already. When the stream ends it follows again,
+   * waiting longer after each failure; signed out, it waits for `restart` (signing in); when the server is gone,
+   * it refreshes the selection from the list.
    */
   async follow(): Promise<void> {
     if (this.#disposed) return;
@@ -80,30 +109,54 @@ export class ServerSelection implements vscode.Disposable {
     this.#following = following;
     try {
       const api = await this.connection.api();
-      const stop = await api.watchServer(id, (status) => void this.#statusChanged(id, status), () => this.#ended(following));
+      const stop = await api.watchServer(id, (status) => void this.#statusChanged(id, status), (reason) => this.#ended(following, reason));
       if (this.#following === following) following.stop = stop;
       else stop();
-    } catch {
-      this.#ended(following);
+    } catch (error) {
+      this.#ended(following, error instanceof NotSignedIn ? 'signed-out' : 'closed');
     }
   }
 
   /** Follows again from scratch: the connection (API address or token) changed. */
   restart(): Promise<void> {
     this.#unfollow();
+    this.#retryMs = RETRY_FIRST_MS;
     return this.follow();
   }
 
   async #statusChanged(id: number, status: string): Promise<void> {
+    this.#events++;
+    this.#retryMs = RETRY_FIRST_MS;
     const current = this.selected;
     if (current?.id === id && current.status !== status) await this.set({ ...current, status });
   }
 
-  #ended(following: Following): void {
-    if (this.#following === following) this.#following = undefined;
+  #ended(following: Following, reason: 'closed' | 'not-found' | 'signed-out'): void {
+    if (this.#following !== following || this.#disposed) return;
+    this.#following = undefined;
+    if (reason === 'signed-out') return;
+    if (reason === 'not-found') void this.#reloadList();
+    this.#cancelRetry?.();
+    this.#cancelRetry = this.schedule(() => {
+      this.#cancelRetry = undefined;
+      void this.follow();
+    }, this.#retryMs);
+    this.#retryMs = Math.min(this.#retryMs * 2, RETRY_MAX_MS);
+  }
+
+  /** The server is gone or not the user's: the list says which, and the selection forgets a deleted one. */
+  async #reloadList(): Promise<void> {
+    try {
+      const requestedAt = this.listRequested();
+      await this.#apply(await (await this.connection.api()).listServers(), requestedAt);
+    } catch {
+      // Unreachable: the servers view says so, and the retry tries again.
+    }
   }
 
   #unfollow(): void {
+    this.#cancelRetry?.();
+    this.#cancelRetry = undefined;
     this.#following?.stop?.();
     this.#following = undefined;
   }

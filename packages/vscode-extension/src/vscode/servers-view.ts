@@ -31,8 +31,9 @@ export class ServersView implements vscode.TreeDataProvider<Item>, vscode.Dispos
     try {
       const api = await this.connection.api();
       if (!parent) {
+        const requestedAt = this.selection.listRequested();
         const servers = await api.listServers();
-        await this.selection.refreshFrom(servers);
+        await this.selection.refreshFrom(servers, requestedAt);
         return servers.length ? servers.map((server) => ({ kind: 'server', server })) : [{ kind: 'message', text: 'No GPU servers yet' }];
       }
       if (parent.kind !== 'server') return [];

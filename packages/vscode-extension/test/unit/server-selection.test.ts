@@ -3,8 +3,8 @@ import * as vscode from 'vscode';
 import { createClient, type ApiClient } from '@comfy-vast/server/client';
 import { createClientApi } from '../../src/api/client-api.js';
 import type { ServerInfo } from '../../src/api/port.js';
-import type { Connection } from '../../src/vscode/connection.js';
-import { ServerSelection } from '../../src/vscode/server-selection.js';
+import { NotSignedIn, type Connection } from '../../src/vscode/connection.js';
+import { ServerSelection, type Schedule } from '../../src/vscode/server-selection.js';
 import { ADMIN_TOKEN, startApiServer } from '../support/api-server.js';
 
 /** Workspace state kept in memory. */
@@ -64,14 +64,17 @@ describe('the selected server over the real API server', () => {
     expect(selection.selected?.status).toBe('stopped');
   }, 120_000);
 
-  it('keeps the live status over a list fetched before it, and takes the rest of the list', async () => {
+  it('keeps the live status over a list requested before it, and takes a newer list whole', async () => {
     const connection = { api: async () => createClientApi(server.url, ADMIN_TOKEN) } as unknown as Connection;
     const selection = new ServerSelection(new MemoryState(), connection);
-    await selection.set(gpu);
+    const requestedAt = selection.listRequested();
+    await selection.set({ ...gpu, status: 'stale' });
     await until(() => selection.selected?.status === 'running', 'the status is followed');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await selection.refreshFrom([{ ...gpu, name: 'renamed', status: 'starting' }]);
+    await selection.refreshFrom([{ ...gpu, name: 'renamed', status: 'starting' }], requestedAt);
     expect(selection.selected).toMatchObject({ name: 'renamed', status: 'running' });
+    // No event since this request: the list is newer (a silent stream must not keep an old status).
+    await selection.refreshFrom([{ ...gpu, name: 'renamed', status: 'stopped' }], selection.listRequested());
+    expect(selection.selected?.status).toBe('stopped');
     selection.dispose();
   }, 60_000);
 
@@ -79,7 +82,7 @@ describe('the selected server over the real API server', () => {
     const secrets: { token?: string } = {};
     const connection = {
       api: async () => {
-        if (!secrets.token) throw new Error('not signed in');
+        if (!secrets.token) throw new NotSignedIn();
         return createClientApi(server.url, secrets.token);
       },
     } as unknown as Connection;
@@ -118,6 +121,74 @@ describe('the selected server, with a counting API', () => {
     await selection.refreshFrom([{ id: 2, name: 'b', status: 'stopped' }]);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect([opened, stopped]).toEqual([1, 1]);
+  });
+});
+
+describe('the selected server when its event stream ends', () => {
+  /** Retries run when the test says, and their waits are recorded. */
+  function manualSchedule() {
+    const waits: number[] = [];
+    let due: (() => void) | undefined;
+    const schedule: Schedule = (retry, ms) => {
+      waits.push(ms);
+      due = retry;
+      return () => (due = undefined);
+    };
+    return { schedule, waits, run: () => due?.() };
+  }
+
+  it('follows again after a drop, waiting longer after each failure and afresh after an event', async () => {
+    const ends: ((reason: 'closed' | 'not-found') => void)[] = [];
+    const statuses: ((status: string) => void)[] = [];
+    const api = {
+      watchServer: async (_id: number, listener: (status: string) => void, onEnd: (reason: 'closed' | 'not-found') => void) => {
+        statuses.push(listener);
+        ends.push(onEnd);
+        return () => undefined;
+      },
+    };
+    const retries = manualSchedule();
+    const selection = new ServerSelection(new MemoryState(), { api: async () => api } as unknown as Connection, retries.schedule);
+    await selection.set({ id: 1, name: 'a', status: 'running' });
+    await until(() => ends.length === 1, 'the stream opens');
+    ends[0]!('closed');
+    retries.run();
+    await until(() => ends.length === 2, 'it follows again');
+    ends[1]!('closed');
+    retries.run();
+    await until(() => ends.length === 3, 'and again');
+    statuses[2]!('stopped');
+    await until(() => selection.selected?.status === 'stopped', 'the status arrives');
+    ends[2]!('closed');
+    expect(retries.waits).toEqual([2_000, 4_000, 2_000]);
+    selection.dispose();
+    retries.run();
+    expect(ends).toHaveLength(3);
+  });
+
+  it('forgets a server that is gone, and waits for signing in without retrying', async () => {
+    let onEnd: ((reason: 'closed' | 'not-found') => void) | undefined;
+    const api = {
+      watchServer: async (_id: number, _listener: unknown, end: typeof onEnd) => {
+        onEnd = end;
+        return () => undefined;
+      },
+      listServers: async () => [],
+    };
+    const retries = manualSchedule();
+    const selection = new ServerSelection(new MemoryState(), { api: async () => api } as unknown as Connection, retries.schedule);
+    await selection.set({ id: 1, name: 'a', status: 'running' });
+    await until(() => onEnd !== undefined, 'the stream opens');
+    onEnd!('not-found');
+    await until(() => selection.selected === undefined, 'the deleted server is forgotten');
+    selection.dispose();
+
+    const signedOut = manualSchedule();
+    const outside = new ServerSelection(new MemoryState(), { api: async () => Promise.reject(new NotSignedIn()) } as unknown as Connection, signedOut.schedule);
+    await outside.set({ id: 1, name: 'a', status: 'running' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(signedOut.waits).toEqual([]);
+    outside.dispose();
   });
 });
 

@@ -16,7 +16,7 @@ describe('the Servers view over the real API server', () => {
   let server: Awaited<ReturnType<typeof startApiServer>>;
   let connection: Connection;
   const written = new Map<string, Uint8Array>();
-  const selection = { selected: undefined, refreshFrom: vi.fn() } as unknown as ServerSelection;
+  const selection = { selected: undefined, listRequested: () => 0, refreshFrom: vi.fn() } as unknown as ServerSelection;
 
   beforeAll(async () => {
     server = await startApiServer();
