@@ -45,6 +45,8 @@ export class LatentSources {
   of(samplerId: string): ReadonlySet<string> {
     const start = this.#latentInput(samplerId);
     if (start === undefined) return NONE;
+    // The usual case, an empty latent read directly, needs no grouping.
+    if (isLatentSource(this.#prompt[start]!)) return new Set([start]);
     this.#group(start);
     const component = this.#componentOf.get(start)!;
     return (component.answer ??= this.#answer(component));
