@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@comfy-vast/server/client';
 import { launchChromium, startCodeServer } from './code-server.mjs';
 import { activeWebview, answerQuickInput, openFromExplorer, runCommand, waitForNotification } from './workbench.mjs';
-import { ADMIN_TOKEN, startApiServer } from '../support/api-server.js';
+import { ADMIN_TOKEN, launchGpu, startApiServer } from '../support/api-server.js';
 
 /**
  * End to end, as a person would: the packaged .vsix in code-server, the API server on the simulated provider,
@@ -24,11 +24,7 @@ async function main(): Promise<void> {
   console.log(`screenshots go to ${shots}`);
   const api = await startApiServer();
   const admin = createClient({ baseUrl: api.url, token: ADMIN_TOKEN });
-  const gpu = await admin.createServer({ body: { name: 'gpu-1', gpu: 'RTX 4090' } });
-  for (let i = 0; (await admin.getServer({ params: { id: gpu.id } })).status !== 'running'; i++) {
-    if (i > 120) throw new Error('the simulated GPU server never came up');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  await launchGpu(admin);
   const code = await startCodeServer({ workspace: join(extensionDir, 'test/fixtures/workspace'), vsix, settings: { 'comfyVast.apiUrl': api.url, 'workbench.startupEditor': 'none', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.disableAIFeatures': true, 'workbench.colorTheme': 'Default Dark Modern' } });
   const browser = await launchChromium();
   try {

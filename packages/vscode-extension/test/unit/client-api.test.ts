@@ -5,7 +5,7 @@ import { createClientApi } from '../../src/api/client-api.js';
 import type { ComfyVastApi, GenerationEvent } from '../../src/api/port.js';
 import { generateInput } from '../../src/generate/generate-input.js';
 import { readWorkflowDocument } from '../../src/workflow/workflow-doc.js';
-import { ADMIN_TOKEN, startApiServer } from '../support/api-server.js';
+import { ADMIN_TOKEN, launchGpu, startApiServer } from '../support/api-server.js';
 
 const text = readFileSync(new URL('../fixtures/txt2img.comfy.json', import.meta.url), 'utf8');
 
@@ -17,11 +17,7 @@ describe('the extension’s API over the real server (simulated GPU provider)', 
   beforeAll(async () => {
     server = await startApiServer();
     const admin = createClient({ baseUrl: server.url, token: ADMIN_TOKEN });
-    gpuId = (await admin.createServer({ body: { name: 'gpu-1', gpu: 'RTX 4090' } })).id;
-    for (let i = 0; (await admin.getServer({ params: { id: gpuId } })).status !== 'running'; i++) {
-      if (i > 200) throw new Error('the simulated server never came up');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    gpuId = await launchGpu(admin);
     api = createClientApi(server.url, ADMIN_TOKEN);
   }, 120_000);
   afterAll(() => server?.stop());

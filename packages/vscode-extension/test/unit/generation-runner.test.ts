@@ -10,7 +10,7 @@ import type { ServerInfo } from '../../src/api/port.js';
 import type { Connection } from '../../src/vscode/connection.js';
 import { GenerationRunner, type RunUpdate } from '../../src/vscode/generation-runner.js';
 import type { ServerSelection } from '../../src/vscode/server-selection.js';
-import { ADMIN_TOKEN, startApiServer } from '../support/api-server.js';
+import { ADMIN_TOKEN, launchGpu, startApiServer } from '../support/api-server.js';
 import { fixtureText } from './fixtures.js';
 
 describe('GenerationRunner over the real API server', () => {
@@ -22,11 +22,7 @@ describe('GenerationRunner over the real API server', () => {
   beforeAll(async () => {
     server = await startApiServer();
     const admin = createClient({ baseUrl: server.url, token: ADMIN_TOKEN });
-    const { id } = await admin.createServer({ body: { name: 'gpu-1', gpu: 'RTX 4090' } });
-    for (let i = 0; (await admin.getServer({ params: { id } })).status !== 'running'; i++) {
-      if (i > 200) throw new Error('the simulated server never came up');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const id = await launchGpu(admin);
     gpu = { id, name: 'gpu-1', status: 'running' };
     workspace = await mkdtemp(join(tmpdir(), 'comfy-vast-ws-'));
     connection = { api: async () => createClientApi(server.url, ADMIN_TOKEN), report: vi.fn(), apiUrl: server.url } as unknown as Connection;

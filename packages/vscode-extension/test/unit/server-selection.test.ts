@@ -5,7 +5,7 @@ import { createClientApi } from '../../src/api/client-api.js';
 import type { ServerInfo } from '../../src/api/port.js';
 import { NotSignedIn, type Connection } from '../../src/vscode/connection.js';
 import { ServerSelection, type Schedule } from '../../src/vscode/server-selection.js';
-import { ADMIN_TOKEN, startApiServer } from '../support/api-server.js';
+import { ADMIN_TOKEN, launchGpu, startApiServer, waitForStatus } from '../support/api-server.js';
 
 /** Workspace state kept in memory. */
 class MemoryState implements vscode.Memento {
@@ -37,8 +37,7 @@ describe('the selected server over the real API server', () => {
   beforeAll(async () => {
     server = await startApiServer();
     admin = createClient({ baseUrl: server.url, token: ADMIN_TOKEN });
-    const { id } = await admin.createServer({ body: { name: 'gpu-1', gpu: 'RTX 4090' } });
-    await until(async () => (await admin.getServer({ params: { id } })).status === 'running', 'the simulated server runs');
+    await launchGpu(admin);
     gpu = (await createClientApi(server.url, ADMIN_TOKEN).listServers())[0]!;
   }, 120_000);
   afterAll(() => server?.stop());
@@ -60,7 +59,7 @@ describe('the selected server over the real API server', () => {
 
     selection.dispose();
     await admin.startServer({ params: { id: gpu.id } });
-    await until(async () => (await admin.getServer({ params: { id: gpu.id } })).status === 'running', 'the server runs again');
+    await waitForStatus(admin, gpu.id, 'running');
     expect(selection.selected?.status).toBe('stopped');
   }, 120_000);
 

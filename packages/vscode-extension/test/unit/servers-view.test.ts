@@ -7,7 +7,7 @@ import { readWorkflowDocument } from '../../src/workflow/workflow-doc.js';
 import { ServersView, serverAction } from '../../src/vscode/servers-view.js';
 import type { Connection } from '../../src/vscode/connection.js';
 import type { ServerSelection } from '../../src/vscode/server-selection.js';
-import { ADMIN_TOKEN, startApiServer } from '../support/api-server.js';
+import { ADMIN_TOKEN, launchGpu, startApiServer } from '../support/api-server.js';
 import { fixtureText } from './fixtures.js';
 
 type Item = Parameters<ServersView['getTreeItem']>[0];
@@ -21,11 +21,7 @@ describe('the Servers view over the real API server', () => {
   beforeAll(async () => {
     server = await startApiServer();
     const admin = createClient({ baseUrl: server.url, token: ADMIN_TOKEN });
-    const { id } = await admin.createServer({ body: { name: 'gpu-1', gpu: 'RTX 4090' } });
-    for (let i = 0; (await admin.getServer({ params: { id } })).status !== 'running'; i++) {
-      if (i > 200) throw new Error('the simulated server never came up');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const id = await launchGpu(admin);
     const api = createClientApi(server.url, ADMIN_TOKEN);
     const text = fixtureText('txt2img.comfy.json');
     const { generationId } = await api.generate(id, generateInput(JSON.parse(text), readWorkflowDocument(text)!, 'txt2img'));
