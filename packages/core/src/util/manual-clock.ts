@@ -1,20 +1,33 @@
-import type { Clock, TimerHandle } from './clock.js';
+import { ChunkedTimer, MAX_TIMER_DELAY, type Clock, type TimerHandle, type TimerPrimitives } from './clock.js';
 
 interface Pending {
   at: number;
   seq: number;
   fn: () => void;
-  handle: TimerHandle;
 }
 
 /**
  * A clock that moves only when told to. Timers fire in order of due time as `advance` passes them,
- * so schedules, rate limits and timeouts are tested without sleeping.
+ * so schedules, rate limits and timeouts are tested without sleeping. Long timers wait in chunks of at most
+ * MAX_TIMER_DELAY exactly as on the system clock, and `fired` counts every single timer that ran, so a test
+ * sees a timer that spins.
  */
 export class ManualClock implements Clock {
   #now: number;
   #seq = 0;
   #pending: Pending[] = [];
+  #fired = 0;
+  readonly #timers: TimerPrimitives = {
+    set: (fn, ms) => {
+      if (!(ms <= MAX_TIMER_DELAY)) throw new RangeError(`A single timer cannot hold ${ms} ms`);
+      const entry: Pending = { at: this.#now + ms, seq: ++this.#seq, fn };
+      this.#pending.push(entry);
+      return entry;
+    },
+    clear: (id) => {
+      this.#pending = this.#pending.filter((p) => p !== id);
+    },
+  };
 
   constructor(start: number | Date = 0) {
     this.#now = typeof start === 'number' ? start : start.getTime();
@@ -25,18 +38,21 @@ export class ManualClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const handle: TimerHandle = { id: ++this.#seq };
-    this.#pending.push({ at: this.#now + Math.max(0, ms), seq: this.#seq, fn, handle });
-    return handle;
+    return new ChunkedTimer(this.#timers, fn, ms);
   }
 
   clearTimeout(handle: TimerHandle): void {
-    this.#pending = this.#pending.filter((p) => p.handle !== handle);
+    (handle as ChunkedTimer).cancel();
   }
 
   /** How many timers are waiting. */
   get pendingTimers(): number {
     return this.#pending.length;
+  }
+
+  /** How many single timers have run, chunks of long timers included. */
+  get fired(): number {
+    return this.#fired;
   }
 
   /** Moves time forward by `ms`, firing every timer that falls due, each at its own instant. */
@@ -50,6 +66,7 @@ export class ManualClock implements Clock {
       if (!next) break;
       this.#pending = this.#pending.filter((p) => p !== next);
       this.#now = Math.max(this.#now, next.at);
+      this.#fired++;
       next.fn();
       // Let promise chains started by the timer settle before the next one fires.
       await flushMicrotasks();

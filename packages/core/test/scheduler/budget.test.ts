@@ -85,3 +85,28 @@ describe('budgets', () => {
     expect(b.budgets.status(7)).toMatchObject({ monthlyLimit: null, remaining: null, level: 'ok' });
   });
 });
+
+describe('budget timer across the calendar', () => {
+  // The first days of a 31-day month put the month's end more than 24.8 days away: past one Node timer.
+  for (const start of ['2026-12-01T00:00Z', '2026-12-06T12:00Z', '2026-11-01T00:00Z', '2027-02-01T00:00Z', '2026-12-28T00:00Z']) {
+    it(`waits for the month's end from ${start} without spinning`, async () => {
+      const r = rig(start);
+      const ledger = new CostLedger({ store: r.store, clock: r.clock });
+      const budgets = new BudgetService({ store: r.store, ledger, clock: r.clock, enforcer: { listServers: () => [], drainAndStop: async () => {} } });
+      await budgets.start();
+      await budgets.setBudget(7, 10);
+      await r.clock.advance(HOUR_MS);
+      expect(r.clock.fired).toBe(0);
+      const begin = new Date(start);
+      const end = Date.UTC(begin.getUTCFullYear(), begin.getUTCMonth() + 1, 1);
+      await r.clock.advanceTo(end - 1);
+      expect(budgets.status(7).month).toBe(start.slice(0, 7));
+      // At most one re-arm per 24.8 days before the month's end.
+      expect(r.clock.fired).toBeLessThanOrEqual(1);
+      await r.clock.advanceTo(end);
+      expect(budgets.status(7).month).not.toBe(start.slice(0, 7));
+      expect(r.clock.fired).toBeLessThanOrEqual(2);
+      budgets.close();
+    });
+  }
+});
