@@ -1,32 +1,35 @@
-/** One machine's offer as the fake keeps it; the search answer is derived from it. */
-export interface FakeOffer {
-  id: number;
-  machine_id: number;
-  host_id: number;
-  gpu_name: string;
-  num_gpus: number;
-  gpu_ram: number;
-  cpu_name: string;
-  cpu_cores: number;
-  cpu_cores_effective: number;
-  cpu_ram: number;
-  disk_space: number;
+import { z } from 'zod';
+
+/** One offer as the fake keeps it; the search answer is derived from it. Offers of one machine share its GPUs. */
+export const fakeOfferSchema = z.object({
+  id: z.number().int(),
+  machine_id: z.number().int(),
+  host_id: z.number().int(),
+  gpu_name: z.string(),
+  num_gpus: z.number().int(),
+  gpu_ram: z.number(),
+  cpu_name: z.string(),
+  cpu_cores: z.number(),
+  cpu_cores_effective: z.number(),
+  cpu_ram: z.number(),
+  disk_space: z.number(),
   /** $/hour for the GPUs and compute, without disk. */
-  dph_base: number;
+  dph_base: z.number(),
   /** $/GB/month of disk. */
-  storage_cost: number;
-  reliability: number;
-  verified: boolean;
-  rentable: boolean;
-  external: boolean;
-  direct_port_count: number;
+  storage_cost: z.number(),
+  reliability: z.number(),
+  verified: z.boolean(),
+  rentable: z.boolean(),
+  external: z.boolean(),
+  direct_port_count: z.number().int(),
   /** Vast's text, "California, US". */
-  geolocation: string;
-  inet_up: number;
-  inet_down: number;
-  cuda_max_good: number;
-  public_ipaddr: string;
-}
+  geolocation: z.string(),
+  inet_up: z.number(),
+  inet_down: z.number(),
+  cuda_max_good: z.number(),
+  public_ipaddr: z.string(),
+});
+export type FakeOffer = z.infer<typeof fakeOfferSchema>;
 
 const GPUS: ReadonlyArray<{ name: string; ram: number; price: number; counts: number[] }> = [
   { name: 'RTX 4090', ram: 24564, price: 0.35, counts: [1, 2, 4, 8] },
@@ -67,9 +70,11 @@ function seeded(seed: number): () => number {
 }
 
 /**
- * A realistic catalogue: six GPU models in several counts, ten single-GPU machines and four of each larger size spread over fourteen places, prices
- * around the market's, and a share of offers that a careful client must refuse (unverified, unreliable, no direct
- * ports).
+ * A realistic catalogue: six GPU models on machines of several sizes (ten single-GPU machines and four of each larger
+ * size per model) spread over fourteen places, prices around the market's, and a share of machines that a careful
+ * client must refuse (unverified, unreliable, no direct ports). A machine offers each GPU count up to its size, as
+ * Vast lists a machine once per count it can rent; renting takes GPUs from the machine, so a 1-GPU offer of an
+ * 8-GPU machine can be rented eight times.
  */
 export function defaultCatalogue(): FakeOffer[] {
   const random = seeded(20260101);
@@ -77,22 +82,16 @@ export function defaultCatalogue(): FakeOffer[] {
   let id = 4_000_000;
   let machine = 10_000;
   for (const gpu of GPUS) {
-    for (const count of gpu.counts) {
-      for (let m = 0; m < (count === 1 ? 10 : 4); m++) {
-        const r = random();
-        offers.push({
-          id: ++id,
-          machine_id: ++machine,
+    for (const size of gpu.counts) {
+      for (let m = 0; m < (size === 1 ? 10 : 4); m++) {
+        machine++;
+        const host = {
+          machine_id: machine,
           host_id: 100 + (machine % 37),
           gpu_name: gpu.name,
-          num_gpus: count,
           gpu_ram: gpu.ram,
-          cpu_name: r < 0.5 ? 'AMD EPYC 7B13 64-Core Processor' : 'Intel Xeon Gold 6338',
-          cpu_cores: 32 * count,
-          cpu_cores_effective: 8 * count + Math.floor(random() * 8),
-          cpu_ram: 64_000 * count + Math.floor(random() * 32) * 1000,
+          cpu_name: random() < 0.5 ? 'AMD EPYC 7B13 64-Core Processor' : 'Intel Xeon Gold 6338',
           disk_space: 200 + Math.floor(random() * 1800),
-          dph_base: round(gpu.price * count * (0.85 + random() * 0.45)),
           storage_cost: round(0.1 + random() * 0.1),
           reliability: round([0.999, 0.995, 0.991, 0.97, 0.92][Math.floor(random() * 5)]!),
           verified: random() > 0.15,
@@ -104,7 +103,19 @@ export function defaultCatalogue(): FakeOffer[] {
           inet_down: 500 + Math.floor(random() * 4500),
           cuda_max_good: 12.4,
           public_ipaddr: '127.0.0.1',
-        });
+        };
+        const priceFactor = 0.85 + random() * 0.45;
+        for (const count of gpu.counts.filter((c) => c <= size)) {
+          offers.push({
+            ...host,
+            id: ++id,
+            num_gpus: count,
+            cpu_cores: 32 * count,
+            cpu_cores_effective: 8 * count + Math.floor(random() * 8),
+            cpu_ram: 64_000 * count + Math.floor(random() * 32) * 1000,
+            dph_base: round(gpu.price * count * priceFactor),
+          });
+        }
       }
     }
   }

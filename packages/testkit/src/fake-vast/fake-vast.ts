@@ -6,8 +6,10 @@ import { defaultCatalogue, type FakeOffer } from './catalogue.js';
 import { matchesOps } from './filters.js';
 import { instanceView, pricing, type FakeInstance } from './instances.js';
 import { FakeRateLimits, type FakeVastEndpoint } from './rate-limits.js';
+import { StateFile, type FakeSshKey } from './state-file.js';
 
-export type StartComfy = (opts: { token: string }) => Promise<{ url: string; close(): Promise<void> }>;
+/** `port` is the one the instance's ComfyUI served on before a restart: worth trying, since records point at it. */
+export type StartComfy = (opts: { token: string; port?: number }) => Promise<{ url: string; close(): Promise<void> }>;
 
 export interface FakeVastOptions {
   /** The key the fake accepts (random by default). */
@@ -29,6 +31,12 @@ export interface FakeVastOptions {
   startComfy?: StartComfy;
   /** Adds stray whitespace and newlines around strings, as Vast's answers sometimes have. */
   messyStrings?: boolean;
+  /**
+   * A JSON file that keeps the instances, the SSH keys and the id counter across restarts, as Vast keeps them
+   * across ours: loaded on start (running instances serve a ComfyUI again), saved before each change is answered.
+   * Without it everything lives in memory.
+   */
+  stateFile?: string;
 }
 
 /** A response a test forces on the next call(s) to an endpoint. */
@@ -53,7 +61,7 @@ export interface FakeVast {
   ignoreFilters(on: boolean): void;
   /** Marks an offer taken by someone else: renting it answers 404 `no_such_ask`. */
   takeOffer(offerId: number): void;
-  /** The offers still rentable. */
+  /** The offers still rentable: not taken, on a machine with enough free GPUs. */
   offers(): FakeOffer[];
   /** Rents directly, as another client of the account would (no rate limit, no ComfyUI). */
   addInstance(options?: { label?: string | null; env?: Record<string, string>; running?: boolean }): number;
@@ -87,19 +95,24 @@ const CONTROL_KEYS = new Set(['order', 'type', 'limit', 'allocated_storage', 'di
 export async function startFakeVast(options: FakeVastOptions = {}): Promise<FakeVast> {
   const apiKey = options.apiKey ?? randomBytes(32).toString('hex');
   const now = options.now ?? Date.now;
-  const startComfy = options.startComfy ?? ((o: { token: string }) => startFakeComfy({ token: o.token }));
+  const startComfy: StartComfy = options.startComfy ?? ((o) => startFakeComfy({ token: o.token, port: o.port }));
   const limits = new FakeRateLimits(options.intervalsMs ?? {});
   const injected = new Map<FakeVastEndpoint, InjectedResponse[]>();
   const catalogue = new Map<number, FakeOffer>((options.offers ?? defaultCatalogue()).map((o) => [o.id, o]));
-  const taken = new Set<number>();
-  const instances = new Map<number, FakeInstance>();
+  // A machine has as many GPUs as its largest offer; each rented instance holds its offer's GPUs until destroyed.
+  const machineGpus = new Map<number, number>();
+  for (const o of catalogue.values()) machineGpus.set(o.machine_id, Math.max(machineGpus.get(o.machine_id) ?? 0, o.num_gpus));
+  const takenByOthers = new Set<number>();
+  const stateFile = options.stateFile === undefined ? undefined : new StateFile(options.stateFile);
+  const saved = await stateFile?.load();
+  const instances = new Map<number, FakeInstance>(saved?.instances.map((i) => [i.id, i]));
   const comfies = new Map<number, { url: string; close(): Promise<void> }>();
-  const sshKeys: Array<{ id: number; user_id: number; public_key: string; created_at: number; deleted_at: null }> = [];
+  const sshKeys: FakeSshKey[] = saved?.sshKeys ?? [];
   const callLog: Array<{ method: string; path: string; authorized: boolean }> = [];
   let speed = options.speed ?? 1;
   let filtersIgnored = false;
-  let nextInstanceId = 20_000_000;
-  let nextPort = 41_000;
+  let lastInstanceId = saved?.lastInstanceId ?? 20_000_000;
+  let lastPort = saved?.lastPort ?? 41_000;
   const loadingMs = () => (options.loadingMs ?? 30_000) / speed;
   const stoppingMs = () => (options.stoppingMs ?? 5_000) / speed;
   const pad = (s: string) => (options.messyStrings ? ` ${s}\n ` : s);
@@ -112,9 +125,19 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
 
   const token = (i: FakeInstance) => i.env.WEB_PASSWORD ?? i.env.OPEN_BUTTON_TOKEN ?? 'token';
 
-  async function startServing(instance: FakeInstance): Promise<void> {
+  const freeGpus = (machineId: number) =>
+    [...instances.values()].reduce((free, i) => (i.offer.machine_id === machineId ? free - i.offer.num_gpus : free), machineGpus.get(machineId) ?? 0);
+  const available = (offer: FakeOffer) => !takenByOthers.has(offer.id) && freeGpus(offer.machine_id) >= offer.num_gpus;
+
+  const persist = () => stateFile?.save({ version: 1, lastInstanceId, lastPort, instances: [...instances.values()], sshKeys }) ?? Promise.resolve();
+
+  async function startServing(instance: FakeInstance, port?: number): Promise<void> {
     if (comfies.has(instance.id)) return;
-    const comfy = await startComfy({ token: token(instance) });
+    // The port it had may be someone else's by now: then any port will do.
+    const comfy = await startComfy({ token: token(instance), port }).catch((error: unknown) => {
+      if (port === undefined) throw error;
+      return startComfy({ token: token(instance) });
+    });
     comfies.set(instance.id, comfy);
     instance.comfyPort = Number(new URL(comfy.url).port);
   }
@@ -128,7 +151,7 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
 
   function newInstance(offer: FakeOffer, fields: Pick<FakeInstance, 'label' | 'image' | 'runtype' | 'env' | 'onstart' | 'disk'>, running: boolean): FakeInstance {
     const instance: FakeInstance = {
-      id: ++nextInstanceId,
+      id: ++lastInstanceId,
       offer,
       ...fields,
       intended: 'running',
@@ -136,7 +159,7 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
       forced: null,
       createdAt: now(),
       comfyPort: null,
-      sshPort: (nextPort += 100),
+      sshPort: (lastPort += 100),
     };
     instances.set(instance.id, instance);
     return instance;
@@ -149,7 +172,7 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
       endpoint: 'search',
       handle: ({ res, body }) => {
         const disk = typeof body.allocated_storage === 'number' ? body.allocated_storage : 8;
-        let offers = [...catalogue.values()].filter((o) => !taken.has(o.id));
+        let offers = [...catalogue.values()].filter(available);
         if (!filtersIgnored) offers = offers.filter((o) => matchesQuery(o, body, disk));
         offers.sort(byOrder(body.order, disk));
         const limit = typeof body.limit === 'number' ? body.limit : 64;
@@ -162,14 +185,13 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
       endpoint: 'create',
       handle: async ({ res, params, body }) => {
         const offer = catalogue.get(Number(params[0]));
-        if (!offer || taken.has(offer.id)) {
+        if (!offer || !available(offer)) {
           return send(res, 404, { success: false, error: 'no_such_ask', msg: `error 404/3603: no_such_ask Instance type by id ${params[0]} is not available.` });
         }
         if (typeof body.image !== 'string' || body.image.trim() === '') return send(res, 400, { success: false, error: 'invalid_args', msg: 'image is required' });
         if (body.env !== undefined && (typeof body.env !== 'object' || body.env === null || Array.isArray(body.env))) {
           return send(res, 400, { success: false, error: 'invalid_args', msg: 'env must be a dict' });
         }
-        taken.add(offer.id);
         const instance = newInstance(
           offer,
           {
@@ -183,6 +205,7 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
           false,
         );
         await startServing(instance);
+        await persist();
         send(res, 200, { success: true, new_contract: instance.id, instance_api_key: randomBytes(16).toString('hex') });
       },
     },
@@ -250,6 +273,7 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
         } else if (body.state !== undefined && body.state !== 'running' && body.state !== 'stopped') {
           return send(res, 400, { success: false, error: 'invalid_args', msg: `Invalid state ${String(body.state)}` });
         }
+        await persist();
         send(res, 200, { success: true });
       },
     },
@@ -261,8 +285,8 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
         const instance = instanceOr404(ctx);
         if (!instance) return;
         instances.delete(instance.id);
-        taken.delete(instance.offer.id);
         await stopServing(instance);
+        await persist();
         send(ctx.res, 200, { success: true, msg: 'Instance destroyed.' });
       },
     },
@@ -276,12 +300,13 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
       method: 'POST',
       pattern: /^\/api\/v0\/ssh\/$/,
       endpoint: 'sshKeys',
-      handle: ({ res, body }) => {
+      handle: async ({ res, body }) => {
         if (typeof body.ssh_key !== 'string' || !/^ssh-\S+ \S+/.test(body.ssh_key.trim())) {
           return send(res, 400, { success: false, error: 'invalid_args', msg: 'ssh_key must be the text of a public key' });
         }
         const key = { id: sshKeys.length + 1, user_id: 1, public_key: body.ssh_key, created_at: Math.floor(now() / 1000), deleted_at: null };
         sshKeys.push(key);
+        await persist();
         send(res, 200, { success: true, key });
       },
     },
@@ -344,16 +369,29 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
     });
   });
   const url = await listenOnLoopback(server, options.port);
+  const close = async () => {
+    await Promise.all([...comfies.values()].map((c) => c.close()));
+    comfies.clear();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await stateFile?.idle();
+  };
+  // Instances that ran before the restart run on: their ComfyUI comes back, on its old port when it is free.
+  try {
+    for (const instance of instances.values()) {
+      const port = instance.comfyPort ?? undefined;
+      instance.comfyPort = null;
+      if (instance.intended === 'running') await startServing(instance, port);
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
 
   return {
     url,
     apiKey,
-    async close() {
-      await Promise.all([...comfies.values()].map((c) => c.close()));
-      comfies.clear();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close,
     inject(endpoint, response) {
       const queue = injected.get(endpoint) ?? [];
       queue.push({ ...response });
@@ -369,18 +407,18 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
       filtersIgnored = on;
     },
     takeOffer(offerId) {
-      taken.add(offerId);
+      takenByOthers.add(offerId);
     },
-    offers: () => [...catalogue.values()].filter((o) => !taken.has(o.id)),
+    offers: () => [...catalogue.values()].filter(available),
     addInstance(opts = {}) {
-      const offer = [...catalogue.values()].find((o) => !taken.has(o.id));
+      const offer = [...catalogue.values()].find(available);
       if (!offer) throw new Error('The fake catalogue has no free offer left');
-      taken.add(offer.id);
       const instance = newInstance(
         offer,
         { label: opts.label ?? null, image: 'vastai/comfy:@vastai-automatic-tag', runtype: 'ssh_direc ssh_proxy', env: opts.env ?? {}, onstart: null, disk: 20 },
         opts.running ?? true,
       );
+      void persist();
       return instance.id;
     },
     instance(id) {
@@ -392,6 +430,7 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
       const instance = instances.get(id);
       if (!instance) throw new Error(`No fake instance ${id}`);
       instance.forced = status;
+      void persist();
     },
     calls: () => [...callLog],
   };

@@ -1,25 +1,29 @@
-import type { FakeOffer } from './catalogue.js';
+import { z } from 'zod';
+import { fakeOfferSchema, type FakeOffer } from './catalogue.js';
+
+const forcedStatusSchema = z.object({ actual_status: z.string(), status_msg: z.string() });
 
 /** The fake's record of one rented instance. Its status is derived from the time on each read. */
-export interface FakeInstance {
-  id: number;
-  offer: FakeOffer;
-  label: string | null;
-  image: string;
-  runtype: string;
-  env: Record<string, string>;
-  onstart: string | null;
-  disk: number;
-  intended: 'running' | 'stopped';
+export const fakeInstanceSchema = z.object({
+  id: z.number().int(),
+  offer: fakeOfferSchema,
+  label: z.string().nullable(),
+  image: z.string(),
+  runtype: z.string(),
+  env: z.record(z.string(), z.string()),
+  onstart: z.string().nullable(),
+  disk: z.number(),
+  intended: z.enum(['running', 'stopped']),
   /** When the instance reaches `running` (after loading) or `stopped` (after stopping). */
-  settlesAt: number;
+  settlesAt: z.number(),
   /** A status forced by a test (`exited`, `offline`, ...), with its message. */
-  forced: { actual_status: string; status_msg: string } | null;
-  createdAt: number;
-  /** The port of the fake ComfyUI while one is serving this instance. */
-  comfyPort: number | null;
-  sshPort: number;
-}
+  forced: forcedStatusSchema.nullable(),
+  createdAt: z.number(),
+  /** The port of the fake ComfyUI while one is serving this instance (the last one, in a saved state). */
+  comfyPort: z.number().int().nullable(),
+  sshPort: z.number().int(),
+});
+export type FakeInstance = z.infer<typeof fakeInstanceSchema>;
 
 export interface InstanceStatus {
   actual_status: string;
