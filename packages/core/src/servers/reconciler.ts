@@ -23,8 +23,9 @@ export interface ReconcilerOptions {
 /**
  * Keeps records true to Vast. Each pass lists every instance with one paged call (per-instance polling hits rate
  * limits), updates each record from its instance, links a record whose rent answer was lost to the instance
- * carrying its label, adopts labelled instances that have no record, destroys instances whose server was deleted
- * (they still bill), and probes ComfyUI until it answers.
+ * carrying its label, adopts labelled instances that no server holds, destroys instances whose server was deleted
+ * (they still bill), and probes ComfyUI until it answers. An instance a live server holds is never destroyed, and
+ * one is destroyed only when its own label names the deleted server that rented it.
  */
 export class ServerReconciler {
   readonly #o: ReconcilerOptions;
@@ -89,22 +90,35 @@ export class ServerReconciler {
         await this.#apply(record, patchFromInstance(record, byId.get(record.vastId) ?? null));
         continue;
       }
-      const labelled = instances.find((i) => i.label === serverLabel(record.id));
+      // Another server may have taken the instance on (attached by its id) meanwhile: then it is not this one's.
+      const labelled = instances.find((i) => i.label === serverLabel(record.id) && !this.#o.records.findByVastId(i.id));
       if (labelled) {
         this.#o.logger.info({ serverId: record.id, vastId: labelled.id }, 'Linked a server to the instance rented for it');
         await this.#apply(record, patchFromInstance(record, labelled));
       }
     }
-    for (const instance of instances) {
-      const serverId = parseServerLabel(instance.label);
-      if (serverId === null) continue;
-      // Known by its id, or by its label while the server that rented it has not recorded the id yet.
-      const labelOwner = this.#o.records.get(serverId);
-      const known = this.#o.records.findByVastId(instance.id) ?? (labelOwner?.vastId === null ? labelOwner : undefined);
-      if (!known) await this.#adopt(vast, instance);
-      // Deleted before the list was asked for: the instance outlived its server and bills.
-      else if (known.status === 'deleted' && !seen.has(known.id)) await this.#destroyLeftover(vast, known, instance);
+    for (const instance of instances) await this.#settleLabelled(vast, instance, seen);
+  }
+
+  /**
+   * An instance carrying our label is kept by the live server that holds it (and relabelled to it when the label
+   * names another record), left to the server its label names while that server links it, destroyed when that
+   * server was deleted, and adopted otherwise. A deleted record holds nothing: ids can come back on another rent.
+   */
+  async #settleLabelled(vast: VastClient, instance: VastInstance, liveAtList: ReadonlyMap<number, number>): Promise<void> {
+    const serverId = parseServerLabel(instance.label);
+    if (serverId === null) return;
+    const holder = this.#o.records.findByVastId(instance.id);
+    if (holder) {
+      if (holder.id !== serverId) await this.#relabel(vast, instance.id, holder.id, 'Relabelled an instance to the server that holds it');
+      return;
     }
+    const named = this.#o.records.get(serverId);
+    // The named server rented it when it is a Vast server with no instance yet, or with this one.
+    const rentedByNamed = named?.provider === 'vast' && (named.vastId === null || named.vastId === instance.id);
+    if (!rentedByNamed) return this.#adopt(vast, instance);
+    // Deleted before the list was asked for: the instance outlived its server and bills.
+    if (named.status === 'deleted' && !liveAtList.has(named.id)) await this.#destroyLeftover(vast, named, instance);
   }
 
   async #adopt(vast: VastClient, instance: VastInstance): Promise<void> {
@@ -129,10 +143,17 @@ export class ServerReconciler {
     const record = await this.#o.records.insert(data);
     this.#o.logger.warn({ serverId: record.id, vastId: instance.id }, 'Adopted a labelled Vast.ai instance that had no server record');
     this.#o.events.emit('server:adopted', { userId: record.userId, server: this.#o.records.api(record) });
-    // Relabel so the label names the record that now owns the instance.
-    await vast.setLabel(instance.id, serverLabel(record.id)).catch((error: unknown) => {
-      this.#o.logger.warn({ vastId: instance.id, err: describe(error) }, 'Could not relabel an adopted instance');
-    });
+    await this.#relabel(vast, instance.id, record.id, 'Relabelled an adopted instance');
+  }
+
+  /** So the label names the record that now holds the instance. */
+  async #relabel(vast: VastClient, vastId: number, serverId: number, done: string): Promise<void> {
+    try {
+      await vast.setLabel(vastId, serverLabel(serverId));
+      this.#o.logger.info({ serverId, vastId }, done);
+    } catch (error) {
+      this.#o.logger.warn({ serverId, vastId, err: describe(error) }, 'Could not relabel an instance');
+    }
   }
 
   async #destroyLeftover(vast: VastClient, record: ServerRecord, instance: VastInstance): Promise<void> {

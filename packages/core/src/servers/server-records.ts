@@ -40,8 +40,9 @@ export class ServerRecords {
     return this.#versions.get(id) ?? 0;
   }
 
+  /** The live server holding an instance. A deleted one holds none: it never hides a server that took the id on. */
   findByVastId(vastId: number): ServerRecord | undefined {
-    return this.#collection.find((r) => r.vastId === vastId);
+    return this.#collection.find((r) => r.vastId === vastId && r.status !== 'deleted');
   }
 
   owned(userId: number, id: number): ServerRecord {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ServerService, VastClient, serversCollection, type ServerEvent, type VastInstance } from '@comfy-vast/core';
+import { startFakeVast } from '@comfy-vast/testkit';
 import { NO_SPACING } from '../vast/helpers.js';
 import { RTX, world, type World } from './setup.js';
 
@@ -54,6 +55,77 @@ describe('the reconciler', () => {
     await w.service.reconcile();
     expect(w.fake.instance(vastId)).toBeUndefined();
     expect(records().filter((r) => r.status !== 'deleted')).toEqual([]);
+  });
+
+  describe('matching instances to servers by label, never destroying one a live server holds', () => {
+    const noInstances = () => ({ status: 200, body: { success: true, instances_found: 0, total_instances: 0, label_counts: {}, next_token: null, instances: [] as unknown[] } });
+    const destroyed = () => w.fake.calls().filter((c) => c.method === 'DELETE');
+
+    it('keeps an instance whose id Vast hands out again to a new server, though a deleted server had it', async () => {
+      const old = await w.service.create(1, RTX);
+      await w.service.delete(1, old.id);
+      // We restart, and so does a Vast.ai that forgot its instances (the simulated one before it kept its state): ids start over.
+      await w.fake.close();
+      w.fake = await startFakeVast({ now: () => w.clock.now(), intervalsMs: NO_SPACING });
+      const vast = new VastClient({ apiKey: w.fake.apiKey, baseUrl: w.fake.url, clock: w.clock, minIntervalsMs: NO_SPACING });
+      const service = new ServerService({ store: w.store, vast, clock: w.clock, logger: w.log.logger });
+      const fresh = await service.create(1, RTX);
+      expect(fresh.vastId).toBe(old.vastId);
+      await w.clock.advance(31_000);
+      await service.reconcile();
+      await service.reconcile();
+      expect(destroyed()).toEqual([]);
+      expect(w.fake.instance(Number(fresh.vastId))).toMatchObject({ label: `comfy-vast:${fresh.id}`, actual_status: 'running' });
+      expect(service.get(1, fresh.id)).toMatchObject({ status: 'running', vastId: fresh.vastId });
+      expect(w.log.lines.some((l) => l.includes('Destroying'))).toBe(false);
+    });
+
+    it('keeps an instance re-attached after its first server was marked deleted, and relabels it to its new server', async () => {
+      const first = await w.service.create(1, RTX);
+      const vastId = Number(first.vastId);
+      w.fake.inject('list', noInstances());
+      await w.service.reconcile();
+      expect(w.service.find(first.id)).toBeUndefined();
+      const again = await w.service.create(1, { name: 'again', vastId });
+      await w.service.reconcile();
+      expect(destroyed()).toEqual([]);
+      expect(w.fake.instance(vastId)).toMatchObject({ label: `comfy-vast:${again.id}` });
+      await w.service.reconcile();
+      expect(destroyed()).toEqual([]);
+      expect(w.service.get(1, again.id)).toMatchObject({ status: 'creating', vastId: String(vastId) });
+    });
+
+    it('adopts, never destroys, an instance whose label names a live server holding another instance', async () => {
+      const server = await w.service.create(1, RTX);
+      const stray = w.fake.addInstance({ label: `comfy-vast:${server.id}` });
+      await w.service.reconcile();
+      expect(destroyed()).toEqual([]);
+      const adopted = records().find((r) => r.vastId === stray);
+      expect(adopted).toMatchObject({ name: `adopted-${stray}`, status: 'running' });
+      expect(w.fake.instance(stray)).toMatchObject({ label: `comfy-vast:${adopted!.id}` });
+      expect(w.service.get(1, server.id).vastId).toBe(server.vastId);
+    });
+
+    it('adopts, never destroys, an instance labelled for a deleted server that had rented another one', async () => {
+      const server = await w.service.create(1, RTX);
+      await w.service.delete(1, server.id);
+      const stray = w.fake.addInstance({ label: `comfy-vast:${server.id}` });
+      await w.service.reconcile();
+      expect(w.fake.instance(stray)).toBeDefined();
+      expect(records().find((r) => r.vastId === stray)).toMatchObject({ status: 'running', name: `adopted-${stray}` });
+    });
+
+    it('does not link a server whose rent answer was lost to an instance another server holds', async () => {
+      w.fake.inject('create', { status: 502, text: 'Bad Gateway' });
+      await expect(w.service.create(1, RTX)).rejects.toMatchObject({ code: 'VAST_API_ERROR' });
+      const vastId = w.fake.addInstance({ label: 'comfy-vast:1' });
+      const holder = await w.service.create(1, { name: 'holder', vastId });
+      await w.service.reconcile();
+      expect(w.service.get(1, 1)).toMatchObject({ status: 'error', vastId: null });
+      expect(w.service.get(1, holder.id)).toMatchObject({ status: 'running', vastId: String(vastId) });
+      expect(w.fake.instance(vastId)).toMatchObject({ label: `comfy-vast:${holder.id}` });
+      expect(destroyed()).toEqual([]);
+    });
   });
 
   it('marks a server deleted when its instance was destroyed elsewhere', async () => {

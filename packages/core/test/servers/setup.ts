@@ -19,7 +19,7 @@ export async function world(options: Partial<ServerServiceOptions> = {}): Promis
   const vast = new VastClient({ apiKey: fake.apiKey, baseUrl: fake.url, clock, logger: log.logger, minIntervalsMs: NO_SPACING });
   const store = new MemoryStore();
   const service = new ServerService({ store, vast, clock, logger: log.logger, pollIntervalMs: 10_000, ...options });
-  return {
+  const w: World = {
     fake,
     clock,
     store,
@@ -27,9 +27,11 @@ export async function world(options: Partial<ServerServiceOptions> = {}): Promis
     log,
     async close() {
       service.stopReconciler();
-      await fake.close();
+      // A test may have put another fake in its place.
+      await w.fake.close();
     },
   };
+  return w;
 }
 
 export const RTX = { name: 'Render box', gpu: 'RTX 4090', gpuCount: 1, cpuCores: 8, ram: 32, disk: 40 };
