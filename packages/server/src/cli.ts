@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ComfyVast, isComfyVastError } from '@comfy-vast/core';
 import { Command } from 'commander';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { resolveConfig } from './config.js';
 import { startServer } from './start.js';
@@ -45,7 +46,12 @@ users
   .option('-d, --data-dir <dir>', 'data directory (COMFY_VAST_DATA, default ./data)')
   .action(async (name: string, flags: { dataDir?: string }) => {
     const config = resolveConfig(process.env, { dataDir: flags.dataDir, logLevel: 'silent' });
-    const comfyVast = await ComfyVast.open({ dataDir: resolve(config.dataDir) });
+    const dataDir = resolve(config.dataDir);
+    // A mistyped or relative path would otherwise create a second, empty installation beside the real one.
+    if (!(await stat(dataDir).then((s) => s.isDirectory(), () => false))) {
+      throw new Error(`there is no data directory at ${dataDir}. Start the server once (npm start) to create it, or name it with --data-dir or COMFY_VAST_DATA.`);
+    }
+    const comfyVast = await ComfyVast.open({ dataDir });
     try {
       const { user, token } = await comfyVast.users.createUser(name);
       process.stdout.write(`Created user ${user.username} (id ${user.id}). Token, shown once:\n${token.token}\n`);

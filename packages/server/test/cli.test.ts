@@ -1,6 +1,9 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from './cli-process.js';
 
@@ -57,6 +60,23 @@ describe('comfy-vast serve', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('is linked as `comfy-vast` at the repository root, so `npx comfy-vast` works there', async () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const link = join(root, 'node_modules', '.bin', 'comfy-vast');
+    expect(await realpath(link)).toBe(join(root, 'packages', 'server', 'bin', 'comfy-vast.js'));
+    const { stdout, stderr } = await promisify(execFile)(link, ['--version'], { cwd: root }).catch((e: { stdout: string; stderr: string }) => e);
+    // Before the first build the command says how to build it; after, it answers.
+    expect(`${stdout}${stderr}`).toMatch(/^\d+\.\d+\.\d+\n$|the command is not built yet/);
+  });
+
+  it('refuses to add a user where there is no data directory, instead of creating one', async () => {
+    const missing = join(dataDir, 'no-such-dir');
+    const add = run(['users', 'add', 'gina', '--data-dir', missing], {});
+    expect(await add.exit).toBe(1);
+    expect(add.output()).toContain(`there is no data directory at ${missing}`);
+    await expect(stat(missing)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('refuses a vast provider without a key, clearly', async () => {
