@@ -4,6 +4,9 @@
 # Node 24 and code-server live in a cache folder outside the repository (code-server's postinstall refuses any
 # Node major but 24, so it can never be a dependency of the project itself).
 set -euo pipefail
+# `npm run` exports a user agent naming the Node that runs it (20); the nested installs under Node 24 would inherit
+# it, and code-server's postinstall reads it and refuses.
+unset npm_config_user_agent
 tools="${COMFY_VAST_VSCODE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/comfy-vast-vscode-tools}"
 mkdir -p "$tools/node24" "$tools/code-server"
 
