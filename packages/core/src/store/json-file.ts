@@ -9,6 +9,9 @@ import { errnoCode, type StoreFs } from './fs.js';
  * as corrupt, naming it), writes go through `writeFileAtomic` so a crash never leaves a half-written file.
  */
 export class AtomicJsonFile<T> implements Adapter<T> {
+  /** The size of the file as last read (0 when missing), for a log to weigh its segments against its snapshot. */
+  bytesRead = 0;
+
   constructor(
     private readonly fs: StoreFs,
     readonly path: string,
@@ -23,6 +26,7 @@ export class AtomicJsonFile<T> implements Adapter<T> {
       if (errnoCode(error) === 'ENOENT') return null;
       throw fileError('read', this.path, error);
     }
+    this.bytesRead = Buffer.byteLength(text);
     let json: unknown;
     try {
       json = JSON.parse(text);

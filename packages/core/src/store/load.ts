@@ -16,6 +16,8 @@ export interface LoadedCollection {
   /** The file that last wrote each record, to name it when the record fails validation. */
   sources: Map<number, string>;
   nextId: number;
+  /** The snapshot's size in bytes (0 when there is none). */
+  snapshotBytes: number;
   /** Segments newer than the snapshot, with their sizes in bytes. */
   segments: Map<number, number>;
   /** Segments already folded into the snapshot: a crash came between compaction's rename and their removal. */
@@ -57,7 +59,8 @@ export async function loadCollections(fs: StoreFs, layout: Layout, logger: Logge
 
 async function loadCollection(fs: StoreFs, layout: Layout, name: string, seqs: number[], logger: Logger): Promise<LoadedCollection> {
   const path = layout.snapshot(name);
-  const snapshot = new Low<SnapshotFile>(new AtomicJsonFile(fs, path, SnapshotFile), emptySnapshot());
+  const file = new AtomicJsonFile(fs, path, SnapshotFile);
+  const snapshot = new Low<SnapshotFile>(file, emptySnapshot());
   await snapshot.read();
   const collection: LoadedCollection = {
     name,
@@ -65,6 +68,7 @@ async function loadCollection(fs: StoreFs, layout: Layout, name: string, seqs: n
     records: new Map(),
     sources: new Map(),
     nextId: snapshot.data.nextId,
+    snapshotBytes: file.bytesRead,
     segments: new Map(),
     obsolete: [],
   };

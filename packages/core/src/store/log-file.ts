@@ -20,18 +20,26 @@ export interface LogFileOptions<T> {
   /** The highest segment number in use so far, snapshot included. */
   lastSeq: number;
   nextId: () => number;
-  /** Once the segments not yet in the snapshot reach this size, a new segment starts and the snapshot is rebuilt. */
+  /**
+   * Once the segments not yet in the snapshot reach this size, or the snapshot's own size when that is larger, a
+   * new segment starts and the snapshot is rebuilt.
+   */
   segmentBytes: number;
+  /** The size of the snapshot on disk (0 when there is none). */
+  snapshotBytes: number;
 }
 
-// Small enough that serialising one chunk blocks the event loop for well under a millisecond.
+// Small enough that serialising one chunk blocks the event loop for well under a millisecond, with small records
+// (by count) or with large ones such as saved workflows (by size).
 const RECORDS_PER_CHUNK = 250;
+const BYTES_PER_CHUNK = 256 * 1024;
 
 /**
  * A `log` collection: each batch of changes is appended to the current JSONL segment and fsynced, so a write
- * costs the same with 100 or 100,000 records. When the segments grow past `segmentBytes`, a new segment starts
- * and the snapshot is rewritten in the background, in chunks that yield to the event loop between them; then the
- * segments it covers are removed.
+ * costs the same with 100 or 100,000 records. When the segments grow past `segmentBytes` and past the snapshot's
+ * size, a new segment starts and the snapshot is rewritten in the background, in chunks that yield to the event
+ * loop between them; then the segments it covers are removed. Waiting for the segments to outgrow the snapshot
+ * keeps the rewriting to at most about one byte per byte appended, however large the collection.
  */
 export class LogFile<T extends StoredRecord> {
   #o: LogFileOptions<T>;
@@ -48,7 +56,7 @@ export class LogFile<T extends StoredRecord> {
     this.#o = options;
     this.#seq = options.lastSeq;
     this.#closed = new Map(options.segments);
-    this.#compactAt = options.segmentBytes;
+    this.#compactAt = Math.max(options.segmentBytes, options.snapshotBytes);
   }
 
   get(id: number): T | undefined {
@@ -135,8 +143,8 @@ export class LogFile<T extends StoredRecord> {
     const nextId = this.#o.nextId();
     const pending = this.#pendingBytes();
     this.#compaction = this.#compact(records, nextId, through)
-      .then(() => {
-        this.#compactAt = this.#o.segmentBytes;
+      .then((snapshotBytes) => {
+        this.#compactAt = Math.max(this.#o.segmentBytes, snapshotBytes);
       })
       .catch((error: unknown) => {
         // Retrying at every write would start a segment per write on a full disk: wait for another segment's worth.
@@ -148,11 +156,19 @@ export class LogFile<T extends StoredRecord> {
       });
   }
 
-  async #compact(records: T[], nextId: number, through: number): Promise<void> {
+  /** Writes the snapshot and removes the segments it covers; resolves with the snapshot's size. */
+  async #compact(records: T[], nextId: number, through: number): Promise<number> {
     const { fs, layout, name } = this.#o;
     const path = layout.snapshot(name);
+    let bytes = 0;
+    async function* counted(): AsyncGenerator<string> {
+      for await (const chunk of snapshotChunks(records, nextId, through)) {
+        bytes += Buffer.byteLength(chunk);
+        yield chunk;
+      }
+    }
     try {
-      await writeFileAtomic(fs, path, snapshotChunks(records, nextId, through));
+      await writeFileAtomic(fs, path, counted());
     } catch (error) {
       throw fileError('write', path, error);
     }
@@ -161,15 +177,32 @@ export class LogFile<T extends StoredRecord> {
       // The snapshot now holds these changes; a segment left behind is skipped and removed on the next open.
       await fs.unlink(layout.segment(name, seq)).catch(() => undefined);
     }
+    return bytes;
   }
 }
 
+/** The snapshot's text in chunks of at most RECORDS_PER_CHUNK records or about BYTES_PER_CHUNK, yielding between them. */
 async function* snapshotChunks(records: StoredRecord[], nextId: number, segment: number): AsyncGenerator<string> {
   yield `{"nextId":${nextId},"segment":${segment},"records":[`;
-  for (let i = 0; i < records.length; i += RECORDS_PER_CHUNK) {
-    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    const chunk = records.slice(i, i + RECORDS_PER_CHUNK).map((r) => JSON.stringify(r));
-    yield `${i > 0 ? ',' : ''}\n${chunk.join(',\n')}`;
+  let chunk: string[] = [];
+  let size = 0;
+  let first = true;
+  const flush = (): string => {
+    const text = `${first ? '' : ','}\n${chunk.join(',\n')}`;
+    first = false;
+    chunk = [];
+    size = 0;
+    return text;
+  };
+  for (const record of records) {
+    const text = JSON.stringify(record);
+    chunk.push(text);
+    size += text.length;
+    if (chunk.length >= RECORDS_PER_CHUNK || size >= BYTES_PER_CHUNK) {
+      yield flush();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
+  if (chunk.length > 0) yield flush();
   yield '\n]}\n';
 }

@@ -28,7 +28,10 @@ export interface LowdbStoreOptions {
   migrations?: readonly Migration[];
   /** File operations; defaults to node's. Tests pass one that fails on purpose. */
   fs?: StoreFs;
-  /** Size past which a log collection starts a new segment and rebuilds its snapshot (default 4 MiB). */
+  /**
+   * Size past which a log collection starts a new segment and rebuilds its snapshot (default 4 MiB); a log whose
+   * snapshot is larger waits until its segments reach the snapshot's size.
+   */
   segmentBytes?: number;
 }
 
@@ -167,7 +170,7 @@ export class LowdbStore implements Store {
     const nextId = (): number => collection.nextId;
     const file: LogFile<T> | DocumentFile<T> =
       definition.kind === 'log'
-        ? new LogFile<T>({ fs: this.#fs, layout: this.#layout, name, logger: this.#logger, durable, segments, lastSeq, nextId, segmentBytes: this.#segmentBytes })
+        ? new LogFile<T>({ fs: this.#fs, layout: this.#layout, name, logger: this.#logger, durable, segments, lastSeq, nextId, segmentBytes: this.#segmentBytes, snapshotBytes: loaded?.snapshotBytes ?? 0 })
         : new DocumentFile<T>(this.#fs, snapshot, durable, nextId, { files: [...segments.keys()].map((seq) => this.#layout.segment(name, seq)), lastSeq }, this.#logger);
     const queue: WriteQueue<CollectionChange<T>> = new WriteQueue<CollectionChange<T>>(
       (batch): Promise<void> => {

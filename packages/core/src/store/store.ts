@@ -45,8 +45,8 @@ export interface CollectionDefinition<S extends z.ZodType<StoredRecord>> {
   name: string;
   schema: S;
   /**
-   * `log` for collections that only grow (generation history, scheduler history): kept as append-only
-   * segments so a write costs the same with 100 or 100,000 records. `document` for small ones.
+   * `log` for collections that grow large (generation history, scheduler history, saved workflows): kept as
+   * append-only segments so a write costs the same with 100 or 100,000 records. `document` for small ones.
    */
   kind?: 'document' | 'log';
 }
