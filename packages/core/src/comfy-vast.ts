@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
-import { DEFAULT_LIMITS, SlidingWindowLimiter, type LimitsConfig } from './limits/index.js';
+import { DEFAULT_LIMITS, DEFAULT_QUOTAS, SlidingWindowLimiter, type LimitsConfig, type QuotasConfig } from './limits/index.js';
 import { LowdbStore, MemoryStore } from './store/index.js';
 import type { Store } from './store/store.js';
 import { UserService } from './users/index.js';
@@ -25,6 +25,8 @@ export interface ComfyVastOptions {
   logger?: Logger;
   /** Overrides of the API contract's rate limits, by limiter. */
   limits?: Partial<LimitsConfig>;
+  /** Overrides of what each user may keep stored (default: 500 saved workflows taking at most 50 MiB). */
+  quotas?: Partial<QuotasConfig>;
   /** Your Vast.ai account. Without it only attached ComfyUIs can be used. */
   vast?: {
     apiKey: string;
@@ -86,7 +88,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     };
     this.users = new UserService({ store, clock: this.clock, logger: this.logger.child({ service: 'users' }) });
     this.comfy = new ComfyConnectionPool({ clock: this.clock, logger: this.logger.child({ service: 'comfy' }) });
-    this.workflows = new WorkflowLibrary({ store, clock: this.clock });
+    this.workflows = new WorkflowLibrary({ store, clock: this.clock, quota: { ...DEFAULT_QUOTAS, ...options.quotas }.workflows });
     this.analyses = new AnalysisLog({ store, clock: this.clock });
     this.generations = new GenerationService({
       store,

@@ -42,6 +42,21 @@ describe('workflow library', () => {
     expect((await raw(server, `/api/comfy/workflow/${created.id}`, { token: aliceToken })).status).toBe(404);
   });
 
+  it('keeps each user to 500 saved workflows, answering the next one 409 QUOTA_EXCEEDED', async () => {
+    const carol = await server.admin.createUser({ body: { username: 'carol' } });
+    const body = JSON.stringify({ name: 'small', workflow: sdxl });
+    const create = (token: string) => raw(server, '/api/comfy/workflows', { method: 'POST', token, headers: { 'content-type': 'application/json' }, body });
+    for (let batch = 0; batch < 500; batch += 25) {
+      const answers = await Promise.all(Array.from({ length: 25 }, () => create(carol.token)));
+      expect(answers.map((a) => a.status)).toEqual(Array(25).fill(200));
+    }
+    const refused = await create(carol.token);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toEqual({ error: expect.stringMatching(/at most 500 saved workflows/), code: 'QUOTA_EXCEEDED', details: { quota: 'count', limit: 500, used: 500 }, timestamp: expect.any(String) });
+    // Another user's quota is untouched.
+    expect((await create(aliceToken)).status).toBe(200);
+  }, 60_000);
+
   it('refuses to change a built-in and refuses a body that is not a workflow', async () => {
     const builtin = await raw(server, '/api/comfy/workflow/1', { method: 'PUT', token: aliceToken, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', workflow: sdxl }) });
     expect(builtin.status).toBe(403);

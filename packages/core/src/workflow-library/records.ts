@@ -18,7 +18,11 @@ export const WorkflowRecord = z.object({
 });
 export type WorkflowRecord = z.infer<typeof WorkflowRecord>;
 
-export const workflowsCollection = defineCollection({ name: 'workflows', schema: WorkflowRecord });
+/**
+ * A log, not a document: a user's saved workflows can add up to many megabytes, and a document collection would
+ * rewrite all of them on every save.
+ */
+export const workflowsCollection = defineCollection({ name: 'workflows', schema: WorkflowRecord, kind: 'log' });
 
 /** What a user sends to save a workflow. */
 export const WorkflowInput = z.object({

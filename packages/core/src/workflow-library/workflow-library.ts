@@ -1,4 +1,5 @@
 import { ComfyVastError, parseOrThrow } from '../errors/index.js';
+import { checkQuota, DEFAULT_QUOTAS, type QuotaUsage, type StorageQuota } from '../limits/index.js';
 import type { Collection, Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { analyzeWorkflow, BUILTIN_WORKFLOWS, parseWorkflow, type BuiltinWorkflow } from '../workflow/index.js';
@@ -9,16 +10,20 @@ import { WorkflowInput, workflowsCollection } from './records.js';
 export const DEFAULT_BUILTIN_ID = 1;
 
 /**
- * Saved workflows: the built-ins, which every user sees, and each user's own. Another user's workflow is
- * reported exactly as a missing one.
+ * Saved workflows: the built-ins, which every user sees, and each user's own, within the user's quota (a count
+ * and a total size). Another user's workflow is reported exactly as a missing one.
  */
 export class WorkflowLibrary {
   #workflows: Collection<WorkflowRecord>;
   #clock: Clock;
+  #quota: StorageQuota;
+  /** Each stored record's size, by the record object: stored records are never changed in place. */
+  #sizes = new WeakMap<WorkflowRecord, number>();
 
-  constructor(options: { store: Store; clock: Clock }) {
+  constructor(options: { store: Store; clock: Clock; quota?: StorageQuota }) {
     this.#workflows = options.store.collection(workflowsCollection);
     this.#clock = options.clock;
+    this.#quota = options.quota ?? DEFAULT_QUOTAS.workflows;
   }
 
   /**
@@ -66,14 +71,29 @@ export class WorkflowLibrary {
     return record;
   }
 
+  /** How many workflows the user keeps and how many bytes they take, against the quota. */
+  usage(userId: number): QuotaUsage & { quota: StorageQuota } {
+    let count = 0;
+    let bytes = 0;
+    for (const record of this.#workflows.filter((w) => w.userId === userId)) {
+      count++;
+      bytes += this.#size(record);
+    }
+    return { count, bytes, quota: this.#quota };
+  }
+
   async create(userId: number, input: WorkflowInput): Promise<WorkflowRecord> {
     const now = this.#now();
-    return this.#workflows.insert({ ...this.#prepare(input), userId, builtinKey: null, createdAt: now, updatedAt: now });
+    const data = { ...this.#prepare(input), userId, builtinKey: null, createdAt: now, updatedAt: now };
+    checkQuota('saved workflows', this.#quota, this.usage(userId), 1, byteSize(data));
+    return this.#workflows.insert(data);
   }
 
   async replace(userId: number, id: number, input: WorkflowInput): Promise<WorkflowRecord> {
     const record = this.#owned(userId, id);
-    return this.#workflows.update(record.id, { ...this.#prepare(input), updatedAt: this.#now() });
+    const fields = { ...this.#prepare(input), updatedAt: this.#now() };
+    checkQuota('saved workflows', this.#quota, this.usage(userId), 0, byteSize({ ...record, ...fields }) - this.#size(record));
+    return this.#workflows.update(record.id, fields);
   }
 
   async delete(userId: number, id: number): Promise<void> {
@@ -96,7 +116,21 @@ export class WorkflowLibrary {
     return { name: parsed.name, description: parsed.description, tags: parsed.tags, format, workflow: parsed.workflow, requiredModels };
   }
 
+  #size(record: WorkflowRecord): number {
+    let size = this.#sizes.get(record);
+    if (size === undefined) {
+      size = byteSize(record);
+      this.#sizes.set(record, size);
+    }
+    return size;
+  }
+
   #now(): string {
     return new Date(this.#clock.now()).toISOString();
   }
+}
+
+/** A record's size as stored: its JSON in UTF-8. */
+function byteSize(record: object): number {
+  return Buffer.byteLength(JSON.stringify(record));
 }
