@@ -1,12 +1,13 @@
 import type { ComfyVast } from '@comfy-vast/core';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type pino from 'pino';
-import { authenticate } from './http/auth.js';
+import { admit } from './http/admit.js';
+import { clientErrorResponse } from './http/client-error.js';
 import { toErrorBody } from './http/error-body.js';
 import { registerJsonParser } from './http/json-parser.js';
-import { setRateLimitHeaders } from './http/rate-limit-headers.js';
+import { ensureRetryAfter } from './http/rate-limit-headers.js';
 import { registerRoutes } from './routes/index.js';
-import { ComfyVastError, rateLimitError } from '@comfy-vast/core';
+import { ComfyVastError } from '@comfy-vast/core';
 import { connectGenerationTopic } from './ws/generation-topic.js';
 import { connectServerTopic } from './ws/server-topic.js';
 import { WebSocketHub } from './ws/hub.js';
@@ -24,16 +25,40 @@ export interface App {
 }
 
 const ONE_MIB = 1024 * 1024;
+/** Longer than any parameter the contract accepts, so the contract's own limits name the field at fault. */
+const MAX_PARAM_LENGTH = 256;
 
 /** The HTTP and WebSocket API over a ComfyVast instance. Listening is the caller's. */
 export async function buildApp(options: AppOptions): Promise<App> {
   const { comfyVast } = options;
+  const now = () => new Date(comfyVast.clock.now());
+
+  function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+    const { status, body } = toErrorBody(error, now());
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (status === 429) ensureRetryAfter(reply, body.details);
+    return reply.code(status).send(body);
+  }
+
   const fastify = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: ONE_MIB,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // URLs the router cannot decode never reach the hooks; the caller is still authenticated first.
+    frameworkErrors: (error, request, reply) => {
+      try {
+        admit(comfyVast, request, reply);
+      } catch (refusal) {
+        return sendError(refusal, request, reply);
+      }
+      return sendError(error, request, reply);
+    },
+    clientErrorHandler: (error, socket) => {
+      if (error.code !== 'ECONNRESET' && socket.writable) socket.write(clientErrorResponse(error, now()));
+      socket.destroy();
+    },
   });
   registerJsonParser(fastify);
   fastify.decorateRequest('user', null);
@@ -41,18 +66,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // Auth runs before routing's 404 too, so an anonymous caller cannot map which paths exist.
   fastify.addHook('onRequest', async (request, reply) => {
     const auth = (request.routeOptions.config as { auth?: string } | undefined)?.auth ?? 'user';
-    if (auth === 'none') return;
-    request.user = authenticate(comfyVast.users, request);
-    const result = comfyVast.limiters.api.consume(`api:${request.user.id}`);
-    setRateLimitHeaders(reply, result);
-    if (!result.allowed) throw rateLimitError(result, 'requests');
+    if (auth !== 'none') admit(comfyVast, request, reply);
   });
 
-  fastify.setErrorHandler((error, request, reply) => {
-    const { status, body } = toErrorBody(error, new Date(comfyVast.clock.now()));
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(status).send(body);
-  });
+  fastify.setErrorHandler(sendError);
   fastify.setNotFoundHandler((request) => {
     throw new ComfyVastError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`, { details: { method: request.method } });
   });

@@ -2,8 +2,20 @@ import { activeGenerationSchema, generateRequestSchema, generateResponseSchema, 
 import { z } from 'zod';
 import { Id, PageQuery } from './common.js';
 import { defineEndpoint } from './endpoint.js';
+import { FIELD_LIMITS, Prompt, WorkflowUpload } from './limits.js';
 
 const tag = 'Image Generation';
+
+const SamplerName = z.string().min(1).max(FIELD_LIMITS.samplerChars);
+const generateParameters = generateRequestSchema.shape.parameters.unwrap();
+
+/** The library's generate request within the API's field limits. */
+const GenerateBody = generateRequestSchema.extend({
+  prompt: Prompt.min(1),
+  negativePrompt: Prompt.optional(),
+  workflow: WorkflowUpload.optional(),
+  parameters: generateParameters.extend({ sampler: SamplerName.optional(), scheduler: SamplerName.optional() }).optional(),
+});
 
 export const generationEndpoints = {
   generate: defineEndpoint({
@@ -13,7 +25,7 @@ export const generationEndpoints = {
     tag,
     auth: 'user',
     params: z.object({ serverId: Id }),
-    body: generateRequestSchema,
+    body: GenerateBody,
     response: generateResponseSchema,
   }),
   getProgress: defineEndpoint({

@@ -1,3 +1,4 @@
+import { Username } from '@comfy-vast/core';
 import { z } from 'zod';
 import { Id, IsoDate } from './common.js';
 import { defineEndpoint } from './endpoint.js';
@@ -18,7 +19,7 @@ export const usersEndpoints = {
     summary: 'Create a user (admin only); the answer holds its first token, shown this once',
     tag: 'Users',
     auth: 'admin',
-    body: z.object({ username: z.string() }),
+    body: z.object({ username: Username }),
     response: z.object({ id: z.number(), username: z.string(), token: z.string() }),
     status: 201,
   }),

@@ -1,4 +1,4 @@
-import { attachComfyRequestSchema, attachVastRequestSchema, createServerRequestSchema, offerSummarySchema, serverApiSchema, serverStatusSchema } from '@comfy-vast/core';
+import { attachComfyRequestSchema, attachVastRequestSchema, createServerRequestSchema, offerSummarySchema, serverApiSchema, serverRequirementsSchema, serverStatusSchema } from '@comfy-vast/core';
 import { z } from 'zod';
 import { Id } from './common.js';
 import { defineEndpoint } from './endpoint.js';
@@ -10,6 +10,7 @@ const Server = serverApiSchema.extend({ idleStopAt: z.string().nullable() });
 const ServerAction = z.object({ success: z.literal(true), message: z.string(), status: serverStatusSchema.optional() });
 const ServerId = z.object({ id: Id });
 const QueryNumber = z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'expected a number').transform(Number)]);
+const requirements = serverRequirementsSchema.shape;
 
 export const vastServerEndpoints = {
   createServer: defineEndpoint({
@@ -72,13 +73,14 @@ export const vastServerEndpoints = {
     tag: 'Vast.ai Server Management',
     auth: 'user',
     query: z.object({
-      gpu: z.string().min(1),
-      gpuCount: QueryNumber.optional(),
-      cpuCores: QueryNumber.optional(),
-      ram: QueryNumber.optional(),
-      disk: QueryNumber.optional(),
-      location: z.string().optional(),
-      maxPrice: QueryNumber.optional(),
+      // The rent request's own rules, so the query is refused here rather than deep in the library.
+      gpu: requirements.gpu,
+      gpuCount: QueryNumber.pipe(requirements.gpuCount.unwrap()).optional(),
+      cpuCores: QueryNumber.pipe(requirements.cpuCores.unwrap()).optional(),
+      ram: QueryNumber.pipe(requirements.ram.unwrap()).optional(),
+      disk: QueryNumber.pipe(requirements.disk.unwrap()).optional(),
+      location: requirements.location,
+      maxPrice: QueryNumber.pipe(requirements.maxPrice.unwrap()).optional(),
     }),
     response: z.array(offerSummarySchema),
   }),

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { Id, IsoDate } from './common.js';
 import { defineEndpoint } from './endpoint.js';
-
-const WorkflowJson = z.record(z.string(), z.unknown()).describe('A ComfyUI workflow, UI format ({nodes, links, ...}) or API format ({id: {class_type, inputs}})');
+import { FIELD_LIMITS, Name, WorkflowJson, WorkflowUpload } from './limits.js';
 
 const Warning = z.object({ code: z.string(), message: z.string(), nodeId: z.string().optional(), field: z.string().optional() });
 
@@ -25,10 +24,10 @@ const WorkflowListItem = WorkflowSummary.extend({
 });
 
 const WorkflowBody = z.object({
-  name: z.string(),
-  description: z.string().optional(),
-  workflow: WorkflowJson,
-  tags: z.array(z.string()).optional(),
+  name: Name,
+  description: z.string().max(FIELD_LIMITS.descriptionChars).optional(),
+  workflow: WorkflowUpload,
+  tags: z.array(z.string().max(FIELD_LIMITS.tagChars)).max(FIELD_LIMITS.tags).optional(),
 });
 
 const Analysis = z.object({
@@ -58,7 +57,7 @@ const Analysis = z.object({
 });
 
 const Conversion = z.object({ prompt: z.record(z.string(), z.unknown()), warnings: z.array(Warning) });
-const WorkflowOnly = z.object({ workflow: WorkflowJson });
+const WorkflowOnly = z.object({ workflow: WorkflowUpload });
 const ServerParams = z.object({ serverId: Id });
 const WorkflowParams = z.object({ id: Id });
 const tag = 'Workflow Management';
