@@ -1,12 +1,22 @@
 import { createReadStream } from 'node:fs';
+import { isComfyVastError } from '@comfy-vast/core';
 import { contract } from '../contract/index.js';
+import { setRateLimitHeaders } from '../http/rate-limit-headers.js';
 import { route } from '../http/route.js';
 import type { RouteContext } from './context.js';
 
 export function registerGenerationRoutes({ fastify, comfyVast }: RouteContext): void {
   const { generations } = comfyVast;
 
-  route(fastify, contract.generate, ({ user, params, body }) => comfyVast.generate(user.id, params.serverId, body));
+  route(fastify, contract.generate, async ({ user, params, body, reply }) => {
+    try {
+      return await comfyVast.generate(user.id, params.serverId, body);
+    } catch (error) {
+      // The refusal's headers are the generation limit's, not the API limit's set before routing.
+      if (isComfyVastError(error, 'RATE_LIMIT_EXCEEDED')) setRateLimitHeaders(reply, comfyVast.limiters.generations.peek(String(user.id)));
+      throw error;
+    }
+  });
   route(fastify, contract.getProgress, ({ user, params }) => generations.getProgress(user.id, params.generationId));
   route(fastify, contract.listActive, ({ user }) => generations.listActive(user.id));
 
