@@ -103,6 +103,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
         const entry = this.servers.find(serverId);
         return entry ? Number(entry.server.pricePerHour) : null;
       },
+      gpuOf: (serverId) => this.servers.find(serverId)?.server.gpu ?? null,
     });
 
     const vast = options.vast && new VastClient({ apiKey: options.vast.apiKey, baseUrl: options.vast.baseUrl, clock: this.clock, logger: this.logger.child({ service: 'vast' }) });
@@ -206,6 +207,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     this.servers.on('server:created', ({ userId, server }) => void recordStatus(server, userId).catch(report));
     this.servers.on('server:status', (event) => {
       target.statusChanged(event.server.id, event.server.status);
+      this.generations.serverChanged(event.server.id);
       this.scheduler.serverChanged(event.server.id);
       void recordStatus(event.server, event.userId).catch(report);
       this.emit('server:status', event);

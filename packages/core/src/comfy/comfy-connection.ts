@@ -25,6 +25,8 @@ export interface ComfyConnectionEvents {
   finished: (promptId: string, outcome: PromptOutcome) => void;
   /** Reconciliation found the prompt waiting or running. */
   state: (promptId: string, state: Exclude<PromptState, { state: 'finished' }>) => void;
+  /** ComfyUI did not answer a read of the prompt's state; it is read again with backoff until `unreachableMs`. */
+  unreachable: (promptId: string, error: Error) => void;
 }
 
 export interface ComfyConnectionOptions {
@@ -39,6 +41,12 @@ export interface ComfyConnectionOptions {
   silenceMs?: number;
   /** A prompt still unfinished this long after it was tracked is given up, interrupted and reported lost (default 1 h). */
   promptTimeoutMs?: number;
+  /**
+   * A prompt whose state ComfyUI has not answered for this long (from the first failed read since its last news) is
+   * reported lost (default 2 min): an unreachable server must not hold a generation until `promptTimeoutMs`.
+   */
+  unreachableMs?: number;
+  /** Socket reconnects, and reads of a prompt's state after a failed one, wait from `initialMs` doubling (to `silenceMs` for reads). */
   backoff?: { initialMs?: number; maxMs?: number };
   /** With no prompt tracked for this long the socket is closed; the next submit reopens it (default 10 min, 0 = never). */
   idleCloseMs?: number;
@@ -51,6 +59,9 @@ interface Tracked {
   error?: ComfyExecutionError;
   interrupted: boolean;
   checking: boolean;
+  /** Failed state reads in a row, and when the first of them failed (clock ms). */
+  failures: number;
+  unreachableSince: number | null;
 }
 
 /**
@@ -65,6 +76,8 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
   readonly #logger: Logger;
   readonly #silenceMs: number;
   readonly #timeoutMs: number;
+  readonly #unreachableMs: number;
+  readonly #retryMs: number;
   readonly #idleCloseMs: number;
   readonly #tracked = new Map<string, Tracked>();
   #started: Promise<void> | null = null;
@@ -77,6 +90,8 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
     this.#logger = (options.logger ?? silentLogger).child({ comfy: options.url });
     this.#silenceMs = options.silenceMs ?? 30_000;
     this.#timeoutMs = options.promptTimeoutMs ?? 3_600_000;
+    this.#unreachableMs = options.unreachableMs ?? 120_000;
+    this.#retryMs = options.backoff?.initialMs ?? 500;
     this.#idleCloseMs = options.idleCloseMs ?? 600_000;
     this.client = new ComfyClient({ url: options.url, token: options.token, logger: this.#logger });
     this.socket = new ComfySocket({ url: options.url, token: options.token, clientId: options.clientId, clock: this.#clock, logger: this.#logger, random: options.random, backoff: options.backoff });
@@ -135,7 +150,7 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
     if (this.#idle) this.#clock.clearTimeout(this.#idle);
     this.#idle = null;
     const deadline = this.#clock.setTimeout(() => void this.#giveUp(promptId), this.#timeoutMs);
-    this.#tracked.set(promptId, { silence: null, deadline, outputs: {}, interrupted: false, checking: false });
+    this.#tracked.set(promptId, { silence: null, deadline, outputs: {}, interrupted: false, checking: false, failures: 0, unreachableSince: null });
     this.#touch(promptId);
   }
 
@@ -165,7 +180,10 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
     await Promise.all([...this.#tracked.keys()].map((id) => this.check(id)));
   }
 
-  /** Reads one prompt's state over HTTP and acts on it; connection failures leave it tracked for the next check. */
+  /**
+   * Reads one prompt's state over HTTP and acts on it. A failed read is retried with backoff and reported as
+   * `unreachable`; after `unreachableMs` without an answer the prompt is reported lost.
+   */
   async check(promptId: string): Promise<PromptState | undefined> {
     const t = this.#tracked.get(promptId);
     if (!t || t.checking) return undefined;
@@ -173,6 +191,8 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
     try {
       const state = await this.state(promptId);
       if (!this.#tracked.has(promptId)) return state;
+      t.failures = 0;
+      t.unreachableSince = null;
       if (state.state === 'finished') this.#finish(promptId, state.outcome);
       else {
         this.emit('state', promptId, state);
@@ -180,8 +200,7 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
       }
       return state;
     } catch (err) {
-      this.#logger.warn({ promptId, err: (err as Error).message }, 'Could not read the prompt state from ComfyUI');
-      this.#touch(promptId);
+      if (this.#tracked.has(promptId)) this.#unanswered(promptId, t, err as Error);
       return undefined;
     } finally {
       t.checking = false;
@@ -208,12 +227,29 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
     this.#started = null;
   }
 
+  #unanswered(promptId: string, t: Tracked, error: Error): void {
+    const now = this.#clock.now();
+    t.unreachableSince ??= now;
+    t.failures++;
+    const silentMs = now - t.unreachableSince;
+    if (silentMs >= this.#unreachableMs) {
+      this.#logger.warn({ promptId, err: error.message }, 'ComfyUI stopped answering; giving the prompt up');
+      this.#finish(promptId, { status: 'lost', reason: `ComfyUI did not answer for ${Math.round(silentMs / 1000)} s (${error.message})` });
+      return;
+    }
+    this.#logger.warn({ promptId, err: error.message }, 'Could not read the prompt state from ComfyUI');
+    this.#touch(promptId, Math.min(this.#retryMs * 2 ** (t.failures - 1), this.#silenceMs));
+    this.emit('unreachable', promptId, error);
+  }
+
   #onMessage(msg: ComfyWsMessage): void {
     if (msg.type === 'status') return;
     const promptId = msg.data.prompt_id;
     if (!promptId) return;
     const t = this.#tracked.get(promptId);
     if (!t) return;
+    t.failures = 0;
+    t.unreachableSince = null;
     this.#touch(promptId);
     switch (msg.type) {
       case 'execution_start':
@@ -268,14 +304,15 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
     this.emit('finished', promptId, outcome);
   }
 
-  #touch(promptId: string): void {
+  /** Reads the prompt's state after `ms` (default `silenceMs`) unless news about it comes first. */
+  #touch(promptId: string, ms = this.#silenceMs): void {
     const t = this.#tracked.get(promptId);
     if (!t) return;
     if (t.silence) this.#clock.clearTimeout(t.silence);
     t.silence = this.#clock.setTimeout(() => {
       t.silence = null;
       void this.check(promptId);
-    }, this.#silenceMs);
+    }, ms);
   }
 
   async #giveUp(promptId: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
-import { ComfyConnectionPool, type ComfyConnection, type ComfyFileRef, type ComfyUiOutput, type PromptOutcome } from '../comfy/index.js';
+import { ComfyConnectionPool, type ComfyConnection, type ComfyFileRef, type ComfyTarget, type ComfyUiOutput, type PromptOutcome } from '../comfy/index.js';
 import { generationCost } from '../scheduler/cost.js';
 import { toApiPrompt } from '../workflow/index.js';
 import { ComfyVastError, isComfyVastError, parseOrThrow } from '../errors/index.js';
@@ -26,7 +26,7 @@ import { ImageStore, type StoredImage } from './image-store.js';
 import { describeExecutionError, imagesOf, sourceKey } from './outcome.js';
 import { ProgressModel } from './progress-model.js';
 import { generationsCollection, isActive, type GenerationError, type GenerationRecord } from './records.js';
-import { averageSeconds, estimateText } from './timing.js';
+import { averageSeconds, estimateText, recentTimings, runEstimate } from './timing.js';
 
 /** Where a user's server's ComfyUI is; the server service provides it. */
 export interface ComfyTargets {
@@ -46,12 +46,15 @@ export interface GenerationServiceOptions {
   resolveWorkflow?: (userId: number, workflowId: number) => Promise<ApiPrompt>;
   /** The server's GPU price in $/hour, for each generation's share of the bill. */
   pricePerHour?: (serverId: number) => number | null;
+  /** The server's GPU model, for the first estimate of how long a generation takes there. */
+  gpuOf?: (serverId: number) => string | null;
   /** Shared connections to ComfyUI servers (default: the service's own pool). */
   connections?: ComfyConnectionPool;
   random?: () => number;
   /** Passed to the service's own connections: see ComfyConnectionOptions. */
   silenceMs?: number;
   promptTimeoutMs?: number;
+  unreachableMs?: number;
 }
 
 export interface GenerationServiceEvents {
@@ -84,6 +87,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
   readonly #ownsPool: boolean;
   readonly #random: () => number;
   readonly #pricePerHour: (serverId: number) => number | null;
+  readonly #gpuOf: (serverId: number) => string | null;
   /** serverId -> epoch ms of the last generation queued or ended there. */
   readonly #lastActivity = new Map<number, number>();
   readonly #images: ImageStore;
@@ -100,19 +104,38 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     this.#limiter = options.limiter;
     this.#resolveWorkflow = options.resolveWorkflow;
     this.#pricePerHour = options.pricePerHour ?? (() => null);
+    this.#gpuOf = options.gpuOf ?? (() => null);
     this.#random = options.random ?? Math.random;
     this.#images = new ImageStore(join(options.dataDir, 'images'));
     for (const g of this.#generations.all()) this.#touch(g.serverId, Date.parse(g.completedAt ?? g.createdAt));
     this.#ownsPool = !options.connections;
     this.#pool =
       options.connections ??
-      new ComfyConnectionPool({ clock: this.#clock, logger: this.#logger, random: this.#random, silenceMs: options.silenceMs, promptTimeoutMs: options.promptTimeoutMs });
+      new ComfyConnectionPool({
+        clock: this.#clock,
+        logger: this.#logger,
+        random: this.#random,
+        silenceMs: options.silenceMs,
+        promptTimeoutMs: options.promptTimeoutMs,
+        unreachableMs: options.unreachableMs,
+      });
   }
 
-  /** Reconciles generations left queued or executing by a previous run: finished ones complete, lost ones fail. */
+  /**
+   * Reconciles, all at once, the generations a previous run left queued or executing: each one's ComfyUI is asked
+   * once where its prompt stands. Finished ones complete with their images, waiting or running ones are followed
+   * again, ones ComfyUI no longer knows fail with the reason, and ones whose server is gone fail at once.
+   */
   async start(): Promise<void> {
     const pending = this.#generations.filter(isActive);
     await Promise.all(pending.map((g) => this.#resume(g)));
+  }
+
+  /** A server's status changed: its generations are looked at again now, so those of a server gone fail at once. */
+  serverChanged(serverId: number): void {
+    for (const [id, live] of this.#live) {
+      if (this.#generations.get(id)?.serverId === serverId) void this.#enqueue(id, () => this.#relocate(id, live));
+    }
   }
 
   async generate(userId: number, serverId: number, request: unknown): Promise<GenerateResponse> {
@@ -159,7 +182,6 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       imageSources: [],
       nodeErrors: null,
       error: null,
-      cancelRequested: false,
       seq: 0,
       createdAt: now,
       startedAt: null,
@@ -183,11 +205,12 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       .state(promptId)
       .then((s) => (s.state === 'pending' ? s.position : s.state === 'running' ? 1 : 0))
       .catch(() => 1);
+    const run = runEstimate(recentTimings(this.#generations, serverId), prepared.prompt, this.#gpuOf(serverId) ?? undefined);
     return {
       success: true,
       generationId: record.id,
       message: 'Image generation started',
-      estimatedTime: estimateText(averageSeconds(this.#generations, serverId), queuePosition),
+      estimatedTime: estimateText(run, queuePosition),
       queuePosition,
       seed: prepared.seed,
       nodeErrors,
@@ -204,6 +227,11 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     return this.#generations
       .filter((g) => g.userId === userId && isActive(g))
       .map((g) => ({ generationId: g.id, serverId: g.serverId, status: g.status, progress: g.progress, prompt: g.prompt }));
+  }
+
+  /** Whether the caller has generations on this server (its history outlives the server). */
+  hasHistory(userId: number, serverId: number): boolean {
+    return this.#generations.page({ where: (g) => g.userId === userId && g.serverId === serverId, limit: 1 }).items.length > 0;
   }
 
   /** The caller's generations on one server, newest first, `limit` at a time (pass `nextCursor` back as `cursor`). */
@@ -252,24 +280,18 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     return [{ type: 'progress', generationId: g.id, userId: g.userId, seq: g.seq, data }];
   }
 
-  /** Interrupts a running generation or removes a pending one from ComfyUI's queue. */
+  /**
+   * Ends a queued or executing generation as cancelled here (stored, then the event), then asks its ComfyUI to drop
+   * the prompt. ComfyUI failing to answer is logged: the generation stays cancelled.
+   */
   async cancel(userId: number, generationId: number): Promise<GenerationProgress> {
     const g = this.#owned(userId, generationId);
-    const live = this.#live.get(g.id);
-    if (!isActive(g) || !live) return this.#progressOf(g);
-    await this.#enqueue(g.id, async () => void (await this.#generations.update(g.id, { cancelRequested: true })));
-    const state = await live.conn.state(g.promptId).catch(() => undefined);
-    if (state?.state === 'pending') {
-      await live.conn.client.deleteQueued([g.promptId]);
-      // Had it started in the meantime, the delete missed it; an interrupt naming it stops only this prompt.
-      await live.conn.client.interrupt(g.promptId);
-      live.conn.untrack(g.promptId);
-      await this.#enqueue(g.id, () => this.#fail(g.id, 'cancelled', cancelledError));
-    } else {
-      // Running (or unknown): the interrupt ends it with execution_interrupted, which completes the cancel.
-      await live.conn.client.interrupt(g.promptId);
-    }
-    return this.#progressOf(this.#generations.get(g.id)!);
+    if (!isActive(g)) return this.#progressOf(g);
+    const conn = this.#live.get(g.id)?.conn;
+    await this.#enqueue(g.id, () => this.#fail(g.id, 'cancelled', cancelledError));
+    const ended = this.#generations.get(g.id)!;
+    if (conn && ended.status === 'cancelled') await this.#dropRemote(conn, g.promptId);
+    return this.#progressOf(ended);
   }
 
   /** A stored image of the caller's; names that are not ours, or another user's, are NOT_FOUND. */
@@ -315,7 +337,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     return this.#generations.page({ where: (g) => g.serverId === serverId, limit: 1 }).items[0]?.clientId;
   }
 
-  #connection(target: { url: string; token?: string }, clientId: string | undefined): ComfyConnection {
+  #connection(target: ComfyTarget, clientId: string | undefined): ComfyConnection {
     const conn = this.#pool.get(target, { clientId });
     if (this.#wired.has(conn)) return conn;
     this.#wired.add(conn);
@@ -352,6 +374,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     conn.on('executed', (p, _node, output) => on(p, (id, live) => this.#fetchImages(id, live, [output], 'output')));
     conn.on('state', (p, state) => on(p, (id, live) => (state.state === 'running' ? this.#markExecuting(id, live) : undefined)));
     conn.on('finished', (p, outcome) => on(p, (id, live) => this.#finish(id, live, outcome)));
+    conn.on('unreachable', (p) => on(p, (id, live) => this.#relocate(id, live)));
     return conn;
   }
 
@@ -382,8 +405,10 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
 
   #detach(id: number): void {
     const g = this.#generations.get(id);
+    const live = this.#live.get(id);
     this.#live.delete(id);
     if (!g) return;
+    live?.conn.untrack(g.promptId);
     this.#byPrompt.delete(g.promptId);
     this.#touch(g.serverId, this.#clock.now());
   }
@@ -403,17 +428,60 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
   }
 
   async #resume(g: GenerationRecord): Promise<void> {
-    const target = await this.#targets.getComfyTarget(g.userId, g.serverId).catch(() => undefined);
-    if (!target || target.status !== 'running') {
-      const details = `Server ${g.serverId} is ${target ? `not running (${target.status})` : 'gone'}; its ComfyUI queue did not survive`;
-      await this.#fail(g.id, 'failed', { error: 'Generation lost', node: null, details });
-      return;
-    }
+    const target = await this.#targetOf(g);
+    if ('error' in target) return this.#fail(g.id, 'failed', target);
     const conn = this.#connection(target, g.clientId);
     this.#attach(g, conn, new ProgressModel(g.apiPrompt as ApiPrompt, g.cachedNodes, g.completedNodeIds));
+    await this.#enqueue(g.id, () => this.#follow(g, conn));
+  }
+
+  /** Waits for the generation's prompt on this connection and reads its state once; the answer comes as events. */
+  async #follow(g: GenerationRecord, conn: ComfyConnection): Promise<void> {
     conn.track(g.promptId);
     await conn.start().catch((err: Error) => this.#logger.warn({ generationId: g.id, err: err.message }, 'ComfyUI socket unavailable; polling instead'));
     await conn.check(g.promptId);
+  }
+
+  /**
+   * ComfyUI did not answer about a generation, or its server changed: a server that is gone (deleted, stopped, no
+   * longer the owner's) fails the generation now, one that moved has it followed at its new address; otherwise
+   * the connection keeps asking until it gives up.
+   */
+  async #relocate(id: number, live: Live): Promise<void> {
+    const g = this.#generations.get(id);
+    if (!g || !isActive(g) || this.#live.get(id) !== live) return;
+    const target = await this.#targetOf(g);
+    if ('error' in target) return this.#fail(id, 'failed', target);
+    const conn = this.#connection(target, g.clientId);
+    if (conn === live.conn) return;
+    this.#logger.info({ generationId: id }, 'The server’s ComfyUI moved; following the generation there');
+    live.conn.untrack(g.promptId);
+    live.conn = conn;
+    await this.#follow(g, conn);
+  }
+
+  /** Where the generation's server's ComfyUI answers now, or why the generation cannot finish there. */
+  async #targetOf(g: GenerationRecord): Promise<ComfyTarget | GenerationError> {
+    let reason: string;
+    try {
+      const target = await this.#targets.getComfyTarget(g.userId, g.serverId);
+      if (target.status === 'running') return target;
+      reason = `Server ${g.serverId} is not running (${target.status})`;
+    } catch (err) {
+      reason = isComfyVastError(err, 'SERVER_NOT_FOUND') ? `Server ${g.serverId} is gone` : (err as Error).message;
+    }
+    return { error: 'Generation lost', node: null, details: `${reason}; its ComfyUI queue did not survive` };
+  }
+
+  /** Best effort: removes the prompt from ComfyUI's queue, or interrupts it if it already runs. */
+  async #dropRemote(conn: ComfyConnection, promptId: string): Promise<void> {
+    try {
+      await conn.client.deleteQueued([promptId]);
+      // Had it started in the meantime, the delete missed it; an interrupt naming it stops only this prompt.
+      await conn.client.interrupt(promptId);
+    } catch (err) {
+      this.#logger.warn({ promptId, err: (err as Error).message }, 'ComfyUI did not take the cancel; the generation is cancelled here all the same');
+    }
   }
 
   async #markExecuting(id: number, live: Live): Promise<void> {
@@ -494,7 +562,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       this.emit('complete', this.#completeEvent(updated));
       return;
     }
-    const cancelled = outcome.status === 'interrupted' || (outcome.status === 'lost' && g.cancelRequested);
+    const cancelled = outcome.status === 'interrupted';
     const error: GenerationError = cancelled
       ? cancelledError
       : outcome.status === 'error'
@@ -535,7 +603,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     let remaining: number | null = null;
     if (g.status === 'completed') remaining = 0;
     else if (g.status === 'executing' && executionTime !== null && g.progress > 0) remaining = round1((executionTime * (100 - g.progress)) / g.progress);
-    else if (g.status === 'queued') remaining = averageSeconds(this.#generations, g.serverId) ?? null;
+    else if (g.status === 'queued') remaining = averageSeconds(recentTimings(this.#generations, g.serverId));
     return {
       generationId: g.id,
       status: g.status,

@@ -46,7 +46,6 @@ export const generationRecordSchema = z.object({
   /** Outputs ComfyUI dropped because they failed validation (a 200 with node_errors). */
   nodeErrors: z.record(z.string(), z.unknown()).nullable(),
   error: generationErrorSchema.nullable(),
-  cancelRequested: z.boolean(),
   /** The last event's per-generation sequence number. */
   seq: z.number().int(),
   createdAt: z.string(),

@@ -1,20 +1,34 @@
 import type { Collection } from '../store/index.js';
+import { formatDuration } from '../workflow/estimate.js';
+import { complexityFigures, estimateGenerationTime, type ApiPrompt, type TimeEstimate } from '../workflow/index.js';
 import type { GenerationRecord } from './records.js';
 
 const SAMPLE = 10;
-const DEFAULT_SECONDS = 45;
+/** Above this many seconds the estimate speaks in minutes. */
+const MINUTES_FROM = 120;
 
-/** Average execution time (s) of this server's last completed generations, or undefined with none yet. */
-export function averageSeconds(generations: Collection<GenerationRecord>, serverId: number): number | undefined {
+/** Execution times (s) of this server's last completed generations, newest first. */
+export function recentTimings(generations: Collection<GenerationRecord>, serverId: number): number[] {
   const { items } = generations.page({ where: (g) => g.serverId === serverId && g.status === 'completed' && g.executionTime !== null, limit: SAMPLE });
-  if (items.length === 0) return undefined;
-  return items.reduce((sum, g) => sum + g.executionTime!, 0) / items.length;
+  return items.map((g) => g.executionTime!);
 }
 
-/** The response's `estimatedTime`: the server's average run, times the prompts ahead and this one, as a range. */
-export function estimateText(average: number | undefined, queuePosition: number): string {
-  const seconds = (average ?? DEFAULT_SECONDS) * Math.max(1, queuePosition);
-  const lo = Math.max(1, Math.round(seconds * 0.75));
-  const hi = Math.max(lo + 1, Math.round(seconds * 1.5));
-  return `${lo}-${hi} seconds`;
+/** The mean of some timings, or null with none. */
+export function averageSeconds(timings: readonly number[]): number | null {
+  return timings.length === 0 ? null : timings.reduce((sum, t) => sum + t, 0) / timings.length;
+}
+
+/** How long one run takes on this server: as its recent runs took when it has any, else the workflow's estimate for its GPU. */
+export function runEstimate(timings: readonly number[], prompt: ApiPrompt, gpu: string | undefined): TimeEstimate {
+  return estimateGenerationTime(complexityFigures(prompt), gpu, timings);
+}
+
+/** The response's `estimatedTime`: one run's range times the prompts ahead and this one, to the second below two minutes. */
+export function estimateText(run: TimeEstimate, queuePosition: number): string {
+  const runs = Math.max(1, queuePosition);
+  const min = run.minSeconds * runs;
+  const max = run.maxSeconds * runs;
+  if (max >= MINUTES_FROM) return formatDuration(min, max);
+  const lo = Math.max(1, Math.round(min));
+  return `${lo}-${Math.max(lo + 1, Math.round(max))} seconds`;
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeComfy, type FakeComfyOptions } from '@comfy-vast/testkit';
-import { ComfyConnection, ManualClock, type PromptOutcome } from '@comfy-vast/core';
+import { ComfyConnection, ManualClock, type ComfyConnectionOptions, type PromptOutcome } from '@comfy-vast/core';
 import { nextEvent, sdxlPrompt } from './helpers.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -8,7 +8,7 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function setup(options: FakeComfyOptions = {}, connection: { silenceMs?: number; promptTimeoutMs?: number; idleCloseMs?: number } = {}) {
+async function setup(options: FakeComfyOptions = {}, connection: Omit<ComfyConnectionOptions, 'url'> = {}) {
   const comfy = await startFakeComfy({ timing: { speed: 50 }, ...options });
   cleanup.push(() => comfy.close());
   const clock = new ManualClock();
@@ -107,6 +107,26 @@ describe('ComfyConnection', () => {
     const second = await conn.submit(sdxlPrompt(9, 1));
     expect(conn.socket.connected).toBe(true);
     expect((await finished(conn, second.promptId)).status).toBe('success');
+  });
+
+  it('retries the state of a prompt ComfyUI does not answer for with backoff, and reports it lost after unreachableMs', async () => {
+    const { conn, comfy, clock } = await setup({ faults: [{ kind: 'hang' }] }, { unreachableMs: 1000, backoff: { initialMs: 500 } });
+    const { promptId } = await conn.submit(sdxlPrompt(10));
+    const done = finished(conn, promptId);
+    await comfy.close();
+    const unanswered: string[] = [];
+    conn.on('unreachable', (id, error) => unanswered.push(`${id}: ${error.message}`));
+    await conn.check(promptId);
+    expect(unanswered).toEqual([expect.stringMatching(new RegExp(`^${promptId}: Cannot reach ComfyUI at `))]);
+    await clock.advance(499);
+    expect(unanswered).toHaveLength(1);
+    await clock.advance(1);
+    await expect.poll(() => unanswered.length).toBe(2);
+    // The next read comes 1 s later, 1.5 s after the first failure: past the limit, the prompt is lost.
+    await clock.advance(1000);
+    expect(await done).toEqual({ status: 'lost', reason: expect.stringMatching(/^ComfyUI did not answer for 2 s \(Cannot reach ComfyUI at /) });
+    expect(unanswered).toHaveLength(2);
+    expect(conn.trackedCount).toBe(0);
   });
 
   it('gives up on a prompt past its time limit and cancels it on ComfyUI', async () => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeComfy, type FakeComfy, type FakeComfyOptions } from '@comfy-vast/testkit';
-import { ComfyVastError, GenerationService, ManualClock, MemoryStore, type GenerationEvent, type GenerationServiceOptions, type Store } from '@comfy-vast/core';
+import { ComfyVastError, GenerationService, ManualClock, MemoryStore, type GenerationEvent, type GenerationServiceOptions, type Logger, type Store } from '@comfy-vast/core';
 
 export const USER = 1;
 export const OTHER_USER = 2;
@@ -13,7 +13,8 @@ export interface Harness {
   store: Store;
   clock: ManualClock;
   dataDir: string;
-  servers: Map<number, { userId: number; status: string }>;
+  /** The servers `getComfyTarget` knows; `url` defaults to the fake ComfyUI's. */
+  servers: Map<number, { userId: number; status: string; url?: string }>;
   service: GenerationService;
   events: GenerationEvent[];
   waiters: { match: (e: GenerationEvent) => boolean; resolve: (e: GenerationEvent) => void }[];
@@ -27,12 +28,12 @@ export async function harness(fake: FakeComfyOptions = {}, options: Partial<Gene
   const store = new MemoryStore();
   const clock = new ManualClock(Date.parse('2026-01-01T12:00:00Z'));
   const dataDir = await mkdtemp(join(tmpdir(), 'comfy-vast-gen-'));
-  const servers = new Map([[SERVER, { userId: USER, status: 'running' }]]);
+  const servers: Harness['servers'] = new Map([[SERVER, { userId: USER, status: 'running' }]]);
   const targets = {
     async getComfyTarget(userId: number, serverId: number) {
       const s = servers.get(serverId);
       if (!s || s.userId !== userId) throw new ComfyVastError('SERVER_NOT_FOUND', `Server ${serverId} not found`);
-      return { url: comfy.url, status: s.status };
+      return { url: s.url ?? comfy.url, status: s.status };
     },
   };
   const services: GenerationService[] = [];
@@ -81,6 +82,19 @@ export function eventOf(h: Harness, generationId: number, type: GenerationEvent[
   const seen = h.events.find(match);
   if (seen) return Promise.resolve(seen);
   return new Promise((resolve) => h.waiters.push({ match, resolve }));
+}
+
+/** A logger that keeps the messages of every line, to see what a service reported. */
+export function messageLog(): { logger: Logger; messages: string[] } {
+  const messages: string[] = [];
+  const logger: Logger = {
+    debug: (_o, msg) => void messages.push(msg ?? ''),
+    info: (_o, msg) => void messages.push(msg ?? ''),
+    warn: (_o, msg) => void messages.push(msg ?? ''),
+    error: (_o, msg) => void messages.push(msg ?? ''),
+    child: () => logger,
+  };
+  return { logger, messages };
 }
 
 export const request = (steps = 4, extra: Record<string, unknown> = {}) => ({
