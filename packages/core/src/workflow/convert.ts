@@ -2,11 +2,12 @@ import { apiNode, isApiLink, type ApiPrompt } from './api-schema.js';
 import { flattenWorkflow, type FlatGraph, type FlatNode } from './graph.js';
 import { resolveLink } from './resolve.js';
 import type { ValueSource } from './scope.js';
-import { NodeCatalog, type ObjectInfo } from './object-info.js';
+import { NodeCatalog, type InputDefinition, type ObjectInfo } from './object-info.js';
 import { ensureParsed } from './parse.js';
 import type { UiWorkflow } from './ui-schema.js';
-import { warning, type WorkflowWarning } from './warnings.js';
-import { mapWidgetValues } from './widgets.js';
+import { copyJson } from './json-copy.js';
+import { note, warning, type WorkflowNote, type WorkflowWarning } from './warnings.js';
+import { mapWidgetValues, widgetDefault } from './widgets.js';
 
 export interface ToApiPromptOptions {
   /** The target server's object_info; the bundled core definitions are used without it. */
@@ -24,6 +25,8 @@ export interface UnknownNode {
 export interface ConversionResult {
   prompt: ApiPrompt;
   warnings: WorkflowWarning[];
+  /** Info-level: what the conversion did as the frontend would, such as defaults for widgets added since the save. */
+  notes: WorkflowNote[];
   unknownNodes: UnknownNode[];
 }
 
@@ -41,7 +44,24 @@ function unknownNode(flat: FlatNode): UnknownNode {
   return { nodeId: flat.id, type: flat.node.type, ...(cnr_id ? { cnr_id } : {}), ...(aux_id ? { aux_id } : {}) };
 }
 
-function emitNode(flat: FlatNode, catalog: NodeCatalog, warnings: WorkflowWarning[], sources: Map<string, ValueSource> | undefined) {
+type Findings = Pick<ConversionResult, 'warnings' | 'notes'>;
+
+/**
+ * A widget the saved values do not reach (the node gained it after the workflow was saved) has its default on a
+ * node the frontend creates, and is sent with it; without it the server rejects the prompt.
+ */
+function fillDefaults(flat: FlatNode, definitions: readonly InputDefinition[], inputs: Record<string, unknown>, notes: WorkflowNote[]): void {
+  for (const d of definitions) {
+    if (!d.widget || inputs[d.name] !== undefined) continue;
+    const value = widgetDefault(d);
+    if (value === undefined) continue;
+    inputs[d.name] = wrapValue(value);
+    notes.push(note('widget_default_used', `Node ${flat.id} (${flat.node.type}): "${d.name}" has no saved value (the node gained it after the workflow was saved); sent with its default ${JSON.stringify(value)}`, flat.id, d.name));
+  }
+}
+
+function emitNode(flat: FlatNode, catalog: NodeCatalog, findings: Findings, sources: Map<string, ValueSource> | undefined) {
+  const { warnings } = findings;
   const { node } = flat;
   const inputs: Record<string, unknown> = {};
   let declared: Set<string> | undefined;
@@ -55,7 +75,7 @@ function emitNode(flat: FlatNode, catalog: NodeCatalog, warnings: WorkflowWarnin
       sources?.set(name, { nodeId, slot: typeof slot === 'number' ? slot + offset : slot });
     });
     if (mismatch) {
-      warnings.push(warning('widget_values_mismatch', `Node ${flat.id} (${node.type}): widgets_values do not match its definition's widgets`, flat.id, 'widgets_values'));
+      warnings.push(warning('widget_values_mismatch', `Node ${flat.id} (${node.type}): widgets_values has more values than its definition has widgets`, flat.id, 'widgets_values'));
     }
     if (flat.widgetOverrides) {
       for (const [name, override] of flat.widgetOverrides) {
@@ -78,6 +98,7 @@ function emitNode(flat: FlatNode, catalog: NodeCatalog, warnings: WorkflowWarnin
       else sources?.delete(name);
     }
   }
+  if (definitions) fillDefaults(flat, definitions, inputs, findings.notes);
   return apiNode(inputs, node.type, node.title ?? catalog.get(node.type)?.display_name ?? node.type);
 }
 
@@ -103,12 +124,13 @@ function dropLinksToUnsentNodes(prompt: ApiPrompt, warnings: WorkflowWarning[]):
 export function convertUiWorkflow(workflow: UiWorkflow, catalog: NodeCatalog, trackSources = false): Conversion {
   const graph = flattenWorkflow(workflow, catalog);
   const warnings = [...graph.warnings];
+  const notes: WorkflowNote[] = [];
   const unknownNodes: UnknownNode[] = [];
   const prompt: ApiPrompt = {};
   const sources = trackSources ? new Map<string, Map<string, ValueSource>>() : undefined;
-  emitNodes(graph, catalog, { prompt, warnings, unknownNodes, sources });
+  emitNodes(graph, catalog, { prompt, warnings, notes, unknownNodes, sources });
   dropLinksToUnsentNodes(prompt, warnings);
-  return { prompt, warnings, unknownNodes, graph, sources };
+  return { prompt, warnings, notes, unknownNodes, graph, sources };
 }
 
 function emitNodes(graph: FlatGraph, catalog: NodeCatalog, out: Omit<Conversion, 'graph'>): void {
@@ -120,7 +142,7 @@ function emitNodes(graph: FlatGraph, catalog: NodeCatalog, out: Omit<Conversion,
       warnings.push(warning('unknown_node_type', `Node ${flat.id}: type "${flat.node.type}" is not in the node definitions; its widget values were not mapped`, flat.id));
     }
     const nodeSources = sources ? new Map<string, ValueSource>() : undefined;
-    prompt[flat.id] = emitNode(flat, catalog, warnings, nodeSources);
+    prompt[flat.id] = emitNode(flat, catalog, out, nodeSources);
     if (nodeSources) sources!.set(flat.id, nodeSources);
   }
 }
@@ -136,8 +158,8 @@ export function toApiPrompt(workflow: unknown, options: ToApiPromptOptions = {})
   if (parsed.format === 'api') {
     const unknownNodes = Object.entries(parsed.prompt).flatMap(([nodeId, n]) => (catalog.has(n.class_type) ? [] : [{ nodeId, type: n.class_type }]));
     const warnings = unknownNodes.map((n) => warning('unknown_node_type', `Node ${n.nodeId}: type "${n.type}" is not in the node definitions`, n.nodeId));
-    return { prompt: structuredClone(parsed.prompt), warnings, unknownNodes };
+    return { prompt: copyJson(parsed.prompt), warnings, notes: [], unknownNodes };
   }
-  const { prompt, warnings, unknownNodes } = convertUiWorkflow(parsed.workflow, catalog);
-  return { prompt, warnings, unknownNodes };
+  const { prompt, warnings, notes, unknownNodes } = convertUiWorkflow(parsed.workflow, catalog);
+  return { prompt, warnings, notes, unknownNodes };
 }

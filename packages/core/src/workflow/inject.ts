@@ -3,6 +3,7 @@ import { convertUiWorkflow, wrapValue } from './convert.js';
 import type { ValueSource } from './scope.js';
 import { NodeCatalog, type ObjectInfo } from './object-info.js';
 import { PARAMETER_NAMES, type GenerationParameters, type ParameterName, type ParameterTarget } from './parameters.js';
+import { copyJson } from './json-copy.js';
 import { ensureParsed } from './parse.js';
 import { findTargetsInPrompt } from './targets.js';
 import { warning, type WorkflowWarning } from './warnings.js';
@@ -37,7 +38,7 @@ const SEED_RANGE = 2 ** 48;
  * several, is reported in `warnings`.
  */
 export function injectParameters(apiPrompt: ApiPrompt, params: GenerationParameters, options: InjectOptions = {}): InjectionResult {
-  const prompt = structuredClone(apiPrompt);
+  const prompt = copyJson(apiPrompt);
   const catalog = new NodeCatalog(options.objectInfo);
   const { targets, warnings } = findTargetsInPrompt(prompt, catalog);
   const applied: AppliedParameter[] = [];

@@ -1,10 +1,11 @@
 import { apiLink, type ApiLink } from './api-schema.js';
 import { sameId, type WorkflowId } from './id-index.js';
 import { MODE_BYPASS, SUBGRAPH_INPUT, linkOrigin, linkOriginSlot, linkType, typeString, type Scope, type ValueSource } from './scope.js';
-import type { UiInput, UiNode } from './ui-schema.js';
+import type { UiInput, UiLink, UiNode } from './ui-schema.js';
 import { warning, type WorkflowWarning } from './warnings.js';
 
-const MAX_HOPS = 10_000;
+/** Links followed before the walk starts remembering them to notice a loop: most walks are a hop or two. */
+const UNCHECKED_HOPS = 64;
 
 /** A literal that feeds an input instead of a link (a PrimitiveNode's or a promoted widget's value). */
 export interface ResolvedValue {
@@ -15,41 +16,71 @@ export interface ResolvedValue {
 /** The API link `[nodeId, slot]` to the node output that feeds an input, or the value that does. */
 export type Resolution = ApiLink | ResolvedValue;
 
+/** The next link to follow, in the scope that holds it. */
+interface Hop {
+  scope: Scope;
+  link: WorkflowId;
+}
+
 /**
  * Follows a link to the node output that really feeds it (protocol reference 3.4): through legacy Reroute nodes,
  * bypassed nodes (same-type input, same slot first), subgraph and group-node boundaries; a PrimitiveNode yields
- * its value. Returns undefined when nothing feeds it (the input is then left out).
+ * its value. Returns undefined when nothing feeds it (the input is then left out). A loop, not recursion: a chain
+ * of any length resolves, and a chain that comes back on itself is reported once it repeats a link.
  */
-export function resolveLink(scope: Scope, linkId: string | number, warnings: WorkflowWarning[], hops = 0): Resolution | undefined {
-  const link = scope.links.get(linkId);
-  if (!link) {
-    warnings.push(warning('dangling_link', `Link ${String(linkId)} is not in the workflow's links`, scope.prefix.slice(0, -1) || undefined));
-    return undefined;
+export function resolveLink(start: Scope, startLink: WorkflowId, warnings: WorkflowWarning[]): Resolution | undefined {
+  let hop: Hop = { scope: start, link: startLink };
+  let followed = 0;
+  let seen: Map<Scope, Set<UiLink>> | undefined;
+  for (;;) {
+    let scope = hop.scope;
+    const link = scope.links.get(hop.link);
+    if (!link) {
+      warnings.push(warning('dangling_link', `Link ${String(hop.link)} is not in the workflow's links`, scope.prefix.slice(0, -1) || undefined));
+      return undefined;
+    }
+    if (++followed > UNCHECKED_HOPS) {
+      seen ??= new Map();
+      let links = seen.get(scope);
+      if (!links) seen.set(scope, (links = new Set()));
+      if (links.has(link)) {
+        const id = scope.prefix + String(linkOrigin(link));
+        warnings.push(warning('link_cycle', `Links loop through node ${id}`, id));
+        return undefined;
+      }
+      links.add(link);
+    }
+    let origin = linkOrigin(link);
+    let slot = linkOriginSlot(link);
+    let type = linkType(link);
+    // Into subgraph and group-node instances: each level down is a child scope, so this ends.
+    let child = scope.children.get(origin);
+    let node = scope.nodes.get(origin);
+    while (child && node?.mode !== MODE_BYPASS) {
+      const inner = child.outputs.get(slot);
+      if (!inner) return undefined;
+      scope = child;
+      ({ origin, originSlot: slot } = inner);
+      type = inner.type ?? type;
+      child = scope.children.get(origin);
+      node = scope.nodes.get(origin);
+    }
+    const next = sameId(origin, SUBGRAPH_INPUT) ? boundaryInput(scope, slot) : nodeOutput(scope, origin, node, slot, type, warnings);
+    if (next === undefined || !('link' in next)) return next;
+    hop = next;
   }
-  return resolveOutput(scope, linkOrigin(link), linkOriginSlot(link), linkType(link), warnings, hops + 1);
 }
 
-function resolveOutput(scope: Scope, origin: WorkflowId, slot: number, type: string | undefined, warnings: WorkflowWarning[], hops: number): Resolution | undefined {
-  // Counting hops is cheaper than remembering every step, and only a loop gets this far.
-  if (hops > MAX_HOPS) {
-    warnings.push(warning('link_cycle', `Links loop through node ${scope.prefix}${origin}`, scope.prefix + origin));
-    return undefined;
-  }
-  if (sameId(origin, SUBGRAPH_INPUT)) return resolveBoundaryInput(scope, slot, warnings, hops + 1);
-  const node = scope.nodes.get(origin);
+/** What feeds output `slot` of a node that is not an instance: the node itself, its value, or a link to follow. */
+function nodeOutput(scope: Scope, origin: WorkflowId, node: UiNode | undefined, slot: number, type: string | undefined, warnings: WorkflowWarning[]): Resolution | Hop | undefined {
   if (!node) {
     warnings.push(warning('dangling_link', `A link starts at node ${scope.prefix}${origin}, which does not exist`, scope.prefix + origin));
     return undefined;
   }
-  const child = scope.children.get(origin);
-  if (node.mode === MODE_BYPASS) return resolveBypass(scope, node, slot, type, warnings, hops + 1);
-  if (child) {
-    const inner = child.outputs.get(slot);
-    return inner ? resolveOutput(child, inner.origin, inner.originSlot, inner.type ?? type, warnings, hops + 1) : undefined;
-  }
+  if (node.mode === MODE_BYPASS) return bypassInput(scope, node, slot, type, warnings);
   if (node.type === 'Reroute') {
     const link = node.inputs?.[0]?.link;
-    return link === null || link === undefined ? undefined : resolveLink(scope, link, warnings, hops + 1);
+    return link === null || link === undefined ? undefined : { scope, link };
   }
   if (node.type === 'PrimitiveNode') {
     const values = Array.isArray(node.widgets_values) ? node.widgets_values : [];
@@ -58,26 +89,27 @@ function resolveOutput(scope: Scope, origin: WorkflowId, slot: number, type: str
   return apiLink(scope.prefix + origin, slot);
 }
 
-function resolveBypass(scope: Scope, node: UiNode, slot: number, type: string | undefined, warnings: WorkflowWarning[], hops: number): Resolution | undefined {
+function bypassInput(scope: Scope, node: UiNode, slot: number, type: string | undefined, warnings: WorkflowWarning[]): Hop | undefined {
   const wanted = typeString(node.outputs?.[slot]?.type) ?? type;
   const inputs = node.inputs ?? [];
   const sameType = (input: UiInput | undefined): boolean => input !== undefined && typeString(input.type) === wanted;
   // The input at the same slot first, then the first of the wanted type.
   const index = sameType(inputs[slot]) ? slot : inputs.findIndex(sameType);
   const link = index < 0 ? undefined : inputs[index]!.link;
-  if (link !== null && link !== undefined) return resolveLink(scope, link, warnings, hops + 1);
+  if (link !== null && link !== undefined) return { scope, link };
   const id = scope.prefix + String(node.id);
   warnings.push(warning('input_dropped', `Bypassed node ${id} (${node.type}) has no connected ${wanted ?? ''} input to pass through`, id));
   return undefined;
 }
 
-function resolveBoundaryInput(scope: Scope, slot: number, warnings: WorkflowWarning[], hops: number): Resolution | undefined {
+/** An input of a subgraph or group node: the instance's link outside, or the value promoted onto the instance. */
+function boundaryInput(scope: Scope, slot: number): ResolvedValue | Hop | undefined {
   if (!scope.parent) return undefined;
   const { scope: outer, instance } = scope.parent;
   const index = scope.instanceInput(slot);
   const input = index === undefined ? undefined : instance.inputs?.[index];
   if (!input) return undefined;
-  if (input.link !== null && input.link !== undefined) return resolveLink(outer, input.link, warnings, hops + 1);
+  if (input.link !== null && input.link !== undefined) return { scope: outer, link: input.link };
   if (!input.widget || !Array.isArray(instance.widgets_values)) return undefined;
   // An unconnected promoted input keeps its value on the instance, in the order of the instance's widget inputs.
   const position = (instance.inputs ?? []).slice(0, index).filter((i) => i.widget).length;

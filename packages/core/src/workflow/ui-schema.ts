@@ -110,11 +110,26 @@ export const subgraphSchema = z.looseObject({
   definitions: z.looseObject({ subgraphs: z.array(z.unknown()).optional() }).optional(),
 });
 
-/** A legacy group node definition kept in `extra.groupNodes`. Inner links are `[originIndex, originSlot, targetIndex, targetSlot, ...]`. */
+const groupSlotConfigSchema = z.looseObject({ name: z.string().optional(), visible: z.boolean().optional() });
+
+/**
+ * A legacy group node definition kept in `extra.groupNodes`. Links are `[originIndex, originSlot, targetIndex,
+ * targetSlot, originNodeId, type]`, with a null origin index for a link from outside the group; `config` (by inner
+ * node index) can rename or hide the inputs (by input name) and outputs (by slot) the instance exposes.
+ */
 export const groupNodeDefinitionSchema = z.looseObject({
   nodes: z.array(uiNodeSchema.omit({ id: true }).extend({ index: z.number().optional() })),
   links: z.array(z.array(z.unknown())).optional(),
   external: z.array(z.array(z.unknown())).optional(),
+  config: z
+    .record(
+      z.string(),
+      z.looseObject({
+        input: z.record(z.string(), groupSlotConfigSchema).optional(),
+        output: z.record(z.string(), groupSlotConfigSchema).optional(),
+      }),
+    )
+    .optional(),
 });
 
 export const uiWorkflowSchema = z.looseObject({

@@ -14,15 +14,24 @@ export type WorkflowWarningCode =
   | 'muted_output'
   | 'path_separator';
 
-export interface WorkflowWarning {
-  code: WorkflowWarningCode;
+/** Something done to a workflow that the frontend does too, worth knowing but not wrong: an info-level note. */
+export type WorkflowNoteCode = 'widget_default_used';
+
+interface WorkflowFinding<Code extends string> {
+  code: Code;
   message: string;
-  /** The node at fault: API id (`"12"`, `"12:5"` inside a subgraph) or UI id. */
+  /** The node concerned: API id (`"12"`, `"12:5"` inside a subgraph) or UI id. */
   nodeId?: string;
-  /** The input, widget or parameter at fault. */
+  /** The input, widget or parameter concerned. */
   field?: string;
 }
 
-export function warning(code: WorkflowWarningCode, message: string, nodeId?: string, field?: string): WorkflowWarning {
+export type WorkflowWarning = WorkflowFinding<WorkflowWarningCode>;
+export type WorkflowNote = WorkflowFinding<WorkflowNoteCode>;
+
+function finding<Code extends string>(code: Code, message: string, nodeId?: string, field?: string): WorkflowFinding<Code> {
   return { code, message, ...(nodeId === undefined ? {} : { nodeId }), ...(field === undefined ? {} : { field }) };
 }
+
+export const warning: (code: WorkflowWarningCode, message: string, nodeId?: string, field?: string) => WorkflowWarning = finding;
+export const note: (code: WorkflowNoteCode, message: string, nodeId?: string, field?: string) => WorkflowNote = finding;
