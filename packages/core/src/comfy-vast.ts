@@ -38,6 +38,8 @@ export interface ComfyVastOptions {
     pollIntervalMs?: number;
     /** Docker image and launch settings of new servers. */
     launch?: LaunchOptions;
+    /** The account is the simulated Vast.ai (the testkit's fake): its servers report provider `simulated`. */
+    simulated?: boolean;
   };
   /** Start background work (the reconciler, the scheduler) on open; default true. */
   autoStart?: boolean;
@@ -116,6 +118,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       launch: options.vast?.launch,
       reliabilityFloor: options.vast?.reliabilityFloor,
       pollIntervalMs: options.vast?.pollIntervalMs,
+      simulated: options.vast?.simulated,
     });
     this.ledger = new CostLedger({ store, clock: this.clock });
     this.schedules = new ScheduleService({ store, clock: this.clock });

@@ -52,7 +52,8 @@ export const serverApiSchema = z.object({
   isLaunched: z.boolean(),
   pricePerHour: z.string(),
   createdAt: z.string(),
-  provider: serverProviderSchema,
+  /** As recorded, except that a server of the simulated Vast.ai says `simulated`. */
+  provider: z.enum([...serverProviderSchema.options, 'simulated']),
   /** The disk's price in $/hour, billed while stopped too, until delete. */
   storagePricePerHour: z.string(),
   gpuCount: z.number().int().nullable(),

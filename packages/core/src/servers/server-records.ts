@@ -19,11 +19,14 @@ export class ServerRecords {
   readonly #events: EventEmitter<ServerEvents>;
   /** Writes per record since start, so a slow reader can tell that a record changed under it. */
   readonly #versions = new Map<number, number>();
+  readonly #simulated: boolean;
 
-  constructor(store: Store, clock: Clock, events: EventEmitter<ServerEvents>) {
+  /** With `simulated`, rented servers are stored as `vast` (the reconciler treats them so) and shown as `simulated`. */
+  constructor(store: Store, clock: Clock, events: EventEmitter<ServerEvents>, options: { simulated?: boolean } = {}) {
     this.#collection = store.collection(serversCollection);
     this.#clock = clock;
     this.#events = events;
+    this.#simulated = options.simulated ?? false;
   }
 
   get(id: number): ServerRecord | undefined {
@@ -54,7 +57,7 @@ export class ServerRecords {
   }
 
   api(record: ServerRecord): ServerApi {
-    return toApi(record, this.#clock.now());
+    return this.#toApi(record, this.#clock.now());
   }
 
   async insert(data: NewServer): Promise<ServerRecord> {
@@ -77,11 +80,16 @@ export class ServerRecords {
     const deleted = patch.status === 'deleted' && statusChanged ? { deletedAt: new Date(now).toISOString() } : {};
     this.#bump(before.id);
     const after = await this.#collection.update(before.id, { ...patch, ...accrual, ...deleted, updatedAt: new Date(now).toISOString() });
-    const event = { userId: after.userId, server: toApi(after, now) };
+    const event = { userId: after.userId, server: this.#toApi(after, now) };
     if (statusChanged) this.#events.emit('server:status', { ...event, previous: before.status });
     if (after.status === 'deleted' && statusChanged) this.#events.emit('server:deleted', event);
     if (after.isLaunched && !before.isLaunched) this.#events.emit('server:launched', event);
     return after;
+  }
+
+  #toApi(record: ServerRecord, now: number): ServerApi {
+    const api = toApi(record, now);
+    return this.#simulated && api.provider === 'vast' ? { ...api, provider: 'simulated' } : api;
   }
 
   #bump(id: number): void {

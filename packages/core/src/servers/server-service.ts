@@ -42,6 +42,8 @@ export interface ServerServiceOptions {
   probe?: ComfyProbe;
   /** Owner of labelled instances found without a record (default 1). */
   adoptUserId?: number;
+  /** `vast` is the simulated Vast.ai: its servers report provider `simulated`. */
+  simulated?: boolean;
 }
 
 export interface ServerActionResult {
@@ -93,7 +95,7 @@ export class ServerService extends EventEmitter<ServerEvents> {
     this.#clock = options.clock ?? systemClock;
     this.#logger = (options.logger ?? silentLogger).child({ component: 'servers' });
     this.#probe = options.probe ?? systemStatsProbe();
-    this.#records = new ServerRecords(options.store, this.#clock, this);
+    this.#records = new ServerRecords(options.store, this.#clock, this, { simulated: options.simulated });
     this.#reconciler = new ServerReconciler({
       records: this.#records,
       vast: this.#vast,

@@ -195,3 +195,31 @@ describe('attaching', () => {
     expect((await failure(service.create(ALICE, RTX))).code).toBe('NOT_SUPPORTED');
   });
 });
+
+describe('on the simulated provider', () => {
+  it('shows rented servers as simulated everywhere, and keeps them vast servers underneath for the reconciler', async () => {
+    const sim = await world({ simulated: true });
+    try {
+      const shown: string[] = [];
+      for (const name of ['server:created', 'server:status', 'server:launched'] as const) sim.service.on(name, (e) => shown.push(e.server.provider));
+      const created = await sim.service.create(ALICE, RTX);
+      const comfy = await startFakeComfy();
+      try {
+        const attached = await sim.service.create(ALICE, { name: 'own', comfyUrl: comfy.url });
+        expect(attached.provider).toBe('attached');
+      } finally {
+        await comfy.close();
+      }
+      await sim.clock.advance(31_000);
+      await sim.service.reconcile();
+      await sim.service.reconcile();
+      expect(created.provider).toBe('simulated');
+      expect(sim.service.get(ALICE, created.id)).toMatchObject({ provider: 'simulated', status: 'running', isLaunched: true });
+      expect(sim.service.list(ALICE).map((s) => s.provider)).toEqual(['simulated', 'attached']);
+      expect(new Set(shown)).toEqual(new Set(['simulated', 'attached']));
+      expect(sim.store.collection(serversCollection).get(created.id)!.provider).toBe('vast');
+    } finally {
+      await sim.close();
+    }
+  });
+});
