@@ -121,6 +121,34 @@ describe('generations over REST and WebSocket', () => {
     socket.close();
   }, 30_000);
 
+  it("keeps a deleted server's history and images for its owner, and fails at once what ran there", async () => {
+    const doomed = await launchServer(alice, 'doomed');
+    const done = await alice.generate({ params: { serverId: doomed }, body: { prompt: 'before the delete', parameters: { steps: 2 } } });
+    await until(() => alice.getProgress({ params: { generationId: done.generationId } }), (p) => p.status === 'completed');
+    const running = await alice.generate({ params: { serverId: doomed }, body: { prompt: 'cut short', parameters: { steps: 400 } } });
+    await until(() => alice.getProgress({ params: { generationId: running.generationId } }), (p) => p.status === 'executing');
+    await alice.deleteServer({ params: { id: doomed } });
+    const lost = await until(() => alice.getProgress({ params: { generationId: running.generationId } }), (p) => p.status !== 'executing', 5_000);
+    expect(lost.status).toBe('failed');
+
+    const history = await alice.listGenerations({ params: { serverId: doomed } });
+    expect(history.map((g) => [g.id, g.status])).toEqual([
+      [running.generationId, 'failed'],
+      [done.generationId, 'completed'],
+    ]);
+    expect(history[0]!.error).toEqual({ error: 'Generation lost', node: null, details: `Server ${doomed} is gone; its ComfyUI queue did not survive` });
+    const image = await raw(server, history[1]!.imageUrls[0]!, { token: aliceToken });
+    expect(image.status).toBe(200);
+
+    const dave = await server.admin.createUser({ body: { username: 'dave' } });
+    const theirs = await raw(server, `/api/comfy/generations/${doomed}`, { token: dave.token });
+    const missing = await raw(server, '/api/comfy/generations/999999', { token: dave.token });
+    expect(theirs.status).toBe(404);
+    expect(theirs.body).toMatchObject({ code: 'SERVER_NOT_FOUND', error: `Server ${doomed} not found` });
+    expect(missing.body.code).toBe('SERVER_NOT_FOUND');
+    expect((await raw(server, history[1]!.imageUrls[0]!, { token: dave.token })).status).toBe(404);
+  }, 40_000);
+
   it('pages history newest first with a cursor', async () => {
     const first = await raw(server, `/api/comfy/generations/${serverId}?limit=2`, { token: aliceToken });
     expect(first.body).toHaveLength(2);

@@ -22,12 +22,13 @@ export function registerGenerationRoutes({ fastify, comfyVast }: RouteContext): 
 
   route(fastify, contract.cancelGeneration, async ({ user, params }) => {
     const progress = await generations.cancel(user.id, params.generationId);
-    const message = progress.status === 'cancelled' ? 'Generation cancelled' : progress.status === 'executing' ? 'Generation interruption requested' : `Generation already ${progress.status}`;
+    const message = progress.status === 'cancelled' ? 'Generation cancelled' : `Generation already ${progress.status}`;
     return { success: true as const, message, status: progress.status };
   });
 
   route(fastify, contract.listGenerations, ({ user, params, query, reply }) => {
-    comfyVast.servers.get(user.id, params.serverId);
+    // A deleted server's history stays readable by its owner; anybody else gets the missing server's answer.
+    if (!generations.hasHistory(user.id, params.serverId)) comfyVast.servers.get(user.id, params.serverId);
     const page = generations.listHistory(user.id, params.serverId, { limit: query.limit, cursor: query.cursor });
     if (page.nextCursor !== null) reply.header('X-Next-Cursor', String(page.nextCursor));
     return page.items;
