@@ -35,7 +35,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const config = resolveConfig({ PORT: '0', COMFY_VAST_DATA: dataDir, COMFY_VAST_ADMIN_TOKEN: ADMIN_TOKEN, COMFY_VAST_LOG_LEVEL: 'debug', ...env });
   const logs = new LogCapture();
   const printed: string[] = [];
-  const server = await startServer(config, { logger: createLogger('debug', logs), print: (line) => printed.push(line) });
+  const server = await startServer(config, { logger: createLogger(config.logLevel, logs), print: (line) => printed.push(line) });
   const client = (token?: string) => createClient({ baseUrl: server.url, token });
   return {
     ...server,
