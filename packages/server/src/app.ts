@@ -74,7 +74,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     throw new ComfyVastError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`, { details: { method: request.method } });
   });
 
-  const hub = new WebSocketHub({ users: comfyVast.users, logger: options.logger.child({ component: 'ws' }) });
+  const hub = new WebSocketHub({ users: comfyVast.users, logger: options.logger.child({ component: 'ws' }), apiLimiter: comfyVast.limiters.api, clock: comfyVast.clock });
   connectGenerationTopic(hub, comfyVast.generations, comfyVast.watchers);
   connectServerTopic(hub, comfyVast);
   registerRoutes({ fastify, comfyVast, hub, provider: options.provider, version: options.version });

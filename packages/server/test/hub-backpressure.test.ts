@@ -1,14 +1,16 @@
 import { createServer } from 'node:http';
-import { ManualClock, MemoryStore, UserService, silentLogger } from '@comfy-vast/core';
+import { DEFAULT_LIMITS, ManualClock, MemoryStore, SlidingWindowLimiter, UserService, silentLogger } from '@comfy-vast/core';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { WebSocketHub } from '../src/ws/hub.js';
 
 describe('a WebSocket client that does not keep up', () => {
   it('loses previews first and never the final event', async () => {
-    const users = new UserService({ store: new MemoryStore(), clock: new ManualClock(0) });
+    const clock = new ManualClock(0);
+    const users = new UserService({ store: new MemoryStore(), clock });
     const { user, token } = await users.createUser('slow');
-    const hub = new WebSocketHub({ users, logger: silentLogger, softBufferBytes: 64 * 1024, hardBufferBytes: 1024 ** 3 });
+    const apiLimiter = new SlidingWindowLimiter({ rules: DEFAULT_LIMITS.api, clock });
+    const hub = new WebSocketHub({ users, logger: silentLogger, apiLimiter, clock, softBufferBytes: 64 * 1024, hardBufferBytes: 1024 ** 3 });
     hub.registerTopic('generationId', { subscribe: (userId) => (userId === user.id ? [] : null) });
     const http = createServer();
     http.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));

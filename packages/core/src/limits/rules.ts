@@ -22,3 +22,8 @@ export type LimitName = keyof typeof DEFAULT_LIMITS;
 export type LimitsConfig = Record<LimitName, RateLimitRule[]>;
 
 export const WINDOW_MS = { second: 1000, minute: MINUTE, hour: HOUR, day: DAY } as const;
+
+/** The API limiter's key for a user: HTTP requests and WebSocket messages count against the same one. */
+export function apiLimitKey(userId: number): string {
+  return `api:${userId}`;
+}

@@ -1,4 +1,4 @@
-import { rateLimitError, type ComfyVast } from '@comfy-vast/core';
+import { apiLimitKey, rateLimitError, type ComfyVast } from '@comfy-vast/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate } from './auth.js';
 import { setRateLimitHeaders } from './rate-limit-headers.js';
@@ -9,7 +9,7 @@ import { setRateLimitHeaders } from './rate-limit-headers.js';
  */
 export function admit(comfyVast: ComfyVast, request: FastifyRequest, reply: FastifyReply): void {
   request.user = authenticate(comfyVast.users, request);
-  const result = comfyVast.limiters.api.consume(`api:${request.user.id}`);
+  const result = comfyVast.limiters.api.consume(apiLimitKey(request.user.id));
   setRateLimitHeaders(reply, result);
   if (!result.allowed) throw rateLimitError(result, 'requests');
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger, UserService } from '@comfy-vast/core';
+import { apiLimitKey, rateLimitError, systemClock, type Clock, type Logger, type SlidingWindowLimiter, type TimerHandle, type UserService } from '@comfy-vast/core';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken } from '../http/auth.js';
 import { ClientMessage, type HubEvent, type TopicKey } from './messages.js';
@@ -21,11 +21,25 @@ interface Connection {
   userId: number | null;
   topics: Set<string>;
   alive: boolean;
+  /** The remote address, while the connection holds one of its unauthenticated places. */
+  waitingFrom: string | null;
+  authTimer: TimerHandle | null;
+  /** Messages refused in a row (over the limit, or before auth). */
+  refused: number;
 }
 
 export interface HubOptions {
   users: UserService;
   logger: Logger;
+  /** The API limiter: each message of an authenticated client counts against its user, as an HTTP request does. */
+  apiLimiter: SlidingWindowLimiter;
+  clock?: Clock;
+  /** A client that has not authenticated this long after connecting is closed (default 5 s). */
+  authTimeoutMs?: number;
+  /** Connections not yet authenticated held at once per remote address; more are refused with 429 (default 20). */
+  maxUnauthenticatedPerAddress?: number;
+  /** A client whose messages are refused this many times in a row is closed (default 20). */
+  maxRefusedMessages?: number;
   /** Above this many queued bytes a connection gets no droppable events (previews). */
   softBufferBytes?: number;
   /** Above this many queued bytes a connection is closed; it can resubscribe with `since`. */
@@ -38,12 +52,20 @@ const PATHS = new Set(['/', '/api/ws']);
 /**
  * The WebSocket side of the API, on the HTTP server's port at `/` and `/api/ws`. Clients authenticate
  * (query `token`, an Authorization header, or a first `{type:"auth"}` message), subscribe to their own
- * generations or servers, and receive events that services publish.
+ * generations or servers, and receive events that services publish. Each message counts against its user's API
+ * limit; unauthenticated clients get a few seconds and a few places per address.
  */
 export class WebSocketHub {
   #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   #users: UserService;
   #logger: Logger;
+  #apiLimiter: SlidingWindowLimiter;
+  #clock: Clock;
+  #authTimeoutMs: number;
+  #maxWaitingPerAddress: number;
+  #maxRefused: number;
+  /** Unauthenticated connections per remote address. */
+  #waiting = new Map<string, number>();
   #providers = new Map<TopicKey, TopicProvider>();
   #subscribers = new Map<string, Set<Connection>>();
   #connections = new Set<Connection>();
@@ -55,6 +77,11 @@ export class WebSocketHub {
   constructor(options: HubOptions) {
     this.#users = options.users;
     this.#logger = options.logger;
+    this.#apiLimiter = options.apiLimiter;
+    this.#clock = options.clock ?? systemClock;
+    this.#authTimeoutMs = options.authTimeoutMs ?? 5_000;
+    this.#maxWaitingPerAddress = options.maxUnauthenticatedPerAddress ?? 20;
+    this.#maxRefused = options.maxRefusedMessages ?? 20;
     this.#soft = options.softBufferBytes ?? 1024 * 1024;
     this.#hard = options.hardBufferBytes ?? 16 * 1024 * 1024;
     this.#heartbeat = setInterval(() => this.#checkAlive(), options.heartbeatMs ?? 30_000);
@@ -110,7 +137,9 @@ export class WebSocketHub {
       if (!user) return refuse(socket, 401, 'Unauthorized');
       userId = user.id;
     }
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, userId));
+    const address = request.socket.remoteAddress ?? 'unknown';
+    if (userId === null && (this.#waiting.get(address) ?? 0) >= this.#maxWaitingPerAddress) return refuse(socket, 429, 'Too Many Requests');
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, userId, address));
   }
 
   async close(): Promise<void> {
@@ -119,42 +148,54 @@ export class WebSocketHub {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
-  #accept(socket: WebSocket, userId: number | null): void {
-    const conn: Connection = { socket, userId, topics: new Set(), alive: true };
+  #accept(socket: WebSocket, userId: number | null, address: string): void {
+    const conn: Connection = { socket, userId, topics: new Set(), alive: true, waitingFrom: null, authTimer: null, refused: 0 };
     this.#connections.add(conn);
     socket.on('pong', () => (conn.alive = true));
     socket.on('message', (data, isBinary) => this.#onMessage(conn, isBinary ? null : data.toString()));
     socket.on('close', () => this.#drop(conn));
     socket.on('error', (error) => this.#logger.debug({ err: error }, 'WebSocket error'));
     if (userId === null) {
-      // A client that never authenticates does not keep a socket open.
-      const timer = setTimeout(() => conn.userId === null && socket.close(4401, 'authenticate first'), 10_000);
-      timer.unref();
+      // A client that does not authenticate soon gives its place back: sockets left waiting would pile up.
+      conn.waitingFrom = address;
+      this.#waiting.set(address, (this.#waiting.get(address) ?? 0) + 1);
+      conn.authTimer = this.#clock.setTimeout(() => socket.close(4401, 'authenticate first'), this.#authTimeoutMs);
     } else {
       send(conn, { type: 'ready', userId });
     }
   }
 
   #onMessage(conn: Connection, text: string | null): void {
+    // Counted before anything else, so that a flood of messages, valid or not, spends the user's limit.
+    if (conn.userId !== null) {
+      const result = this.#apiLimiter.consume(apiLimitKey(conn.userId));
+      if (!result.allowed) {
+        const error = rateLimitError(result, 'messages');
+        return this.#refuse(conn, errorEvent(error.code, error.message, error.details));
+      }
+    }
     let message: ClientMessage;
     try {
       const parsed = ClientMessage.safeParse(text === null ? null : JSON.parse(text));
-      if (!parsed.success) return send(conn, errorEvent('VALIDATION_ERROR', 'Unknown or malformed message', { issues: parsed.error.issues.map((i) => i.message) }));
+      if (!parsed.success) return this.#invalid(conn, errorEvent('VALIDATION_ERROR', 'Unknown or malformed message', { issues: parsed.error.issues.map((i) => i.message) }));
       message = parsed.data;
     } catch {
-      return send(conn, errorEvent('VALIDATION_ERROR', 'Messages must be JSON'));
+      return this.#invalid(conn, errorEvent('VALIDATION_ERROR', 'Messages must be JSON'));
     }
-    if (message.type === 'ping') return send(conn, { type: 'pong' });
     if (message.type === 'auth') {
       const user = this.#users.authenticate(message.token);
       if (!user) {
         send(conn, errorEvent('UNAUTHORIZED', 'Unknown or revoked token'));
         return void conn.socket.close(4401, 'unauthorized');
       }
+      this.#stopWaiting(conn);
       conn.userId = user.id;
+      conn.refused = 0;
       return send(conn, { type: 'ready', userId: user.id });
     }
-    if (conn.userId === null) return send(conn, errorEvent('UNAUTHORIZED', 'Send {"type":"auth","token":"..."} first'));
+    if (conn.userId === null) return this.#refuse(conn, errorEvent('UNAUTHORIZED', 'Send {"type":"auth","token":"..."} first'));
+    conn.refused = 0;
+    if (message.type === 'ping') return send(conn, { type: 'pong' });
     const [key, id] = 'generationId' in message ? (['generationId', message.generationId] as const) : (['serverId', message.serverId] as const);
     if (message.type === 'unsubscribe') return this.#unsubscribe(conn, `${key}:${id}`);
     this.#subscribe(conn, key, id, 'since' in message ? message.since : undefined);
@@ -188,7 +229,36 @@ export class WebSocketHub {
     this.#providers.get(key)?.unsubscribed?.(Number(id));
   }
 
+  /** Answers a message that was not acted on; a client that keeps sending them is closed. */
+  #refuse(conn: Connection, event: HubEvent): void {
+    send(conn, event);
+    conn.refused++;
+    if (conn.refused >= this.#maxRefused) {
+      this.#logger.warn({ userId: conn.userId, refused: conn.refused }, 'closing a WebSocket that keeps sending refused messages');
+      conn.socket.close(1008, 'too many refused messages');
+    }
+  }
+
+  /** A malformed message is refused before auth (nothing else is accepted then), and only answered after it. */
+  #invalid(conn: Connection, event: HubEvent): void {
+    if (conn.userId === null) return this.#refuse(conn, event);
+    send(conn, event);
+  }
+
+  /** The connection no longer waits for auth: its timer stops and its address gets its place back. */
+  #stopWaiting(conn: Connection): void {
+    if (conn.authTimer) this.#clock.clearTimeout(conn.authTimer);
+    conn.authTimer = null;
+    const address = conn.waitingFrom;
+    if (address === null) return;
+    conn.waitingFrom = null;
+    const left = (this.#waiting.get(address) ?? 1) - 1;
+    if (left > 0) this.#waiting.set(address, left);
+    else this.#waiting.delete(address);
+  }
+
   #drop(conn: Connection): void {
+    this.#stopWaiting(conn);
     for (const topic of [...conn.topics]) this.#unsubscribe(conn, topic);
     this.#connections.delete(conn);
   }
