@@ -4,6 +4,7 @@ import { createClientApi } from './api/client-api.js';
 import { WorkflowCodeLens } from './vscode/codelens.js';
 import { Connection } from './vscode/connection.js';
 import { WorkflowDiagnostics } from './vscode/diagnostics.js';
+import { DocumentQueue } from './vscode/document-queue.js';
 import { exportApiFormat } from './vscode/export-api.js';
 import { GenerationRunner } from './vscode/generation-runner.js';
 import { ServerSelection } from './vscode/server-selection.js';
@@ -31,9 +32,10 @@ export function activate(context: vscode.ExtensionContext): void {
   const selection = new ServerSelection(context.workspaceState, connection);
   const insight = new WorkflowInsight(connection, selection);
   const diagnostics = new WorkflowDiagnostics(insight);
-  const runner = new GenerationRunner(connection, selection);
+  const queue = new DocumentQueue();
+  const runner = new GenerationRunner(connection, selection, { queue });
   const servers = new ServersView(connection, selection, vscode.Uri.joinPath(context.globalStorageUri, 'thumbnails'));
-  const editor = new WorkflowEditorProvider(context.extensionUri, insight, runner, selection);
+  const editor = new WorkflowEditorProvider(context.extensionUri, insight, runner, selection, queue);
 
   const recheck = () => {
     insight.reset();

@@ -4,8 +4,8 @@ export function workflowName(fileName: string): string {
   return base.replace(/(\.comfy)?\.json$/i, '') || 'workflow';
 }
 
-/** Folder names stay inside the output folder and readable on every OS. */
-function safeSegment(name: string): string {
+/** File and folder names stay inside the output folder and readable on every OS. */
+export function safeSegment(name: string): string {
   const printable = [...name].map((c) => (c.charCodeAt(0) < 32 ? '_' : c)).join('');
   const cleaned = printable.replace(/[<>:"/\\|?*]/g, '_').replace(/^\.+/, '_').trim();
   return cleaned || 'workflow';
@@ -23,8 +23,36 @@ export function outputSegments(setting: string, fileName: string): string[] {
   return [...parts, safeSegment(workflowName(fileName))];
 }
 
-/** `<generation>_<n>.<ext>`, keeping the extension of the image URL (png when it has none). */
-export function imageFileName(generationId: number, index: number, url: string): string {
-  const ext = /\.(png|jpe?g|webp|gif)(?:$|[?#])/i.exec(url)?.[1]?.toLowerCase() ?? 'png';
-  return `${generationId}_${index + 1}.${ext}`;
+/** The extension of an image URL (png when it has none). */
+export function imageExtension(url: string): string {
+  return /\.(png|jpe?g|webp|gif)(?:$|[?#])/i.exec(url)?.[1]?.toLowerCase() ?? 'png';
+}
+
+/** `20261127-142305` (UTC): sorts by time in a folder listing. */
+export function timeStamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+export interface ImageNaming {
+  /** When the images were saved (ms since the epoch). */
+  time: number;
+  server: string;
+  generationId: number;
+  index: number;
+  url: string;
+}
+
+/**
+ * `<time>_<server>_<generation>_<n>.<ext>`: generation ids restart on another API server or data folder, so the
+ * time and the server name keep two runs apart (and a name already taken gets a suffix when saving).
+ */
+export function imageFileName(o: ImageNaming): string {
+  return `${timeStamp(o.time)}_${safeSegment(o.server).replace(/\s+/g, '-')}_${o.generationId}_${o.index + 1}.${imageExtension(o.url)}`;
+}
+
+/** `name.png`, then `name-2.png`, `name-3.png`…: the candidates for a file that must not replace another. */
+export function numberedName(name: string, n: number): string {
+  if (n <= 1) return name;
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? `${name.slice(0, dot)}-${n}${name.slice(dot)}` : `${name}-${n}`;
 }

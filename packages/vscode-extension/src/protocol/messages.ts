@@ -36,6 +36,11 @@ export const ParameterField = z.object({
   kind: z.enum(['text', 'integer', 'number', 'choice']),
   value: z.union([z.string(), z.number()]),
   options: z.array(z.string()).optional(),
+  /** The node definition's limits (object_info): the form refuses a value outside them. */
+  min: z.number().optional(),
+  max: z.number().optional(),
+  /** Integers: the steps the value moves in (image sizes go by 8). */
+  step: z.number().positive().optional(),
   /** Where the value lives, shown to the user ("KSampler #3"). */
   node: z.string(),
 });
@@ -60,6 +65,16 @@ export const ProgressView = z.object({
 });
 export type ProgressView = z.infer<typeof ProgressView>;
 
+export const ProblemView = z.object({
+  message: z.string(),
+  severity: z.enum(['error', 'warning']),
+  /** The node it is about, revealed in the graph on click. */
+  nodeId: z.string().optional(),
+  /** Where it is in the text, for "Show in text". */
+  span: z.object({ offset: z.number().int().min(0), length: z.number().int().min(0) }),
+});
+export type ProblemView = z.infer<typeof ProblemView>;
+
 export const ToWebview = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('workflow'),
@@ -67,10 +82,12 @@ export const ToWebview = z.discriminatedUnion('type', [
     format: z.enum(['ui', 'api']),
     graph: GraphView,
     parameters: z.array(ParameterField),
-    problems: z.array(z.string()),
+    problems: z.array(ProblemView),
   }),
   z.object({ type: z.literal('invalid'), message: z.string() }),
   z.object({ type: z.literal('models'), models: z.array(ModelView), note: z.string().optional() }),
+  /** A run began: what the last one showed is cleared. */
+  z.object({ type: z.literal('started'), server: z.string() }),
   z.object({ type: z.literal('progress'), progress: ProgressView }),
   z.object({
     type: z.literal('result'),
@@ -87,6 +104,7 @@ export const FromWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('randomizeSeed') }),
   z.object({ type: z.literal('generate') }),
   z.object({ type: z.literal('cancel') }),
-  z.object({ type: z.literal('openText') }),
+  /** Opens the file as text, at `span` when given (a problem's characters). */
+  z.object({ type: z.literal('openText'), span: ProblemView.shape.span.optional() }),
 ]);
 export type FromWebview = z.infer<typeof FromWebview>;

@@ -1,20 +1,35 @@
 import * as vscode from 'vscode';
-import type { ComfyVastApi, GenerationEvent, ServerInfo } from '../api/port.js';
+import { systemClock, type Clock } from '@comfy-vast/core';
+import type { ComfyVastApi, GenerateInput, GenerationEvent, ServerInfo } from '../api/port.js';
 import { generateInput } from '../generate/generate-input.js';
-import { imageFileName, outputSegments, workflowName } from '../generate/output-paths.js';
+import { imageFileName, numberedName, outputSegments, workflowName } from '../generate/output-paths.js';
 import { ProgressIncrements } from '../generate/progress-math.js';
+import { planSeed } from '../generate/seed-control.js';
 import type { ProgressView } from '../protocol/messages.js';
+import { CORE_OBJECT_INFO } from '../workflow/core-adapter.js';
+import { findParameters } from '../workflow/parameters.js';
 import { readWorkflowDocument } from '../workflow/workflow-doc.js';
 import type { Connection } from './connection.js';
+import type { DocumentQueue } from './document-queue.js';
 import type { ServerSelection } from './server-selection.js';
+import { applyTextEdits } from './text-edits.js';
 
 export type RunUpdate =
+  | { document: vscode.Uri; kind: 'started'; server: string }
   | { document: vscode.Uri; kind: 'progress'; progress: ProgressView }
   | { document: vscode.Uri; kind: 'result'; images: vscode.Uri[]; error?: string };
 
 interface Running {
   /** Aborted by the notification's Cancel or the editor's Cancel button. */
   cancel: AbortController;
+}
+
+export interface RunnerOptions {
+  /** The editor's queue of edits: a generation reads the file after the edits asked for before it. */
+  queue: DocumentQueue;
+  clock?: Clock;
+  /** A number in [0, 1) for randomized seeds. */
+  random?: () => number;
 }
 
 /**
@@ -28,11 +43,21 @@ export class GenerationRunner implements vscode.Disposable {
   /** Fires after each generation (for the Servers view's recent generations). */
   readonly onDidFinish = this.#finished.event;
   readonly #running = new Map<string, Running>();
+  /** Each document's latest update, for an editor that opens (or reloads) after it was sent. */
+  readonly #latest = new Map<string, RunUpdate>();
+  readonly #queue: DocumentQueue;
+  readonly #clock: Clock;
+  readonly #random: () => number;
 
   constructor(
     private readonly connection: Connection,
     private readonly selection: ServerSelection,
-  ) {}
+    options: RunnerOptions,
+  ) {
+    this.#queue = options.queue;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+  }
 
   isRunning(document: vscode.Uri): boolean {
     return this.#running.has(document.toString());
@@ -42,53 +67,86 @@ export class GenerationRunner implements vscode.Disposable {
     this.#running.get(document.toString())?.cancel.abort();
   }
 
-  /** Generates from the document's current text; resolves with the saved image files (empty when it failed). */
+  /** What the document's last or current run showed (undefined when it never ran). */
+  latest(document: vscode.Uri): RunUpdate | undefined {
+    return this.#latest.get(document.toString());
+  }
+
+  /** Generates from the document's text once pending edits landed; resolves with the saved image files (empty when it failed). */
   async generate(document: vscode.TextDocument): Promise<vscode.Uri[]> {
-    if (this.isRunning(document.uri)) {
+    const key = document.uri.toString();
+    if (this.#running.has(key)) {
       void vscode.window.showInformationMessage('Comfy-Vast: this workflow is already generating.');
       return [];
     }
-    const doc = readWorkflowDocument(document.getText());
-    if (!doc) {
+    if (!readWorkflowDocument(document.getText())) {
       void vscode.window.showErrorMessage('Comfy-Vast: this file is not a ComfyUI workflow (or not valid JSON); fix it before generating.');
       return [];
     }
-    const request = generateInput(JSON.parse(document.getText()), doc, workflowName(document.fileName));
-    const server = await this.selection.require();
-    if (!server) return [];
     const running: Running = { cancel: new AbortController() };
-    this.#running.set(document.uri.toString(), running);
+    this.#running.set(key, running);
+    let server: ServerInfo | undefined;
     try {
-      const api = await this.connection.api();
+      server = await this.selection.require();
+      if (!server) return [];
+      const target = server;
       const name = workflowName(document.fileName);
+      const api = await this.connection.api();
+      const request = await this.#queue.run(document.uri, () => this.prepare(document, name));
+      this.#update({ document: document.uri, kind: 'started', server: target.name });
       return await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Comfy-Vast: generating ${name} on ${server.name}`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: `Comfy-Vast: generating ${name} on ${target.name}`, cancellable: true },
         async (progress, token) => {
           token.onCancellationRequested(() => running.cancel.abort());
-          const { generationId } = await api.generate(server.id, request);
+          const { generationId } = await api.generate(target.id, request);
           progress.report({ message: 'queued' });
           const done = await this.follow(api, generationId, document.uri, progress, running.cancel.signal);
           if (done.type === 'cancelled') {
             await api.cancel(generationId);
-            this.#updates.fire({ document: document.uri, kind: 'result', images: [], error: 'Cancelled' });
+            this.#update({ document: document.uri, kind: 'result', images: [], error: 'Cancelled' });
             return [];
           }
           if (done.type === 'error') throw Object.assign(new Error(done.details ? `${done.error}: ${done.details}` : done.error), { code: 'GENERATION_FAILED' });
           progress.report({ message: `saving ${done.imageUrls.length} image(s)` });
-          const images = await this.save(api, generationId, done.imageUrls, document);
-          this.#updates.fire({ document: document.uri, kind: 'result', images });
+          const images = await this.save(api, target, generationId, done.imageUrls, document);
+          this.#update({ document: document.uri, kind: 'result', images });
           void this.announce(images);
           return images;
         },
       );
     } catch (error) {
-      this.#updates.fire({ document: document.uri, kind: 'result', images: [], error: (error as Error).message });
-      await this.connection.report(error, 'Comfy-Vast: generation failed');
+      this.#update({ document: document.uri, kind: 'result', images: [], error: (error as Error).message });
+      // Not awaited: the run ends now, not when the user closes the message.
+      void this.connection.report(error, 'Comfy-Vast: generation failed');
       return [];
     } finally {
-      this.#running.delete(document.uri.toString());
-      this.#finished.fire(server);
+      this.#running.delete(key);
+      if (server) this.#finished.fire(server);
     }
+  }
+
+  /**
+   * The request from the file as it is now, with the seed its `control_after_generate` asks for; that seed is
+   * written back into the file (a minimal edit) so that the file says which seed made the latest image.
+   */
+  private async prepare(document: vscode.TextDocument, name: string): Promise<GenerateInput> {
+    const text = document.getText();
+    const doc = readWorkflowDocument(text);
+    if (!doc) throw new Error('this file is not a ComfyUI workflow (or not valid JSON) any more');
+    const json: unknown = JSON.parse(text);
+    const seed = planSeed(doc, findParameters(json, doc, CORE_OBJECT_INFO), this.#random);
+    if (seed && !(await applyTextEdits(document, seed.edits))) {
+      void vscode.window.showWarningMessage(`Comfy-Vast: could not write the seed ${seed.seed} into the file; the generation uses it anyway.`);
+    }
+    const now = readWorkflowDocument(document.getText());
+    const request = now ? generateInput(JSON.parse(document.getText()), now, name) : generateInput(json, doc, name);
+    if (seed) request.parameters.seed = seed.seed;
+    return request;
+  }
+
+  #update(update: RunUpdate): void {
+    this.#latest.set(update.document.toString(), update);
+    this.#updates.fire(update);
   }
 
   private follow(
@@ -120,20 +178,22 @@ export class GenerationRunner implements vscode.Disposable {
             ...(event.previewImage?.startsWith('data:image/') ? { preview: event.previewImage } : {}),
           };
           progress.report({ increment: increments.next(view.percent), message: `${Math.round(view.percent)}%${view.currentNode ? ` · ${view.currentNode}` : ''}` });
-          this.#updates.fire({ document, kind: 'progress', progress: view });
+          this.#update({ document, kind: 'progress', progress: view });
         })
         .then((unsubscribe) => (settled ? unsubscribe() : (stop = unsubscribe)), reject);
     });
   }
 
-  private async save(api: ComfyVastApi, generationId: number, urls: string[], document: vscode.TextDocument): Promise<vscode.Uri[]> {
+  /** Saves each image under a name no other run takes, and never over an existing file. */
+  private async save(api: ComfyVastApi, server: ServerInfo, generationId: number, urls: string[], document: vscode.TextDocument): Promise<vscode.Uri[]> {
     const root = vscode.workspace.getWorkspaceFolder(document.uri)?.uri ?? vscode.Uri.joinPath(document.uri, '..');
     const setting = vscode.workspace.getConfiguration('comfyVast').get<string>('outputFolder', 'comfy-outputs');
     const folder = vscode.Uri.joinPath(root, ...outputSegments(setting, document.fileName));
     await vscode.workspace.fs.createDirectory(folder);
+    const time = this.#clock.now();
     const saved: vscode.Uri[] = [];
     for (const [index, url] of urls.entries()) {
-      const file = vscode.Uri.joinPath(folder, imageFileName(generationId, index, url));
+      const file = await freeFile(folder, imageFileName({ time, server: server.name, generationId, index, url }));
       await vscode.workspace.fs.writeFile(file, await api.image(url));
       saved.push(file);
     }
@@ -151,5 +211,17 @@ export class GenerationRunner implements vscode.Disposable {
     for (const r of this.#running.values()) r.cancel.abort();
     this.#updates.dispose();
     this.#finished.dispose();
+  }
+}
+
+/** The first of `name`, `name-2`, `name-3`… not taken in the folder. */
+async function freeFile(folder: vscode.Uri, name: string): Promise<vscode.Uri> {
+  for (let n = 1; ; n++) {
+    const file = vscode.Uri.joinPath(folder, numberedName(name, n));
+    try {
+      await vscode.workspace.fs.stat(file);
+    } catch {
+      return file;
+    }
   }
 }

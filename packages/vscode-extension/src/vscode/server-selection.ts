@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import type { ServerInfo } from '../api/port.js';
 import { NotSignedIn, type Connection } from './connection.js';
 
-const KEY = 'comfyVast.selectedServer';
+/** Workspace state: the selected server per API address (ids are only unique within one API server). */
+const KEY = 'comfyVast.selectedServers';
 
 export function describeServer(s: ServerInfo): string {
   return [s.status, s.gpu, s.pricePerHour ? `$${s.pricePerHour}/h` : undefined].filter(Boolean).join(' · ');
@@ -28,7 +29,8 @@ interface Following {
 }
 
 /**
- * The GPU server generations go to, remembered per workspace, shown in the status bar. Its status follows the
+ * The GPU server generations go to, remembered per workspace and per API address, shown in the status bar.
+ * When none is chosen and exactly one of the user's servers is running, that one is selected. Its status follows the
  * API's event stream, so the status bar shows a server starting, stopping or stopped by its schedule as it happens.
  */
 export class ServerSelection implements vscode.Disposable {
@@ -53,15 +55,20 @@ export class ServerSelection implements vscode.Disposable {
     this.#status.command = 'comfyVast.selectServer';
     this.render(this.selected);
     this.#status.show();
-    void this.follow();
+    void this.follow().then(() => this.#reloadList());
   }
 
   get selected(): ServerInfo | undefined {
-    return this.state.get<ServerInfo>(KEY);
+    return this.#remembered()[this.connection.apiUrl];
+  }
+
+  #remembered(): Record<string, ServerInfo> {
+    return this.state.get<Record<string, ServerInfo>>(KEY) ?? {};
   }
 
   async set(server: ServerInfo | undefined): Promise<void> {
-    await this.state.update(KEY, server);
+    const { [this.connection.apiUrl]: _previous, ...others } = this.#remembered();
+    await this.state.update(KEY, server ? { ...others, [this.connection.apiUrl]: server } : others);
     this.render(server);
     this.#changed.fire(server);
     void this.follow();
@@ -85,7 +92,12 @@ export class ServerSelection implements vscode.Disposable {
   /** Takes what changed from the list; true when the selection changed (`set` then follows). */
   async #apply(servers: ServerInfo[], requestedAt: number | undefined): Promise<boolean> {
     const current = this.selected;
-    if (!current) return false;
+    if (!current) {
+      const running = servers.filter((s) => s.status === 'running');
+      if (running.length !== 1) return false;
+      await this.set(running[0]);
+      return true;
+    }
     const listed = servers.find((s) => s.id === current.id);
     const liveIsNewer = requestedAt !== undefined && this.#events > requestedAt;
     const fresh = listed && liveIsNewer ? { ...listed, status: current.status } : listed;
@@ -117,11 +129,18 @@ export class ServerSelection implements vscode.Disposable {
     }
   }
 
-  /** Follows again from scratch: the connection (API address or token) changed. */
-  restart(): Promise<void> {
+  /**
+   * Follows again from scratch: the connection (API address or token) changed. The selection is the one
+   * remembered for this address, checked against its list (forgotten when that server is not there).
+   */
+  async restart(): Promise<void> {
     this.#unfollow();
     this.#retryMs = RETRY_FIRST_MS;
-    return this.follow();
+    const selected = this.selected;
+    this.render(selected);
+    this.#changed.fire(selected);
+    await this.follow();
+    await this.#reloadList();
   }
 
   async #statusChanged(id: number, status: string): Promise<void> {
@@ -144,13 +163,14 @@ export class ServerSelection implements vscode.Disposable {
     this.#retryMs = Math.min(this.#retryMs * 2, RETRY_MAX_MS);
   }
 
-  /** The server is gone or not the user's: the list says which, and the selection forgets a deleted one. */
+  /** Takes the selection from a fresh list: forgets a server that is gone, or selects the only running one. */
   async #reloadList(): Promise<void> {
     try {
       const requestedAt = this.listRequested();
-      await this.#apply(await (await this.connection.api()).listServers(), requestedAt);
+      const servers = await (await this.connection.api()).listServers();
+      if (!this.#disposed) await this.#apply(servers, requestedAt);
     } catch {
-      // Unreachable: the servers view says so, and the retry tries again.
+      // Unreachable or signed out: the servers view says so, and the retry tries again.
     }
   }
 
@@ -181,8 +201,9 @@ export class ServerSelection implements vscode.Disposable {
     }
   }
 
-  /** The selected server, asking for one when none is selected yet. */
+  /** The selected server; else the only running one; else the one the user picks. */
   async require(): Promise<ServerInfo | undefined> {
+    if (!this.selected) await this.#reloadList();
     return this.selected ?? (await this.pick());
   }
 

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import { explainFailure } from '../api/error-messages.js';
 import type { GenerationInfo, ServerInfo } from '../api/port.js';
-import { imageFileName } from '../generate/output-paths.js';
+import { imageExtension } from '../generate/output-paths.js';
 import type { Connection } from './connection.js';
 import { describeServer, type ServerSelection } from './server-selection.js';
 
@@ -69,12 +70,18 @@ export class ServersView implements vscode.TreeDataProvider<Item>, vscode.Dispos
     return tree;
   }
 
+  /**
+   * Cached per API address, generation and creation time: generation ids restart on another API server or data
+   * folder, and must never show another server's image.
+   */
   private async thumbnail(g: GenerationInfo, url: string): Promise<vscode.Uri> {
-    const file = vscode.Uri.joinPath(this.thumbnails, imageFileName(g.id, 0, url));
+    const folder = vscode.Uri.joinPath(this.thumbnails, createHash('sha256').update(this.connection.apiUrl).digest('hex').slice(0, 16));
+    const created = g.createdAt ? `_${g.createdAt.replace(/\D/g, '')}` : '';
+    const file = vscode.Uri.joinPath(folder, `${g.id}${created}.${imageExtension(url)}`);
     try {
       await vscode.workspace.fs.stat(file);
     } catch {
-      await vscode.workspace.fs.createDirectory(this.thumbnails);
+      await vscode.workspace.fs.createDirectory(folder);
       await vscode.workspace.fs.writeFile(file, await (await this.connection.api()).image(url));
     }
     return file;

@@ -1,19 +1,21 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { webviewHtml } from '../editor/webview-html.js';
 import { workflowName } from '../generate/output-paths.js';
-import { FromWebview, ToWebview, type ModelView } from '../protocol/messages.js';
+import { nextSeed } from '../generate/seed-control.js';
+import { fieldValueProblem } from '../protocol/field-limits.js';
+import { FromWebview, ToWebview, type ModelView, type ParameterField } from '../protocol/messages.js';
 import { graphModel } from '../workflow/graph-model.js';
 import { findParameters } from '../workflow/parameters.js';
 import { replaceValues } from '../workflow/value-edit.js';
 import type { ModelInfo } from '../api/port.js';
+import type { DocumentQueue } from './document-queue.js';
 import type { GenerationRunner, RunUpdate } from './generation-runner.js';
 import type { ServerSelection } from './server-selection.js';
+import { applyTextEdits } from './text-edits.js';
 import type { Inspection, WorkflowInsight } from './workflow-insight.js';
 
 export const EDITOR_VIEW_TYPES = ['comfyVast.workflow', 'comfyVast.workflowJson'] as const;
-/** ComfyUI's seed widget takes up to 2^64−1; a random value below 2^48 (randomInt's limit) is plenty and stays exact in JSON. */
-const SEED_LIMIT = 2 ** 48 - 1;
 
 /**
  * The workflow editor: a webview over the text document, which stays the model (undo, save, diff and
@@ -25,6 +27,10 @@ export class WorkflowEditorProvider implements vscode.CustomTextEditorProvider {
     private readonly insight: WorkflowInsight,
     private readonly runner: GenerationRunner,
     private readonly selection: ServerSelection,
+    /** Shared with the runner: messages are handled one after another, and Generate reads after the edits before it. */
+    private readonly queue: DocumentQueue,
+    /** A number in [0, 1) for the seed's Randomize button. */
+    private readonly random: () => number = Math.random,
   ) {}
 
   async resolveCustomTextEditor(document: vscode.TextDocument, panel: vscode.WebviewPanel): Promise<void> {
@@ -40,6 +46,7 @@ export class WorkflowEditorProvider implements vscode.CustomTextEditorProvider {
     });
 
     const post = (message: ToWebview) => void webview.postMessage(ToWebview.parse(message));
+    const postRun = (update: RunUpdate) => post(runMessage(update, webview));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const refresh = async () => {
       const inspection = await this.insight.inspect(document);
@@ -56,19 +63,14 @@ export class WorkflowEditorProvider implements vscode.CustomTextEditorProvider {
       webview.onDidReceiveMessage((raw: unknown) => {
         const parsed = FromWebview.safeParse(raw);
         if (!parsed.success) return;
-        this.handle(parsed.data, document, refresh).catch((error: unknown) => void vscode.window.showErrorMessage(`Comfy-Vast: ${(error as Error).message}`));
+        // In the order they were sent: an edit lands before the Generate clicked after it reads the file.
+        this.queue
+          .run(document.uri, () => this.handle(parsed.data, document, panel, refresh, postRun))
+          .catch((error: unknown) => void vscode.window.showErrorMessage(`Comfy-Vast: ${(error as Error).message}`));
       }),
       vscode.workspace.onDidChangeTextDocument((e) => e.document.uri.toString() === document.uri.toString() && e.contentChanges.length > 0 && refreshSoon()),
       this.selection.onDidChange(() => refreshSoon()),
-      this.runner.onDidUpdate((update: RunUpdate) => {
-        if (update.document.toString() !== document.uri.toString()) return;
-        if (update.kind === 'progress') return post({ type: 'progress', progress: update.progress });
-        post({
-          type: 'result',
-          images: update.images.map((uri) => ({ src: webview.asWebviewUri(uri).toString(), label: vscode.workspace.asRelativePath(uri) })),
-          ...(update.error ? { error: update.error } : {}),
-        });
-      }),
+      this.runner.onDidUpdate((update: RunUpdate) => update.document.toString() === document.uri.toString() && postRun(update)),
     ];
     panel.onDidDispose(() => {
       clearTimeout(timer);
@@ -76,36 +78,74 @@ export class WorkflowEditorProvider implements vscode.CustomTextEditorProvider {
     });
   }
 
-  private async handle(message: FromWebview, document: vscode.TextDocument, refresh: () => Promise<void>): Promise<void> {
+  private async handle(
+    message: FromWebview,
+    document: vscode.TextDocument,
+    panel: vscode.WebviewPanel,
+    refresh: () => Promise<void>,
+    postRun: (update: RunUpdate) => void,
+  ): Promise<void> {
     switch (message.type) {
-      case 'ready':
-        return refresh();
+      case 'ready': {
+        await refresh();
+        // A page reloaded (a tab switched back to) shows the last run again.
+        const latest = this.runner.latest(document.uri);
+        if (latest) postRun(latest);
+        return;
+      }
       case 'setParameter':
-        return this.setParameter(document, message.name, message.value);
+        return this.setParameter(document, message.name, message.value, refresh);
       case 'randomizeSeed':
-        return this.setParameter(document, 'seed', randomInt(SEED_LIMIT));
+        return this.setParameter(document, 'seed', (field) => nextSeed(Number(field.value), 'randomize', field, this.random), refresh);
       case 'generate':
-        await this.runner.generate(document);
+        // Not awaited: the run lasts long, and Cancel must get through meanwhile.
+        void this.runner.generate(document);
         return;
       case 'cancel':
         return this.runner.cancel(document.uri);
-      case 'openText':
-        await vscode.commands.executeCommand('vscode.openWith', document.uri, 'default');
+      case 'openText': {
+        if (!message.span) {
+          await vscode.commands.executeCommand('vscode.openWith', document.uri, 'default');
+          return;
+        }
+        const end = Math.min(document.getText().length, message.span.offset + message.span.length);
+        const selection = new vscode.Range(document.positionAt(Math.min(message.span.offset, end)), document.positionAt(end));
+        await vscode.window.showTextDocument(document, { selection, viewColumn: panel.viewColumn ?? vscode.ViewColumn.Active });
+      }
     }
   }
 
-  /** Replaces just the value's characters in the document: the rest of the file is untouched. */
-  private async setParameter(document: vscode.TextDocument, name: string, value: string | number): Promise<void> {
-    const inspection = await this.insight.inspect(document);
-    const parameter = inspection && findParameters(inspection.json, inspection.doc, inspection.objectInfo).find((p) => p.field.name === name);
-    const edits = parameter ? replaceValues(parameter.targets, value) : [];
-    if (edits.length === 0) return;
-    const workspaceEdit = new vscode.WorkspaceEdit();
-    for (const edit of edits) {
-      workspaceEdit.replace(document.uri, new vscode.Range(document.positionAt(edit.offset), document.positionAt(edit.offset + edit.length)), edit.newText);
-    }
-    await vscode.workspace.applyEdit(workspaceEdit);
+  /**
+   * Replaces just the value's characters in the document: the rest of the file is untouched. A value outside the
+   * field's limits is refused, and an edit VS Code refuses is reported; either way the form shows the file again.
+   */
+  private async setParameter(
+    document: vscode.TextDocument,
+    name: ParameterField['name'],
+    value: string | number | ((field: ParameterField) => number),
+    refresh: () => Promise<void>,
+  ): Promise<void> {
+    const read = this.insight.read(document);
+    const parameter = read && findParameters(read.json, read.doc, read.objectInfo).find((p) => p.field.name === name);
+    if (!parameter) return;
+    const wanted = typeof value === 'function' ? value(parameter.field) : value;
+    const problem = fieldValueProblem(parameter.field, wanted);
+    const applied = !problem && (await applyTextEdits(document, replaceValues(parameter.targets, wanted)));
+    if (applied) return;
+    void vscode.window.showErrorMessage(`Comfy-Vast: ${problem ?? `${parameter.field.label} could not be written into the file (VS Code refused the edit); the form shows the file again.`}`);
+    await refresh();
   }
+}
+
+/** A run's update as the page shows it; saved images by their webview URIs. */
+function runMessage(update: RunUpdate, webview: vscode.Webview): ToWebview {
+  if (update.kind === 'started') return { type: 'started', server: update.server };
+  if (update.kind === 'progress') return { type: 'progress', progress: update.progress };
+  return {
+    type: 'result',
+    images: update.images.map((uri) => ({ src: webview.asWebviewUri(uri).toString(), label: vscode.workspace.asRelativePath(uri) })),
+    ...(update.error ? { error: update.error } : {}),
+  };
 }
 
 function workflowMessage(document: vscode.TextDocument, inspection: Inspection): ToWebview {
@@ -115,7 +155,7 @@ function workflowMessage(document: vscode.TextDocument, inspection: Inspection):
     format: inspection.doc.format,
     graph: graphModel(inspection.doc),
     parameters: findParameters(inspection.json, inspection.doc, inspection.objectInfo).map((p) => p.field),
-    problems: inspection.problems.map((p) => p.message),
+    problems: inspection.problems.map((p) => ({ message: p.message, severity: p.severity, span: p.span, ...(p.nodeId ? { nodeId: p.nodeId } : {}) })),
   };
 }
 

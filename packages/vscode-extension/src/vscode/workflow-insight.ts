@@ -41,12 +41,18 @@ export class WorkflowInsight {
     this.#analyses.clear();
   }
 
-  async inspect(document: vscode.TextDocument): Promise<Inspection | undefined> {
+  /** The document as it is now, with the node definitions it is read with; nothing asked of a server. */
+  read(document: vscode.TextDocument): Pick<Inspection, 'json' | 'doc' | 'objectInfo'> | undefined {
     const text = document.getText();
     const doc = readWorkflowDocument(text);
-    if (!doc) return undefined;
-    const json: unknown = JSON.parse(text);
-    const objectInfo = CORE_OBJECT_INFO;
+    return doc ? { json: JSON.parse(text) as unknown, doc, objectInfo: CORE_OBJECT_INFO } : undefined;
+  }
+
+  async inspect(document: vscode.TextDocument): Promise<Inspection | undefined> {
+    const text = document.getText();
+    const read = this.read(document);
+    if (!read) return undefined;
+    const { json, doc, objectInfo } = read;
     const server = this.selection.selected;
     const remote = server ? await this.askServer(server, json, text).catch((error: unknown) => ({ note: (error as Error).message })) : { note: 'Select a server to check node types and models.' };
     const analysis = 'analysis' in remote ? remote.analysis : undefined;

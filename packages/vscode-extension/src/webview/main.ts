@@ -1,8 +1,9 @@
 import '../no-eval.js';
+import { z } from 'zod';
 import { FromWebview, ToWebview } from '../protocol/messages.js';
 import { byId, el } from './dom.js';
 import { renderGraph } from './render-graph.js';
-import { progressText, renderForm, renderModels } from './render-panels.js';
+import { progressText, renderForm, renderModels, renderProblems } from './render-panels.js';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -13,20 +14,48 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
 
+/**
+ * What the page keeps while hidden (VS Code drops a hidden webview): the last workflow, models and run
+ * messages, shown again at once when the tab comes back.
+ */
+const SavedState = z.object({ workflow: ToWebview.optional(), models: ToWebview.optional(), run: z.array(ToWebview).default([]) });
+type SavedState = z.infer<typeof SavedState>;
+let saved: SavedState = { run: [] };
+
 function post(message: FromWebview): void {
   vscode.postMessage(FromWebview.parse(message));
 }
 
+function remember(message: ToWebview): void {
+  if (message.type === 'workflow') saved.workflow = message;
+  else if (message.type === 'models') saved.models = message;
+  else if (message.type === 'started') saved.run = [message];
+  // The latest progress replaces the one before it; a result ends the run.
+  else if (message.type === 'progress' || message.type === 'result') saved.run = [...saved.run.filter((m) => m.type === 'started'), message];
+  else return;
+  vscode.setState(saved);
+}
+
+function revealNode(id: string | undefined): void {
+  for (const node of document.querySelectorAll('g.node.revealed')) node.classList.remove('revealed');
+  const node = id === undefined ? null : document.querySelector(`g.node[data-id="${CSS.escape(id)}"]`);
+  if (!node) return;
+  node.classList.add('revealed');
+  node.scrollIntoView({ block: 'center', inline: 'center' });
+}
+
 function show(message: ToWebview): void {
+  remember(message);
   switch (message.type) {
     case 'workflow': {
       byId('name').textContent = message.name;
       byId('format').textContent = message.format === 'ui' ? 'UI format' : 'API format';
       byId('message').textContent = '';
-      byId('problems').replaceChildren(...message.problems.map((p) => el('li', {}, p)));
+      byId('problems').replaceChildren(
+        ...renderProblems(message.problems, (p) => revealNode(p.nodeId), (p) => post({ type: 'openText', span: p.span })),
+      );
       byId('form').replaceChildren(...renderForm(message.parameters, (e) => post('randomizeSeed' in e ? { type: 'randomizeSeed' } : { type: 'setParameter', ...e })));
       byId('graph').replaceChildren(renderGraph(message.graph));
-      vscode.setState(message);
       break;
     }
     case 'invalid':
@@ -35,6 +64,18 @@ function show(message: ToWebview): void {
     case 'models':
       byId('models').replaceChildren(...renderModels(message.models, message.note));
       break;
+    case 'started': {
+      // Nothing of the previous run stays on screen.
+      byId('run').hidden = false;
+      byId('cancel').hidden = false;
+      byId('bar-fill').style.width = '0%';
+      byId('run-status').textContent = `queued on ${message.server}`;
+      const preview = byId<HTMLImageElement>('preview');
+      preview.removeAttribute('src');
+      preview.hidden = true;
+      byId('images').replaceChildren();
+      break;
+    }
     case 'progress': {
       byId('run').hidden = false;
       byId('cancel').hidden = false;
@@ -74,7 +115,9 @@ byId('generate').addEventListener('click', () => post({ type: 'generate' }));
 byId('cancel').addEventListener('click', () => post({ type: 'cancel' }));
 byId('open-text').addEventListener('click', () => post({ type: 'openText' }));
 
-// A webview reloaded from the background shows its last workflow at once, then asks for a fresh one.
-const saved = ToWebview.safeParse(vscode.getState());
-if (saved.success) show(saved.data);
+// A webview reloaded from the background shows its last state at once, then asks for a fresh one.
+const restored = SavedState.safeParse(vscode.getState());
+if (restored.success) {
+  for (const message of [restored.data.workflow, restored.data.models, ...restored.data.run]) if (message) show(message);
+}
 post({ type: 'ready' });

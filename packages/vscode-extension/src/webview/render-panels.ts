@@ -1,4 +1,5 @@
-import type { ModelView, ParameterField, ProgressView } from '../protocol/messages.js';
+import { fieldValueProblem } from '../protocol/field-limits.js';
+import type { ModelView, ParameterField, ProblemView, ProgressView } from '../protocol/messages.js';
 import { el } from './dom.js';
 
 export type FormEvent = { name: ParameterField['name']; value: string | number } | { randomizeSeed: true };
@@ -12,9 +13,13 @@ export function renderForm(fields: ParameterField[], onChange: (e: FormEvent) =>
     row.append(el('label', { for: id, title: f.node }, f.label));
     const input = control(f, id);
     const emit = () => {
-      const raw = input.value;
-      const value = f.kind === 'integer' ? Number.parseInt(raw, 10) : f.kind === 'number' ? Number.parseFloat(raw) : raw;
-      if (typeof value === 'number' && !Number.isFinite(value)) return;
+      const raw = input.value.trim();
+      const value = f.kind === 'integer' || f.kind === 'number' ? (raw === '' ? Number.NaN : Number(raw)) : input.value;
+      // Refused here, before the file changes: the node definition's limits and the field's type.
+      const problem = fieldValueProblem(f, value);
+      input.setCustomValidity(problem ?? '');
+      input.title = problem ?? '';
+      if (problem) return void input.reportValidity();
       onChange({ name: f.name, value });
     };
     input.addEventListener('change', emit);
@@ -40,9 +45,30 @@ function control(f: ParameterField, id: string): HTMLInputElement | HTMLSelectEl
     area.value = String(f.value);
     return area;
   }
-  const input = el('input', { id, name: f.name, type: f.kind === 'text' ? 'text' : 'number', ...(f.kind === 'number' ? { step: 'any' } : {}) });
+  const limits = {
+    ...(f.min !== undefined ? { min: String(f.min) } : {}),
+    ...(f.max !== undefined ? { max: String(f.max) } : {}),
+    step: f.kind === 'integer' ? String(f.step ?? 1) : 'any',
+  };
+  const input = el('input', { id, name: f.name, type: f.kind === 'text' ? 'text' : 'number', ...(f.kind === 'text' ? {} : limits) });
   input.value = String(f.value);
   return input;
+}
+
+/** The workflow's problems; a click reveals the node in the graph, "Show in text" opens the file at the characters. */
+export function renderProblems(problems: ProblemView[], reveal: (p: ProblemView) => void, showInText: (p: ProblemView) => void): HTMLElement[] {
+  return problems.map((p) => {
+    const li = el('li', { class: `problem ${p.severity}`, ...(p.nodeId ? { 'data-node': p.nodeId, title: 'Show the node in the graph' } : {}) });
+    li.append(el('span', { class: 'problem-message' }, p.message));
+    const text = el('button', { type: 'button', class: 'link' }, 'Show in text');
+    text.addEventListener('click', (e) => {
+      e.stopPropagation();
+      showInText(p);
+    });
+    li.append(' ', text);
+    li.addEventListener('click', () => reveal(p));
+    return li;
+  });
 }
 
 export function renderModels(models: ModelView[], note?: string): HTMLElement[] {

@@ -71,6 +71,26 @@ export function widgetInputNames(info: NodeInfo): (string | null)[] {
   return inputs.some((d) => d.upload) ? [...names, null] : names;
 }
 
+/** A number input's kind and limits in its definition (object_info). */
+export interface NumberLimits {
+  integer: boolean;
+  min?: number;
+  max?: number;
+  step?: number;
+}
+
+/** The limits of a number input (INT or FLOAT); undefined for any other input or an unknown one. */
+export function numberLimits(info: NodeInfo | undefined, input: string): NumberLimits | undefined {
+  const definition = info ? describeInputs(info).find((d) => d.name === input) : undefined;
+  if (definition?.type !== 'INT' && definition?.type !== 'FLOAT') return undefined;
+  const limits: NumberLimits = { integer: definition.type === 'INT' };
+  for (const key of ['min', 'max', 'step'] as const) {
+    const value = definition.options[key];
+    if (typeof value === 'number' && Number.isFinite(value)) limits[key] = value;
+  }
+  return limits;
+}
+
 /** The allowed values of a combo input, or undefined for any other input. */
 export function comboChoices(info: NodeInfo | undefined, input: string): string[] | undefined {
   const choices = info ? describeInputs(info).find((d) => d.name === input)?.choices : undefined;

@@ -1,12 +1,14 @@
 import type { Span } from './json-tree.js';
-import { widgetInputNames, type NodeInfo, type ObjectInfo } from './core-adapter.js';
+import { numberLimits, widgetInputNames, type NodeInfo, type ObjectInfo } from './core-adapter.js';
 import type { Located, WorkflowDocument, WorkflowNode } from './workflow-doc.js';
 
 export interface Problem {
   span: Span;
   message: string;
   severity: 'error' | 'warning';
-  code: 'broken-link' | 'unknown-node-type' | 'missing-model' | 'value-not-in-list' | 'missing-input' | 'invalid-shape';
+  code: 'broken-link' | 'unknown-node-type' | 'missing-model' | 'value-not-in-list' | 'missing-input' | 'invalid-shape' | 'value-out-of-range' | 'value-off-step';
+  /** The node it is about, when there is one. */
+  nodeId?: string;
 }
 
 export interface MissingModel {
@@ -45,6 +47,7 @@ export function findProblems(doc: WorkflowDocument, findings: AnalysisFindings):
     ...unknownTypes(doc, new Set(findings.missingNodeTypes ?? []), findings.serverName),
     ...missingModels(doc, missing),
     ...locatedWarnings(doc, findings),
+    ...outOfRange(doc, findings.objectInfo),
   ];
 }
 
@@ -67,6 +70,7 @@ function brokenLinks(doc: WorkflowDocument): Problem[] {
             span: input.span,
             severity: 'error',
             code: 'broken-link',
+            nodeId: node.id,
             message: `Input "${input.name}" of node ${node.id} uses link ${input.linkId}, which is not in "links".`,
           });
         }
@@ -83,6 +87,7 @@ function unknownTypes(doc: WorkflowDocument, missing: Set<string>, serverName = 
       span: n.typeSpan,
       severity: 'error' as const,
       code: 'unknown-node-type' as const,
+      nodeId: n.id,
       message: `Node type "${n.type}" is not installed on ${serverName}: install its custom node pack there or replace the node.`,
     }));
 }
@@ -105,6 +110,7 @@ function missingModels(doc: WorkflowDocument, missing: Map<string, MissingModel>
           span: value.span,
           severity: 'error' as const,
           code: 'missing-model' as const,
+          nodeId: node.id,
           message: `Model "${model.name}" is missing on the server${model.folder ? ` (models/${model.folder})` : ''}: download it before generating.`,
         };
       }),
@@ -122,6 +128,29 @@ function locatedWarnings(doc: WorkflowDocument, findings: AnalysisFindings): Pro
     const node = code && doc.nodes.find((n) => n.id === w.nodeId);
     if (!code || !node) return [];
     const value = w.field ? inputValue(doc, node, w.field, findings.objectInfo) : undefined;
-    return [{ span: value?.span ?? node.typeSpan, severity: 'error' as const, code, message: w.message }];
+    return [{ span: value?.span ?? node.typeSpan, severity: 'error' as const, code, message: w.message, nodeId: node.id }];
+  });
+}
+
+/**
+ * Numbers outside their definition's min and max, which the server refuses; integers off their step (an image
+ * size not a multiple of 8), which ComfyUI's widget would round.
+ */
+function outOfRange(doc: WorkflowDocument, objectInfo: ObjectInfo): Problem[] {
+  // Muted and bypassed nodes never reach the server.
+  return doc.nodes.filter((n) => n.mode === 'active').flatMap((node) => {
+    const info = objectInfo[node.type];
+    return literals(doc, node, info).flatMap(({ input, value }): Problem[] => {
+      const limits = input ? numberLimits(info, input) : undefined;
+      const v = value.value;
+      if (!limits || typeof v !== 'number') return [];
+      const at = { span: value.span, nodeId: node.id };
+      if (limits.min !== undefined && v < limits.min) return [{ ...at, severity: 'error', code: 'value-out-of-range', message: `"${input}" is ${v}, below its minimum ${limits.min}.` }];
+      if (limits.max !== undefined && v > limits.max) return [{ ...at, severity: 'error', code: 'value-out-of-range', message: `"${input}" is ${v}, above its maximum ${limits.max}.` }];
+      if (limits.integer && limits.step && limits.step > 1 && (v - (limits.min ?? 0)) % limits.step !== 0) {
+        return [{ ...at, severity: 'warning', code: 'value-off-step', message: `"${input}" is ${v}, not a step of ${limits.step} (ComfyUI rounds it).` }];
+      }
+      return [];
+    });
   });
 }

@@ -1,5 +1,5 @@
 import type { ParameterField, ParameterName } from '../protocol/messages.js';
-import { comboChoices, parameterTargets, type ObjectInfo } from './core-adapter.js';
+import { comboChoices, numberLimits, parameterTargets, type ObjectInfo } from './core-adapter.js';
 import type { Located, WorkflowDocument } from './workflow-doc.js';
 
 /** One field of the form and every place in the text that holds its value (a refiner has two samplers). */
@@ -56,6 +56,7 @@ export function findParameters(json: unknown, doc: WorkflowDocument, objectInfo:
     }
     const options = KINDS[target.parameter] === 'choice' ? comboChoices(objectInfo[target.classType], target.input) : undefined;
     const kind = KINDS[target.parameter] === 'choice' && !options ? 'text' : KINDS[target.parameter];
+    const { min, max, step } = numberLimits(objectInfo[target.classType], target.input) ?? {};
     byName.set(target.parameter, {
       targets: [located],
       field: {
@@ -64,6 +65,9 @@ export function findParameters(json: unknown, doc: WorkflowDocument, objectInfo:
         kind,
         value: located.value,
         ...(options ? { options } : {}),
+        ...(min !== undefined ? { min } : {}),
+        ...(max !== undefined ? { max } : {}),
+        ...(step !== undefined && kind === 'integer' ? { step } : {}),
         node: `${target.title ?? target.classType} #${target.nodeId}`,
       },
     });

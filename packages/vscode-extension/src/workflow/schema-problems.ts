@@ -11,6 +11,7 @@ export function schemaProblems(text: string, doc: WorkflowDocument): Problem[] {
       severity: 'error' as const,
       code: 'invalid-shape' as const,
       message: `${issue.field ? `${issue.field}: ` : ''}${issue.message}`,
+      ...(node ? { nodeId: node.id } : {}),
     };
   });
 }

@@ -16,9 +16,14 @@ export function replaceValue(target: Located, value: string | number): TextEdit 
   return { offset: target.span.offset, length: target.span.length, newText: JSON.stringify(value) };
 }
 
-/** The edits that set every place holding one parameter (several samplers share the seed, for instance). */
+/**
+ * The edits that set every place holding one parameter (several samplers share the seed, for instance). Places
+ * met twice (a PrimitiveNode feeding two nodes is one value in the text) give one edit: VS Code refuses a
+ * WorkspaceEdit whose edits overlap.
+ */
 export function replaceValues(targets: Located[], value: string | number): TextEdit[] {
-  return targets.flatMap((t) => replaceValue(t, value) ?? []);
+  const bySpan = new Map(targets.map((t) => [`${t.span.offset}:${t.span.length}`, t]));
+  return [...bySpan.values()].flatMap((t) => replaceValue(t, value) ?? []);
 }
 
 export function applyEdit(text: string, edit: TextEdit): string {

@@ -62,4 +62,14 @@ describe('findProblems', () => {
     const problems = findProblems(readWorkflowDocument(text)!, { objectInfo: objectInfo(), warnings: [{ code: 'required_input_missing', message: 'Node 8: "vae" is not connected', nodeId: '8', field: 'vae_missing' }] });
     expect(problems.map((p) => [p.code, at(text, p.span)])).toEqual([['missing-input', '"VAEDecode"']]);
   });
+
+  it('marks numbers outside their definition’s limits, and integers off their step, on the value', () => {
+    const text = fixtureText('txt2img.comfy.json').replace('20,\n        8,', '-5,\n        8,').replace('512,\n        512', '513,\n        512');
+    const problems = findProblems(readWorkflowDocument(text)!, { objectInfo: objectInfo() });
+    expect(problems.map((p) => [p.code, p.severity, p.nodeId, at(text, p.span)])).toEqual([
+      ['value-off-step', 'warning', '5', '513'],
+      ['value-out-of-range', 'error', '3', '-5'],
+    ]);
+    expect(problems[1]!.message).toBe('"steps" is -5, below its minimum 1.');
+  });
 });

@@ -1,17 +1,37 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as vscode from 'vscode';
 import { createTextDocument } from 'jest-mock-vscode';
+import { ManualClock } from '@comfy-vast/core';
 import { createClient } from '@comfy-vast/server/client';
 import { createClientApi } from '../../src/api/client-api.js';
 import type { ServerInfo } from '../../src/api/port.js';
+import { timeStamp } from '../../src/generate/output-paths.js';
 import type { Connection } from '../../src/vscode/connection.js';
+import { DocumentQueue } from '../../src/vscode/document-queue.js';
 import { GenerationRunner, type RunUpdate } from '../../src/vscode/generation-runner.js';
 import type { ServerSelection } from '../../src/vscode/server-selection.js';
 import { ADMIN_TOKEN, launchGpu, startApiServer } from '../support/api-server.js';
+import { applyEditLikeVsCode } from './fake-edits.js';
 import { fixtureText } from './fixtures.js';
+
+/** The `tEXt` chunks of a PNG (ComfyUI keeps the API prompt and the UI workflow there). */
+function pngText(png: Buffer): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (let at = 8; at < png.length; ) {
+    const length = png.readUInt32BE(at);
+    const type = png.subarray(at + 4, at + 8).toString('latin1');
+    if (type === 'tEXt') {
+      const data = png.subarray(at + 8, at + 8 + length).toString('latin1');
+      const nul = data.indexOf('\0');
+      text[data.slice(0, nul)] = data.slice(nul + 1);
+    }
+    at += 12 + length;
+  }
+  return text;
+}
 
 describe('GenerationRunner over the real API server', () => {
   let server: Awaited<ReturnType<typeof startApiServer>>;
@@ -44,6 +64,7 @@ describe('GenerationRunner over the real API server', () => {
     // The real file system behind workspace.fs.
     vi.mocked(vscode.workspace.fs.createDirectory).mockImplementation(async (uri) => void (await import('node:fs/promises')).mkdir(uri.fsPath, { recursive: true }));
     vi.mocked(vscode.workspace.fs.writeFile).mockImplementation(async (uri, bytes) => (await import('node:fs/promises')).writeFile(uri.fsPath, bytes));
+    vi.mocked(vscode.workspace.fs.stat).mockImplementation(async (uri) => (await import('node:fs/promises')).stat(uri.fsPath) as never);
     vi.mocked(vscode.window.withProgress).mockImplementation(async (_options, task) => {
       // The notification's Cancel button, as VS Code's token delivers it.
       const pressed = new vscode.EventEmitter<void>();
@@ -56,18 +77,29 @@ describe('GenerationRunner over the real API server', () => {
     });
   });
 
-  const runner = () => new GenerationRunner(connection, { require: async () => gpu } as unknown as ServerSelection);
-  // A fresh seed each time: ComfyUI serves an identical prompt from its cache without running it.
+  const clock = new ManualClock(new Date('2026-11-27T14:23:05Z'));
+  let queue: DocumentQueue;
+  const runner = (options: { target?: ServerInfo; random?: () => number } = {}) => {
+    queue = new DocumentQueue();
+    return new GenerationRunner(connection, { require: async () => options.target ?? gpu } as unknown as ServerSelection, { queue, clock, random: options.random ?? (() => 0) });
+  };
+  // A fresh seed each time: ComfyUI serves an identical prompt from its cache without running it. The fixture
+  // randomizes its seed after each generation; "fixed" keeps the seed as written.
   let seed = 1000;
-  const document = () =>
-    createTextDocument(vscode.Uri.file(join(workspace, 'workflows/txt2img.comfy.json')), fixtureText('txt2img.comfy.json').replace('156680208700286', String(seed++)), 'json');
+  const document = (control = 'fixed') =>
+    createTextDocument(
+      vscode.Uri.file(join(workspace, 'workflows/txt2img.comfy.json')),
+      fixtureText('txt2img.comfy.json').replace('156680208700286,\n        "randomize"', `${seed++},\n        "${control}"`),
+      'json',
+    );
+  const latestGeneration = async () => (await createClientApi(server.url, ADMIN_TOKEN).listGenerations(gpu.id)).reduce((a, b) => (b.id > a.id ? b : a));
 
   it('saves the images under comfy-outputs/<workflow>/ and reports percent, current node and the result', async () => {
     const run = runner();
     const updates: RunUpdate[] = [];
     run.onDidUpdate((u) => updates.push(u));
     const images = await run.generate(document());
-    expect(images.map((u) => u.fsPath.replace(`${workspace}/`, ''))).toEqual([expect.stringMatching(/^comfy-outputs\/txt2img\/\d+_1\.png$/)]);
+    expect(images.map((u) => u.fsPath.replace(`${workspace}/`, ''))).toEqual([expect.stringMatching(/^comfy-outputs\/txt2img\/20261127-142305_gpu-1_\d+_1\.png$/)]);
     expect((await readFile(images[0]!.fsPath)).subarray(1, 4).toString()).toBe('PNG');
     expect(reports.some((r) => /^\d+% · \w+/.test(r.message ?? ''))).toBe(true);
     expect(reports.reduce((sum, r) => sum + (r.increment ?? 0), 0)).toBeLessThanOrEqual(100);
@@ -87,10 +119,67 @@ describe('GenerationRunner over the real API server', () => {
     const before = (await readdir(join(workspace, 'comfy-outputs/txt2img'))).length;
     expect(await run.generate(document())).toEqual([]);
     expect(updates.at(-1)).toMatchObject({ kind: 'result', images: [], error: 'Cancelled' });
-    const api = createClientApi(server.url, ADMIN_TOKEN);
-    const latest = async () => (await api.listGenerations(gpu.id)).reduce((a, b) => (b.id > a.id ? b : a));
-    for (let i = 0; (await latest()).status === 'executing' && i < 50; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect((await latest()).status).toBe('cancelled');
+    for (let i = 0; (await latestGeneration()).status === 'executing' && i < 50; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await latestGeneration()).status).toBe('cancelled');
     expect((await readdir(join(workspace, 'comfy-outputs/txt2img'))).length).toBe(before);
+  });
+
+  it('ends a failed run at once, without waiting for its error message to be closed', async () => {
+    // A message the user never closes.
+    vi.mocked(connection.report).mockReturnValue(new Promise(() => undefined));
+    const run = runner({ target: { id: 9999, name: 'gone', status: 'running' } });
+    const doc = document();
+    expect(await run.generate(doc)).toEqual([]);
+    expect(connection.report).toHaveBeenCalledTimes(1);
+    expect(run.isRunning(doc.uri)).toBe(false);
+    expect(await run.generate(doc)).toEqual([]);
+    expect(vscode.window.showInformationMessage).not.toHaveBeenCalledWith('Comfy-Vast: this workflow is already generating.');
+    expect(connection.report).toHaveBeenCalledTimes(2);
+  });
+
+  it('never saves over an image already there (ids restart on another API server)', async () => {
+    const folder = join(workspace, 'comfy-outputs/txt2img');
+    await mkdir(folder, { recursive: true });
+    // What another API server's generations left, under every id this one may give.
+    const taken = Array.from({ length: 30 }, (_, id) => join(folder, `${timeStamp(clock.now())}_gpu-1_${id}_1.png`));
+    for (const file of taken) await writeFile(file, 'another server’s image');
+    const [image] = await runner().generate(document());
+    expect(image!.fsPath).toMatch(/20261127-142305_gpu-1_\d+_1-2\.png$/);
+    expect((await readFile(image!.fsPath)).subarray(1, 4).toString()).toBe('PNG');
+    for (const file of taken) expect(await readFile(file, 'utf8')).toBe('another server’s image');
+  });
+
+  it('randomizes the seed before queueing when the workflow says so, and writes it into the file', async () => {
+    const doc = document('randomize');
+    vi.mocked(vscode.workspace.applyEdit).mockImplementation(applyEditLikeVsCode(doc));
+    const before = doc.getText();
+    const [image] = await runner({ random: () => 0.25 }).generate(doc);
+    const sampler = (text: string) => JSON.parse(text).nodes.find((n: { id: number }) => n.id === 3).widgets_values;
+    expect(sampler(doc.getText()).slice(0, 2)).toEqual([2 ** 48, 'randomize']);
+    // Only the seed's characters changed.
+    expect(doc.getText().replace(String(2 ** 48), String(sampler(before)[0]))).toBe(before);
+    const prompt = JSON.parse(pngText(await readFile(image!.fsPath)).prompt!);
+    expect(prompt['3'].inputs.seed).toBe(2 ** 48);
+  });
+
+  it('reads the file after the edits queued before the generation', async () => {
+    const doc = document();
+    vi.mocked(vscode.workspace.applyEdit).mockImplementation(applyEditLikeVsCode(doc));
+    const run = runner();
+    let release: () => void = () => undefined;
+    const typed = new Promise<void>((resolve) => (release = resolve));
+    // The editor's form edit, still on its way when Generate is pressed.
+    void queue.run(doc.uri, async () => {
+      await typed;
+      const edit = new vscode.WorkspaceEdit();
+      const at = doc.getText().indexOf('a lighthouse');
+      edit.replace(doc.uri, new vscode.Range(doc.positionAt(at), doc.positionAt(at + 'a lighthouse'.length)), 'a red fox');
+      await vscode.workspace.applyEdit(edit);
+    });
+    const generated = run.generate(doc);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    expect(await generated).toHaveLength(1);
+    expect((await latestGeneration()).prompt).toBe('a red fox on a cliff at sunset, oil painting');
   });
 });

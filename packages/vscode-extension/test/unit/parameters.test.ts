@@ -36,6 +36,23 @@ describe('findParameters', () => {
     expect(sampler.options).toEqual(objectInfo().KSampler!.input.required!.sampler_name![0]);
   });
 
+  it('carries the node definitions’ limits', () => {
+    const fields = Object.fromEntries(parameters(fixtureText('txt2img.comfy.json'), objectInfo()).map((p) => [p.field.name, p.field]));
+    expect(fields.steps).toMatchObject({ min: 1, max: 10000 });
+    expect(fields.denoise).toMatchObject({ min: 0, max: 1 });
+    expect(fields.width).toMatchObject({ min: 16, step: 8 });
+    expect(fields.cfg!.step).toBeUndefined();
+  });
+
+  it('gives one edit for a value a PrimitiveNode feeds to two samplers', () => {
+    const text = fixtureText('shared-steps.comfy.json');
+    const steps = parameters(text).find((p) => p.field.name === 'steps')!;
+    expect(steps.targets).toHaveLength(2);
+    const edits = replaceValues(steps.targets, 30);
+    expect(edits).toHaveLength(1);
+    expect(JSON.parse(applyEdit(text, edits[0]!)).nodes.find((n: { id: number }) => n.id === 12).widgets_values).toEqual([30, 'fixed']);
+  });
+
   it('gives nothing for a file core does not accept as a workflow', () => {
     const text = JSON.stringify({ nodes: [{ id: 'x' }], links: [] });
     expect(findParameters(JSON.parse(text), { format: 'ui', nodes: [], links: [] }, CORE_OBJECT_INFO)).toEqual([]);

@@ -4,14 +4,16 @@ import { createTextDocument } from 'jest-mock-vscode';
 import type { FromWebview, ToWebview } from '../../src/protocol/messages.js';
 import { applyEdit } from '../../src/workflow/value-edit.js';
 import type { Connection } from '../../src/vscode/connection.js';
-import type { GenerationRunner } from '../../src/vscode/generation-runner.js';
+import type { GenerationRunner, RunUpdate } from '../../src/vscode/generation-runner.js';
 import type { ServerSelection } from '../../src/vscode/server-selection.js';
+import { DocumentQueue } from '../../src/vscode/document-queue.js';
 import { WorkflowEditorProvider } from '../../src/vscode/workflow-editor.js';
 import { WorkflowInsight } from '../../src/vscode/workflow-insight.js';
+import { applyEditLikeVsCode } from './fake-edits.js';
 import { fixtureText } from './fixtures.js';
 
 /** The editor with a webview panel that records what it is sent and lets the test play the page. */
-async function openEditor(text: string) {
+async function openEditor(text: string, latest?: RunUpdate) {
   const uri = vscode.Uri.file('/ws/workflows/txt2img.comfy.json');
   const document = createTextDocument(uri, text, 'json');
   const posted: ToWebview[] = [];
@@ -27,8 +29,8 @@ async function openEditor(text: string) {
   const panel = { webview, onDidDispose: vi.fn() } as unknown as vscode.WebviewPanel;
   const selection = { selected: undefined, onDidChange: () => ({ dispose: () => undefined }) } as unknown as ServerSelection;
   const connection = { isSignedIn: async () => false } as unknown as Connection;
-  const runner = { onDidUpdate: () => ({ dispose: () => undefined }), generate: vi.fn(), cancel: vi.fn() } as unknown as GenerationRunner;
-  const provider = new WorkflowEditorProvider(vscode.Uri.file('/ext'), new WorkflowInsight(connection, selection), runner, selection);
+  const runner = { onDidUpdate: () => ({ dispose: () => undefined }), generate: vi.fn(), cancel: vi.fn(), latest: () => latest } as unknown as GenerationRunner;
+  const provider = new WorkflowEditorProvider(vscode.Uri.file('/ext'), new WorkflowInsight(connection, selection), runner, selection, new DocumentQueue(), () => 0.5);
   await provider.resolveCustomTextEditor(document, panel);
   // Invalid messages are dropped at once; valid ones are handled asynchronously (the tests wait with vi.waitFor).
   const send = (message: FromWebview | Record<string, unknown>) => receive(message);
@@ -86,5 +88,90 @@ describe('WorkflowEditorProvider', () => {
     send({ type: 'generate' });
     await vi.waitFor(() => expect(runner.generate).toHaveBeenCalledTimes(1));
     expect(vscode.workspace.applyEdit).not.toHaveBeenCalled();
+  });
+
+  /** The workflow messages posted so far, as the form's values by name. */
+  const formValues = (posted: ToWebview[]) =>
+    posted.flatMap((m) => (m.type === 'workflow' ? [Object.fromEntries(m.parameters.map((p) => [p.name, p.value]))] : []));
+
+  it('handles messages in order: Generate waits for the edit typed before it', async () => {
+    const { document, send, runner } = await openEditor(fixtureText('txt2img.comfy.json'));
+    let release: () => void = () => undefined;
+    const landed = new Promise<void>((resolve) => (release = resolve));
+    const apply = applyEditLikeVsCode(document);
+    vi.mocked(vscode.workspace.applyEdit).mockImplementation(async (edit) => (await landed, apply(edit)));
+    const promptsAtGenerate: string[] = [];
+    vi.mocked(runner.generate).mockImplementation(async (d) => (promptsAtGenerate.push(JSON.parse(d.getText()).nodes.find((n: { id: number }) => n.id === 6).widgets_values[0]), []));
+    send({ type: 'setParameter', name: 'prompt', value: 'a red fox' });
+    send({ type: 'generate' });
+    await vi.waitFor(() => expect(vscode.workspace.applyEdit).toHaveBeenCalledTimes(1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(runner.generate).not.toHaveBeenCalled();
+    release();
+    await vi.waitFor(() => expect(promptsAtGenerate).toEqual(['a red fox']));
+  });
+
+  it('writes a value a PrimitiveNode gives two nodes once, where the primitive holds it', async () => {
+    const text = fixtureText('shared-steps.comfy.json');
+    const { document, send } = await openEditor(text);
+    vi.mocked(vscode.workspace.applyEdit).mockImplementation(applyEditLikeVsCode(document));
+    send({ type: 'setParameter', name: 'steps', value: 30 });
+    await vi.waitFor(() => expect(vscode.workspace.applyEdit).toHaveBeenCalledTimes(1));
+    await vi.waitFor(() => expect(document.version).toBe(2));
+    const nodes = JSON.parse(document.getText()).nodes as { id: number; widgets_values: unknown[] }[];
+    expect(nodes.find((n) => n.id === 12)!.widgets_values).toEqual([30, 'fixed']);
+    expect(document.getText().length).toBe(text.length);
+    expect(vscode.window.showErrorMessage).not.toHaveBeenCalled();
+  });
+
+  it('reports an edit VS Code refuses and shows the file’s value in the form again', async () => {
+    const { send, posted } = await openEditor(fixtureText('txt2img.comfy.json'));
+    vi.mocked(vscode.workspace.applyEdit).mockResolvedValue(false);
+    send({ type: 'setParameter', name: 'steps', value: 30 });
+    await vi.waitFor(() => expect(formValues(posted)).toHaveLength(1));
+    expect(formValues(posted)[0]).toMatchObject({ steps: 20 });
+    expect(vi.mocked(vscode.window.showErrorMessage).mock.calls[0]![0]).toMatch(/Steps could not be written into the file/);
+  });
+
+  it('refuses a value outside the node definition’s limits, which the form carries', async () => {
+    const { send, posted } = await openEditor(fixtureText('txt2img.comfy.json'));
+    send({ type: 'ready' });
+    await vi.waitFor(() => expect(formValues(posted)).toHaveLength(1));
+    const workflow = posted.find((m) => m.type === 'workflow')!;
+    expect(workflow.type === 'workflow' && workflow.parameters.find((p) => p.name === 'steps')).toMatchObject({ min: 1, max: 10000 });
+    send({ type: 'setParameter', name: 'steps', value: -5 });
+    send({ type: 'setParameter', name: 'denoise', value: 1.5 });
+    await vi.waitFor(() => expect(formValues(posted)).toHaveLength(3));
+    expect(vscode.workspace.applyEdit).not.toHaveBeenCalled();
+    expect(vi.mocked(vscode.window.showErrorMessage).mock.calls.map((c) => c[0])).toEqual([
+      'Comfy-Vast: Steps must be at least 1.',
+      'Comfy-Vast: Denoise must be at most 1.',
+    ]);
+  });
+
+  it('randomizes the seed within its limits', async () => {
+    const { document, send } = await openEditor(fixtureText('txt2img.comfy.json'));
+    vi.mocked(vscode.workspace.applyEdit).mockImplementation(applyEditLikeVsCode(document));
+    send({ type: 'randomizeSeed' });
+    await vi.waitFor(() => expect(document.version).toBe(2));
+    expect(JSON.parse(document.getText()).nodes.find((n: { id: number }) => n.id === 3).widgets_values[0]).toBe(2 ** 49);
+  });
+
+  it('shows the last run again to a page that reloads (a tab switched back to)', async () => {
+    const image = vscode.Uri.file('/ws/comfy-outputs/txt2img/x.png');
+    const { send, posted } = await openEditor(fixtureText('txt2img.comfy.json'), { document: vscode.Uri.file('/ws/workflows/txt2img.comfy.json'), kind: 'result', images: [image] });
+    send({ type: 'ready' });
+    await vi.waitFor(() => expect(posted.map((m) => m.type)).toEqual(['workflow', 'models', 'result']));
+    expect(posted[2]).toMatchObject({ type: 'result', images: [{ src: 'https://resource.test/ws/comfy-outputs/txt2img/x.png' }] });
+  });
+
+  it('opens the text at a problem’s characters', async () => {
+    const { document, send } = await openEditor(fixtureText('txt2img.comfy.json'));
+    const show = vi.spyOn(vscode.window, 'showTextDocument').mockResolvedValue({} as vscode.TextEditor);
+    send({ type: 'openText', span: { offset: 10, length: 5 } });
+    await vi.waitFor(() => expect(show).toHaveBeenCalledTimes(1));
+    const [shown, options] = show.mock.calls[0]! as unknown as [vscode.TextDocument, vscode.TextDocumentShowOptions];
+    expect(shown).toBe(document);
+    expect([document.offsetAt(options.selection!.start), document.offsetAt(options.selection!.end)]).toEqual([10, 15]);
   });
 });
