@@ -35,10 +35,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
 
-  const simulation = config.provider === 'simulated' ? await startFakeVast({ speed: config.simulationSpeed }) : null;
+  // The simulated instances live in the data directory, so they outlast our restarts as rented ones do.
+  const simulation = config.provider === 'simulated' ? await startFakeVast({ speed: config.simulationSpeed, stateFile: join(dataDir, 'simulation.json') }) : null;
   // Simulated servers change state within seconds, so the reconciler looks more often than against Vast.
   const vast = simulation
-    ? { apiKey: simulation.apiKey, baseUrl: simulation.url, pollIntervalMs: 2_000 }
+    ? { apiKey: simulation.apiKey, baseUrl: simulation.url, pollIntervalMs: 2_000, simulated: true }
     : { apiKey: config.vastApiKey!, baseUrl: config.vastApiUrl, pollIntervalMs: config.vastPollSeconds * 1000 };
   let comfyVast: ComfyVast;
   try {
