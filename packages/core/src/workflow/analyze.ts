@@ -9,7 +9,7 @@ import { findModelReferences, findUnmappedModelReferences, type ModelReference }
 import { NodeCatalog, type ObjectInfo } from './object-info.js';
 import { ensureParsed } from './parse.js';
 import type { ModelFile, UiNode, UiWorkflow } from './ui-schema.js';
-import { warning, type WorkflowWarning } from './warnings.js';
+import { warning, type WorkflowNote, type WorkflowWarning } from './warnings.js';
 
 export interface AnalyzeOptions {
   /** The server's object_info; the bundled core definitions are used without it. */
@@ -61,6 +61,8 @@ export interface WorkflowAnalysis {
   /** False when no server model lists were given: then `available` is false for every model. */
   checkedAgainstServer: boolean;
   warnings: WorkflowWarning[];
+  /** Info-level notes of the conversion (defaults sent for widgets the saved values do not reach). */
+  notes: WorkflowNote[];
 }
 
 const slash = (name: string): string => (name.includes('\\') ? name.replaceAll('\\', '/') : name);
@@ -206,5 +208,6 @@ export function analyzeWorkflow(workflow: unknown, options: AnalyzeOptions = {})
     estimatedSeconds: { min: estimate.minSeconds, max: estimate.maxSeconds },
     checkedAgainstServer: serverModels !== undefined,
     warnings,
+    notes: conversion?.notes ?? [],
   };
 }

@@ -2,7 +2,7 @@ export * from './api-schema.js';
 export * from './ui-schema.js';
 export * from './object-info.js';
 export * from './parse.js';
-export type { WorkflowWarning, WorkflowWarningCode } from './warnings.js';
+export type { WorkflowNote, WorkflowNoteCode, WorkflowWarning, WorkflowWarningCode } from './warnings.js';
 export { toApiPrompt, wrapValue, type ToApiPromptOptions, type ConversionResult, type UnknownNode } from './convert.js';
 export * from './parameters.js';
 export { injectParameters, findParameterTargets, type InjectOptions, type InjectionResult, type AppliedParameter, type ParameterField, type ParameterFields } from './inject.js';

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { toApiPrompt } from '@comfy-vast/core';
-import { loadCase, loadCorpus } from './corpus.js';
+import { analyzeWorkflow, toApiPrompt, type ObjectInfo } from '@comfy-vast/core';
+import { loadCase, loadCorpus, realObjectInfo } from './corpus.js';
+
+const OLDER_FORMATS = ['legacy-seed-boolean', 'legacy-group-node-inputs', 'widgets-added-later'];
 
 describe('toApiPrompt on the corpus', () => {
   for (const c of loadCorpus()) {
@@ -26,5 +28,40 @@ describe('toApiPrompt reports', () => {
 
   it('nothing for a clean workflow', () => {
     expect(toApiPrompt(loadCase('t2i-seed-control').ui).warnings).toEqual([]);
+  });
+});
+
+describe('toApiPrompt on older formats', () => {
+  it('converts them the same with a real server\'s definitions, and warns of nothing', () => {
+    const objectInfo = realObjectInfo() as ObjectInfo;
+    for (const name of OLDER_FORMATS) {
+      const c = loadCase(name);
+      const { prompt, warnings } = toApiPrompt(c.ui, { objectInfo });
+      expect(prompt, name).toStrictEqual(c.api);
+      expect(warnings, name).toEqual([]);
+    }
+  });
+
+  it('notes each default sent for a widget the node gained after the save, as information only', () => {
+    const { warnings, notes } = toApiPrompt(loadCase('widgets-added-later').ui);
+    expect(warnings).toEqual([]);
+    expect(notes.map((n) => [n.code, n.nodeId, n.field])).toEqual([
+      ['widget_default_used', '2', 'device'],
+      ['widget_default_used', '7', 'crop'],
+      ['widget_default_used', '10', 'grow_mask_by'],
+      ['widget_default_used', '11', 'style'],
+    ]);
+    expect(notes[1]!.message).toContain('"center"');
+    expect(analyzeWorkflow(loadCase('widgets-added-later').ui).notes).toEqual(notes);
+  });
+
+  it('notes nothing for files that hold every widget value', () => {
+    for (const name of ['legacy-seed-boolean', 'legacy-group-node-inputs', 't2i-seed-control']) expect(toApiPrompt(loadCase(name).ui).notes, name).toEqual([]);
+  });
+
+  it('still warns of values left over after the last widget', () => {
+    const ui = structuredClone(loadCase('legacy-seed-boolean').ui) as { nodes: { id: number; widgets_values?: unknown[] }[] };
+    ui.nodes.find((n) => n.id === 5)!.widgets_values = [512, 512, 1, 'extra'];
+    expect(toApiPrompt(ui).warnings).toContainEqual(expect.objectContaining({ code: 'widget_values_mismatch', nodeId: '5' }));
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeInputs, type NodeInfo } from '../../src/workflow/object-info.js';
-import { mapWidgetValues } from '../../src/workflow/widgets.js';
+import { mapWidgetValues, widgetDefault } from '../../src/workflow/widgets.js';
 
 const info = (required: Record<string, unknown[]>): NodeInfo => ({ input: { required }, input_order: { required: Object.keys(required) } }) as NodeInfo;
 function values(node: NodeInfo, saved: unknown[] | Record<string, unknown>, definitions = describeInputs(node)): Record<string, unknown> {
@@ -16,6 +16,26 @@ describe('mapWidgetValues', () => {
   it('skips the control value after a seed, and reads seeds saved without one', () => {
     expect(values(sampler, [5, 'increment', 20])).toEqual({ seed: 5, steps: 20 });
     expect(values(sampler, [5, 20])).toEqual({ seed: 5, steps: 20 });
+  });
+
+  it('skips a 2023 boolean control after a seed, and a control word in any case', () => {
+    expect(values(sampler, [5, true, 20])).toEqual({ seed: 5, steps: 20 });
+    expect(values(sampler, [5, false, 20])).toEqual({ seed: 5, steps: 20 });
+    expect(values(sampler, [5, 'Randomize', 20])).toEqual({ seed: 5, steps: 20 });
+    expect(values(sampler, [5, 'FIXED', 20])).toEqual({ seed: 5, steps: 20 });
+    expect(mismatch(sampler, [5, true, 20])).toBe(false);
+  });
+
+  it('gives a boolean after a seed to a toggle that follows when the count shows no control value', () => {
+    const node = info({ seed: ['INT', { control_after_generate: true }], tiled: ['BOOLEAN', {}], steps: ['INT', {}] });
+    expect(values(node, [5, true, 20])).toEqual({ seed: 5, tiled: true, steps: 20 });
+    expect(values(node, [5, false, true, 20])).toEqual({ seed: 5, tiled: true, steps: 20 });
+  });
+
+  it('leaves widgets the values do not reach unmapped, without calling it a mismatch', () => {
+    const node = info({ image: ['IMAGE'], crop: [['center', 'none']] });
+    expect(values(node, [])).toEqual({});
+    expect(mismatch(node, [])).toBe(false);
   });
 
   it('gives combos with control_after_generate a control value and skips an old filter list after it', () => {
@@ -41,5 +61,23 @@ describe('mapWidgetValues', () => {
 
   it('reads object-form values by name', () => {
     expect(values(sampler, { steps: 9, seed: 1, preview: 'x' })).toEqual({ seed: 1, steps: 9 });
+  });
+});
+
+describe('widgetDefault', () => {
+  const [int, float, text, toggle, combo, listed, given, empty, custom] = describeInputs(
+    info({
+      int: ['INT', {}], float: ['FLOAT', {}], text: ['STRING', { multiline: true }], toggle: ['BOOLEAN', {}], combo: [['center', 'none']],
+      listed: ['COMBO', { options: ['a', 'b'] }], given: ['INT', { default: 6, min: 0 }], empty: [[]], custom: ['POINTS', { widgetType: 'POINTS' }],
+    }),
+  );
+
+  it('is the definition default, else what a new widget of that kind holds', () => {
+    expect([int, float, text, toggle, combo, listed, given].map((d) => widgetDefault(d!))).toEqual([0, 0, '', false, 'center', 'a', 6]);
+  });
+
+  it('is undefined for an empty combo and an extension widget without a default', () => {
+    expect(widgetDefault(empty!)).toBeUndefined();
+    expect(widgetDefault(custom!)).toBeUndefined();
   });
 });
