@@ -167,8 +167,10 @@ export class ServerSelection implements vscode.Disposable {
   async #reloadList(): Promise<void> {
     try {
       const requestedAt = this.listRequested();
+      const apiUrl = this.connection.apiUrl;
       const servers = await (await this.connection.api()).listServers();
-      if (!this.#disposed) await this.#apply(servers, requestedAt);
+      // A list from the address used before a settings change says nothing about the new one.
+      if (!this.#disposed && apiUrl === this.connection.apiUrl) await this.#apply(servers, requestedAt);
     } catch {
       // Unreachable or signed out: the servers view says so, and the retry tries again.
     }

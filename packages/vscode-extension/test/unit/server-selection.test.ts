@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as vscode from 'vscode';
 import { createClient, type ApiClient } from '@comfy-vast/server/client';
 import { createClientApi } from '../../src/api/client-api.js';
@@ -196,3 +196,64 @@ function lastStatusBarItem(): vscode.StatusBarItem {
   const results = (vscode.window.createStatusBarItem as unknown as { mock: { results: { value: vscode.StatusBarItem }[] } }).mock.results;
   return results[results.length - 1]!.value;
 }
+
+describe('the selected server per API address', () => {
+  /** Two API servers whose lists the test sets; the connection points at one of them. */
+  function twoApis() {
+    const lists: Record<string, ServerInfo[]> = {
+      'http://a': [{ id: 1, name: 'a-gpu', status: 'running' }, { id: 2, name: 'a-spare', status: 'stopped' }],
+      'http://b': [{ id: 1, name: 'b-gpu', status: 'stopped' }],
+    };
+    const connection = {
+      apiUrl: 'http://a',
+      api: async () => ({ listServers: async () => lists[connection.apiUrl] ?? [], watchServer: async () => () => undefined }),
+    };
+    return { lists, connection, asConnection: connection as unknown as Connection };
+  }
+
+  it('keeps one selection per API address, so changing the address never changes the target silently', async () => {
+    const { connection, asConnection, lists } = twoApis();
+    const state = new MemoryState();
+    const selection = new ServerSelection(state, asConnection);
+    await selection.set(lists['http://a']![1]!);
+    connection.apiUrl = 'http://b';
+    await selection.restart();
+    // Server 1 on "b" is another machine than server 1 on "a": nothing is selected there.
+    expect(selection.selected).toBeUndefined();
+    expect(lastStatusBarItem().text).toBe('$(server) Comfy-Vast: no server');
+    connection.apiUrl = 'http://a';
+    await selection.restart();
+    expect(selection.selected).toMatchObject({ id: 2, name: 'a-spare' });
+    selection.dispose();
+  });
+
+  it('forgets the selection when that server is not on the API any more', async () => {
+    const { connection, asConnection, lists } = twoApis();
+    const selection = new ServerSelection(new MemoryState(), asConnection);
+    await selection.set(lists['http://a']![1]!);
+    lists['http://a'] = [lists['http://a']![0]!, { id: 3, name: 'new', status: 'running' }];
+    connection.apiUrl = 'http://a';
+    await selection.restart();
+    expect(selection.selected).toBeUndefined();
+    selection.dispose();
+  });
+
+  it('selects the only running server when none is selected', async () => {
+    const { asConnection } = twoApis();
+    const selection = new ServerSelection(new MemoryState(), asConnection);
+    await until(() => selection.selected !== undefined, 'the running server is selected');
+    expect(selection.selected).toMatchObject({ id: 1, name: 'a-gpu' });
+    expect(lastStatusBarItem().text).toBe('$(server) a-gpu: running');
+    selection.dispose();
+  });
+
+  it('leaves the choice to the user when several servers run', async () => {
+    const { asConnection, lists } = twoApis();
+    lists['http://a']![1]!.status = 'running';
+    vi.mocked(vscode.window.showQuickPick).mockResolvedValue(undefined);
+    const selection = new ServerSelection(new MemoryState(), asConnection);
+    expect(await selection.require()).toBeUndefined();
+    expect(vscode.window.showQuickPick).toHaveBeenCalledTimes(1);
+    selection.dispose();
+  });
+});

@@ -52,9 +52,22 @@ describe('the Servers view over the real API server', () => {
     const [generation] = await servers.getChildren(serverItem);
     const tree = await servers.getTreeItem(generation as Item);
     expect(tree.description).toBe('completed · 1 image(s)');
-    expect((tree.iconPath as vscode.Uri).path).toMatch(/^\/storage\/thumbnails\/\d+_1\.png$/);
+    expect((tree.iconPath as vscode.Uri).path).toMatch(/^\/storage\/thumbnails\/[0-9a-f]{16}\/\d+_\d+\.png$/);
     expect(Buffer.from(written.get((tree.iconPath as vscode.Uri).path)!.subarray(1, 4)).toString()).toBe('PNG');
     expect(tree.command).toMatchObject({ command: 'comfyVast.openImage', arguments: [tree.iconPath] });
+  });
+
+  it('caches thumbnails per API address: the same generation id elsewhere is another image', async () => {
+    const icon = async (apiUrl: string) => {
+      const servers = new ServersView({ ...connection, apiUrl } as Connection, selection, vscode.Uri.file('/storage/thumbnails'));
+      const [serverItem] = await servers.getChildren();
+      const [generation] = await servers.getChildren(serverItem);
+      return ((await servers.getTreeItem(generation as Item)).iconPath as vscode.Uri).path;
+    };
+    const here = await icon(server.url);
+    const elsewhere = await icon('http://other-api.test:5000');
+    expect(here).not.toBe(elsewhere);
+    expect(here.split('/').pop()).toBe(elsewhere.split('/').pop());
   });
 
   it('asks before deleting and does nothing when the user declines', async () => {
