@@ -64,7 +64,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
   print(`comfy-vast ${version} listening on ${url}/api (data in ${dataDir})`);
   if (simulation) {
-    print('GPU servers are SIMULATED: nothing is rented and nothing is billed. Set VAST_API_KEY (or COMFY_VAST_PROVIDER=vast) to rent real servers.');
+    const howToRent = config.vastApiKey
+      ? 'VAST_API_KEY is set but the provider is "simulated": set COMFY_VAST_PROVIDER=vast (or drop it) to rent real servers.'
+      : 'Set VAST_API_KEY to rent real servers.';
+    print(`GPU servers are SIMULATED: nothing is rented and nothing is billed. ${howToRent}`);
   }
   if (generatedAdminToken) {
     print(`Admin token (shown once, also saved to ${join(dataDir, 'admin-token')} with mode 0600):`);

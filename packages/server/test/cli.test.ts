@@ -79,6 +79,21 @@ describe('comfy-vast serve', () => {
     await expect(stat(missing)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('with a Vast key but the simulated provider chosen, says which setting rents real servers, and never prints the key', async () => {
+    const key = 'vast-key-0123456789abcdef0123456789abcdef';
+    const dir = await mkdtemp(join(tmpdir(), 'comfy-vast-cli-sim-'));
+    try {
+      const server = run(['serve', '--data-dir', dir], { VAST_API_KEY: key, COMFY_VAST_PROVIDER: 'simulated' });
+      await server.url;
+      server.child.kill('SIGTERM');
+      expect(await server.exit).toBe(0);
+      expect(server.output()).toContain('VAST_API_KEY is set but the provider is "simulated": set COMFY_VAST_PROVIDER=vast');
+      expect(server.output()).not.toContain(key);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a vast provider without a key, clearly', async () => {
     const bad = run(['serve', '--provider', 'vast', '--data-dir', dataDir], {});
     expect(await bad.exit).toBe(1);
