@@ -20,7 +20,7 @@ const workflowMessage: ToWebview = {
   format: 'ui',
   graph: graphModel(doc),
   parameters: findParameters(JSON.parse(text), doc, CORE_OBJECT_INFO).map((p) => p.field),
-  problems: [],
+  problems: [{ message: '"steps" is -5, below its minimum 1.', severity: 'error', nodeId: '3', span: { offset: 120, length: 2 } }],
 };
 
 describe('the workflow editor page in Chromium', () => {
@@ -45,7 +45,12 @@ describe('the workflow editor page in Chromium', () => {
       w.__posted = [];
       w.__violations = [];
       document.addEventListener('securitypolicyviolation', (e) => w.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
-      w.acquireVsCodeApi = () => ({ postMessage: (m: unknown) => w.__posted.push(m), getState: () => undefined, setState: () => undefined });
+      // VS Code keeps a webview's state while its tab is hidden; sessionStorage plays that across a reload.
+      w.acquireVsCodeApi = () => ({
+        postMessage: (m: unknown) => w.__posted.push(m),
+        getState: () => JSON.parse(sessionStorage.getItem('state') ?? 'null') ?? undefined,
+        setState: (state: unknown) => sessionStorage.setItem('state', JSON.stringify(state)),
+      });
     });
     await page.goto(`${withPage.origin}/`);
     await page.waitForFunction(() => (window as unknown as Posted).__posted.length > 0);
@@ -106,5 +111,50 @@ describe('the workflow editor page in Chromium', () => {
     const violations = await page.evaluate(() => (window as unknown as Posted).__violations);
     expect(violations).toEqual([`img-src ${foreign.origin}/img.png`]);
     expect(await page.locator('#run-status').textContent()).toBe('Done: 2 image(s) saved');
+  });
+
+  it('refuses a value outside the node definition’s limits before anything is posted', async () => {
+    const before = (await posted()).length;
+    expect(await page.locator('#field-steps').getAttribute('min')).toBe('1');
+    expect(await page.locator('#field-denoise').getAttribute('max')).toBe('1');
+    await page.locator('#field-steps').fill('-5');
+    await page.keyboard.press('Tab');
+    expect(await page.locator('#field-steps').evaluate((i) => (i as HTMLInputElement).validationMessage)).toBe('Steps must be at least 1.');
+    await page.locator('#field-steps').fill('12');
+    await page.keyboard.press('Tab');
+    expect((await posted()).slice(before)).toEqual([{ type: 'setParameter', name: 'steps', value: 12 }]);
+  });
+
+  it('reveals a problem’s node in the graph, and opens the text at its characters', async () => {
+    const before = (await posted()).length;
+    await page.locator('#problems li').first().click();
+    expect(await page.locator('g.node.revealed').getAttribute('data-id')).toBe('3');
+    await page.locator('#problems li button').first().click();
+    expect((await posted()).slice(before)).toEqual([{ type: 'openText', span: { offset: 120, length: 2 } }]);
+  });
+
+  it('starts a run with nothing of the last one, keeps Generate in place and shows the preview large', async () => {
+    const generateAt = async () => (await page.locator('#generate').boundingBox())!.x;
+    // The last test ended with a result on screen.
+    expect(await page.locator('#images img').count()).toBe(2);
+    const idle = await generateAt();
+    await send({ type: 'started', server: 'gpu-1' });
+    expect(await page.locator('#images img').count()).toBe(0);
+    expect(await page.locator('#run-status').textContent()).toBe('queued on gpu-1');
+    expect(await page.locator('#preview').isHidden()).toBe(true);
+    const preview = `data:image/png;base64,${PNG.toString('base64')}`;
+    await send({ type: 'progress', progress: { status: 'executing', percent: 10, currentNode: 'KSampler', preview } });
+    expect(await page.locator('#cancel').isVisible()).toBe(true);
+    expect(await generateAt()).toBe(idle);
+    expect((await page.locator('#preview').boundingBox())!.width).toBeGreaterThanOrEqual(256);
+  });
+
+  it('shows the last run again after the page is reloaded (a tab switched away and back)', async () => {
+    await send({ type: 'result', images: [{ src: `${own.origin}/img.png`, label: 'comfy-outputs/txt2img/a.png' }] });
+    await page.reload();
+    await page.locator('#images img').first().waitFor();
+    expect(await page.locator('#images figcaption').allTextContents()).toEqual(['comfy-outputs/txt2img/a.png']);
+    expect(await page.locator('#field-prompt').inputValue()).toBe('a lighthouse on a cliff at sunset, oil painting');
+    expect(await page.locator('#run-status').textContent()).toBe('Done: 1 image(s) saved');
   });
 });
