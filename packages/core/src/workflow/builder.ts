@@ -1,6 +1,7 @@
 import { NodeCatalog, outputTypes } from './object-info.js';
 import type { UiInput, UiNode, UiOutput, UiWorkflow } from './ui-schema.js';
 import { ComfyVastError } from '../errors/index.js';
+import { copyJson } from './json-copy.js';
 
 export interface BuilderNodeOptions {
   title?: string;
@@ -78,8 +79,8 @@ export class UiWorkflowBuilder {
     return {
       last_node_id: this.nodes.length,
       last_link_id: this.links.length,
-      nodes: structuredClone(this.nodes),
-      links: structuredClone(this.links),
+      nodes: copyJson(this.nodes),
+      links: copyJson(this.links),
       groups: [],
       config: {},
       extra: { ds: { scale: 1, offset: [0, 0] } },
