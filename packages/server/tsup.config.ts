@@ -8,4 +8,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // Loaded on demand by the simulated provider only, never bundled into the server.
+  external: ['@comfy-vast/testkit'],
 });

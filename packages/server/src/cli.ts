@@ -29,14 +29,17 @@ program
       logLevel: flags.logLevel,
       config: flags.config,
     });
-    const server = await startServer(config);
+    const starting = startServer(config);
+    // Listening before the handlers exist would let a signal right after start kill the process without a flush.
     const stop = async (signal: string) => {
+      const server = await starting.catch(() => process.exit(1));
       server.app.fastify.log.info({ signal }, 'shutting down');
       await server.close();
       process.exit(0);
     };
     process.once('SIGINT', () => void stop('SIGINT'));
     process.once('SIGTERM', () => void stop('SIGTERM'));
+    await starting;
   });
 
 const users = program.command('users').description('Manage users (run where the data directory is)');

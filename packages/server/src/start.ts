@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ComfyVast } from '@comfy-vast/core';
-import { startFakeVast, type FakeVast } from '@comfy-vast/testkit';
+import { ComfyVast, ComfyVastError } from '@comfy-vast/core';
+import type { FakeVast } from '@comfy-vast/testkit';
 import type pino from 'pino';
 import { buildApp, type App } from './app.js';
 import { limitRules, type ServerConfig } from './config.js';
@@ -36,7 +36,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   await mkdir(dataDir, { recursive: true });
 
   // The simulated instances live in the data directory, so they outlast our restarts as rented ones do.
-  const simulation = config.provider === 'simulated' ? await startFakeVast({ speed: config.simulationSpeed, stateFile: join(dataDir, 'simulation.json') }) : null;
+  // The fakes are loaded only for the simulated provider: a production server never has them in memory.
+  const simulation = config.provider === 'simulated' ? await startSimulation(config, dataDir) : null;
   // Simulated servers change state within seconds, so the reconciler looks more often than against Vast.
   const vast = simulation
     ? { apiKey: simulation.apiKey, baseUrl: simulation.url, pollIntervalMs: 2_000, simulated: true }
@@ -82,6 +83,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       await simulation?.close();
     })());
   return { url, app, comfyVast, config, generatedAdminToken, simulation, close };
+}
+
+async function startSimulation(config: ServerConfig, dataDir: string): Promise<FakeVast> {
+  const testkit = await import('@comfy-vast/testkit').catch((error: unknown) => {
+    throw new ComfyVastError('NOT_SUPPORTED', 'The simulated provider needs the package @comfy-vast/testkit: install it, or set VAST_API_KEY to rent real servers', { cause: error });
+  });
+  return testkit.startFakeVast({ speed: config.simulationSpeed, stateFile: join(dataDir, 'simulation.json') });
 }
 
 async function bootstrapAdmin(comfyVast: ComfyVast, config: ServerConfig, dataDir: string): Promise<{ generatedAdminToken: string | null }> {
