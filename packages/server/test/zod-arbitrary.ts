@@ -26,9 +26,11 @@ export function arbitraryOf(schema: z.ZodType, depth = 0): fc.Arbitrary<unknown>
       if (bag.format === 'url') return fc.constantFrom(...LOOPBACK_URLS);
       const min = bag.minLength ?? 0;
       const max = bag.maxLength ?? 40;
+      // Lengths just past this schema's bound and past the bounds a library schema further in may have.
+      const tooLong = fc.constantFrom(max + 1, 65, 101, 201, 257, 5_000, 10_001).map((n) => 'x'.repeat(Math.min(n, 20_000)));
       return fc.oneof(
         { weight: 4, arbitrary: fc.string({ minLength: Math.min(min, 40), maxLength: Math.min(max, 40) }) },
-        { weight: 1, arbitrary: fc.string({ minLength: Math.min(max + 1, 20_000), maxLength: Math.min(max + 1, 20_000) }) },
+        { weight: 1, arbitrary: tooLong },
       );
     }
     case 'number': {
@@ -48,7 +50,7 @@ export function arbitraryOf(schema: z.ZodType, depth = 0): fc.Arbitrary<unknown>
     case 'enum':
       return fc.constantFrom(...Object.values(def.entries as Record<string, unknown>));
     case 'optional':
-      return fc.option(arbitraryOf(def.innerType, depth), { nil: undefined });
+      return fc.option(arbitraryOf(def.innerType, depth), { nil: undefined, freq: 2 });
     case 'nullable':
       return fc.option(arbitraryOf(def.innerType, depth), { nil: null });
     case 'default':
