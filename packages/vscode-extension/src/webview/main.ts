@@ -20,7 +20,7 @@ const vscode = acquireVsCodeApi();
  */
 const SavedState = z.object({ workflow: ToWebview.optional(), models: ToWebview.optional(), run: z.array(ToWebview).default([]) });
 type SavedState = z.infer<typeof SavedState>;
-let saved: SavedState = { run: [] };
+const saved: SavedState = { run: [] };
 
 function post(message: FromWebview): void {
   vscode.postMessage(FromWebview.parse(message));
