@@ -75,4 +75,42 @@ describe('legacy group nodes', () => {
     expect(prompt['4:1']!.inputs['text']).toEqual(['50', 0]);
     expect(prompt['50']!.inputs).toEqual({ value: 'from a string node' });
   });
+
+  /** The corpus case of a group node (instance 37) fed from outside: inputs VAE, pixels, model, positive, negative. */
+  function groupFedFromOutside(): UiWorkflow {
+    const parsed = parseWorkflow(structuredClone(loadCase('legacy-group-node-inputs').ui));
+    if (parsed.format !== 'ui') throw new Error('the legacy-group-node-inputs case is a UI workflow');
+    return parsed.workflow;
+  }
+
+  it('hide the inputs and outputs the definition\'s config hides, shifting the others', () => {
+    const ui = groupFedFromOutside();
+    // The encoder's pixels input and the sampler's LATENT output are hidden: inputs VAE, model, positive, negative; output IMAGE.
+    ui.extra!.groupNodes!['Img2Img sampler']!.config = { '1': { input: { pixels: { visible: false } } }, '2': { output: { '0': { visible: false } } } };
+    const group = ui.nodes.find((n) => n.id === 37)!;
+    group.inputs!.splice(1, 1);
+    group.outputs = [{ name: 'IMAGE', type: 'IMAGE', links: [28] }];
+    ui.nodes = ui.nodes.filter((n) => n.id !== 14 && n.id !== 10);
+    ui.links = ui.links!.flatMap((l) => {
+      const [id, origin, originSlot, target, targetSlot, type] = l as [number, number, number, number, number, string];
+      if (id === 26 || id === 27) return [];
+      if (id === 28) return [[id, origin, 0, target, targetSlot, type]];
+      return [target === 37 && targetSlot > 1 ? [id, origin, originSlot, target, targetSlot - 1, type] : l];
+    }) as UiWorkflow['links'];
+    const { prompt, warnings } = toApiPrompt(ui);
+    expect(warnings).toEqual([]);
+    expect(prompt['15']!.inputs['images']).toEqual(['37:4', 0]);
+    expect(prompt['37:1']!.inputs).toEqual({ vae: ['1', 2] });
+    expect(prompt['37:2']!.inputs).toMatchObject({ model: ['1', 0], positive: ['2', 0], negative: ['3', 0], latent_image: ['37:1', 0] });
+  });
+
+  it('pass a bypassed inner node through to the instance input that feeds it', () => {
+    const ui = groupFedFromOutside();
+    ui.extra!.groupNodes!['Img2Img sampler']!.nodes[1]!.mode = 4;
+    const { prompt } = toApiPrompt(ui);
+    expect(prompt['37:1']).toBeUndefined();
+    // VAEEncode passes nothing of type LATENT through: the sampler loses its latent, as in the editor.
+    expect(prompt['37:2']!.inputs['latent_image']).toBeUndefined();
+    expect(prompt['37:4']!.inputs['vae']).toEqual(['1', 2]);
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  UiWorkflowBuilder, analyzeWorkflow, injectParameters, isApiLink, toApiPrompt, type ApiPrompt, type GenerationParameters, type UiWorkflow,
+  UiWorkflowBuilder, analyzeWorkflow, injectParameters, isApiLink, toApiPrompt, type ApiPrompt, type GenerationParameters, type UiNode, type UiWorkflow,
 } from '@comfy-vast/core';
 import { loadCorpus } from './corpus.js';
 
@@ -53,6 +53,76 @@ function buildGraph(spec: GraphSpec): UiWorkflow {
   return builder.build();
 }
 
+type Link = [number, number, number, number, number, string];
+
+/**
+ * The nodes at positions [from, to) of a builder graph made into a legacy group node (instance id n + 1), saved
+ * the way the frontend saves one: links from outside with a null origin index, the instance's inputs for every
+ * inner input not linked inside and its outputs for every inner output not linked only inside, in inner order.
+ */
+function groupRun(ui: UiWorkflow, from: number, to: number): { grouped: UiWorkflow; innerId: Map<string, string> } {
+  const instance = ui.nodes.length + 1;
+  const members = ui.nodes.slice(from, to);
+  const indexOf = new Map(members.map((n, i) => [Number(n.id), i]));
+  const innerId = new Map(members.map((n, i) => [String(n.id), `${instance}:${i}`]));
+  const links = (ui.links ?? []) as Link[];
+  const inside = (id: number): boolean => indexOf.has(id);
+  const groupLinks: unknown[][] = [];
+  const external: unknown[][] = [];
+  const inputs: NonNullable<UiNode['inputs']> = [];
+  const outputs: NonNullable<UiNode['outputs']> = [];
+  const inputSlot = new Map<string, number>();
+  const outputSlot = new Map<string, number>();
+  for (const [, origin, originSlot, target, targetSlot, type] of links) {
+    if (!inside(target)) continue;
+    groupLinks.push([inside(origin) ? indexOf.get(origin)! : null, originSlot, indexOf.get(target)!, targetSlot, origin, type]);
+  }
+  for (const node of members) {
+    const id = Number(node.id);
+    (node.inputs ?? []).forEach((input, slot) => {
+      const link = links.find((l) => l[3] === id && l[4] === slot);
+      if (link && inside(link[1])) return;
+      inputSlot.set(`${id}/${slot}`, inputs.length);
+      inputs.push({ name: input.name, type: input.type, link: link ? link[0] : null });
+    });
+    const linkedFrom = links.some((l) => l[1] === id && inside(l[3]));
+    const count = node.type === 'PrimitiveNode' && !linkedFrom ? 0 : (node.outputs ?? []).length;
+    for (let slot = 0; slot < count; slot++) {
+      const from = links.filter((l) => l[1] === id && l[2] === slot);
+      const outside = from.some((l) => !inside(l[3]));
+      if (outside) external.push([indexOf.get(id)!, slot, node.outputs![slot]!.type]);
+      if (from.length > 0 && !outside) continue;
+      outputSlot.set(`${id}/${slot}`, outputs.length);
+      outputs.push({ name: String(node.outputs![slot]!.name), type: node.outputs![slot]!.type, links: [] });
+    }
+  }
+  const outerLinks = links.flatMap((l): Link[] => {
+    const [id, origin, originSlot, target, targetSlot, type] = l;
+    if (inside(target)) return inside(origin) ? [] : [[id, origin, originSlot, instance, inputSlot.get(`${target}/${targetSlot}`)!, type]];
+    return inside(origin) ? [[id, instance, outputSlot.get(`${origin}/${originSlot}`)!, target, targetSlot, type]] : [l];
+  });
+  const innerNodes = members.map(({ id: _id, ...node }, index) => ({ ...node, index }));
+  const group = { id: instance, type: 'workflow>Run', mode: 0, inputs, outputs };
+  const grouped = {
+    ...ui,
+    nodes: [...ui.nodes.slice(0, from), group, ...ui.nodes.slice(to)],
+    links: outerLinks,
+    extra: { groupNodes: { Run: { nodes: innerNodes, links: groupLinks, external } } },
+  } as UiWorkflow;
+  return { grouped, innerId };
+}
+
+/** A prompt with the given node ids renamed, in its keys and in its links. */
+function renamed(prompt: ApiPrompt, ids: ReadonlyMap<string, string>): ApiPrompt {
+  const name = (id: string): string => ids.get(id) ?? id;
+  return Object.fromEntries(
+    Object.entries(prompt).map(([id, node]) => [
+      name(id),
+      { ...node, inputs: Object.fromEntries(Object.entries(node.inputs).map(([k, v]) => [k, isApiLink(v) ? [name(v[0]), v[1]] : v])) },
+    ]),
+  );
+}
+
 const danglingLinks = (prompt: ApiPrompt): string[] =>
   Object.values(prompt).flatMap((n) => Object.values(n.inputs).flatMap((v) => (isApiLink(v) && !prompt[v[0]] ? [v[0]] : [])));
 
@@ -67,6 +137,37 @@ describe('properties', () => {
         for (const node of Object.values(prompt)) expect(['Reroute', 'PrimitiveNode', 'Note']).not.toContain(node.class_type);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('a run of nodes made a legacy group node converts as the same nodes ungrouped, with ids under the instance', () => {
+    fc.assert(
+      fc.property(graphSpec, fc.nat(), fc.nat(), (spec, a, b) => {
+        const ui = buildGraph(spec);
+        const from = a % ui.nodes.length;
+        const to = from + 1 + (b % (ui.nodes.length - from));
+        const { grouped, innerId } = groupRun(ui, from, to);
+        const { prompt } = toApiPrompt(grouped);
+        expect(danglingLinks(prompt)).toEqual([]);
+        expect(prompt).toEqual(renamed(toApiPrompt(ui).prompt, innerId));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('older saves convert without throwing or dangling links: boolean seed controls, values cut short', () => {
+    fc.assert(
+      fc.property(graphSpec, fc.boolean(), fc.nat(), (spec, control, cut) => {
+        const ui = buildGraph(spec);
+        for (const node of ui.nodes) {
+          if (!Array.isArray(node.widgets_values)) continue;
+          if (node.type.startsWith('KSampler') && typeof node.widgets_values[1] === 'string') node.widgets_values[1] = control;
+          node.widgets_values = node.widgets_values.slice(0, cut % (node.widgets_values.length + 1));
+        }
+        const { prompt } = toApiPrompt(ui);
+        expect(danglingLinks(prompt)).toEqual([]);
+      }),
+      { numRuns: 200 },
     );
   });
 
