@@ -138,8 +138,8 @@ export class GenerationRunner implements vscode.Disposable {
     if (seed && !(await applyTextEdits(document, seed.edits))) {
       void vscode.window.showWarningMessage(`Comfy-Vast: could not write the seed ${seed.seed} into the file; the generation uses it anyway.`);
     }
-    const now = readWorkflowDocument(document.getText());
-    const request = now ? generateInput(JSON.parse(document.getText()), now, name) : generateInput(json, doc, name);
+    const edited = readWorkflowDocument(document.getText());
+    const request = edited ? generateInput(JSON.parse(document.getText()), edited, name) : generateInput(json, doc, name);
     if (seed) request.parameters.seed = seed.seed;
     return request;
   }
