@@ -94,7 +94,7 @@ function requestArbitrary(name: string, endpoint: Endpoint, seeded: Record<strin
 
   const derivedQuery = endpoint.query
     ? arbitraryOf(endpoint.query).map((q) => {
-        const entries = Object.entries(q as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]);
+        const entries = Object.entries(q as Record<string, unknown>).map(([k, v]): [string, string] => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]);
         return entries.length === 0 ? '' : `?${new URLSearchParams(entries).toString()}`;
       })
     : fc.constant('');
