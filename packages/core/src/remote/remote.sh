@@ -97,7 +97,7 @@ follow() {
   done
 }
 
-# Starts KIND detached unless a job with this id exists (so nothing starts twice), then follows its log from 0.
+# Starts KIND detached unless a job with this id exists (so nothing starts twice), then follows its log from --offset.
 start_job() {
   kind=$1
   [ -n "$JOB_ID" ] || usage "--job is required"
@@ -120,7 +120,7 @@ start_job() {
     fi
     echo "$!" >"$dir/pid"
   fi
-  follow "$dir" 0
+  follow "$dir" "$OFFSET"
 }
 
 worker() {
