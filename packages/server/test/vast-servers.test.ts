@@ -1,6 +1,11 @@
+import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { startFakeComfy } from '@comfy-vast/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '@comfy-vast/server/client';
 import { raw, startTestServer, until, type TestServer } from './helpers.js';
+import { openSocket } from './ws-client.js';
 
 let server: TestServer;
 let alice: ApiClient;
@@ -70,4 +75,118 @@ describe('server lifecycle over REST on the simulated provider', () => {
     const prices = offers.map((o) => Number(o.pricePerHour));
     expect([...prices].sort((a, b) => a - b)).toEqual(prices);
   });
+});
+
+function withoutAuthorization(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  return Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, string | string[]] => entry[0] !== 'authorization' && entry[1] !== undefined));
+}
+
+/** A reverse proxy with basic auth in front of `target` (HTTP and WebSocket), as people put before a ComfyUI. */
+async function basicAuthProxy(target: string, user: string, password: string) {
+  const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const { hostname, port } = new URL(target);
+  const seen = { requests: 0, upgrades: 0, refused: 0 };
+  const proxy = createServer((req, res) => {
+    if (req.headers.authorization !== expected) {
+      seen.refused++;
+      return void res.writeHead(401, { 'www-authenticate': 'Basic' }).end();
+    }
+    seen.requests++;
+    const upstream = httpRequest({ host: hostname, port, method: req.method, path: req.url, headers: withoutAuthorization(req.headers) }, (answer) => {
+      res.writeHead(answer.statusCode!, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  proxy.on('upgrade', (req, socket, head) => {
+    if (req.headers.authorization !== expected) {
+      seen.refused++;
+      return void socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n');
+    }
+    seen.upgrades++;
+    const upstream = connect(Number(port), hostname, () => {
+      const lines = Object.entries(withoutAuthorization(req.headers)).map(([k, v]) => `${k}: ${String(v)}`);
+      upstream.write(`${req.method} ${req.url} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`);
+      upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+  });
+  // Upgraded sockets are no longer the server's to close: they are ended by hand.
+  const sockets = new Set<Duplex>();
+  proxy.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  const close = () => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => proxy.close(() => resolve()));
+  };
+  return { url, seen, close };
+}
+
+describe('credentials of an attached ComfyUI', () => {
+  it('takes user:password out of comfyUrl, reaches ComfyUI with it, and never shows it', async () => {
+    const comfy = await startFakeComfy({ timing: { speed: 100 } });
+    const password = 'pr0xy-pw-5e4d3c';
+    const proxy = await basicAuthProxy(comfy.url, 'comfy user', password);
+    const encoded = Buffer.from(`comfy user:${password}`).toString('base64');
+    const socket = await openSocket(`${server.url.replace('http', 'ws')}/api/ws?token=${aliceToken}`);
+    const events: string[] = [];
+    socket.ws.on('message', (data) => events.push(String(data)));
+    await socket.next((m) => m.type === 'ready');
+    try {
+      const attached = await alice.createServer({ body: { name: 'behind a proxy', comfyUrl: `${proxy.url.replace('//', '//comfy%20user:' + password + '@')}/` } });
+      expect(attached).toMatchObject({ provider: 'attached', status: 'running', isLaunched: true, comfyUrl: proxy.url, statusReason: null });
+      socket.send({ type: 'subscribe', serverId: attached.id });
+      await socket.next((m) => m.type === 'subscribed');
+
+      // A generation runs through the proxy: its HTTP calls and its socket both carry the credential.
+      const started = await alice.generate({ params: { serverId: attached.id }, body: { prompt: 'through the proxy', parameters: { steps: 2, seed: 3 } } });
+      const done = await until(() => alice.getProgress({ params: { generationId: started.generationId } }), (p) => p.status === 'completed' || p.status === 'failed');
+      expect(done.status).toBe('completed');
+      expect(proxy.seen.upgrades).toBeGreaterThan(0);
+      expect(proxy.seen.refused).toBe(0);
+
+      const wrong = await alice.createServer({ body: { name: 'wrong password', comfyUrl: proxy.url.replace('//', '//comfy:wrong-pw-0a9b8c@') } });
+      expect(wrong).toMatchObject({ status: 'error', comfyUrl: proxy.url });
+      expect(wrong.statusReason).toBe(`ComfyUI at ${proxy.url} did not answer /system_stats`);
+      await alice.deleteServer({ params: { id: wrong.id } });
+
+      const both = await raw(server, '/api/vast-servers', { method: 'POST', token: aliceToken, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'both', comfyUrl: proxy.url.replace('//', '//u:p@'), comfyToken: 'tok' }) });
+      expect(both.status).toBe(400);
+      expect(both.body).toMatchObject({ code: 'VALIDATION_ERROR', details: { fields: { comfyToken: expect.any(String) } } });
+
+      const shown = [JSON.stringify(await alice.listServers()), JSON.stringify(await alice.getServer({ params: { id: attached.id } })), server.logs.text, events.join('\n')];
+      for (const text of shown) {
+        for (const secret of [password, encoded, 'wrong-pw-0a9b8c']) expect(text).not.toContain(secret);
+      }
+      await alice.deleteServer({ params: { id: attached.id } });
+    } finally {
+      socket.close();
+      await proxy.close();
+      await comfy.close();
+    }
+  }, 60_000);
+
+  it("answers attaching another user's instance exactly as a missing one", async () => {
+    const created = await alice.createServer({ body: { name: 'rented by alice', gpu: 'RTX 4090' } });
+    const bob = await server.admin.createUser({ body: { username: 'bob-attacher' } });
+    const attach = (token: string, vastId: string) =>
+      raw(server, '/api/vast-servers', { method: 'POST', token, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'mine now', vastId }) });
+    const foreign = await attach(bob.token, created.vastId!);
+    const missing = await attach(bob.token, '987654321');
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.code).toBe(missing.body.code);
+    expect(foreign.body.error.replace(/\d+/g, 'N')).toBe(missing.body.error.replace(/\d+/g, 'N'));
+    expect(Object.keys(foreign.body.details)).toEqual(Object.keys(missing.body.details));
+    // Its owner is told it is already theirs.
+    expect((await attach(aliceToken, created.vastId!)).status).toBe(409);
+    await alice.deleteServer({ params: { id: created.id } });
+  }, 30_000);
 });

@@ -4,6 +4,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { nodeDefinitionsSchema, type ObjectInfo } from '../workflow/object-info.js';
 import { z } from 'zod';
 import { ComfyVastError } from '../errors/index.js';
+import { comfyAuthHeaders } from './auth.js';
 import { silentLogger, type Logger } from '../util/index.js';
 import {
   historySchema,
@@ -25,6 +26,8 @@ export interface ComfyClientOptions {
   url: string;
   /** Vast's proxy password, sent as a Bearer token. */
   token?: string;
+  /** `user:password` of a basic-auth proxy in front of the ComfyUI; sent instead of the token. */
+  basicAuth?: string;
   logger?: Logger;
   /** Per-request limit (default 30 s); `/view` downloads are limited only by their connection. */
   requestTimeoutMs?: number;
@@ -68,7 +71,7 @@ const stringList = z.array(z.string());
 /** ComfyUI's HTTP API for one server. Failures to reach it are COMFY_CONNECTION_FAILED. */
 export class ComfyClient {
   readonly url: string;
-  readonly #token: string | undefined;
+  readonly #auth: Record<string, string>;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
   #objectInfo: Promise<ObjectInfo> | null = null;
@@ -76,7 +79,7 @@ export class ComfyClient {
 
   constructor(options: ComfyClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
-    this.#token = options.token;
+    this.#auth = comfyAuthHeaders(options);
     this.#logger = options.logger ?? silentLogger;
     this.#timeoutMs = options.requestTimeoutMs ?? 30_000;
   }
@@ -226,8 +229,7 @@ export class ComfyClient {
   }
 
   async #fetch(method: string, path: string, body?: string | FormData, timeout = true): Promise<Response> {
-    const headers: Record<string, string> = {};
-    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    const headers: Record<string, string> = { ...this.#auth };
     if (typeof body === 'string') headers['content-type'] = 'application/json';
     try {
       return await fetch(`${this.url}${path}`, { method, headers, body, signal: timeout ? AbortSignal.timeout(this.#timeoutMs) : undefined });

@@ -32,6 +32,8 @@ export interface ComfyConnectionEvents {
 export interface ComfyConnectionOptions {
   url: string;
   token?: string;
+  /** `user:password` of a basic-auth proxy in front of the ComfyUI. */
+  basicAuth?: string;
   clock?: Clock;
   logger?: Logger;
   random?: () => number;
@@ -93,8 +95,8 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
     this.#unreachableMs = options.unreachableMs ?? 120_000;
     this.#retryMs = options.backoff?.initialMs ?? 500;
     this.#idleCloseMs = options.idleCloseMs ?? 600_000;
-    this.client = new ComfyClient({ url: options.url, token: options.token, logger: this.#logger });
-    this.socket = new ComfySocket({ url: options.url, token: options.token, clientId: options.clientId, clock: this.#clock, logger: this.#logger, random: options.random, backoff: options.backoff });
+    this.client = new ComfyClient({ url: options.url, token: options.token, basicAuth: options.basicAuth, logger: this.#logger });
+    this.socket = new ComfySocket({ url: options.url, token: options.token, basicAuth: options.basicAuth, clientId: options.clientId, clock: this.#clock, logger: this.#logger, random: options.random, backoff: options.backoff });
     this.socket.on('message', (msg) => this.#onMessage(msg));
     this.socket.on('preview', (preview) => {
       if (preview.promptId && this.#tracked.has(preview.promptId)) {

@@ -3,6 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 import WebSocket from 'ws';
 import { ComfyVastError } from '../errors/index.js';
 import { silentLogger, systemClock, type Clock, type Logger, type TimerHandle } from '../util/index.js';
+import { comfyAuthHeaders } from './auth.js';
 import { decodeBinaryFrame, toDataUrl } from './binary.js';
 import { wsMessageSchema, type ComfyWsMessage } from './schemas.js';
 
@@ -10,6 +11,8 @@ export interface ComfySocketOptions {
   /** Base URL of the ComfyUI (http or https); the socket goes to `/ws` on it. */
   url: string;
   token?: string;
+  /** `user:password` of a basic-auth proxy in front of the ComfyUI; sent instead of the token's header. */
+  basicAuth?: string;
   /** Our client id; ComfyUI sends a prompt's events only to the socket of the id that submitted it. */
   clientId?: string;
   clock?: Clock;
@@ -46,6 +49,7 @@ export class ComfySocket extends EventEmitter<ComfySocketEvents> {
   readonly clientId: string;
   readonly #url: string;
   readonly #token: string | undefined;
+  readonly #auth: Record<string, string>;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #initialMs: number;
@@ -65,6 +69,7 @@ export class ComfySocket extends EventEmitter<ComfySocketEvents> {
     this.clientId = options.clientId ?? randomUUID().replaceAll('-', '');
     this.#url = options.url.replace(/\/+$/, '');
     this.#token = options.token;
+    this.#auth = comfyAuthHeaders(options);
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
     this.#initialMs = options.backoff?.initialMs ?? 500;
@@ -100,7 +105,7 @@ export class ComfySocket extends EventEmitter<ComfySocketEvents> {
     const query = new URLSearchParams({ clientId: this.clientId });
     if (this.#token) query.set('token', this.#token);
     const wsUrl = `${this.#url.replace(/^http/, 'ws')}/ws?${query}`;
-    const headers = this.#token ? { authorization: `Bearer ${this.#token}` } : undefined;
+    const headers = this.#auth;
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(wsUrl, { headers });
       this.#ws = ws;

@@ -1,11 +1,11 @@
 import { request, type Dispatcher } from 'undici';
+import { comfyAuthHeaders, type ComfyCredentials } from '../comfy/index.js';
 
-export interface ProbeTarget {
+export interface ProbeTarget extends ComfyCredentials {
   url: string;
-  token?: string | null;
 }
 
-/** Answers whether ComfyUI is up and accepts our token. */
+/** Answers whether ComfyUI is up and accepts our credentials. */
 export type ComfyProbe = (target: ProbeTarget) => Promise<boolean>;
 
 /**
@@ -14,11 +14,11 @@ export type ComfyProbe = (target: ProbeTarget) => Promise<boolean>;
  */
 export function systemStatsProbe(options: { dispatcher?: Dispatcher; timeoutMs?: number } = {}): ComfyProbe {
   const timeout = options.timeoutMs ?? 5_000;
-  return async ({ url, token }) => {
+  return async (target) => {
     try {
-      const res = await request(new URL('/system_stats', url), {
+      const res = await request(new URL('/system_stats', target.url), {
         method: 'GET',
-        headers: token ? { authorization: `Bearer ${token}` } : {},
+        headers: comfyAuthHeaders(target),
         dispatcher: options.dispatcher,
         headersTimeout: timeout,
         bodyTimeout: timeout,

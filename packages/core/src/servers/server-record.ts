@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { ComfyTarget } from '../comfy/index.js';
 import { defineCollection } from '../store/index.js';
+import { splitComfyUrl, withoutUrlCredentials } from './comfy-url.js';
 import { serverStatusSchema, type ServerStatus } from './status.js';
 
 export const serverProviderSchema = z.enum(['vast', 'attached']);
@@ -7,7 +9,10 @@ export type ServerProvider = z.infer<typeof serverProviderSchema>;
 
 const sshEndpointSchema = z.object({ host: z.string(), port: z.number().int(), user: z.string() });
 
-/** A server as stored. `comfyToken` (the instance's WEB_PASSWORD, or an attached ComfyUI's token) never leaves core. */
+/**
+ * A server as stored. `comfyToken` (the instance's WEB_PASSWORD, or an attached ComfyUI's token) and
+ * `comfyBasicAuth` never leave core.
+ */
 export const serverRecordSchema = z.object({
   id: z.number().int(),
   userId: z.number().int(),
@@ -26,6 +31,8 @@ export const serverRecordSchema = z.object({
   storagePerHour: z.number(),
   comfyUrl: z.string().nullable(),
   comfyToken: z.string().nullable(),
+  /** `user:password` that an attached ComfyUI's URL carried, for the basic-auth proxy in front of it. */
+  comfyBasicAuth: z.string().nullable().optional(),
   ssh: sshEndpointSchema.nullable(),
   /** Dollars billed up to `costAccruedAt` (ms). */
   costAccrued: z.number(),
@@ -80,6 +87,15 @@ export function costAt(record: ServerRecord, now: number): number {
   return record.costAccrued + hourlyRate(record) * hours;
 }
 
+/** Where and how core reaches a server's ComfyUI; null until it has a URL. The credentials never leave core. */
+export function comfyTargetOf(record: ServerRecord): ComfyTarget | null {
+  if (!record.comfyUrl) return null;
+  // Records written before the credential was stored apart kept it in the URL.
+  const { url, basicAuth } = splitComfyUrl(record.comfyUrl);
+  const auth = record.comfyBasicAuth ?? basicAuth;
+  return { url, ...(record.comfyToken ? { token: record.comfyToken } : {}), ...(auth ? { basicAuth: auth } : {}) };
+}
+
 export function toApi(record: ServerRecord, now: number): ServerApi {
   return {
     id: record.id,
@@ -94,9 +110,10 @@ export function toApi(record: ServerRecord, now: number): ServerApi {
     storagePricePerHour: record.storagePerHour.toFixed(4),
     gpuCount: record.gpuCount,
     location: record.location,
-    statusReason: record.statusReason,
+    // A record written before the credential was stored apart may still hold it in its URL and reason.
+    statusReason: record.statusReason === null ? null : withoutUrlCredentials(record.statusReason),
     costSoFar: Math.round(costAt(record, now) * 10_000) / 10_000,
-    comfyUrl: record.comfyUrl,
+    comfyUrl: record.comfyUrl === null ? null : splitComfyUrl(record.comfyUrl).url,
     ssh: record.ssh,
     updatedAt: record.updatedAt,
   };

@@ -16,11 +16,12 @@ import {
   type VastClient,
 } from '../vast/index.js';
 import { systemStatsProbe, type ComfyProbe } from './comfy-probe.js';
+import { splitComfyUrl } from './comfy-url.js';
 import type { ServerEvents } from './events.js';
 import { patchFromInstance } from './instance-patch.js';
 import { ServerReconciler } from './reconciler.js';
 import { parseServerRequest, type ParsedServerRequest } from './requests.js';
-import type { ServerApi, ServerRecord } from './server-record.js';
+import { comfyTargetOf, type ServerApi, type ServerRecord } from './server-record.js';
 import { ServerRecords, type NewServer } from './server-records.js';
 import type { ServerStatus } from './status.js';
 
@@ -52,11 +53,13 @@ export interface ServerActionResult {
   status?: ServerStatus;
 }
 
-/** What the generation service needs to reach a server's ComfyUI. The token is for core's own use, never a response. */
+/** What the generation service needs to reach a server's ComfyUI. The credentials are for core's own use, never a response. */
 export interface ComfyTargetInfo {
   url: string;
   /** Bearer token (the instance's WEB_PASSWORD); absent for an attached ComfyUI without one. */
   token?: string;
+  /** `user:password` of a basic-auth proxy in front of an attached ComfyUI. */
+  basicAuth?: string;
   status: ServerStatus;
 }
 
@@ -152,10 +155,11 @@ export class ServerService extends EventEmitter<ServerEvents> {
   /** Where the server's ComfyUI answers; SERVER_NOT_RUNNING until it runs with a known URL. */
   getComfyTarget(userId: number, serverId: number): ComfyTargetInfo {
     const record = this.#records.owned(userId, serverId);
-    if (record.status !== 'running' || !record.comfyUrl) {
+    const target = record.status === 'running' ? comfyTargetOf(record) : null;
+    if (!target) {
       throw new ComfyVastError('SERVER_NOT_RUNNING', `Server ${serverId} is ${record.status}, not running`, { details: { serverId, status: record.status } });
     }
-    return { url: record.comfyUrl, ...(record.comfyToken ? { token: record.comfyToken } : {}), status: record.status };
+    return { ...target, status: record.status };
   }
 
   /** Offers that meet a request, cheapest first, to look before renting. */
@@ -212,7 +216,7 @@ export class ServerService extends EventEmitter<ServerEvents> {
   async delete(userId: number, serverId: number): Promise<ServerActionResult> {
     const record = this.#records.owned(userId, serverId);
     if (record.provider === 'vast' && record.vastId !== null) await this.#destroy(record.vastId);
-    await this.#records.update(record, { status: 'deleted', statusReason: null, isLaunched: false, comfyUrl: null, comfyToken: null, ssh: null });
+    await this.#records.update(record, { status: 'deleted', statusReason: null, isLaunched: false, comfyUrl: null, comfyToken: null, comfyBasicAuth: null, ssh: null });
     return { success: true, message: 'Server deletion initiated' };
   }
 
@@ -231,8 +235,15 @@ export class ServerService extends EventEmitter<ServerEvents> {
       ssh: null,
     };
     if (request.kind === 'attachComfy') {
-      const { comfyUrl, comfyToken } = request.body;
-      const ok = await this.#probe({ url: comfyUrl, token: comfyToken ?? null });
+      const { comfyToken } = request.body;
+      // The URL is shown and put into reasons; a `user:password@` in it is kept apart and only ever sent to ComfyUI.
+      const { url: comfyUrl, basicAuth } = splitComfyUrl(request.body.comfyUrl);
+      if (basicAuth && comfyToken) {
+        throw new ComfyVastError('VALIDATION_ERROR', 'Give the ComfyUI credential either as comfyToken or as user:password in comfyUrl, not both', {
+          details: { fields: { comfyToken: 'not allowed with a user and password in comfyUrl' } },
+        });
+      }
+      const ok = await this.#probe({ url: comfyUrl, token: comfyToken ?? null, basicAuth });
       return this.#records.insert({
         ...base,
         provider: 'attached',
@@ -241,17 +252,18 @@ export class ServerService extends EventEmitter<ServerEvents> {
         isLaunched: ok,
         comfyUrl,
         comfyToken: comfyToken ?? null,
+        comfyBasicAuth: basicAuth,
       });
     }
     const vast = this.#requireVast();
     if (request.kind === 'attachVast') {
       const vastId = request.body.vastId;
       const existing = this.#records.findByVastId(vastId);
-      if (existing && existing.status !== 'deleted') {
-        throw new ComfyVastError('CONFLICT', `Vast.ai instance ${vastId} is already a server`, { details: { vastId } });
-      }
+      const taken = existing !== undefined && existing.status !== 'deleted';
+      // Asked even when taken, so that another user's instance is answered exactly as a missing one, in time too.
       const instance = await vast.getInstance(vastId);
-      if (!instance) throw new ComfyVastError('NOT_FOUND', `No Vast.ai instance ${vastId} on this account`, { details: { vastId } });
+      if (!instance || (taken && existing.userId !== userId)) throw new ComfyVastError('NOT_FOUND', `No Vast.ai instance ${vastId} on this account`, { details: { vastId } });
+      if (taken) throw new ComfyVastError('CONFLICT', `Vast.ai instance ${vastId} is already your server ${existing.id}`, { details: { vastId, serverId: existing.id } });
       const blank = { ...base, provider: 'vast' as const, status: 'creating' as const, comfyUrl: null, comfyToken: instanceEnv(instance, 'WEB_PASSWORD') ?? null };
       return this.#records.insert({ ...blank, ...patchFromInstance(blank, instance) });
     }

@@ -185,8 +185,12 @@ describe('attaching', () => {
     const server = await w.service.create(ALICE, { name: 'Mine already', vastId: String(vastId) });
     expect(server).toMatchObject({ provider: 'vast', vastId: String(vastId), status: 'running' });
     expect(record(server.id).comfyToken).toBe('their-pw');
-    expect((await failure(w.service.create(BOB, { name: 'Again', vastId }))).code).toBe('CONFLICT');
-    expect((await failure(w.service.create(ALICE, { name: 'Nope', vastId: 123 }))).code).toBe('NOT_FOUND');
+    expect((await failure(w.service.create(ALICE, { name: 'Again', vastId }))).code).toBe('CONFLICT');
+    // Another user learns nothing: the answer is the one for an instance that does not exist.
+    const foreign = await failure(w.service.create(BOB, { name: 'Again', vastId }));
+    const missing = await failure(w.service.create(BOB, { name: 'Nope', vastId: 123 }));
+    expect(foreign.code).toBe('NOT_FOUND');
+    expect(foreign.message.replace(String(vastId), 'N')).toBe(missing.message.replace('123', 'N'));
   });
 
   it('works without a Vast key for attached ComfyUIs only', async () => {
