@@ -122,9 +122,10 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
   }
 
   /**
-   * Reconciles, all at once, the generations a previous run left queued or executing: each one's ComfyUI is asked
-   * once where its prompt stands. Finished ones complete with their images, waiting or running ones are followed
-   * again, ones ComfyUI no longer knows fail with the reason, and ones whose server is gone fail at once.
+   * Reconciles, all at once, the generations a previous run left queued or executing. Those whose server is gone
+   * fail before this returns; for the others ComfyUI is asked where the prompt stands without holding the start up:
+   * finished ones complete with their images, waiting or running ones are followed again, ones ComfyUI no longer
+   * knows fail with the reason.
    */
   async start(): Promise<void> {
     const pending = this.#generations.filter(isActive);
@@ -432,14 +433,19 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     if ('error' in target) return this.#fail(g.id, 'failed', target);
     const conn = this.#connection(target, g.clientId);
     this.#attach(g, conn, new ProgressModel(g.apiPrompt as ApiPrompt, g.cachedNodes, g.completedNodeIds));
-    await this.#enqueue(g.id, () => this.#follow(g, conn));
+    this.#follow(g, conn);
   }
 
-  /** Waits for the generation's prompt on this connection and reads its state once; the answer comes as events. */
-  async #follow(g: GenerationRecord, conn: ComfyConnection): Promise<void> {
+  /**
+   * Waits for the generation's prompt on this connection: opens the socket, then reads the prompt's state once (the
+   * answer comes as events). Nothing waits on it, so a ComfyUI slow to refuse holds up neither the start nor a cancel.
+   */
+  #follow(g: GenerationRecord, conn: ComfyConnection): void {
     conn.track(g.promptId);
-    await conn.start().catch((err: Error) => this.#logger.warn({ generationId: g.id, err: err.message }, 'ComfyUI socket unavailable; polling instead'));
-    await conn.check(g.promptId);
+    void conn
+      .start()
+      .catch((err: Error) => this.#logger.warn({ generationId: g.id, err: err.message }, 'ComfyUI socket unavailable; polling instead'))
+      .then(() => conn.check(g.promptId));
   }
 
   /**
@@ -457,7 +463,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     this.#logger.info({ generationId: id }, 'The server’s ComfyUI moved; following the generation there');
     live.conn.untrack(g.promptId);
     live.conn = conn;
-    await this.#follow(g, conn);
+    this.#follow(g, conn);
   }
 
   /** Where the generation's server's ComfyUI answers now, or why the generation cannot finish there. */

@@ -53,7 +53,7 @@ describe('GenerationService after a crash and when ComfyUI goes away', () => {
     await h.comfy.close();
     const unanswered = () => log.messages.filter((m) => m === 'Could not read the prompt state from ComfyUI').length;
     const service = await h.restart();
-    expect(unanswered()).toBe(1);
+    await expect.poll(unanswered).toBe(1);
     expect(service.get(USER, generationId).status).toBe('executing');
     // Reads are retried with backoff: 500 ms, then 1 s; the second retry is past the 1 s limit.
     await h.clock.advance(500);
@@ -65,19 +65,22 @@ describe('GenerationService after a crash and when ComfyUI goes away', () => {
   });
 
   it('follows a generation to the new address of its server’s ComfyUI', async () => {
-    h = await harness();
+    const log = messageLog();
+    h = await harness({}, { logger: log.logger });
     const generationId = await hanging();
     await h.service.close();
     await h.comfy.close();
     const moved = await startFakeComfy();
     extra.push(moved);
     const service = await h.restart();
+    await expect.poll(() => log.messages).toContain('Could not read the prompt state from ComfyUI');
     expect(service.get(USER, generationId).status).toBe('executing');
     h.servers.set(SERVER, { userId: USER, status: 'running', url: moved.url });
     await h.clock.advance(500);
     // The new ComfyUI was asked: it never saw the prompt.
     const error = await eventOf(h, generationId, 'error');
     expect(error.data).toMatchObject({ status: 'failed', details: expect.stringContaining('ComfyUI no longer knows this prompt') });
+    expect(log.messages).toContain('The server’s ComfyUI moved; following the generation there');
   });
 
   it('fails a running generation at once when its server stops or is deleted', async () => {
