@@ -5,7 +5,6 @@ import { admit } from './http/admit.js';
 import { clientErrorResponse } from './http/client-error.js';
 import { toErrorBody } from './http/error-body.js';
 import { registerJsonParser } from './http/json-parser.js';
-import { ensureRetryAfter } from './http/rate-limit-headers.js';
 import { registerRoutes } from './routes/index.js';
 import { ComfyVastError } from '@comfy-vast/core';
 import { connectGenerationTopic } from './ws/generation-topic.js';
@@ -36,7 +35,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
     const { status, body } = toErrorBody(error, now());
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    if (status === 429) ensureRetryAfter(reply, body.details);
     return reply.code(status).send(body);
   }
 

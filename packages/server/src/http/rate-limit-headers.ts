@@ -8,10 +8,3 @@ export function setRateLimitHeaders(reply: FastifyReply, result: RateLimitResult
   reply.header('RateLimit-Reset', Math.ceil(result.resetMs / 1000));
   if (!result.allowed) reply.header('Retry-After', Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
 }
-
-/** Every 429 says when to come back, whichever limit or quota refused. */
-export function ensureRetryAfter(reply: FastifyReply, details: Record<string, unknown>): void {
-  if (reply.hasHeader('Retry-After')) return;
-  const seconds = typeof details.retryAfter === 'number' ? details.retryAfter : 1;
-  reply.header('Retry-After', Math.max(1, Math.ceil(seconds)));
-}
