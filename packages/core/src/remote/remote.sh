@@ -5,6 +5,9 @@
 # Values arrive as separate arguments (never evaluated); secrets arrive on stdin, never on a command line.
 set -u
 umask 077
+# Byte-wise patterns: [A-Z] ranges mean ASCII letters only.
+LC_ALL=C
+export LC_ALL
 
 STATE=$(cd "$(dirname "$0")" && pwd)
 SELF="$STATE/$(basename "$0")"
@@ -28,8 +31,12 @@ nap() { sleep "$1" 2>/dev/null || sleep 1; }
 required() { for value in "$@"; do [ -n "$value" ] || usage "a required option is missing"; done; }
 check_id() { case $1 in '' | *[!A-Za-z0-9_-]*) usage "invalid job id" ;; esac; }
 check_folder() { case $1 in '' | *[!a-z0-9_]*) usage "invalid model folder" ;; esac; }
-check_name() { case $1 in '' | -* | .* | */* | *..* | *\\*) usage "invalid file name" ;; esac; }
-check_url() { case $1 in http://* | https://*) ;; *) usage "invalid url" ;; esac; }
+# Plain names only (the library's allow-list): letters, digits and _.+-()[] ,=@, no leading dash or dot, no "..".
+check_name() {
+  case $1 in '' | -* | .* | *..*) usage "invalid file name" ;; esac
+  [ "$(printf '%s|' "$1" | tr -d 'A-Za-z0-9_.+() ,=@\133\135-')" = '|' ] || usage "invalid file name"
+}
+check_url() { case $1 in *[[:space:][:cntrl:]]*) usage "invalid url" ;; http://* | https://*) ;; *) usage "invalid url" ;; esac; }
 check_path() { case $1 in /*) ;; *) usage "paths must be absolute" ;; esac; }
 check_sha() { case $1 in '' | *[!0-9a-f]*) usage "invalid sha256" ;; esac; [ "${#1}" -eq 64 ] || usage "invalid sha256"; }
 check_port() { case $1 in '' | *[!0-9]*) usage "invalid port" ;; esac; }
@@ -141,11 +148,12 @@ worker() {
 
 # --- downloads ------------------------------------------------------------------------------------------------------
 
-# curl's configuration on its stdin, so the token never appears on a command line.
+# curl's configuration on its stdin, so the token never appears on a command line. Every curl call takes the URL
+# literally (--globoff): braces and brackets are parts of a path, not lists to expand.
 curl_cfg() { [ -n "${TOKEN:-}" ] && printf 'header = "Authorization: Bearer %s"\n' "$TOKEN"; return 0; }
 
 remote_size() {
-  curl_cfg | curl -sSIL -K - --max-time 60 "$1" 2>>"$OUT" | tr -d '\r' |
+  curl_cfg | curl -sSIL -K - --globoff --max-time 60 "$1" 2>>"$OUT" | tr -d '\r' |
     awk '/^HTTP\// { v = "" } tolower($1) == "content-length:" { v = $2 } END { print v }'
 }
 
@@ -171,7 +179,7 @@ fetch_verified() {
   attempt=0
   last=$have
   while [ -z "$total" ] || [ "$(size_of "$part")" -lt "$total" ]; do
-    curl_cfg | curl -sS -f -L -K - -C - -o "$part" --connect-timeout 30 --speed-limit 1 --speed-time 120 "$url" 2>>"$OUT" &
+    curl_cfg | curl -sS -f -L -K - --globoff -C - -o "$part" --connect-timeout 30 --speed-limit 1 --speed-time 120 "$url" 2>>"$OUT" &
     cpid=$!
     while kill -0 "$cpid" 2>/dev/null; do
       now=$(size_of "$part")
@@ -184,6 +192,7 @@ fetch_verified() {
       [ -z "$total" ] || [ "$(size_of "$part")" -ge "$total" ] && break
     fi
     [ "$crc" = 22 ] && fail "the server refused the download" http 4
+    [ "$crc" = 3 ] && fail "curl cannot use this URL" url 4
     # The server ignores ranges: start over rather than append a second copy.
     [ "$crc" = 33 ] && rm -f "$part"
     attempt=$((attempt + 1))

@@ -1,0 +1,108 @@
+import { existsSync } from 'node:fs';
+import ssh2 from 'ssh2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ComfyVastError } from '../../src/errors/index.js';
+import { modelFileNameSchema, modelFolderSchema } from '../../src/remote/inputs.js';
+import type { RemoteLine } from '../../src/remote/lines.js';
+import { followJob } from '../../src/remote/remote-job.js';
+import { shellCommand } from '../../src/remote/shell-quote.js';
+import type { SshRunner } from '../../src/remote/ssh-runner.js';
+import { injectionCorpus } from './helpers/corpus.js';
+import { FileServer } from './helpers/fixtures.js';
+import { endpointOf, runnerFor } from './helpers/runner.js';
+import { startSshd, type PrivateSshd } from './helpers/sshd.js';
+
+// The corpus against the real sshd: a marker file must never appear, whichever field carries the value.
+let sshd: PrivateSshd;
+let runner: SshRunner;
+let files: FileServer;
+let marker: string;
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  runner = await runnerFor(sshd);
+  files = await FileServer.start(sshd.dir);
+  marker = `${sshd.dir}/INJECTED`;
+});
+
+afterAll(async () => {
+  runner?.closeAll();
+  await files?.close();
+  await sshd?.stop();
+});
+
+/** Runs one command line on the sshd and answers its stdout. */
+function exec(command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    client.on('error', reject);
+    client.on('ready', () =>
+      client.exec(command, (error, stream) => {
+        if (error) return reject(error);
+        let out = '';
+        stream.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+        stream.stderr.resume();
+        stream.on('close', () => {
+          client.end();
+          resolve(out);
+        });
+      }),
+    );
+    client.connect({ host: sshd.host, port: sshd.port, username: sshd.username, privateKey: sshd.privateKey });
+  });
+}
+
+describe('the quoting helper on a real remote shell', () => {
+  it('delivers every corpus value as one literal argument', async () => {
+    const corpus = injectionCorpus(marker);
+    // printf prints each argument between markers, so a value split in two or evaluated would show.
+    const out = await exec(shellCommand(['printf', '<%s>\\n', ...corpus]));
+    expect(out).toBe(corpus.map((value) => `<${value}>\n`).join(''));
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe('remote.sh with hostile values', () => {
+  it('refuses them as folder and file names, and evaluates none', async () => {
+    for (const value of injectionCorpus(marker)) {
+      for (const [option, other] of [
+        ['--folder', ['--name', 'x.safetensors']],
+        ['--name', ['--folder', 'loras']],
+      ] as const) {
+        const lines: RemoteLine[] = [];
+        const result = await runner.run(
+          endpointOf(sshd),
+          ['download', '--job', 'inject', '--models', `${sshd.dir}/models`, option, value, ...other, '--url', `${files.url}/none`],
+          { onLine: (l) => lines.push(l) },
+        );
+        expect(result.exitCode).toBe(2);
+        expect(lines).toContainEqual({ kind: 'error', line: expect.objectContaining({ reason: 'usage' }) });
+      }
+    }
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('passes them inside a URL to curl as plain text, or refuses the URL', async () => {
+    const corpus = injectionCorpus(marker);
+    for (const [i, value] of corpus.entries()) {
+      const job = followJob(runner, endpointOf(sshd), {
+        args: ['download', '--job', `url-${i}`, '--models', `${sshd.dir}/models`, '--folder', 'loras', '--name', 'x.safetensors', '--url', `${files.url}/missing/${value}`],
+      });
+      const reason = await job.then(
+        (outcome) => outcome.error?.reason,
+        (error: ComfyVastError) => error.details.remoteReason,
+      );
+      // A URL with control characters is refused up front; any other reaches the file server as one literal path.
+      expect(['http', 'url', 'usage']).toContain(reason);
+    }
+    expect(files.requests.map((r) => r.path)).toContain(`/missing/$(touch\${IFS}${marker})`);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('are refused by the input validation before they get that far', () => {
+    for (const value of injectionCorpus(marker)) {
+      expect(modelFileNameSchema.safeParse(value).success).toBe(false);
+      expect(modelFolderSchema.safeParse(value).success).toBe(false);
+    }
+  });
+});
