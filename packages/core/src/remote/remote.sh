@@ -82,16 +82,22 @@ $4
 
 # --- jobs -----------------------------------------------------------------------------------------------------------
 
-# Prints the job's log from byte OFFSET, following it until the job has written its exit code.
+# Prints the job's log from byte OFFSET, following it until the job has written its exit code. While the log is
+# quiet an empty line goes out every few seconds: once the client has left, that write ends this follower.
 follow() {
-  dir=$1 off=$2
+  dir=$1 off=$2 quiet=0
   while :; do
     finished=0
     [ -f "$dir/rc" ] && finished=1
     size=$(size_of "$dir/log")
     if [ "$size" -gt "$off" ]; then
       tail -c +"$((off + 1))" "$dir/log" | head -c "$((size - off))"
-      off=$size
+      off=$size quiet=0
+    elif [ "$quiet" -ge 15 ]; then
+      printf '\n' || exit 1
+      quiet=0
+    else
+      quiet=$((quiet + 1))
     fi
     [ "$finished" = 1 ] && return 0
     # A worker gone without an exit code (the box rebooted, or it was killed) is recorded as lost, once.

@@ -245,8 +245,9 @@ export class SshRunner {
       for (let end = pending.indexOf(0x0a); end >= 0; end = pending.indexOf(0x0a)) {
         const text = pending.subarray(0, end).toString('utf8');
         pending = pending.subarray(end + 1);
-        bytes += end + 1;
+        // Empty lines are the follower's heartbeat, not part of a job's log: they do not move the offset.
         if (text.trim() === '') continue;
+        bytes += end + 1;
         try {
           options.onLine?.(parseRemoteLine(text));
         } catch (error) {
@@ -275,18 +276,28 @@ export class SshRunner {
       const opened = (error: Error | undefined, stream: ClientChannel) => {
         if (error) return reject(sshError('disconnected', `The server refused a command channel: ${error.message}`, { bytes: 0 }, error));
         let exitCode: number | null | undefined;
-        let outcome: unknown;
+        let settled = false;
+        const settle = (outcome: () => void) => {
+          if (settled) return;
+          settled = true;
+          if (timer) this.#clock.clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          outcome();
+        };
+        // Leaving closes our end at once; the remote follower notices on its next heartbeat and exits.
+        const leave = (reason: unknown) =>
+          settle(() => {
+            stream.close();
+            reject(reason);
+          });
         const timer =
           timeoutMs === undefined
             ? undefined
-            : this.#clock.setTimeout(() => {
-                outcome = sshError('timeout', `The server did not finish a command within ${timeoutMs} ms`, { bytes: received() });
-                stream.close();
-              }, timeoutMs);
-        const onAbort = () => {
-          outcome = signal?.reason;
-          stream.close();
-        };
+            : this.#clock.setTimeout(
+                () => leave(sshError('timeout', `The server did not finish a command within ${timeoutMs} ms`, { bytes: received() })),
+                timeoutMs,
+              );
+        const onAbort = () => leave(signal?.reason);
         signal?.addEventListener('abort', onAbort, { once: true });
         stream.on('data', onData);
         // remote.sh writes its own output as lines on stdout; stderr only carries the shell's complaints.
@@ -294,14 +305,13 @@ export class SshRunner {
         stream.on('exit', (code: number | null) => {
           exitCode = code;
         });
-        stream.on('close', () => {
-          if (timer) this.#clock.clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          if (outcome !== undefined) return reject(outcome);
-          // A channel that closes without an exit status lost its connection.
-          if (exitCode === undefined) return reject(sshError('disconnected', 'The SSH connection dropped during a command', { bytes: received() }));
-          resolve({ exitCode });
-        });
+        stream.on('close', () =>
+          settle(() => {
+            // A channel that closes without an exit status lost its connection.
+            if (exitCode === undefined) reject(sshError('disconnected', 'The SSH connection dropped during a command', { bytes: received() }));
+            else resolve({ exitCode });
+          }),
+        );
         stream.end(stdin ?? '');
       };
       try {
