@@ -1,6 +1,8 @@
 /**
  * The store as history grows: with 100,000 generation records in a log collection, the cost of one insert, one
  * update and one history page, against a naive baseline (every record in one lowdb JSONFile, rewritten per write).
+ * Then saved workflows: the cost of saving a small workflow with 28 MB of workflows stored, against the same in an
+ * empty store, and against the layout they had before (a document collection rewritten whole per change).
  */
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -9,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { z } from 'zod';
-import { defineCollection, LowdbStore } from '@comfy-vast/core';
+import { BUILTIN_WORKFLOWS, defineCollection, LowdbStore, ManualClock, WorkflowLibrary, WorkflowRecord } from '@comfy-vast/core';
 
 const RECORDS = 100_000;
 const SAMPLES = 1_000;
@@ -111,9 +113,73 @@ export async function run(): Promise<void> {
     });
     console.log(`baseline insert (one JSONFile, whole file per write, no fsync) p50 ${ms(pct(baseline, 50))}  p99 ${ms(pct(baseline, 99))}  (${BASELINE_SAMPLES} samples)`);
     console.log(`ratio baseline / log insert at p50: ${(pct(baseline, 50) / pct(inserts, 50)).toFixed(0)}x`);
+    await workflowSaves(dir);
     // fsync tails grow with whatever else the machine is doing: the figures mean little without this.
     console.log(`load average during the run: ${loadavg()[0]!.toFixed(1)}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+const STORED_WORKFLOW_BYTES = 28e6;
+const WORKFLOW_PADDING = 100 * 1024;
+const WORKFLOW_SAMPLES = 200;
+const DOCUMENT_SAMPLES = 10;
+const USERS = 10;
+const sdxl = BUILTIN_WORKFLOWS.find((w) => w.id === 1)!.workflow as Record<string, unknown>;
+
+async function openLibrary(dir: string): Promise<{ store: LowdbStore; workflows: WorkflowLibrary }> {
+  const store = await LowdbStore.open({ dir });
+  const workflows = new WorkflowLibrary({ store, clock: new ManualClock(0), quota: { count: 1e6, bytes: 1e12 } });
+  await workflows.seedBuiltins();
+  return { store, workflows };
+}
+
+/** Saving one small workflow (about 10 KB), awaited on its own. */
+const saveSmall = (workflows: WorkflowLibrary, i: number) => workflows.create(1 + (i % USERS), { name: `small ${i}`, workflow: sdxl });
+
+async function workflowSaves(root: string): Promise<void> {
+  // 28 MB of saved workflows of about 110 KB each, spread over ten users, written in bursts; then reopened.
+  const full = join(root, 'workflows-full');
+  const seeding = await openLibrary(full);
+  const padded = { ...sdxl, extra: { note: 'x'.repeat(WORKFLOW_PADDING) } };
+  const storedBytes = () => Array.from({ length: USERS }, (_, u) => seeding.workflows.usage(u + 1).bytes).reduce((a, b) => a + b, 0);
+  for (let n = 0; storedBytes() < STORED_WORKFLOW_BYTES; n += 20) {
+    await Promise.all(Array.from({ length: 20 }, (_, i) => seeding.workflows.create(1 + ((n + i) % USERS), { name: `big ${n + i}`, workflow: padded })));
+  }
+  const stored = storedBytes();
+  const records = seeding.store.collection(defineCollection({ name: 'workflows', schema: WorkflowRecord, kind: 'log' })).all();
+  await seeding.store.close();
+
+  // Saves to the full and to an empty store alternate, so that both see the same disk and the same machine load.
+  const loaded = await openLibrary(full);
+  const empty = await openLibrary(join(root, 'workflows-empty'));
+  // The first saves compile the workflow analysis: left out of both figures alike.
+  for (let i = 0; i < 20; i++) {
+    await saveSmall(loaded.workflows, i);
+    await saveSmall(empty.workflows, i);
+  }
+  const emptyTimes: number[] = [];
+  const loadedTimes: number[] = [];
+  for (let i = 0; i < WORKFLOW_SAMPLES; i++) {
+    emptyTimes.push(...(await timed(1, () => saveSmall(empty.workflows, i))));
+    loadedTimes.push(...(await timed(1, () => saveSmall(loaded.workflows, i))));
+  }
+  emptyTimes.sort((a, b) => a - b);
+  loadedTimes.sort((a, b) => a - b);
+  await Promise.all([loaded.store.close(), empty.store.close()]);
+
+  // The layout before: the same records in a document collection, the whole file rewritten per save.
+  const old = await LowdbStore.open({ dir: join(root, 'workflows-document') });
+  const asDocument = old.collection(defineCollection({ name: 'workflows', schema: WorkflowRecord, kind: 'document' }));
+  await Promise.all(records.map(({ id: _id, ...record }) => asDocument.insert(record)));
+  const { id: _id, ...small } = { ...records[0]!, name: 'small', workflow: sdxl };
+  const document = await timed(DOCUMENT_SAMPLES, () => asDocument.insert(small));
+  await old.close();
+
+  const mb = `${(stored / 1e6).toFixed(1)} MB`;
+  console.log(`workflow save, empty store   p50 ${ms(pct(emptyTimes, 50))}  p99 ${ms(pct(emptyTimes, 99))}  (${WORKFLOW_SAMPLES} samples, alternating with the next line)`);
+  console.log(`workflow save, ${mb} stored  p50 ${ms(pct(loadedTimes, 50))}  p99 ${ms(pct(loadedTimes, 99))}  (${records.length} workflows)`);
+  console.log(`workflow save, ${mb} as before (one document rewritten per save)  p50 ${ms(pct(document, 50))}  p99 ${ms(pct(document, 99))}  (${DOCUMENT_SAMPLES} samples)`);
+  console.log(`ratio ${mb} stored / empty store at p50: ${(pct(loadedTimes, 50) / pct(emptyTimes, 50)).toFixed(2)}x; as before / now: ${(pct(document, 50) / pct(loadedTimes, 50)).toFixed(0)}x`);
 }
