@@ -30,7 +30,7 @@ export {
   type JobLine,
   type ComfyLine,
 } from './lines.js';
-export { SshRunner, sshError, hostKeyFingerprint, type SshEndpoint, type HostKeyPins, type SshRunnerOptions, type RunOptions, type RunResult } from './ssh-runner.js';
+export { SshRunner, sshError, hostKeyFingerprint, type RemoteHost, type HostKeyPins, type SshRunnerOptions, type RunOptions, type RunResult } from './ssh-runner.js';
 export { followJob, type JobOutcome, type FollowOptions } from './remote-job.js';
 export { loadRemoteScript } from './remote-script.js';
 export { Slots } from './slots.js';

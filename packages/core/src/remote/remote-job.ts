@@ -1,6 +1,6 @@
 import { isComfyVastError } from '../errors/index.js';
 import type { DoneLine, ErrorLine, RemoteLine } from './lines.js';
-import { sshError, type RunOptions, type SshEndpoint, type SshRunner } from './ssh-runner.js';
+import { sshError, type RunOptions, type RemoteHost, type SshRunner } from './ssh-runner.js';
 
 export interface JobOutcome {
   done: DoneLine;
@@ -24,7 +24,7 @@ export interface FollowOptions {
  */
 export async function followJob(
   runner: SshRunner,
-  endpoint: SshEndpoint,
+  endpoint: RemoteHost,
   start: { args: readonly string[]; stdin?: string },
   options: FollowOptions = {},
 ): Promise<JobOutcome> {

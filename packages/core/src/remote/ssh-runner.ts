@@ -9,12 +9,15 @@ import { parseRemoteLine, type RemoteLine } from './lines.js';
 import { scriptCommand, scriptHashCommand, scriptUploadCommand } from './remote-commands.js';
 import { Slots } from './slots.js';
 
-/** Where one server's SSH daemon answers. `server` names it for the host key pin and the shared connection. */
-export interface SshEndpoint {
+/**
+ * Where one server's SSH daemon answers: the servers domain's SshEndpoint (`host`, `port`, `user`) plus `server`,
+ * which names it for the host key pin and the shared connection.
+ */
+export interface RemoteHost {
   server: string;
   host: string;
   port: number;
-  username: string;
+  user: string;
 }
 
 /** Host key fingerprints pinned on first use, one per server (`SHA256:...`, as `ssh-keygen -l` prints them). */
@@ -101,7 +104,7 @@ export class SshRunner {
   }
 
   /** Runs `remote.sh <args>` on the server, streaming its lines. */
-  async run(endpoint: SshEndpoint, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  async run(endpoint: RemoteHost, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const connection = await this.#connection(endpoint, options.signal);
     await this.#ensureScript(endpoint, connection);
     return connection.channels.run(() => this.#exec(connection.client, scriptCommand(this.#remoteDir, args), options));
@@ -118,7 +121,7 @@ export class SshRunner {
     for (const server of [...this.#connections.keys()]) this.close(server);
   }
 
-  #connection(endpoint: SshEndpoint, signal?: AbortSignal): Promise<Connection> {
+  #connection(endpoint: RemoteHost, signal?: AbortSignal): Promise<Connection> {
     let pending = this.#connections.get(endpoint.server);
     if (!pending) {
       pending = this.#connectWithBackoff(endpoint, signal);
@@ -130,7 +133,7 @@ export class SshRunner {
     return pending;
   }
 
-  async #connectWithBackoff(endpoint: SshEndpoint, signal?: AbortSignal): Promise<Connection> {
+  async #connectWithBackoff(endpoint: RemoteHost, signal?: AbortSignal): Promise<Connection> {
     const started = this.#clock.now();
     for (let attempt = 0; ; attempt++) {
       try {
@@ -146,7 +149,7 @@ export class SshRunner {
     }
   }
 
-  #open(endpoint: SshEndpoint): Promise<Connection> {
+  #open(endpoint: RemoteHost): Promise<Connection> {
     const where = { server: endpoint.server, host: endpoint.host, port: endpoint.port };
     return new Promise((resolve, reject) => {
       const client = new ssh2.Client();
@@ -182,7 +185,7 @@ export class SshRunner {
       client.connect({
         host: endpoint.host,
         port: endpoint.port,
-        username: endpoint.username,
+        username: endpoint.user,
         privateKey: this.#options.privateKey,
         keepaliveInterval: this.#options.keepaliveIntervalMs ?? 15_000,
         keepaliveCountMax: this.#options.keepaliveCountMax ?? 4,
@@ -212,7 +215,7 @@ export class SshRunner {
     if (current?.client === client && this.#connections.get(server) === pending) this.#connections.delete(server);
   }
 
-  #ensureScript(endpoint: SshEndpoint, connection: Connection): Promise<void> {
+  #ensureScript(endpoint: RemoteHost, connection: Connection): Promise<void> {
     connection.script ??= (async () => {
       const hash = await this.#text(connection, scriptHashCommand(this.#remoteDir));
       if (hash.slice(0, 64) === this.#scriptHash) return;
