@@ -1,4 +1,5 @@
 import { BUILTIN_WORKFLOWS } from '@comfy-vast/core';
+import { readPngText } from '@comfy-vast/testkit';
 import type { ApiClient } from '@comfy-vast/server/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchServer, raw, startWithAlice, until, type TestServer } from './helpers.js';
@@ -70,6 +71,12 @@ describe('generations over REST and WebSocket', () => {
     expect(started.seed).toBe(5);
     const done = await until(() => alice.getProgress({ params: { generationId: started.generationId } }), (p) => p.status !== 'queued' && p.status !== 'executing');
     expect(done.status).toBe('completed');
+    // The image carries the UI workflow as ComfyUI's own frontend sends it, so it opens again with its layout.
+    const [url] = (await alice.listGenerations({ params: { serverId } })).find((g) => g.id === started.generationId)!.imageUrls;
+    const image = await fetch(`${server.url}${url}`, { headers: { authorization: `Bearer ${aliceToken}` } });
+    const text = readPngText(Buffer.from(await image.arrayBuffer()));
+    expect(JSON.parse(text.workflow!)).toEqual(sd15);
+    expect(JSON.parse(text.prompt!)['3']).toBeDefined();
   }, 30_000);
 
   it('sends the final event at once to a late subscriber, and replays with since', async () => {

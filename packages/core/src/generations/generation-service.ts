@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { ComfyConnectionPool, type ComfyConnection, type ComfyFileRef, type ComfyTarget, type ComfyUiOutput, type PromptOutcome } from '../comfy/index.js';
 import { generationCost } from '../scheduler/cost.js';
-import { toApiPrompt } from '../workflow/index.js';
+import { detectWorkflowFormat, toApiPrompt } from '../workflow/index.js';
 import { ComfyVastError, isComfyVastError, parseOrThrow } from '../errors/index.js';
 import type { SlidingWindowLimiter } from '../limits/index.js';
 import type { Collection, Store } from '../store/index.js';
@@ -192,7 +192,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     this.#attach(record, conn, model);
     let submitted;
     try {
-      submitted = await conn.submit(prepared.prompt, { promptId });
+      submitted = await conn.submit(prepared.prompt, { promptId, extraData: pngInfo(body.workflow) });
     } catch (err) {
       const error: GenerationError = isComfyVastError(err, 'WORKFLOW_INVALID')
         ? { error: 'Workflow invalid', node: null, details: err.message }
@@ -634,4 +634,12 @@ const seconds = (fromIso: string, to: number): number => round1(Math.max(0, to -
 function costOf(g: GenerationRecord, executionTime: number | null): number | null {
   if (g.pricePerHour === null || executionTime === null) return null;
   return Math.round(generationCost(executionTime, g.pricePerHour) * 1e6) / 1e6;
+}
+
+/**
+ * What ComfyUI writes into each PNG besides the prompt: the UI workflow, as its own frontend sends it, so that an
+ * image dropped back onto ComfyUI opens with its layout. An API prompt has no layout to carry.
+ */
+function pngInfo(workflow: unknown): Record<string, unknown> | undefined {
+  return detectWorkflowFormat(workflow) === 'ui' ? { extra_pnginfo: { workflow } } : undefined;
 }

@@ -45,3 +45,18 @@ export function renderPicture(key: string, width: number, height: number): Uint8
   }
   return rgb;
 }
+
+/** The `tEXt` chunks of a PNG, by keyword: ComfyUI keeps the API prompt and the UI workflow there. */
+export function readPngText(png: Buffer): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (let at = SIGNATURE.length; at + 8 <= png.length; ) {
+    const length = png.readUInt32BE(at);
+    if (png.toString('latin1', at + 4, at + 8) === 'tEXt') {
+      const data = png.toString('latin1', at + 8, at + 8 + length);
+      const nul = data.indexOf('\0');
+      text[data.slice(0, nul)] = data.slice(nul + 1);
+    }
+    at += 12 + length;
+  }
+  return text;
+}

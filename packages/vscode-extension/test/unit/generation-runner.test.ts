@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import * as vscode from 'vscode';
 import { createTextDocument } from 'jest-mock-vscode';
 import { ManualClock } from '@comfy-vast/core';
+import { readPngText } from '@comfy-vast/testkit';
 import { createClient } from '@comfy-vast/server/client';
 import { createClientApi } from '../../src/api/client-api.js';
 import type { ServerInfo } from '../../src/api/port.js';
@@ -16,22 +17,6 @@ import type { ServerSelection } from '../../src/vscode/server-selection.js';
 import { ADMIN_TOKEN, launchGpu, startApiServer } from '../support/api-server.js';
 import { applyEditLikeVsCode } from './fake-edits.js';
 import { fixtureText } from './fixtures.js';
-
-/** The `tEXt` chunks of a PNG (ComfyUI keeps the API prompt and the UI workflow there). */
-function pngText(png: Buffer): Record<string, string> {
-  const text: Record<string, string> = {};
-  for (let at = 8; at < png.length; ) {
-    const length = png.readUInt32BE(at);
-    const type = png.subarray(at + 4, at + 8).toString('latin1');
-    if (type === 'tEXt') {
-      const data = png.subarray(at + 8, at + 8 + length).toString('latin1');
-      const nul = data.indexOf('\0');
-      text[data.slice(0, nul)] = data.slice(nul + 1);
-    }
-    at += 12 + length;
-  }
-  return text;
-}
 
 describe('GenerationRunner over the real API server', () => {
   let server: Awaited<ReturnType<typeof startApiServer>>;
@@ -158,7 +143,7 @@ describe('GenerationRunner over the real API server', () => {
     expect(sampler(doc.getText()).slice(0, 2)).toEqual([2 ** 48, 'randomize']);
     // Only the seed's characters changed.
     expect(doc.getText().replace(String(2 ** 48), String(sampler(before)[0]))).toBe(before);
-    const prompt = JSON.parse(pngText(await readFile(image!.fsPath)).prompt!);
+    const prompt = JSON.parse(readPngText(await readFile(image!.fsPath)).prompt!);
     expect(prompt['3'].inputs.seed).toBe(2 ** 48);
   });
 
