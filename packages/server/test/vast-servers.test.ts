@@ -152,6 +152,10 @@ describe('credentials of an attached ComfyUI', () => {
       expect(done.status).toBe('completed');
       expect(proxy.seen.upgrades).toBeGreaterThan(0);
       expect(proxy.seen.refused).toBe(0);
+      // The reconciler's periodic probe carries the credential too, and so keeps the server running.
+      await server.comfyVast.servers.reconcile();
+      expect(await alice.getServer({ params: { id: attached.id } })).toMatchObject({ status: 'running', statusReason: null });
+      expect(proxy.seen.refused).toBe(0);
 
       const wrong = await alice.createServer({ body: { name: 'wrong password', comfyUrl: proxy.url.replace('//', '//comfy:wrong-pw-0a9b8c@') } });
       expect(wrong).toMatchObject({ status: 'error', comfyUrl: proxy.url });

@@ -4,7 +4,7 @@ import { instanceEnv, parseServerLabel, serverLabel, type VastClient, type VastI
 import type { ComfyProbe } from './comfy-probe.js';
 import type { ServerEvents } from './events.js';
 import { changedFields, patchFromInstance } from './instance-patch.js';
-import type { ServerRecord } from './server-record.js';
+import { comfyTargetOf, type ServerRecord } from './server-record.js';
 import type { NewServer, ServerPatch, ServerRecords } from './server-records.js';
 
 export interface ReconcilerOptions {
@@ -164,16 +164,17 @@ export class ServerReconciler {
   }
 
   async #probe(record: ServerRecord): Promise<void> {
-    if (!record.comfyUrl) return;
+    const target = comfyTargetOf(record);
+    if (!target) return;
     if (record.provider === 'vast' && (record.status !== 'running' || record.isLaunched)) return;
-    const ok = await this.#o.probe({ url: record.comfyUrl, token: record.comfyToken });
+    const ok = await this.#o.probe(target);
     const current = this.#o.records.get(record.id);
     if (!current || current.status === 'deleted') return;
     if (current.provider === 'vast') {
       if (ok && current.status === 'running' && current.comfyUrl === record.comfyUrl) await this.#apply(current, { isLaunched: true });
       return;
     }
-    await this.#apply(current, ok ? { status: 'running', statusReason: null, isLaunched: true } : { status: 'error', statusReason: `ComfyUI at ${current.comfyUrl} did not answer /system_stats`, isLaunched: false });
+    await this.#apply(current, ok ? { status: 'running', statusReason: null, isLaunched: true } : { status: 'error', statusReason: `ComfyUI at ${target.url} did not answer /system_stats`, isLaunched: false });
   }
 
   async #apply(record: ServerRecord, patch: ServerPatch): Promise<void> {
