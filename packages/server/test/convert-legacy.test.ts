@@ -30,6 +30,10 @@ describe('POST /api/comfy/convert-workflow on files saved by older frontends', (
       expect(response.status).toBe(200);
       expect(response.body.prompt).toEqual(read(`${name}.api.json`));
       expect(response.body.warnings).toEqual([]);
+      // Defaults filled for widgets added later are told as notes, not warnings.
+      const codes = (response.body.notes as { code: string }[]).map((n) => n.code);
+      expect(codes.every((code) => code === 'widget_default_used')).toBe(true);
+      expect(codes.length > 0).toBe(name === 'widgets-added-later');
     });
   }
 });

@@ -3,7 +3,8 @@ import { Id, IsoDate } from './common.js';
 import { defineEndpoint } from './endpoint.js';
 import { FIELD_LIMITS, Name, WorkflowJson, WorkflowUpload } from './limits.js';
 
-const Warning = z.object({ code: z.string(), message: z.string(), nodeId: z.string().optional(), field: z.string().optional() });
+/** A warning (something may be wrong) or a note (done as ComfyUI's frontend does, worth knowing): the same shape. */
+const Finding = z.object({ code: z.string(), message: z.string(), nodeId: z.string().optional(), field: z.string().optional() });
 
 export const WorkflowSummary = z.object({
   id: z.number(),
@@ -53,10 +54,11 @@ const Analysis = z.object({
   estimatedGenerationTime: z.string(),
   estimatedSeconds: z.object({ min: z.number(), max: z.number() }),
   checkedAgainstServer: z.boolean(),
-  warnings: z.array(Warning),
+  warnings: z.array(Finding),
+  notes: z.array(Finding),
 });
 
-const Conversion = z.object({ prompt: z.record(z.string(), z.unknown()), warnings: z.array(Warning) });
+const Conversion = z.object({ prompt: z.record(z.string(), z.unknown()), warnings: z.array(Finding), notes: z.array(Finding) });
 const WorkflowOnly = z.object({ workflow: WorkflowUpload });
 const ServerParams = z.object({ serverId: Id });
 const WorkflowParams = z.object({ id: Id });

@@ -48,11 +48,11 @@ export function registerWorkflowRoutes({ fastify, comfyVast }: RouteContext): vo
 
   route(fastify, contract.convertWorkflow, async ({ user, params, body }) => {
     const { objectInfo } = await comfyVast.serverContext(user.id, params.serverId);
-    const { prompt, warnings } = toApiPrompt(body.workflow, { objectInfo });
-    return { prompt, warnings };
+    const { prompt, warnings, notes } = toApiPrompt(body.workflow, { objectInfo });
+    return { prompt, warnings, notes };
   });
   route(fastify, contract.convertWorkflowOffline, ({ body }) => {
-    const { prompt, warnings } = toApiPrompt(body.workflow);
-    return { prompt, warnings };
+    const { prompt, warnings, notes } = toApiPrompt(body.workflow);
+    return { prompt, warnings, notes };
   });
 }
