@@ -1,6 +1,6 @@
+import { sshKeyPair } from '@comfy-vast/testkit';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import ssh2 from 'ssh2';
 import { isComfyVastError, type ComfyVastError } from '../../src/errors/index.js';
 import { loadRemoteScript } from '../../src/remote/remote-script.js';
 import { ManualClock } from '../../src/util/index.js';
@@ -54,7 +54,7 @@ describe('SshRunner', () => {
   });
 
   it('reports a refused key as an auth failure, with no key material in the error', async () => {
-    const other = ssh2.utils.generateKeyPairSync('ed25519');
+    const other = sshKeyPair();
     const runner = await runnerFor(sshd, { privateKey: other.private });
     const error = await failure(runner.run(endpointOf(sshd), ['status']));
     expect(error.details.reason).toBe('auth');

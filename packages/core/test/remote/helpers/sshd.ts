@@ -1,10 +1,10 @@
+import { sshKeyPair } from '@comfy-vast/testkit';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 
 /** A private OpenSSH daemon on loopback, running as an unprivileged user who is also the one logging in. */
 export interface PrivateSshd {
@@ -96,7 +96,7 @@ export async function startSshd(): Promise<PrivateSshd> {
   const listed = execFileSync('ssh-keygen', ['-l', '-f', `${hostKey}.pub`], { encoding: 'utf8' });
   const hostKeyFingerprint = /SHA256:\S+/.exec(listed)![0];
 
-  const client = ssh2.utils.generateKeyPairSync('ed25519');
+  const client = sshKeyPair();
   await writeFile(join(dir, 'authorized_keys'), `${client.public}\n`);
   const port = await freePort();
   const config = join(dir, 'sshd_config');
