@@ -23,7 +23,7 @@ export interface FollowOptions {
  * no line is lost or repeated and nothing starts twice.
  */
 export async function followJob(
-  runner: SshRunner,
+  runner: Pick<SshRunner, 'run'>,
   endpoint: RemoteHost,
   start: { args: readonly string[]; stdin?: string },
   options: FollowOptions = {},

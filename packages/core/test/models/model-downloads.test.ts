@@ -1,0 +1,75 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelDownloads, type DownloadTarget, type DownloadView } from '../../src/models/model-downloads.js';
+import type { SshRunner } from '../../src/remote/ssh-runner.js';
+import { FileServer, modelBody } from '../remote/helpers/fixtures.js';
+import { endpointOf, runnerFor } from '../remote/helpers/runner.js';
+import { startSshd, type PrivateSshd } from '../remote/helpers/sshd.js';
+
+// The download service on a real sshd running remote.sh, fetching from the loopback file server.
+let sshd: PrivateSshd;
+let files: FileServer;
+let root: string;
+let runner: SshRunner;
+let target: DownloadTarget;
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  root = await mkdtemp(join(tmpdir(), 'comfy-vast-models-'));
+  files = await FileServer.start(root);
+  runner = await runnerFor(sshd);
+  target = { ...endpointOf(sshd), modelsDir: `${sshd.dir}/models` };
+});
+
+afterAll(async () => {
+  runner?.closeAll();
+  await files?.close();
+  await sshd?.stop();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+describe('ModelDownloads', () => {
+  it('runs at most five downloads per server, queues the rest, and treats a repeated request as the same download', async () => {
+    files.throttle(40);
+    const downloads = new ModelDownloads({ runner });
+    const seen: DownloadView[] = [];
+    downloads.on('download', (view) => seen.push(view));
+    const bodies = [...Array(7).keys()].map((i) => modelBody(600_000, 100 + i));
+    const views = bodies.map((b, i) =>
+      downloads.request(target, { url: files.addModel(`m${i}.safetensors`, b.body), folder: 'loras', filename: `m${i}.safetensors`, sha256: b.sha256 }),
+    );
+    expect(new Set(views.map((v) => v.downloadId)).size).toBe(7);
+
+    const again = downloads.request(target, { url: `${files.url}/models/m3.safetensors`, folder: 'loras', filename: 'm3.safetensors' });
+    expect(again.downloadId).toBe(views[3]!.downloadId);
+
+    // While the first five run, the last two wait.
+    await expect.poll(() => files.active, { timeout: 15_000 }).toBe(5);
+    expect(views.slice(5).map((v) => downloads.get(v.downloadId)!.status)).toEqual(['queued', 'queued']);
+
+    const finals = await Promise.all(views.map((v) => downloads.settled(v.downloadId)));
+    expect(finals.map((v) => v!.status)).toEqual(Array(7).fill('completed'));
+    expect(files.maxActive).toBe(5);
+    expect(finals[0]).toMatchObject({ progress: 100, downloadedBytes: 600_000, totalBytes: 600_000 });
+    for (let i = 0; i < 7; i++) expect(sshd.asUser('sha256sum', [`${target.modelsDir}/loras/m${i}.safetensors`]).slice(0, 64)).toBe(bodies[i]!.sha256);
+    // The repeated request fetched nothing more: one GET per file (HEADs aside).
+    expect(files.requests.filter((r) => r.method === 'GET' && r.path === '/models/m3.safetensors')).toHaveLength(1);
+    expect(seen.some((v) => v.status === 'downloading' && v.totalBytes === 600_000)).toBe(true);
+    files.throttle(0);
+  });
+
+  it('reports a checksum mismatch as failed, and refuses invalid requests before anything runs', async () => {
+    const downloads = new ModelDownloads({ runner });
+    const { body } = modelBody(50_000, 300);
+    const view = downloads.request(target, { url: files.addModel('wrong.safetensors', body), folder: 'vae', filename: 'wrong.safetensors', sha256: 'd'.repeat(64) });
+    expect(await downloads.settled(view.downloadId)).toMatchObject({ status: 'failed', error: 'sha256 mismatch' });
+    expect(() => downloads.request(target, { url: 'file:///etc/passwd', folder: 'vae', filename: 'x.safetensors' })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_ERROR' }),
+    );
+    expect(() => downloads.request(target, { url: `${files.url}/x`, folder: 'custom_nodes', filename: 'x.safetensors' })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_ERROR' }),
+    );
+  });
+});
