@@ -23,7 +23,9 @@ export const modelFileNameSchema = z
 export const modelUrlSchema = z
   .string()
   .max(2048)
-  .refine((value) => !/[\s\u0000-\u001f\u007f]/.test(value), { message: 'expected a URL without spaces or control characters' })
+  .refine((value) => !/\s/.test(value) && ![...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), {
+    message: 'expected a URL without spaces or control characters',
+  })
   .refine(
     (value) => {
       const url = parseUrl(value);
