@@ -182,7 +182,15 @@ export class SshRunner {
         this.#clock.clearTimeout(timer);
         resolve({ client, channels: new Slots(this.#options.maxChannels ?? 8) });
       });
-      client.connect({
+      const connect = (config: Parameters<Client['connect']>[0]) => {
+        try {
+          client.connect(config);
+        } catch (error) {
+          // ssh2 throws at once on a private key it cannot parse; the key itself stays out of the error.
+          fail(sshError('auth', 'The installation\'s SSH key cannot be read', where, error));
+        }
+      };
+      connect({
         host: endpoint.host,
         port: endpoint.port,
         username: endpoint.user,

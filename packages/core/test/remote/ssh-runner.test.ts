@@ -60,6 +60,13 @@ describe('SshRunner', () => {
     expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain('PRIVATE KEY');
   });
 
+  it('reports an unreadable private key as an auth failure, not a crash', async () => {
+    const runner = await runnerFor(sshd, { privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEga2V5\n-----END OPENSSH PRIVATE KEY-----\n' });
+    const error = await failure(runner.run(endpointOf(sshd), ['status']));
+    expect(error.details.reason).toBe('auth');
+    expect(error.message).not.toContain('bm90IGEga2V5');
+  });
+
   it('shares one connection per server between commands, and installs remote.sh only when its hash changed', async () => {
     const relay = await Relay.start(sshd.port);
     const remoteDir = `${sshd.dir}/state-reuse`;
