@@ -1,12 +1,13 @@
 import type { ComfyVast } from '@comfy-vast/core';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type pino from 'pino';
-import { admit } from './http/admit.js';
+import { admit, registerAdmission } from './http/admit.js';
 import { clientErrorResponse } from './http/client-error.js';
-import { toErrorBody } from './http/error-body.js';
 import { registerJsonParser } from './http/json-parser.js';
+import { noRoute } from './http/no-route.js';
+import { errorSender } from './http/send-error.js';
+import { registerWebSocketRoutes } from './http/websocket-routes.js';
 import { registerRoutes } from './routes/index.js';
-import { ComfyVastError } from '@comfy-vast/core';
 import { connectGenerationTopic } from './ws/generation-topic.js';
 import { connectServerTopic } from './ws/server-topic.js';
 import { WebSocketHub } from './ws/hub.js';
@@ -31,12 +32,7 @@ const MAX_PARAM_LENGTH = 256;
 export async function buildApp(options: AppOptions): Promise<App> {
   const { comfyVast } = options;
   const now = () => new Date(comfyVast.clock.now());
-
-  function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
-    const { status, body } = toErrorBody(error, now());
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(status).send(body);
-  }
+  const sendError = errorSender(now);
 
   const fastify = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
@@ -59,26 +55,20 @@ export async function buildApp(options: AppOptions): Promise<App> {
     },
   });
   registerJsonParser(fastify);
-  fastify.decorateRequest('user', null);
-
+  const hub = new WebSocketHub({ users: comfyVast.users, logger: options.logger.child({ component: 'ws' }), apiLimiter: comfyVast.limiters.api, clock: comfyVast.clock });
+  // Before admission, which needs to know an upgrade when it sees one.
+  await registerWebSocketRoutes(fastify, hub);
   // Auth runs before routing's 404 too, so an anonymous caller cannot map which paths exist.
-  fastify.addHook('onRequest', async (request, reply) => {
-    const auth = (request.routeOptions.config as { auth?: string } | undefined)?.auth ?? 'user';
-    if (auth !== 'none') admit(comfyVast, request, reply);
-  });
+  registerAdmission(fastify, comfyVast);
 
   fastify.setErrorHandler(sendError);
   fastify.setNotFoundHandler((request) => {
-    throw new ComfyVastError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`, { details: { method: request.method } });
+    throw noRoute(request);
   });
 
-  const hub = new WebSocketHub({ users: comfyVast.users, logger: options.logger.child({ component: 'ws' }), apiLimiter: comfyVast.limiters.api, clock: comfyVast.clock });
   connectGenerationTopic(hub, comfyVast.generations, comfyVast.watchers);
   connectServerTopic(hub, comfyVast);
   registerRoutes({ fastify, comfyVast, hub, provider: options.provider, version: options.version });
-  fastify.server.on('upgrade', (request, socket, head) => hub.handleUpgrade(request, socket, head));
-  // Open sockets would hold the HTTP server's close; end them first.
-  fastify.addHook('preClose', async () => hub.close());
   await fastify.ready();
   return { fastify, hub };
 }

@@ -1,8 +1,8 @@
-import { createServer } from 'node:http';
 import { DEFAULT_LIMITS, ManualClock, MemoryStore, SlidingWindowLimiter, UserService, silentLogger } from '@comfy-vast/core';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { WebSocketHub } from '../src/ws/hub.js';
+import { serveHub } from './hub-server.js';
 
 describe('a WebSocket client that does not keep up', () => {
   it('loses previews first and never the final event', async () => {
@@ -12,12 +12,9 @@ describe('a WebSocket client that does not keep up', () => {
     const apiLimiter = new SlidingWindowLimiter({ rules: DEFAULT_LIMITS.api, clock });
     const hub = new WebSocketHub({ users, logger: silentLogger, apiLimiter, clock, softBufferBytes: 64 * 1024, hardBufferBytes: 1024 ** 3 });
     hub.registerTopic('generationId', { subscribe: (userId) => (userId === user.id ? [] : null) });
-    const http = createServer();
-    http.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
-    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-    const port = (http.address() as { port: number }).port;
+    const served = await serveHub(hub, { users, apiLimiter, clock });
 
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/ws?token=${token.token}`);
+    const ws = new WebSocket(`${served.url}/api/ws?token=${token.token}`);
     const received: Array<{ type: string; seq?: number }> = [];
     ws.on('message', (data) => received.push(JSON.parse(String(data))));
     await new Promise((r) => ws.once('open', r));
@@ -43,7 +40,6 @@ describe('a WebSocket client that does not keep up', () => {
     expect(progress.length + hub.stats.dropped).toBe(sent);
 
     ws.close();
-    await hub.close();
-    await new Promise((r) => http.close(r));
+    await served.close();
   });
 });

@@ -1,9 +1,10 @@
-import { createServer } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { ManualClock, MemoryStore, SlidingWindowLimiter, UserService, silentLogger } from '@comfy-vast/core';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketHub } from '../src/ws/hub.js';
 import { ADMIN_TOKEN, raw, startTestServer, type TestServer } from './helpers.js';
+import { serveHub } from './hub-server.js';
 import { openSocket, type TestSocket } from './ws-client.js';
 
 let server: TestServer;
@@ -39,8 +40,27 @@ describe('WebSocket authentication', () => {
     }
   });
 
-  it('refuses a bad token at the upgrade', async () => {
-    await expect(open('/api/ws?token=nope')).rejects.toThrow('HTTP 401');
+  it('refuses a bad token at the upgrade with 401 and the standard error body, before any WebSocket', async () => {
+    const base = server.url.replace('http', 'ws');
+    for (const [path, headers] of [
+      ['/api/ws?token=nope', {}],
+      ['/', { authorization: 'Bearer nope' }],
+    ] as const) {
+      const refused = await refusedUpgrade(`${base}${path}`, headers);
+      expect(refused.status).toBe(401);
+      expect(refused.headers['content-type']).toMatch(/^application\/json/);
+      expect(refused.body).toEqual({ error: expect.any(String), code: 'UNAUTHORIZED', details: { reason: 'unknown or revoked token' }, timestamp: expect.any(String) });
+    }
+  });
+
+  it('accepts a token in an Authorization header', async () => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/ws`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const first = await new Promise((resolve, reject) => {
+      ws.once('message', (data) => resolve(JSON.parse(String(data))));
+      ws.once('error', reject);
+    });
+    expect(first).toMatchObject({ type: 'ready' });
+    ws.close();
   });
 
   it('accepts an auth message first, and refuses subscriptions before it', async () => {
@@ -71,6 +91,81 @@ describe('WebSocket authentication', () => {
   });
 });
 
+/** An upgrade the server is expected to refuse: its HTTP answer, with the JSON body read. */
+function refusedUpgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: any }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => {
+      ws.terminate();
+      reject(new Error('the upgrade was accepted'));
+    });
+    ws.once('unexpected-response', (_request, response) => {
+      let text = '';
+      response.on('data', (chunk) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: JSON.parse(text) }));
+    });
+    ws.once('error', reject);
+  });
+}
+
+describe('the upgrade passes through the API like any request', () => {
+  it('is logged by the request hooks, its token redacted, with the answer that refused it', async () => {
+    const secret = 'not-a-token-upgrade-5e4d3c';
+    await refusedUpgrade(`${server.url.replace('http', 'ws')}/api/ws?token=${secret}&probe=log`);
+    const lines = server.logs.lines.map((line) => JSON.parse(line));
+    const incoming = lines.find((l) => l.msg === 'incoming request' && l.req?.url === '/api/ws?token=[redacted]&probe=log');
+    expect(incoming).toBeDefined();
+    expect(lines.find((l) => l.msg === 'request completed' && l.reqId === incoming.reqId)).toMatchObject({ res: { statusCode: 401 } });
+    expect(server.logs.text).not.toContain(secret);
+  });
+
+  it('counts against the API limit, and past it answers 429 with Retry-After before any WebSocket', async () => {
+    const limited = await startTestServer({ COMFY_VAST_LIMITS: JSON.stringify({ api: { minute: 3 } }) });
+    try {
+      const base = limited.url.replace('http', 'ws');
+      const socket = await openSocket(`${base}/api/ws?token=${ADMIN_TOKEN}`);
+      await socket.next();
+      socket.close();
+      expect((await raw(limited, '/api/users/me', { token: ADMIN_TOKEN })).headers.get('ratelimit-remaining')).toBe('1');
+      expect((await raw(limited, '/api/users/me', { token: ADMIN_TOKEN })).headers.get('ratelimit-remaining')).toBe('0');
+
+      const refused = await refusedUpgrade(`${base}/?token=${ADMIN_TOKEN}`);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(refused.headers['ratelimit-remaining']).toBe('0');
+      expect(refused.body).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED', details: { window: 'minute', limit: 3 } });
+
+      // Without a token there is no user to count yet: the client may still authenticate by message.
+      const anonymous = await openSocket(`${base}/api/ws`);
+      anonymous.send({ type: 'auth', token: ADMIN_TOKEN });
+      expect(await anonymous.next()).toMatchObject({ type: 'ready' });
+      anonymous.close();
+    } finally {
+      await limited.stop();
+    }
+  }, 30_000);
+
+  it('upgrades only on the WebSocket paths, after auth as any path', async () => {
+    const base = server.url.replace('http', 'ws');
+    expect((await refusedUpgrade(`${base}/api/users/me`)).status).toBe(401);
+    for (const path of ['/api/users/me', '/api/health', '/nowhere']) {
+      const refused = await refusedUpgrade(`${base}${path}`, { authorization: `Bearer ${ADMIN_TOKEN}` });
+      expect(refused.status, path).toBe(404);
+      expect(refused.body).toMatchObject({ code: 'NOT_FOUND', error: `No route GET ${path}` });
+    }
+  });
+
+  it('leaves a plain GET on the WebSocket paths answered as a path without a route', async () => {
+    for (const path of ['/', '/api/ws']) {
+      expect((await raw(server, path)).status).toBe(401);
+      expect((await raw(server, `${path}?token=${ADMIN_TOKEN}`)).status).toBe(401);
+      const answer = await raw(server, path, { token: ADMIN_TOKEN });
+      expect(answer.status).toBe(404);
+      expect(answer.body).toMatchObject({ code: 'NOT_FOUND', error: `No route GET ${path}` });
+    }
+  });
+});
+
 /** A hub on its own loopback HTTP server, on a manual clock, with an API limit of `perMinute` requests. */
 async function hubWorld(options: { perMinute?: number; maxUnauthenticatedPerAddress?: number } = {}) {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
@@ -79,15 +174,14 @@ async function hubWorld(options: { perMinute?: number; maxUnauthenticatedPerAddr
   const apiLimiter = new SlidingWindowLimiter({ rules: [{ name: 'minute', limit: options.perMinute ?? 1000, windowMs: 60_000 }], clock });
   const hub = new WebSocketHub({ users, logger: silentLogger, apiLimiter, clock, maxUnauthenticatedPerAddress: options.maxUnauthenticatedPerAddress });
   hub.registerTopic('generationId', { subscribe: (userId, id) => (userId === user.id && id === 7 ? [] : null) });
-  const http = createServer();
-  http.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  const url = `ws://127.0.0.1:${(http.address() as { port: number }).port}/api/ws`;
+  const served = await serveHub(hub, { users, apiLimiter, clock });
+  const url = `${served.url}/api/ws`;
   const sockets: TestSocket[] = [];
   return {
     clock,
     hub,
     apiLimiter,
+    url,
     userId: user.id,
     token: token.token,
     async connect(query = ''): Promise<TestSocket & { closed: Promise<number> }> {
@@ -98,8 +192,7 @@ async function hubWorld(options: { perMinute?: number; maxUnauthenticatedPerAddr
     },
     async stop() {
       for (const s of sockets) s.close();
-      await hub.close();
-      await new Promise((r) => http.close(r));
+      await served.close();
     },
   };
 }
@@ -145,11 +238,23 @@ describe('WebSocket limits', () => {
     await world.stop();
   });
 
-  it('counts every message against the user’s API limit: over it, an error and no action', async () => {
+  it('refuses a burst of unauthenticated upgrades past the cap with 429 and the standard error body', async () => {
+    const world = await hubWorld({ maxUnauthenticatedPerAddress: 3 });
+    const attempts = await Promise.allSettled(Array.from({ length: 8 }, () => world.connect()));
+    expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(3);
+    expect(world.hub.stats.connections).toBe(3);
+    const refused = await refusedUpgrade(world.url);
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toBe('5');
+    expect(refused.body).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED', details: { limit: 3, retryAfter: 5 } });
+    await world.stop();
+  });
+
+  it('counts the upgrade and every message against the user’s API limit: over it, an error and no action', async () => {
     const world = await hubWorld({ perMinute: 5 });
     const socket = await world.connect(`?token=${world.token}`);
     await socket.next();
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 3; i++) {
       socket.send({ type: 'ping' });
       expect(await socket.next()).toEqual({ type: 'pong' });
     }
@@ -192,13 +297,14 @@ describe('WebSocket messages and HTTP requests', () => {
         ws.send({ type: 'ping' });
         expect(await ws.next()).toEqual({ type: 'pong' });
       }
+      // The upgrade was one request, the pings six more.
       const remaining: string[] = [];
-      for (let i = 0; i < 4; i++) {
+      for (let i = 0; i < 3; i++) {
         const answer = await raw(limited, '/api/users/me', { token: ADMIN_TOKEN });
         expect(answer.status).toBe(200);
         remaining.push(answer.headers.get('ratelimit-remaining')!);
       }
-      expect(remaining).toEqual(['3', '2', '1', '0']);
+      expect(remaining).toEqual(['2', '1', '0']);
       expect((await raw(limited, '/api/users/me', { token: ADMIN_TOKEN })).status).toBe(429);
       ws.send({ type: 'ping' });
       expect(await ws.next()).toMatchObject({ type: 'error', data: { code: 'RATE_LIMIT_EXCEEDED' } });

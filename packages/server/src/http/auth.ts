@@ -14,9 +14,8 @@ export function bearerToken(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
-/** Resolves the caller from its Bearer token; every failure is the same 401, whatever the reason. */
-export function authenticate(users: UserService, request: FastifyRequest): UserRecord {
-  const token = bearerToken(request.headers.authorization);
+/** Resolves the caller from the token it sent, or null when it sent none; every failure is the same 401, whatever the reason. */
+export function authenticate(users: UserService, token: string | null): UserRecord {
   const user = token ? users.authenticate(token) : null;
   if (!user) {
     throw new ComfyVastError('UNAUTHORIZED', 'Send a valid API token as "Authorization: Bearer <token>"', {

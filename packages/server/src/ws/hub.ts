@@ -1,8 +1,5 @@
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { apiLimitKey, rateLimitError, systemClock, type Clock, type Logger, type SlidingWindowLimiter, type TimerHandle, type UserService } from '@comfy-vast/core';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { bearerToken } from '../http/auth.js';
+import { ComfyVastError, apiLimitKey, rateLimitError, systemClock, type Clock, type Logger, type SlidingWindowLimiter, type TimerHandle, type UserService } from '@comfy-vast/core';
+import type { WebSocket } from 'ws';
 import { ClientMessage, type HubEvent, type TopicKey } from './messages.js';
 
 /**
@@ -36,7 +33,7 @@ export interface HubOptions {
   clock?: Clock;
   /** A client that has not authenticated this long after connecting is closed (default 5 s). */
   authTimeoutMs?: number;
-  /** Connections not yet authenticated held at once per remote address; more are refused with 429 (default 20). */
+  /** Connections not yet authenticated held at once per remote address; more are refused (default 20). */
   maxUnauthenticatedPerAddress?: number;
   /** A client whose messages are refused this many times in a row is closed (default 20). */
   maxRefusedMessages?: number;
@@ -47,16 +44,13 @@ export interface HubOptions {
   heartbeatMs?: number;
 }
 
-const PATHS = new Set(['/', '/api/ws']);
-
 /**
- * The WebSocket side of the API, on the HTTP server's port at `/` and `/api/ws`. Clients authenticate
- * (query `token`, an Authorization header, or a first `{type:"auth"}` message), subscribe to their own
- * generations or servers, and receive events that services publish. Each message counts against its user's API
- * limit; unauthenticated clients get a few seconds and a few places per address.
+ * The WebSocket side of the API. It takes the sockets the upgrade route accepted (see http/websocket-routes.ts):
+ * those whose upgrade carried a token arrive authenticated, the others must send a first `{type:"auth"}` message.
+ * Clients subscribe to their own generations or servers and receive events that services publish. Each message
+ * counts against its user's API limit; unauthenticated clients get a few seconds and a few places per address.
  */
 export class WebSocketHub {
-  #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   #users: UserService;
   #logger: Logger;
   #apiLimiter: SlidingWindowLimiter;
@@ -127,34 +121,28 @@ export class WebSocketHub {
     return { connections: this.#connections.size, dropped: this.#dropped };
   }
 
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    if (!PATHS.has(url.pathname)) return refuse(socket, 404, 'Not Found');
-    const token = url.searchParams.get('token') ?? bearerToken(request.headers.authorization);
-    let userId: number | null = null;
-    if (token) {
-      const user = this.#users.authenticate(token);
-      if (!user) return refuse(socket, 401, 'Unauthorized');
-      userId = user.id;
-    }
-    const address = request.socket.remoteAddress ?? 'unknown';
-    if (userId === null && (this.#waiting.get(address) ?? 0) >= this.#maxWaitingPerAddress) return refuse(socket, 429, 'Too Many Requests');
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, userId, address));
+  /**
+   * Refuses one more unauthenticated socket from an address that holds all its places. A place frees within the
+   * auth timeout, when a waiting socket authenticates or is closed: that is the wait the refusal names.
+   */
+  assertRoomToWait(address: string): void {
+    if ((this.#waiting.get(address) ?? 0) < this.#maxWaitingPerAddress) return;
+    const retryAfter = Math.ceil(this.#authTimeoutMs / 1000);
+    throw new ComfyVastError('RATE_LIMIT_EXCEEDED', `Too many connections waiting to authenticate: the limit is ${this.#maxWaitingPerAddress} per address. Try again in ${retryAfter} s.`, {
+      details: { limit: this.#maxWaitingPerAddress, retryAfter },
+    });
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.#heartbeat);
-    for (const conn of this.#connections) conn.socket.close(1001, 'server shutting down');
-    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
-  }
-
-  #accept(socket: WebSocket, userId: number | null, address: string): void {
+  /**
+   * Takes an upgraded socket: `userId` is its user when the upgrade was authenticated, else null, and the socket
+   * takes one of its address's places until it authenticates (see assertRoomToWait).
+   */
+  accept(socket: WebSocket, userId: number | null, address: string): void {
     const conn: Connection = { socket, userId, topics: new Set(), alive: true, waitingFrom: null, authTimer: null, refused: 0 };
     this.#connections.add(conn);
     socket.on('pong', () => (conn.alive = true));
     socket.on('message', (data, isBinary) => this.#onMessage(conn, isBinary ? null : data.toString()));
     socket.on('close', () => this.#drop(conn));
-    socket.on('error', (error) => this.#logger.debug({ err: error }, 'WebSocket error'));
     if (userId === null) {
       // A client that does not authenticate soon gives its place back: sockets left waiting would pile up.
       conn.waitingFrom = address;
@@ -163,6 +151,12 @@ export class WebSocketHub {
     } else {
       send(conn, { type: 'ready', userId });
     }
+  }
+
+  /** Stops the heartbeat and closes every socket; the WebSocket server waits for them to go. */
+  close(): void {
+    clearInterval(this.#heartbeat);
+    for (const conn of this.#connections) conn.socket.close(1001, 'server shutting down');
   }
 
   #onMessage(conn: Connection, text: string | null): void {
@@ -281,8 +275,4 @@ function send(conn: Connection, event: HubEvent): void {
 
 function errorEvent(code: string, error: string, details: Record<string, unknown> = {}): HubEvent {
   return { type: 'error', data: { error, code, details } };
-}
-
-function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
