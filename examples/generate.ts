@@ -33,15 +33,15 @@ try {
 
   const done = new Promise<string[]>((resolve, reject) => {
     generations.on('progress', (e) => console.log(`  ${Math.round(e.data.progress)}% ${e.data.currentNode ?? ''}`));
-    generations.on('complete', (e) => resolve(e.data.imageUrls));
+    generations.on('complete', (e) => resolve(e.data.images));
     generations.on('error', (e) => reject(new Error(`${e.data.error}: ${e.data.details ?? ''}`)));
   });
   const started = await generations.generate(USER, server.id, { prompt: 'a lighthouse at dusk, oil painting', parameters: { steps: 20, seed: 7 } });
-  console.log(`generation ${started.generationId}: ${started.message}, about ${started.estimatedTime}`);
+  console.log(`generation ${started.generationId} queued, about ${started.estimatedTime}`);
 
-  const urls = await done;
-  for (const url of urls) {
-    const image = await generations.getImage(USER, url.split('/').pop()!);
+  const files = await done;
+  for (const file of files) {
+    const image = await generations.getImage(USER, file);
     console.log(`image ${image.path} (${image.contentType}, ${image.size} bytes)`);
   }
   await servers.delete(USER, server.id);

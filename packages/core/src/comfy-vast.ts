@@ -7,7 +7,7 @@ import { LowdbStore, MemoryStore } from './store/index.js';
 import type { Store } from './store/store.js';
 import { UserService } from './users/index.js';
 import { ComfyConnectionPool, type ComfyClient } from './comfy/index.js';
-import { GenerationService, type GenerateResponse, type GenerationEvent } from './generations/index.js';
+import { GenerationService, type GenerateResult, type GenerationEvent } from './generations/index.js';
 import { BudgetService, CostLedger, ScheduleService, SchedulerRunner, ServerScheduleTarget, ServerWatchers, type BudgetStatus, type SchedulerHistoryRecord } from './scheduler/index.js';
 import { ServerService, type ServerActionResult, type ServerApi, type ServerStatusEvent } from './servers/index.js';
 import { toApiPrompt, type AnalyzeOptions } from './workflow/index.js';
@@ -172,7 +172,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   }
 
   /** Queues a generation, unless the server is draining before a stop. */
-  async generate(userId: number, serverId: number, request: unknown): Promise<GenerateResponse> {
+  async generate(userId: number, serverId: number, request: unknown): Promise<GenerateResult> {
     this.servers.get(userId, serverId);
     this.scheduler.assertAcceptingWork(serverId);
     try {

@@ -75,6 +75,13 @@ describe('server lifecycle over REST on the simulated provider', () => {
     const prices = offers.map((o) => Number(o.pricePerHour));
     expect([...prices].sort((a, b) => a - b)).toEqual(prices);
   });
+
+  it('refuses an offer query for a place the library does not know, naming the field', async () => {
+    // The contract takes any location; the library knows the regions, and its refusal is a 400, not a crash.
+    const unknown = await raw(server, `/api/vast-offers?gpu=RTX%204090&location=${encodeURIComponent('<q/"')}`, { token: aliceToken });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toMatchObject({ code: 'VALIDATION_ERROR', details: { fields: { location: expect.any(String) } } });
+  });
 });
 
 function withoutAuthorization(headers: IncomingHttpHeaders): Record<string, string | string[]> {
@@ -153,7 +160,7 @@ describe('credentials of an attached ComfyUI', () => {
       expect(proxy.seen.upgrades).toBeGreaterThan(0);
       expect(proxy.seen.refused).toBe(0);
       // The reconciler's periodic probe carries the credential too, and so keeps the server running.
-      await server.comfyVast.servers.reconcile();
+      await server.comfyVast.reconcile();
       expect(await alice.getServer({ params: { id: attached.id } })).toMatchObject({ status: 'running', statusReason: null });
       expect(proxy.seen.refused).toBe(0);
 

@@ -1,29 +1,33 @@
 /**
- * Every error code comfy-vast reports, with the HTTP status the API server answers it with.
- * The first eight are the API contract's; the rest are additions documented in docs/errors.md.
+ * Every error code comfy-vast reports. The first eight are the API contract's; the rest are additions documented
+ * in docs/errors.md. How an API answers each one is the API's business, not the library's.
  */
-export const ERROR_CODES = {
-  VAST_API_ERROR: 502,
-  SERVER_NOT_FOUND: 404,
-  SERVER_NOT_RUNNING: 409,
-  COMFY_CONNECTION_FAILED: 502,
-  GENERATION_FAILED: 500,
-  MODEL_NOT_FOUND: 404,
-  WORKFLOW_INVALID: 400,
-  INSUFFICIENT_RESOURCES: 422,
-  NOT_FOUND: 404,
-  VALIDATION_ERROR: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  CONFLICT: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  RATE_LIMIT_EXCEEDED: 429,
-  QUOTA_EXCEEDED: 409,
-  BUDGET_EXCEEDED: 402,
-  STORE_ERROR: 500,
-  SSH_ERROR: 502,
-  NOT_SUPPORTED: 400,
-  INTERNAL_ERROR: 500,
-} as const;
+export const ERROR_CODES = [
+  'VAST_API_ERROR',
+  'SERVER_NOT_FOUND',
+  'SERVER_NOT_RUNNING',
+  'COMFY_CONNECTION_FAILED',
+  'GENERATION_FAILED',
+  'MODEL_NOT_FOUND',
+  'WORKFLOW_INVALID',
+  'INSUFFICIENT_RESOURCES',
+  'NOT_FOUND',
+  'VALIDATION_ERROR',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'CONFLICT',
+  'PAYLOAD_TOO_LARGE',
+  'RATE_LIMIT_EXCEEDED',
+  'QUOTA_EXCEEDED',
+  'BUDGET_EXCEEDED',
+  'STORE_ERROR',
+  'SSH_ERROR',
+  'NOT_SUPPORTED',
+  'INTERNAL_ERROR',
+] as const;
 
-export type ErrorCode = keyof typeof ERROR_CODES;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return (ERROR_CODES as readonly unknown[]).includes(value);
+}

@@ -1,12 +1,10 @@
-import { ERROR_CODES, type ErrorCode } from './codes.js';
+import type { ErrorCode } from './codes.js';
 
 export type ErrorDetails = Record<string, unknown>;
 
 export interface ComfyVastErrorOptions {
   details?: ErrorDetails;
   cause?: unknown;
-  /** Overrides the code's default HTTP status (for example 410 for a gone resource). */
-  status?: number;
 }
 
 /** The one error type of the library: a documented code, a message for people and details for programs. */
@@ -14,13 +12,11 @@ export class ComfyVastError extends Error {
   override readonly name = 'ComfyVastError';
   readonly code: ErrorCode;
   readonly details: ErrorDetails;
-  readonly status: number;
 
   constructor(code: ErrorCode, message: string, options: ComfyVastErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options.details ?? {};
-    this.status = options.status ?? ERROR_CODES[code];
   }
 }
 

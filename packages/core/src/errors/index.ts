@@ -1,3 +1,3 @@
-export { ERROR_CODES, type ErrorCode } from './codes.js';
+export { ERROR_CODES, isErrorCode, type ErrorCode } from './codes.js';
 export { ComfyVastError, isComfyVastError, type ErrorDetails, type ComfyVastErrorOptions } from './comfy-vast-error.js';
 export { describeIssues, parseOrThrow } from './zod.js';

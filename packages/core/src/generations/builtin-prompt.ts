@@ -1,5 +1,5 @@
 import { getBuiltinWorkflow, injectParameters, toApiPrompt, type ApiPrompt, type GenerationParameters } from '../workflow/index.js';
-import type { GenerateRequest } from './api-schemas.js';
+import type { GenerateInput } from './results.js';
 
 /** The workflow a request without `workflowId` runs: the built-in SDXL text-to-image (workflow 1). */
 export const DEFAULT_WORKFLOW_ID = 1;
@@ -21,7 +21,7 @@ export interface PreparedPrompt {
  * The one place where a generate request becomes the prompt sent to ComfyUI: the workflow's parameters are
  * injected by the workflow domain's injector, and a missing seed means a random one, as `seed: -1` does.
  */
-export function preparePrompt(workflow: ApiPrompt, request: GenerateRequest, random: () => number): PreparedPrompt {
+export function preparePrompt(workflow: ApiPrompt, request: GenerateInput, random: () => number): PreparedPrompt {
   const p = request.parameters ?? {};
   const params: GenerationParameters = {
     prompt: request.prompt,

@@ -10,17 +10,16 @@ import type { Collection, Store } from '../store/index.js';
 import { silentLogger, systemClock, type Clock, type Logger } from '../util/index.js';
 import type { ApiPrompt } from '../workflow/index.js';
 import {
-  generateRequestSchema,
-  imageUrl,
+  generateInputSchema,
   type ActiveGeneration,
-  type GenerateResponse,
+  type GenerateResult,
   type GenerationCompleteEvent,
   type GenerationErrorEvent,
   type GenerationEvent,
   type GenerationHistoryItem,
   type GenerationProgress,
   type GenerationProgressEvent,
-} from './api-schemas.js';
+} from './results.js';
 import { builtinPrompt, DEFAULT_WORKFLOW_ID, preparePrompt } from './builtin-prompt.js';
 import { ImageStore, type StoredImage } from './image-store.js';
 import { describeExecutionError, imagesOf, sourceKey } from './outcome.js';
@@ -139,8 +138,8 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     }
   }
 
-  async generate(userId: number, serverId: number, request: unknown): Promise<GenerateResponse> {
-    const body = parseOrThrow(generateRequestSchema, request, 'generate request');
+  async generate(userId: number, serverId: number, request: unknown): Promise<GenerateResult> {
+    const body = parseOrThrow(generateInputSchema, request, 'generate request');
     const target = await this.#targets.getComfyTarget(userId, serverId);
     if (target.status !== 'running') {
       throw new ComfyVastError('SERVER_NOT_RUNNING', `Server ${serverId} is not running (status: ${target.status})`, { details: { serverId, status: target.status } });
@@ -208,9 +207,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       .catch(() => 1);
     const run = runEstimate(recentTimings(this.#generations, serverId), prepared.prompt, this.#gpuOf(serverId) ?? undefined);
     return {
-      success: true,
       generationId: record.id,
-      message: 'Image generation started',
       estimatedTime: estimateText(run, queuePosition),
       queuePosition,
       seed: prepared.seed,
@@ -218,7 +215,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     };
   }
 
-  /** The caller's generation as `GET /api/comfy/progress/:id` shows it; another user's is NOT_FOUND, as a missing one. */
+  /** Where the caller's generation stands; another user's is NOT_FOUND, as a missing one. */
   getProgress(userId: number, generationId: number): GenerationProgress {
     return this.#progressOf(this.#owned(userId, generationId));
   }
@@ -244,7 +241,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
         serverId: g.serverId,
         prompt: g.prompt,
         status: g.status,
-        imageUrls: g.images.map(imageUrl),
+        images: g.images,
         createdAt: g.createdAt,
         completedAt: g.completedAt,
         seed: g.seed,
@@ -595,7 +592,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
   }
 
   #completeEvent(g: GenerationRecord): GenerationCompleteEvent {
-    return { type: 'complete', generationId: g.id, userId: g.userId, seq: g.seq, data: { status: 'completed', imageUrls: g.images.map(imageUrl), executionTime: g.executionTime } };
+    return { type: 'complete', generationId: g.id, userId: g.userId, seq: g.seq, data: { status: 'completed', images: g.images, executionTime: g.executionTime } };
   }
 
   #errorEvent(g: GenerationRecord): GenerationErrorEvent {

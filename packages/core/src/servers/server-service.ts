@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EventEmitter } from 'eventemitter3';
-import { ComfyVastError } from '../errors/index.js';
+import { ComfyVastError, parseOrThrow } from '../errors/index.js';
 import type { Store } from '../store/index.js';
 import { silentLogger, systemClock, type Clock, type Logger } from '../util/index.js';
 import {
@@ -164,7 +164,7 @@ export class ServerService extends EventEmitter<ServerEvents> {
 
   /** Offers that meet a request, cheapest first, to look before renting. */
   async findOffers(input: ServerRequirementsInput): Promise<OfferSummary[]> {
-    const req = serverRequirementsSchema.parse(input);
+    const req = parseOrThrow(serverRequirementsSchema, input, 'offer query');
     const offers = await findOffers(this.#requireVast(), req, { reliabilityFloor: this.#options.reliabilityFloor, directPorts: DIRECT_PORTS_NEEDED });
     return offers.map((o) => ({
       offerId: o.id,

@@ -14,7 +14,7 @@ describe('GenerationService lifecycle against the fake ComfyUI', () => {
       h.service.on(type, (e: GenerationEvent) => storedSeqAtEmit.push(h.service.get(USER, e.generationId).seq === e.seq));
     }
     const res = await h.service.generate(USER, SERVER, request(6));
-    expect(res).toMatchObject({ success: true, message: 'Image generation started', queuePosition: 1, seed: 0.25 * 2 ** 48 });
+    expect(res).toMatchObject({ generationId: expect.any(Number), queuePosition: 1, seed: 0.25 * 2 ** 48 });
     expect(res.estimatedTime).toMatch(/^\d+-\d+ seconds$/);
     const complete = await eventOf(h, res.generationId, 'complete');
 
@@ -29,7 +29,7 @@ describe('GenerationService lifecycle against the fake ComfyUI', () => {
     expect(previews[0]).toMatch(/^data:image\/png;base64,/);
 
     const file = `${res.generationId}_1.png`;
-    expect(complete).toMatchObject({ type: 'complete', generationId: res.generationId, userId: USER, data: { status: 'completed', imageUrls: [`/api/comfy/images/${file}`] } });
+    expect(complete).toMatchObject({ type: 'complete', generationId: res.generationId, userId: USER, data: { status: 'completed', images: [file] } });
     const nodes = Object.keys(h.service.get(USER, res.generationId).apiPrompt).length;
     expect(h.service.getProgress(USER, res.generationId)).toMatchObject({ status: 'completed', progress: 100, totalNodes: nodes, completedNodes: nodes, currentNode: null, estimatedTimeRemaining: 0 });
     const image = await h.service.getImage(USER, file);
@@ -69,7 +69,7 @@ describe('GenerationService lifecycle against the fake ComfyUI', () => {
     const page1 = h.service.listHistory(USER, SERVER, { limit: 2 });
     expect(page1.items.map((g) => g.id)).toEqual([ids[2], ids[1]]);
     const page2 = h.service.listHistory(USER, SERVER, { limit: 2, cursor: page1.nextCursor });
-    expect(page2).toEqual({ items: [expect.objectContaining({ id: ids[0], status: expect.any(String), imageUrls: [] })], nextCursor: null });
+    expect(page2).toEqual({ items: [expect.objectContaining({ id: ids[0], status: expect.any(String), images: [] })], nextCursor: null });
     expect(h.service.listHistory(OTHER_USER, SERVER).items).toEqual([]);
     await expect.poll(() => h.service.getProgress(USER, ids[0]!).currentNode).toBe('KSampler');
     const current = h.service.get(USER, ids[0]!);

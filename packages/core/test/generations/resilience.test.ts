@@ -37,7 +37,7 @@ describe('GenerationService cancel, restart and limits', () => {
     const before = h.service.getProgress(USER, generationId).progress;
     const service = await h.restart();
     const complete = await eventOf(h, generationId, 'complete');
-    expect(complete.data).toMatchObject({ status: 'completed', imageUrls: [`/api/comfy/images/${generationId}_1.png`] });
+    expect(complete.data).toMatchObject({ status: 'completed', images: [`${generationId}_1.png`] });
     expect((await service.getImage(USER, `${generationId}_1.png`)).size).toBeGreaterThan(0);
     const progress = h.events.flatMap((e) => (e.type === 'progress' && e.generationId === generationId ? [e.data.progress] : []));
     expect(progress).toEqual([...progress].sort((a, b) => a - b));

@@ -1,4 +1,4 @@
-import type { ErrorBody } from '../contract/common.js';
+import type { ErrorBody } from '../contract/errors.js';
 
 /** A failure answered by the API (or the network), with the contract's code and details. */
 export class ApiError extends Error {

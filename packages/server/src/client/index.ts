@@ -6,7 +6,7 @@ import { ApiEvents, type WebSocketConstructor } from './events.js';
 export { ApiError } from './api-error.js';
 export { ApiEvents, type ApiEvent, type WebSocketConstructor } from './events.js';
 export { contract, type Contract, type EndpointName } from '../contract/index.js';
-export type { ErrorBody } from '../contract/common.js';
+export type { ErrorBody } from '../contract/errors.js';
 
 export interface ClientOptions {
   /** The server's address, e.g. `http://127.0.0.1:5000` (with or without `/api`). */

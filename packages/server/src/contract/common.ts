@@ -5,15 +5,6 @@ export const Id = z.union([z.number().int().positive(), z.string().regex(/^[1-9]
 
 export const IsoDate = z.string().describe('ISO 8601 date and time');
 
-/** The body of every failure. */
-export const ErrorBody = z.object({
-  error: z.string(),
-  code: z.string(),
-  details: z.record(z.string(), z.unknown()),
-  timestamp: IsoDate,
-});
-export type ErrorBody = z.infer<typeof ErrorBody>;
-
 export const SuccessMessage = z.object({ success: z.literal(true), message: z.string() });
 
 /** A whole number written as a number or as text (query strings are text). */

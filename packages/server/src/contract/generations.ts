@@ -1,21 +1,97 @@
-import { activeGenerationSchema, generateRequestSchema, generateResponseSchema, generationHistoryItemSchema, generationProgressSchema, generationStatusSchema } from '@comfy-vast/core';
+import type { GenerateInput, GenerationStatus as CoreGenerationStatus } from '@comfy-vast/core';
 import { z } from 'zod';
-import { Id, PageQuery } from './common.js';
+import { Id, IsoDate, PageQuery } from './common.js';
 import { defineEndpoint } from './endpoint.js';
+import type { Fits } from './fits.js';
 import { FIELD_LIMITS, Prompt, WorkflowUpload } from './limits.js';
 
 const tag = 'Image Generation';
 
-const SamplerName = z.string().min(1).max(FIELD_LIMITS.samplerChars);
-const generateParameters = generateRequestSchema.shape.parameters.unwrap();
+export const GenerationStatus = z.enum(['queued', 'executing', 'completed', 'failed', 'cancelled']);
+type _StatusWords = [Fits<z.infer<typeof GenerationStatus>, CoreGenerationStatus>, Fits<CoreGenerationStatus, z.infer<typeof GenerationStatus>>];
 
-/** The library's generate request within the API's field limits. */
-const GenerateBody = generateRequestSchema.extend({
+/** Why a generation failed, as the `error` event and the history carry it. */
+export const GenerationError = z.object({
+  error: z.string(),
+  /** Class type of the node that failed, when one did. */
+  node: z.string().nullable(),
+  details: z.string(),
+});
+
+const SamplerName = z.string().min(1).max(FIELD_LIMITS.samplerChars);
+
+/** Body of `POST /api/comfy/:serverId/generate` (spec "Generate Image"), within the API's field limits. */
+const GenerateBody = z.object({
   prompt: Prompt.min(1),
   negativePrompt: Prompt.optional(),
+  workflowId: z.number().int().positive().optional(),
+  /** Addition: a workflow sent with the request, UI or API format; wins over `workflowId`. */
   workflow: WorkflowUpload.optional(),
-  parameters: generateParameters.extend({ sampler: SamplerName.optional(), scheduler: SamplerName.optional() }).optional(),
+  parameters: z
+    .object({
+      steps: z.number().int().min(1).max(10_000).optional(),
+      cfg: z.number().min(0).max(100).optional(),
+      /** -1 (the default) picks a random seed, stored and reported. */
+      seed: z.number().int().min(-1).optional(),
+      width: z.number().int().min(16).max(16_384).optional(),
+      height: z.number().int().min(16).max(16_384).optional(),
+      sampler: SamplerName.optional(),
+      scheduler: SamplerName.optional(),
+      denoise: z.number().min(0).max(1).optional(),
+      batchSize: z.number().int().min(1).max(64).optional(),
+    })
+    .optional(),
 });
+type _GenerateBodyIsInput = Fits<z.output<typeof GenerateBody>, GenerateInput>;
+
+const GenerateResponse = z.object({
+  success: z.literal(true),
+  generationId: z.number().int(),
+  message: z.string(),
+  estimatedTime: z.string(),
+  queuePosition: z.number().int(),
+  /** Additions: the seed used, and outputs ComfyUI dropped at validation (null when none). */
+  seed: z.number().nullable(),
+  nodeErrors: z.record(z.string(), z.unknown()).nullable(),
+});
+
+const GenerationProgress = z.object({
+  generationId: z.number().int(),
+  status: GenerationStatus,
+  progress: z.number().min(0).max(100),
+  currentNode: z.string().nullable(),
+  totalNodes: z.number().int(),
+  completedNodes: z.number().int(),
+  previewImage: z.string().nullable(),
+  executionTime: z.number().nullable(),
+  estimatedTimeRemaining: z.number().nullable(),
+  /** Addition: dollars of GPU time so far (execution time at the server's price), null when the price is unknown. */
+  cost: z.number().nullable(),
+});
+
+const ActiveGeneration = z.object({
+  generationId: z.number().int(),
+  serverId: z.number().int(),
+  status: GenerationStatus,
+  progress: z.number(),
+  prompt: z.string(),
+});
+
+export const GenerationHistoryItem = z.object({
+  id: z.number().int(),
+  serverId: z.number().int(),
+  prompt: z.string(),
+  status: GenerationStatus,
+  imageUrls: z.array(z.string()),
+  createdAt: IsoDate,
+  completedAt: IsoDate.nullable(),
+  /** Additions. */
+  seed: z.number().nullable(),
+  error: GenerationError.nullable(),
+  /** Dollars of GPU time the generation took, null while unknown. */
+  cost: z.number().nullable(),
+});
+export type GenerationHistoryItem = z.infer<typeof GenerationHistoryItem>;
 
 export const generationEndpoints = {
   generate: defineEndpoint({
@@ -26,7 +102,7 @@ export const generationEndpoints = {
     auth: 'user',
     params: z.object({ serverId: Id }),
     body: GenerateBody,
-    response: generateResponseSchema,
+    response: GenerateResponse,
   }),
   getProgress: defineEndpoint({
     method: 'GET',
@@ -35,7 +111,7 @@ export const generationEndpoints = {
     tag,
     auth: 'user',
     params: z.object({ generationId: Id }),
-    response: generationProgressSchema,
+    response: GenerationProgress,
   }),
   listActive: defineEndpoint({
     method: 'GET',
@@ -43,7 +119,7 @@ export const generationEndpoints = {
     summary: 'The caller’s queued and executing generations',
     tag,
     auth: 'user',
-    response: z.array(activeGenerationSchema),
+    response: z.array(ActiveGeneration),
   }),
   cancelGeneration: defineEndpoint({
     method: 'POST',
@@ -52,7 +128,7 @@ export const generationEndpoints = {
     tag,
     auth: 'user',
     params: z.object({ generationId: Id }),
-    response: z.object({ success: z.literal(true), message: z.string(), status: generationStatusSchema }),
+    response: z.object({ success: z.literal(true), message: z.string(), status: GenerationStatus }),
   }),
   listGenerations: defineEndpoint({
     method: 'GET',
@@ -62,7 +138,7 @@ export const generationEndpoints = {
     auth: 'user',
     params: z.object({ serverId: Id }),
     query: PageQuery,
-    response: z.array(generationHistoryItemSchema),
+    response: z.array(GenerationHistoryItem),
   }),
   getImage: defineEndpoint({
     method: 'GET',
@@ -74,3 +150,8 @@ export const generationEndpoints = {
     response: 'binary',
   }),
 };
+
+/** Where a stored image is downloaded: the one place image URLs are written. */
+export function imageUrl(file: string): string {
+  return `/api${generationEndpoints.getImage.path.replace(':file', encodeURIComponent(file))}`;
+}

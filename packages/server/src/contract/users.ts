@@ -1,9 +1,16 @@
-import { Username } from '@comfy-vast/core';
 import { z } from 'zod';
 import { Id, IsoDate } from './common.js';
 import { defineEndpoint } from './endpoint.js';
 
 const TokenInfo = z.object({ id: z.number(), source: z.enum(['issued', 'configured']), createdAt: IsoDate, lastUsedAt: IsoDate.nullable() });
+
+/** The library checks a new name again, and that nobody has it yet. */
+const Username = z
+  .string()
+  .trim()
+  .min(1, 'username must not be empty')
+  .max(64, 'username must be at most 64 characters')
+  .regex(/^[A-Za-z0-9_.-]+$/, 'username may hold letters, digits, "_", "." and "-" only');
 
 export const User = z.object({
   id: z.number(),

@@ -13,7 +13,7 @@ export function clientErrorResponse(error: NodeJS.ErrnoException, now: Date): st
       : error.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'The request headers are too large']
         : [400, 'The request is not valid HTTP'];
-  const { body } = toErrorBody(new ComfyVastError('VALIDATION_ERROR', message, { status, details: { reason: error.code ?? 'unknown' } }), now);
+  const { body } = toErrorBody(new ComfyVastError('VALIDATION_ERROR', message, { details: { reason: error.code ?? 'unknown' } }), now);
   const text = JSON.stringify(body);
   return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`;
 }

@@ -3,6 +3,7 @@ import { isComfyVastError } from '@comfy-vast/core';
 import { contract } from '../contract/index.js';
 import { setRateLimitHeaders } from '../http/rate-limit-headers.js';
 import { route } from '../http/route.js';
+import { toCancelResponse, toGenerateResponse, toHistoryItem } from '../wire/generations.js';
 import type { RouteContext } from './context.js';
 
 export function registerGenerationRoutes({ fastify, comfyVast }: RouteContext): void {
@@ -10,7 +11,7 @@ export function registerGenerationRoutes({ fastify, comfyVast }: RouteContext): 
 
   route(fastify, contract.generate, async ({ user, params, body, reply }) => {
     try {
-      return await comfyVast.generate(user.id, params.serverId, body);
+      return toGenerateResponse(await comfyVast.generate(user.id, params.serverId, body));
     } catch (error) {
       // The refusal's headers are the generation limit's, not the API limit's set before routing.
       if (isComfyVastError(error, 'RATE_LIMIT_EXCEEDED')) setRateLimitHeaders(reply, comfyVast.limiters.generations.peek(String(user.id)));
@@ -20,18 +21,14 @@ export function registerGenerationRoutes({ fastify, comfyVast }: RouteContext): 
   route(fastify, contract.getProgress, ({ user, params }) => generations.getProgress(user.id, params.generationId));
   route(fastify, contract.listActive, ({ user }) => generations.listActive(user.id));
 
-  route(fastify, contract.cancelGeneration, async ({ user, params }) => {
-    const progress = await generations.cancel(user.id, params.generationId);
-    const message = progress.status === 'cancelled' ? 'Generation cancelled' : `Generation already ${progress.status}`;
-    return { success: true as const, message, status: progress.status };
-  });
+  route(fastify, contract.cancelGeneration, async ({ user, params }) => toCancelResponse(await generations.cancel(user.id, params.generationId)));
 
   route(fastify, contract.listGenerations, ({ user, params, query, reply }) => {
     // A deleted server's history stays readable by its owner; anybody else gets the missing server's answer.
     if (!generations.hasHistory(user.id, params.serverId)) comfyVast.servers.get(user.id, params.serverId);
     const page = generations.listHistory(user.id, params.serverId, { limit: query.limit, cursor: query.cursor });
     if (page.nextCursor !== null) reply.header('X-Next-Cursor', String(page.nextCursor));
-    return page.items;
+    return page.items.map(toHistoryItem);
   });
 
   route(fastify, contract.getImage, async ({ user, params, request, reply }) => {

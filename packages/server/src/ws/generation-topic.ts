@@ -1,15 +1,10 @@
 import type { GenerationEvent, GenerationService, ServerWatchers } from '@comfy-vast/core';
+import { toGenerationEvent } from '../wire/generations.js';
 import type { TopicProvider, WebSocketHub } from './hub.js';
 import type { HubEvent } from './messages.js';
 
 /** Events kept per running generation for `since` replays; older ones are summed up by the current progress. */
 const REPLAY_DEPTH = 200;
-
-/** The owner is for routing only; clients get the spec's shape plus `seq`. */
-function toClient(event: GenerationEvent): HubEvent {
-  const { userId: _owner, ...rest } = event;
-  return rest;
-}
 
 /**
  * Publishes generation events on the hub and answers subscriptions: a finished generation sends its final event
@@ -21,7 +16,7 @@ export function connectGenerationTopic(hub: WebSocketHub, generations: Generatio
   const watched = new Map<number, number>();
 
   const remember = (event: GenerationEvent): HubEvent => {
-    const out = toClient(event);
+    const out = toGenerationEvent(event);
     if (event.type !== 'progress') {
       recent.delete(event.generationId);
       return out;
@@ -50,12 +45,12 @@ export function connectGenerationTopic(hub: WebSocketHub, generations: Generatio
         watchers.watch(serverId);
       }
       const final = generations.finalEvent(userId, generationId);
-      if (final) return since !== undefined && final.seq <= since ? [] : [toClient(final)];
+      if (final) return since !== undefined && final.seq <= since ? [] : [toGenerationEvent(final)];
       if (since === undefined) return [];
       const missed = (recent.get(generationId) ?? []).filter((e) => (e.seq as number) > since);
       if (missed.length > 0 && missed[0]!.seq === since + 1) return missed;
       // The buffer does not reach back to `since`: send where the generation stands now.
-      return generations.eventsSince(userId, generationId, since).map(toClient);
+      return generations.eventsSince(userId, generationId, since).map(toGenerationEvent);
     },
     unsubscribed(generationId) {
       const serverId = watched.get(generationId);
