@@ -174,7 +174,7 @@ export class LowdbStore implements Store {
         : new DocumentFile<T>(this.#fs, snapshot, durable, nextId, { files: [...segments.keys()].map((seq) => this.#layout.segment(name, seq)), lastSeq }, this.#logger);
     const queue: WriteQueue<CollectionChange<T>> = new WriteQueue<CollectionChange<T>>(
       (batch): Promise<void> => {
-        if (this.#closed) throw closedError(this.#layout.dir);
+        if (this.#closed) throw closedError();
         return file.write(batch);
       },
       (changes, error): unknown => {
@@ -190,7 +190,7 @@ export class LowdbStore implements Store {
   }
 
   async #writeValues(): Promise<void> {
-    if (this.#closed) throw closedError(this.#layout.dir);
+    if (this.#closed) throw closedError();
     const values = { ...this.#values };
     this.#meta.data = { schemaVersion: this.#meta.data.schemaVersion, values };
     await this.#meta.write();
@@ -217,6 +217,7 @@ function validate<T extends StoredRecord>(loaded: LoadedCollection | undefined, 
   return records;
 }
 
-function closedError(dir: string): ComfyVastError {
-  return new ComfyVastError('STORE_ERROR', `The store of ${dir} is closed; the write was not made`, { details: { file: dir } });
+/** Said to API callers during shutdown, so it names no path of the machine. */
+function closedError(): ComfyVastError {
+  return new ComfyVastError('STORE_ERROR', 'The store is closed (the server is shutting down); the write was not made', { details: { reason: 'closed' } });
 }
