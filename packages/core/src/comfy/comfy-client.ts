@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { Readable } from 'node:stream';
+import { FormData, request, type Dispatcher } from 'undici';
 import { nodeDefinitionsSchema, type ObjectInfo } from '../workflow/object-info.js';
 import { z } from 'zod';
 import { ComfyVastError } from '../errors/index.js';
 import { comfyAuthHeaders } from './auth.js';
-import { silentLogger, type Logger } from '../util/index.js';
+import { silentLogger, systemClock, type Clock, type Logger } from '../util/index.js';
+import { withTimeout } from '../util/timeout.js';
 import {
   historySchema,
   jobSchema,
@@ -29,7 +30,11 @@ export interface ComfyClientOptions {
   /** `user:password` of a basic-auth proxy in front of the ComfyUI; sent instead of the token. */
   basicAuth?: string;
   logger?: Logger;
-  /** Per-request limit (default 30 s); `/view` downloads are limited only by their connection. */
+  /** Times the per-request limit. */
+  clock?: Clock;
+  /** An undici dispatcher (proxy, custom pool); the global one by default. */
+  dispatcher?: Dispatcher;
+  /** Per-request limit on the clock (default 30 s); `/view` downloads are limited only by their connection. */
   requestTimeoutMs?: number;
 }
 
@@ -66,13 +71,23 @@ export interface ViewResult {
   contentLength: number | undefined;
 }
 
+/** A whole answer: reading every body to its end is what lets undici reuse the socket. */
+interface Answer {
+  status: number;
+  text: string;
+}
+
 const stringList = z.array(z.string());
+type Method = 'GET' | 'POST';
+const isOk = (status: number) => status >= 200 && status < 300;
 
 /** ComfyUI's HTTP API for one server. Failures to reach it are COMFY_CONNECTION_FAILED. */
 export class ComfyClient {
   readonly url: string;
   readonly #auth: Record<string, string>;
   readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #dispatcher: Dispatcher | undefined;
   readonly #timeoutMs: number;
   #objectInfo: Promise<ObjectInfo> | null = null;
   #jobsApi: boolean | undefined;
@@ -81,6 +96,8 @@ export class ComfyClient {
     this.url = options.url.replace(/\/+$/, '');
     this.#auth = comfyAuthHeaders(options);
     this.#logger = options.logger ?? silentLogger;
+    this.#clock = options.clock ?? systemClock;
+    this.#dispatcher = options.dispatcher;
     this.#timeoutMs = options.requestTimeoutMs ?? 30_000;
   }
 
@@ -112,24 +129,24 @@ export class ComfyClient {
 
   /** Files of one model folder; an unknown folder is an empty list. */
   async modelFiles(folder: string): Promise<string[]> {
-    const res = await this.#fetch('GET', `/models/${encodeURIComponent(folder)}`);
-    if (res.status === 404) return [];
-    return this.#parse(res, stringList, `/models/${folder}`);
+    const answer = await this.#exchange('GET', `/models/${encodeURIComponent(folder)}`);
+    if (answer.status === 404) return [];
+    return this.#parse(answer, stringList, `/models/${folder}`);
   }
 
   async submit(prompt: Record<string, unknown>, options: SubmitOptions): Promise<SubmitResult> {
     const promptId = options.promptId ?? randomUUID();
     const body = { prompt, client_id: options.clientId, prompt_id: promptId, extra_data: options.extraData ?? {}, ...(options.front ? { front: true } : {}) };
-    const res = await this.#fetch('POST', '/prompt', JSON.stringify(body));
-    if (res.status === 400) {
-      const parsed = promptErrorSchema.safeParse(await res.json().catch(() => ({})));
+    const answer = await this.#exchange('POST', '/prompt', JSON.stringify(body));
+    if (answer.status === 400) {
+      const parsed = promptErrorSchema.safeParse(readJson(answer.text) ?? {});
       const error = parsed.success ? parsed.data.error : undefined;
       const message = typeof error === 'string' ? error : (error?.message ?? 'ComfyUI rejected the workflow');
       throw new ComfyVastError('WORKFLOW_INVALID', message, {
         details: { error: error ?? null, node_errors: parsed.success ? parsed.data.node_errors : {} },
       });
     }
-    const data = await this.#parse(res, promptResponseSchema, '/prompt');
+    const data = this.#parse(answer, promptResponseSchema, '/prompt');
     if (Object.keys(data.node_errors).length > 0) {
       this.#logger.warn({ promptId: data.prompt_id, nodes: Object.keys(data.node_errors) }, 'ComfyUI queued the prompt without some outputs that failed validation');
     }
@@ -151,21 +168,16 @@ export class ComfyClient {
   /** Whether the server has the jobs API (ComfyUI since Dec 2025); asked once. */
   async hasJobsApi(): Promise<boolean> {
     if (this.#jobsApi === undefined) {
-      const res = await this.#fetch('GET', '/api/jobs?limit=1');
-      await res.body?.cancel();
-      this.#jobsApi = res.ok;
+      this.#jobsApi = isOk((await this.#exchange('GET', '/api/jobs?limit=1')).status);
     }
     return this.#jobsApi;
   }
 
   /** A job from `/api/jobs/{id}`: undefined when the server does not know it (404). Needs the jobs API. */
   async job(promptId: string): Promise<ComfyJob | undefined> {
-    const res = await this.#fetch('GET', `/api/jobs/${encodeURIComponent(promptId)}`);
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return undefined;
-    }
-    return this.#parse(res, jobSchema, '/api/jobs');
+    const answer = await this.#exchange('GET', `/api/jobs/${encodeURIComponent(promptId)}`);
+    if (answer.status === 404) return undefined;
+    return this.#parse(answer, jobSchema, '/api/jobs');
   }
 
   /** Interrupts the prompt if it is the running one; without an id, whatever runs. */
@@ -181,14 +193,24 @@ export class ComfyClient {
   /** Streams an output file; NOT_FOUND when ComfyUI has no such file. */
   async view(file: ComfyFileRef): Promise<ViewResult> {
     const query = new URLSearchParams({ filename: file.filename, type: file.type, subfolder: file.subfolder });
-    const res = await this.#fetch('GET', `/view?${query}`, undefined, false);
-    if (res.status === 404) throw new ComfyVastError('NOT_FOUND', `ComfyUI has no file ${file.filename}`, { details: { filename: file.filename } });
-    if (!res.ok || !res.body) throw this.#statusError(res, '/view');
-    const length = res.headers.get('content-length');
+    const path = `/view?${query}`;
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.#request('GET', path);
+    } catch (cause) {
+      throw this.#unreachable(cause, path);
+    }
+    if (!isOk(res.statusCode)) {
+      await res.body.dump();
+      if (res.statusCode === 404) throw new ComfyVastError('NOT_FOUND', `ComfyUI has no file ${file.filename}`, { details: { filename: file.filename } });
+      throw this.#statusError(res.statusCode, '/view');
+    }
+    const type = res.headers['content-type'];
+    const length = res.headers['content-length'];
     return {
-      stream: Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),
-      contentType: res.headers.get('content-type') ?? 'application/octet-stream',
-      contentLength: length === null ? undefined : Number(length),
+      stream: res.body,
+      contentType: typeof type === 'string' ? type : 'application/octet-stream',
+      contentLength: typeof length === 'string' ? Number(length) : undefined,
     };
   }
 
@@ -199,43 +221,59 @@ export class ComfyClient {
     form.append('type', options.type ?? 'input');
     if (options.subfolder) form.append('subfolder', options.subfolder);
     if (options.overwrite) form.append('overwrite', 'true');
-    const res = await this.#fetch('POST', '/upload/image', form);
-    return this.#parse(res, uploadResponseSchema, '/upload/image');
+    return this.#parse(await this.#exchange('POST', '/upload/image', form), uploadResponseSchema, '/upload/image');
   }
 
-  async #json<S extends z.ZodType>(method: string, path: string, schema: S): Promise<z.infer<S>> {
-    return this.#parse(await this.#fetch(method, path), schema, path);
+  async #json<S extends z.ZodType>(method: Method, path: string, schema: S): Promise<z.infer<S>> {
+    return this.#parse(await this.#exchange(method, path), schema, path);
   }
 
-  async #ok(method: string, path: string, body?: string): Promise<void> {
-    const res = await this.#fetch(method, path, body);
-    await res.body?.cancel();
-    if (!res.ok) throw this.#statusError(res, path);
+  async #ok(method: Method, path: string, body?: string): Promise<void> {
+    const answer = await this.#exchange(method, path, body);
+    if (!isOk(answer.status)) throw this.#statusError(answer.status, path);
   }
 
-  async #parse<S extends z.ZodType>(res: Response, schema: S, path: string): Promise<z.infer<S>> {
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw this.#statusError(res, path);
-    }
-    const parsed = schema.safeParse(await res.json().catch(() => undefined));
+  #parse<S extends z.ZodType>(answer: Answer, schema: S, path: string): z.infer<S> {
+    if (!isOk(answer.status)) throw this.#statusError(answer.status, path);
+    const parsed = schema.safeParse(readJson(answer.text));
     if (!parsed.success) throw new ComfyVastError('COMFY_CONNECTION_FAILED', `Unexpected answer from ComfyUI ${path}`, { details: { path } });
     return parsed.data;
   }
 
-  #statusError(res: Response, path: string): ComfyVastError {
-    const reason = res.status === 401 || res.status === 403 ? 'refused our credentials' : `answered ${res.status}`;
-    return new ComfyVastError('COMFY_CONNECTION_FAILED', `ComfyUI ${reason} on ${path}`, { details: { path, status: res.status } });
+  #statusError(status: number, path: string): ComfyVastError {
+    const reason = status === 401 || status === 403 ? 'refused our credentials' : `answered ${status}`;
+    return new ComfyVastError('COMFY_CONNECTION_FAILED', `ComfyUI ${reason} on ${path}`, { details: { path, status } });
   }
 
-  async #fetch(method: string, path: string, body?: string | FormData, timeout = true): Promise<Response> {
+  #unreachable(cause: unknown, path: string): ComfyVastError {
+    return new ComfyVastError('COMFY_CONNECTION_FAILED', `Cannot reach ComfyUI at ${this.url}`, { cause, details: { path } });
+  }
+
+  /** One request with its answer read whole, both within the limit on the clock; a timeout aborts and frees the socket. */
+  async #exchange(method: Method, path: string, body?: string | FormData): Promise<Answer> {
+    try {
+      return await withTimeout(this.#clock, this.#timeoutMs, async (signal) => {
+        const res = await this.#request(method, path, body, signal);
+        return { status: res.statusCode, text: await res.body.text() };
+      });
+    } catch (cause) {
+      throw this.#unreachable(cause, path);
+    }
+  }
+
+  #request(method: Method, path: string, body?: string | FormData, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { ...this.#auth };
     if (typeof body === 'string') headers['content-type'] = 'application/json';
-    try {
-      return await fetch(`${this.url}${path}`, { method, headers, body, signal: timeout ? AbortSignal.timeout(this.#timeoutMs) : undefined });
-    } catch (cause) {
-      throw new ComfyVastError('COMFY_CONNECTION_FAILED', `Cannot reach ComfyUI at ${this.url}`, { cause, details: { path } });
-    }
+    return request(`${this.url}${path}`, { method, headers, body, signal, dispatcher: this.#dispatcher });
+  }
+}
+
+/** The JSON in a body, or undefined when there is none: the schema then reports the answer as unexpected. */
+function readJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

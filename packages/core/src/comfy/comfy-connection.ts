@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
+import type { Dispatcher } from 'undici';
 import { silentLogger, systemClock, type Clock, type Logger, type TimerHandle } from '../util/index.js';
 import { randomUUID } from 'node:crypto';
 import { ComfyClient, type SubmitResult } from './comfy-client.js';
@@ -36,6 +37,8 @@ export interface ComfyConnectionOptions {
   basicAuth?: string;
   clock?: Clock;
   logger?: Logger;
+  /** An undici dispatcher for the HTTP calls (proxy, custom pool); the global one by default. */
+  dispatcher?: Dispatcher;
   random?: () => number;
   /** The socket's client id; reuse the previous one after a restart so ComfyUI keeps sending its prompts' events to us. */
   clientId?: string;
@@ -95,7 +98,7 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
     this.#unreachableMs = options.unreachableMs ?? 120_000;
     this.#retryMs = options.backoff?.initialMs ?? 500;
     this.#idleCloseMs = options.idleCloseMs ?? 600_000;
-    this.client = new ComfyClient({ url: options.url, token: options.token, basicAuth: options.basicAuth, logger: this.#logger });
+    this.client = new ComfyClient({ url: options.url, token: options.token, basicAuth: options.basicAuth, logger: this.#logger, clock: this.#clock, dispatcher: options.dispatcher });
     this.socket = new ComfySocket({ url: options.url, token: options.token, basicAuth: options.basicAuth, clientId: options.clientId, clock: this.#clock, logger: this.#logger, random: options.random, backoff: options.backoff });
     this.socket.on('message', (msg) => this.#onMessage(msg));
     this.socket.on('preview', (preview) => {

@@ -2,6 +2,7 @@ import { request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { ComfyVastError, describeIssues } from '../errors/index.js';
 import { silentLogger, systemClock, type Clock, type Logger } from '../util/index.js';
+import { withTimeout } from '../util/timeout.js';
 import { backoffDelay, DEFAULT_BACKOFF, thresholdMs, type BackoffOptions } from './backoff.js';
 import { RequestSpacer, type VastEndpoint } from './spacing.js';
 import { readVastErrorBody, vastApiError } from './vast-errors.js';
@@ -33,7 +34,7 @@ export interface VastClientOptions {
   backoff?: BackoffOptions;
   /** Source of jitter, in [0, 1). */
   random?: () => number;
-  /** Per-request timeout (default 120 s, as the CLI). */
+  /** Per-request timeout on the clock (default 120 s, as the CLI). */
   timeoutMs?: number;
 }
 
@@ -201,22 +202,23 @@ export class VastClient {
     const url = new URL(this.#baseUrl + call.path);
     for (const [k, v] of Object.entries(call.query ?? {})) url.searchParams.set(k, v);
     try {
-      const res = await request(url, {
-        method: call.method,
-        headers: {
-          authorization: `Bearer ${this.#apiKey}`,
-          accept: 'application/json',
-          'user-agent': 'comfy-vast',
-          ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        dispatcher: this.#dispatcher,
-        headersTimeout: this.#timeoutMs,
-        bodyTimeout: this.#timeoutMs,
+      return await withTimeout(this.#clock, this.#timeoutMs, async (signal) => {
+        const res = await request(url, {
+          method: call.method,
+          headers: {
+            authorization: `Bearer ${this.#apiKey}`,
+            accept: 'application/json',
+            'user-agent': 'comfy-vast',
+            ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: call.body === undefined ? undefined : JSON.stringify(call.body),
+          dispatcher: this.#dispatcher,
+          signal,
+        });
+        const text = await res.body.text();
+        this.#logger.debug({ method: call.method, path: call.path, status: res.statusCode }, 'Vast.ai call');
+        return { kind: 'response', status: res.statusCode, text };
       });
-      const text = await res.body.text();
-      this.#logger.debug({ method: call.method, path: call.path, status: res.statusCode }, 'Vast.ai call');
-      return { kind: 'response', status: res.statusCode, text };
     } catch (error) {
       return { kind: 'unreachable', error: error instanceof Error ? error : new Error(String(error)) };
     }

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { Agent, type Dispatcher } from 'undici';
 import { startFakeComfy, type FakeComfy, type FakeComfyOptions } from '@comfy-vast/testkit';
-import { ComfyClient, ComfySocket, isComfyVastError } from '@comfy-vast/core';
+import { ComfyClient, ComfyConnectionPool, ComfySocket, ManualClock, isComfyVastError } from '@comfy-vast/core';
 import { sdxlPrompt } from './helpers.js';
 
 const fakes: FakeComfy[] = [];
@@ -13,10 +16,53 @@ async function setup(options: FakeComfyOptions = {}) {
   await socket.connect();
   return { comfy, socket, client: new ComfyClient({ url: comfy.url, token: options.token }) };
 }
+const hanging: Server[] = [];
+const agents: Agent[] = [];
 afterEach(async () => {
   for (const s of sockets.splice(0)) await s.close();
   for (const f of fakes.splice(0)) await f.close();
+  for (const h of hanging.splice(0)) {
+    h.closeAllConnections();
+    await new Promise((resolve) => h.close(resolve));
+  }
+  for (const a of agents.splice(0)) await a.close();
 });
+
+/**
+ * A loopback server that takes a request and never finishes answering it: it stays silent, or (`stallInBody`) sends
+ * the headers and the first bytes of a body. `requested` resolves with the request's socket once it has arrived.
+ */
+async function hangingServer(stallInBody: boolean): Promise<{ url: string; requested: Promise<Socket> }> {
+  let arrived!: (socket: Socket) => void;
+  const requested = new Promise<Socket>((resolve) => (arrived = resolve));
+  const server = createServer((req, res) => {
+    if (stallInBody) {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"system":', () => arrived(req.socket));
+    } else {
+      arrived(req.socket);
+    }
+  });
+  hanging.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requested };
+}
+
+/** A real agent that notes every request dispatched through it. */
+class CountingAgent extends Agent {
+  readonly calls: string[] = [];
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    this.calls.push(`${options.method} ${options.path.split('?')[0]}`);
+    return super.dispatch(options, handler);
+  }
+}
+
+function countingAgent(): CountingAgent {
+  const agent = new CountingAgent();
+  agents.push(agent);
+  return agent;
+}
 
 async function waitForHistory(client: ComfyClient, promptId: string) {
   await expect.poll(() => client.history(promptId)).toBeDefined();
@@ -113,5 +159,69 @@ describe('ComfyClient against the fake ComfyUI', () => {
     expect(await client.hasJobsApi()).toBe(false);
     const { promptId } = await client.submit(sdxlPrompt(4), { clientId: socket.clientId });
     expect((await waitForHistory(client, promptId)).status?.completed).toBe(true);
+  });
+});
+
+describe('ComfyClient over undici', () => {
+  it.each([
+    ['stays silent', false],
+    ['stalls in the body', true],
+  ])('times out on the injected clock, exactly at the limit, when ComfyUI %s, and drops the connection', async (_, stallInBody) => {
+    const server = await hangingServer(stallInBody);
+    const clock = new ManualClock();
+    const client = new ComfyClient({ url: server.url, clock, requestTimeoutMs: 5_000 });
+    let outcome: unknown = 'pending';
+    void client.systemStats().then(
+      () => (outcome = 'answered'),
+      (e: unknown) => (outcome = e),
+    );
+    const socket = await server.requested;
+    // A connection torn down mid-body is reset: wait for the close, whatever error comes before it.
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await clock.advance(4_999);
+    expect(outcome).toBe('pending');
+    await clock.advance(1);
+    // Settled by the clock's move itself: a wall-clock timer would still be waiting here.
+    expect(outcome).not.toBe('pending');
+    expect(isComfyVastError(outcome, 'COMFY_CONNECTION_FAILED')).toBe(true);
+    expect((outcome as Error).message).toBe(`Cannot reach ComfyUI at ${server.url}`);
+    await closed;
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('clears its timer on the clock once answered, whatever the status', async () => {
+    const { comfy } = await setup();
+    const clock = new ManualClock();
+    const client = new ComfyClient({ url: comfy.url, clock, requestTimeoutMs: 5_000 });
+    await client.systemStats();
+    await expect(client.modelFiles('no_such_folder')).resolves.toEqual([]);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('sends every call, answered or refused, through the injected dispatcher', async () => {
+    const { comfy, socket } = await setup({ models: { checkpoints: [] } });
+    const agent = countingAgent();
+    const client = new ComfyClient({ url: comfy.url, dispatcher: agent });
+    await client.systemStats();
+    expect(await client.modelFiles('no_such_folder')).toEqual([]);
+    expect(await client.job('00000000-0000-4000-8000-000000000000')).toBeUndefined();
+    const missing = await client.view({ filename: 'none.png', subfolder: '', type: 'output' }).catch((e: unknown) => e);
+    expect(isComfyVastError(missing, 'NOT_FOUND')).toBe(true);
+    const invalid = await client.submit(sdxlPrompt(1), { clientId: socket.clientId }).catch((e: unknown) => e);
+    expect(isComfyVastError(invalid, 'WORKFLOW_INVALID')).toBe(true);
+    expect(await client.uploadImage(Buffer.from('png bytes'), 'ref.png')).toMatchObject({ name: 'ref.png' });
+    expect(agent.calls).toEqual(['GET /system_stats', 'GET /models/no_such_folder', 'GET /api/jobs/00000000-0000-4000-8000-000000000000', 'GET /view', 'POST /prompt', 'POST /upload/image']);
+  });
+
+  it('takes the dispatcher from the connection pool', async () => {
+    const { comfy } = await setup();
+    const agent = countingAgent();
+    const pool = new ComfyConnectionPool({ dispatcher: agent });
+    try {
+      await pool.get({ url: comfy.url }).client.queue();
+    } finally {
+      await pool.closeAll();
+    }
+    expect(agent.calls).toEqual(['GET /queue']);
   });
 });
