@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 // `npm start` builds JavaScript only (TSUP_DTS=false): declarations take a minute and a server needs none.
 export default defineConfig({
-  entry: { index: 'src/index.ts', workflow: 'src/workflow/index.ts' },
+  entry: { index: 'src/index.ts', workflow: 'src/workflow/index.ts', clock: 'src/clock.ts' },
   format: ['esm'],
   dts: process.env.TSUP_DTS !== 'false',
   sourcemap: true,

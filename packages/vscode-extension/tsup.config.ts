@@ -1,31 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'tsup';
 import type { Options } from 'tsup';
-import type { Plugin } from 'esbuild';
 
 // Workspace packages are bundled from their TypeScript sources, so packaging needs no prior build.
-// Core's workflow module alone: core's main entry also carries the SSH and storage code (native addons).
+// Core's workflow module alone: core's main entry also carries the SSH and storage code (native addons), which the
+// extension must never bundle; it takes only core's `workflow` and `clock` entries and the API's client and contract.
 const CORE_WORKFLOW = fileURLToPath(new URL('../core/src/workflow/index.ts', import.meta.url));
 
 /** Everything but the `vscode` module, which only the extension host provides. */
 const BUNDLED = [/^(?!vscode$)/];
-
-const CORE_SOURCES = fileURLToPath(new URL('../core/src/', import.meta.url));
-
-/**
- * Core's modules only declare things: marking them free of side effects lets esbuild drop the ones the
- * extension never uses (storage, SSH with its native addons) even when they come in through core's main entry.
- */
-const coreWithoutSideEffects: Plugin = {
-  name: 'core-without-side-effects',
-  setup(build) {
-    build.onResolve({ filter: /.*/ }, async (args) => {
-      if (args.pluginData === 'inner') return undefined;
-      const result = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'inner' });
-      return result.path.startsWith(CORE_SOURCES) ? { ...result, sideEffects: false } : undefined;
-    });
-  },
-};
 
 const fromSources: Options['esbuildOptions'] = (options) => {
   options.conditions = ['source'];
@@ -34,8 +17,8 @@ const fromSources: Options['esbuildOptions'] = (options) => {
   options.mainFields = ['module', 'main'];
 };
 
-/** What runs in the extension host: CommonJS for Node, `vscode` left to the host. */
-const extensionHost: Options = {
+/** What runs in the extension host: CommonJS for Node, `vscode` left to the host (test/unit/bundle.test.ts builds it too). */
+export const extensionHost: Options = {
   format: ['cjs'],
   platform: 'node',
   target: 'node20',
@@ -43,7 +26,6 @@ const extensionHost: Options = {
   external: ['vscode'],
   noExternal: BUNDLED,
   esbuildOptions: fromSources,
-  esbuildPlugins: [coreWithoutSideEffects],
 };
 
 export default defineConfig([

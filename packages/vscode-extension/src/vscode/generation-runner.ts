@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { systemClock, type Clock } from '@comfy-vast/core';
+import { systemClock, type Clock } from '@comfy-vast/core/clock';
 import type { ComfyVastApi, GenerateInput, GenerationEvent, ServerInfo } from '../api/port.js';
 import { generateInput } from '../generate/generate-input.js';
 import { imageFileName, numberedName, outputSegments, workflowName } from '../generate/output-paths.js';
