@@ -2,6 +2,7 @@ import { BUILTIN_WORKFLOWS } from '@comfy-vast/core';
 import { readPngText } from '@comfy-vast/testkit';
 import type { ApiClient } from '@comfy-vast/server/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GenerationEvent } from '../src/contract/index.js';
 import { launchServer, raw, startWithAlice, until, type TestServer } from './helpers.js';
 import { openSocket } from './ws-client.js';
 
@@ -31,6 +32,8 @@ describe('generations over REST and WebSocket', () => {
     let complete: any;
     for (;;) {
       const m = await socket.next((x) => x.generationId === started.generationId && x.type !== 'subscribed');
+      // Every event is the contract's, as the wire module maps the library's.
+      expect(GenerationEvent.safeParse(m).error).toBeUndefined();
       if (m.type === 'progress') {
         progress.push(m.data.progress);
         if (m.data.previewImage) previews++;

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { GenerationError, GenerationStatus } from './generations.js';
+import { SchedulerHistoryItem } from './scheduler.js';
+import { BudgetStatus } from './users.js';
+import { ServerStatus } from './vast-servers.js';
 
 /** The spec's generation events on the WebSocket, each with the generation's event sequence number `seq`. */
 export const GenerationEvent = z.discriminatedUnion('type', [
@@ -24,3 +27,19 @@ export const GenerationEvent = z.discriminatedUnion('type', [
   }),
 ]);
 export type GenerationEvent = z.infer<typeof GenerationEvent>;
+
+/** A server's status changed (`previous` is absent from the snapshot a new subscriber gets at once). */
+export const ServerStatusEvent = z.object({
+  type: z.literal('server:status'),
+  serverId: z.number().int(),
+  data: z.object({ status: ServerStatus, previous: ServerStatus.optional(), isLaunched: z.boolean(), statusReason: z.string().nullable() }),
+});
+export type ServerStatusEvent = z.infer<typeof ServerStatusEvent>;
+
+/** What the scheduler did to a server and why, as its history records it. */
+export const SchedulerActionEvent = z.object({ type: z.literal('scheduler:action'), serverId: z.number().int(), data: SchedulerHistoryItem });
+export type SchedulerActionEvent = z.infer<typeof SchedulerActionEvent>;
+
+/** A user's spending reached 80 % (`warning`) or 100 % (`exceeded`) of the monthly budget; sent to all of their connections. */
+export const BudgetEvent = z.object({ type: z.enum(['budget:warning', 'budget:exceeded']), data: BudgetStatus });
+export type BudgetEvent = z.infer<typeof BudgetEvent>;

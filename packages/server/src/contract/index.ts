@@ -8,7 +8,7 @@ import { workflowEndpoints } from './workflows.js';
 export * from './endpoint.js';
 export * from './common.js';
 export { ErrorBody, ERROR_STATUS } from './errors.js';
-export { GenerationEvent } from './events.js';
+export { BudgetEvent, GenerationEvent, SchedulerActionEvent, ServerStatusEvent } from './events.js';
 export { GenerationHistoryItem, imageUrl } from './generations.js';
 export { FIELD_LIMITS } from './limits.js';
 export { User } from './users.js';

@@ -53,7 +53,7 @@ type _StopUpdateIsInput = Fits<z.output<typeof StopUpdate>, CoreStopUpdate>;
  * One thing the scheduler did or decided: `started`/`stopped` (the action was asked of the server), `draining`
  * (a stop waits for work), `drain-cancelled` (a start came first), `failed` (the server refused the action).
  */
-const SchedulerHistoryItem = z.object({
+export const SchedulerHistoryItem = z.object({
   id: z.number().int(),
   serverId: z.number().int(),
   userId: z.number().int().nullable(),

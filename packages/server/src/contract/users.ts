@@ -66,7 +66,7 @@ export const usersEndpoints = {
   }),
 };
 
-const BudgetStatus = z.object({
+export const BudgetStatus = z.object({
   userId: z.number(),
   monthlyLimit: z.number().nullable(),
   month: z.string(),

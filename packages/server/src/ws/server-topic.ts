@@ -1,4 +1,5 @@
 import type { ComfyVast } from '@comfy-vast/core';
+import { toBudgetEvent, toSchedulerActionEvent, toServerStatusEvent } from '../wire/servers.js';
 import type { WebSocketHub } from './hub.js';
 
 /**
@@ -6,18 +7,15 @@ import type { WebSocketHub } from './hub.js';
  * budget warnings, which reach every connection of the user.
  */
 export function connectServerTopic(hub: WebSocketHub, comfyVast: ComfyVast): void {
-  comfyVast.on('server:status', ({ server, previous }) =>
-    hub.publish('serverId', server.id, { type: 'server:status', serverId: server.id, data: { status: server.status, previous, isLaunched: server.isLaunched, statusReason: server.statusReason } }),
-  );
-  comfyVast.on('scheduler:action', (record) => hub.publish('serverId', record.serverId, { type: 'scheduler:action', serverId: record.serverId, data: record }));
-  comfyVast.on('budget:warning', (status) => hub.publishToUser(status.userId, { type: 'budget:warning', data: status }));
-  comfyVast.on('budget:exceeded', (status) => hub.publishToUser(status.userId, { type: 'budget:exceeded', data: status }));
+  comfyVast.on('server:status', ({ server, previous }) => hub.publish('serverId', server.id, toServerStatusEvent(server, previous)));
+  comfyVast.on('scheduler:action', (record) => hub.publish('serverId', record.serverId, toSchedulerActionEvent(record)));
+  comfyVast.on('budget:warning', (status) => hub.publishToUser(status.userId, toBudgetEvent('budget:warning', status)));
+  comfyVast.on('budget:exceeded', (status) => hub.publishToUser(status.userId, toBudgetEvent('budget:exceeded', status)));
 
   hub.registerTopic('serverId', {
     subscribe(userId, serverId) {
       try {
-        const server = comfyVast.servers.get(userId, serverId);
-        return [{ type: 'server:status', serverId, data: { status: server.status, isLaunched: server.isLaunched, statusReason: server.statusReason } }];
+        return [toServerStatusEvent(comfyVast.servers.get(userId, serverId))];
       } catch {
         return null;
       }
