@@ -1,4 +1,4 @@
-import type { ServerRequest, ServerRequirementsInput } from '@comfy-vast/core';
+import type { ServerStatus as CoreServerStatus, ServerRequest, ServerRequirementsInput } from '@comfy-vast/core';
 import { z } from 'zod';
 import { Id, IsoDate } from './common.js';
 import { defineEndpoint } from './endpoint.js';
@@ -6,6 +6,7 @@ import type { Fits } from './fits.js';
 import { FIELD_LIMITS } from './limits.js';
 
 export const ServerStatus = z.enum(['creating', 'starting', 'running', 'stopping', 'stopped', 'error', 'deleted']);
+type _StatusWords = [Fits<z.infer<typeof ServerStatus>, CoreServerStatus>, Fits<CoreServerStatus, z.infer<typeof ServerStatus>>];
 
 /**
  * A server: the contract's fields (id, vastId, name, gpu, status, isLaunched, pricePerHour as "0.50", createdAt)
