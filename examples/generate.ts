@@ -12,7 +12,6 @@ import { startFakeVast } from '@comfy-vast/testkit';
 const USER = 1;
 const simulation = await startFakeVast({ speed: 100 });
 const comfyVast = await ComfyVast.open({ vast: { apiKey: simulation.apiKey, baseUrl: simulation.url, pollIntervalMs: 1_000 } });
-const { servers, generations } = comfyVast;
 
 async function waitFor<T>(what: string, check: () => T | undefined): Promise<T> {
   for (let i = 0; i < 240; i++) {
@@ -24,27 +23,29 @@ async function waitFor<T>(what: string, check: () => T | undefined): Promise<T> 
 }
 
 try {
-  const server = await servers.create(USER, { name: 'generator', gpu: 'RTX 4090' });
+  const server = await comfyVast.createServer(USER, { name: 'generator', gpu: 'RTX 4090' });
   await waitFor('launch', () => {
-    const s = servers.get(USER, server.id);
+    const s = comfyVast.getServer(USER, server.id);
     return s.status === 'running' && s.isLaunched ? s : undefined;
   });
   console.log(`server ${server.id} is running`);
 
   const done = new Promise<string[]>((resolve, reject) => {
-    generations.on('progress', (e) => console.log(`  ${Math.round(e.data.progress)}% ${e.data.currentNode ?? ''}`));
-    generations.on('complete', (e) => resolve(e.data.images));
-    generations.on('error', (e) => reject(new Error(`${e.data.error}: ${e.data.details ?? ''}`)));
+    comfyVast.on('generation:event', (e) => {
+      if (e.type === 'progress') console.log(`  ${Math.round(e.data.progress)}% ${e.data.currentNode ?? ''}`);
+      else if (e.type === 'complete') resolve(e.data.images);
+      else reject(new Error(`${e.data.error}: ${e.data.details ?? ''}`));
+    });
   });
-  const started = await generations.generate(USER, server.id, { prompt: 'a lighthouse at dusk, oil painting', parameters: { steps: 20, seed: 7 } });
+  const started = await comfyVast.generate(USER, server.id, { prompt: 'a lighthouse at dusk, oil painting', parameters: { steps: 20, seed: 7 } });
   console.log(`generation ${started.generationId} queued, about ${started.estimatedTime}`);
 
   const files = await done;
   for (const file of files) {
-    const image = await generations.getImage(USER, file);
+    const image = await comfyVast.getImage(USER, file);
     console.log(`image ${image.path} (${image.contentType}, ${image.size} bytes)`);
   }
-  await servers.delete(USER, server.id);
+  await comfyVast.deleteServer(USER, server.id);
 } finally {
   await comfyVast.close();
   await simulation.close();

@@ -6,7 +6,7 @@
  *
  *   npx tsx --conditions=source examples/provision.ts
  */
-import { ComfyVast, type ServerApi } from '@comfy-vast/core';
+import { ComfyVast, type ServerView } from '@comfy-vast/core';
 import { startFakeVast } from '@comfy-vast/testkit';
 
 const USER = 1;
@@ -14,13 +14,12 @@ const USER = 1;
 // Speed 100: a 30 s image load takes 0.3 s.
 const simulation = await startFakeVast({ speed: 100 });
 const comfyVast = await ComfyVast.open({ vast: { apiKey: simulation.apiKey, baseUrl: simulation.url, pollIntervalMs: 1_000 } });
-const { servers } = comfyVast;
 
-servers.on('server:status', ({ server, previous }) => console.log(`  ${server.name}: ${previous} -> ${server.status}`));
+comfyVast.on('server:status', ({ server, previous }) => console.log(`  ${server.name}: ${previous} -> ${server.status}`));
 
-async function until(id: number, done: (s: ServerApi) => boolean): Promise<ServerApi> {
+async function until(id: number, done: (s: ServerView) => boolean): Promise<ServerView> {
   for (let i = 0; i < 120; i++) {
-    const server = servers.list(USER).find((s) => s.id === id);
+    const server = comfyVast.listServers(USER).find((s) => s.id === id);
     if (server && done(server)) return server;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -29,24 +28,24 @@ async function until(id: number, done: (s: ServerApi) => boolean): Promise<Serve
 
 try {
   const wanted = { gpu: 'RTX 4090', gpuCount: 1, cpuCores: 8, ram: 32, disk: 100, location: 'US' };
-  const offers = await servers.findOffers(wanted);
+  const offers = await comfyVast.findOffers(wanted);
   console.log(`${offers.length} RTX 4090 offers in the US, cheapest ${offers[0]?.pricePerHour} $/h`);
 
-  const created = await servers.create(USER, { name: 'GPU Server 1', ...wanted });
+  const created = await comfyVast.createServer(USER, { name: 'GPU Server 1', ...wanted });
   console.log(`Rented Vast instance ${created.vastId} at ${created.pricePerHour} $/h (${created.status})`);
 
   const ready = await until(created.id, (s) => s.status === 'running' && s.isLaunched);
   console.log(`ComfyUI is up at ${ready.comfyUrl}`);
 
-  console.log((await servers.stop(USER, created.id)).message);
+  console.log((await comfyVast.stopServer(USER, created.id)).message);
   const stopped = await until(created.id, (s) => s.status === 'stopped');
   console.log(`Stopped; spent so far $${stopped.costSoFar.toFixed(4)} (the disk keeps billing until delete)`);
 
-  console.log((await servers.start(USER, created.id)).message);
+  console.log((await comfyVast.startServer(USER, created.id)).message);
   await until(created.id, (s) => s.status === 'running' && s.isLaunched);
 
-  console.log((await servers.delete(USER, created.id)).message);
-  console.log(`Servers left: ${servers.list(USER).length}`);
+  console.log((await comfyVast.deleteServer(USER, created.id)).message);
+  console.log(`Servers left: ${comfyVast.listServers(USER).length}`);
 } finally {
   await comfyVast.close();
   await simulation.close();

@@ -14,16 +14,14 @@ import { startFakeVast } from '@comfy-vast/testkit';
 const USER = 1;
 const simulation = await startFakeVast({ speed: 100 });
 const comfyVast = await ComfyVast.open({ vast: { apiKey: simulation.apiKey, baseUrl: simulation.url, pollIntervalMs: 1_000 } });
-const { schedules, scheduler } = comfyVast;
 const newYork = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 
 try {
-  const created = await comfyVast.servers.create(USER, { name: 'office-hours', gpu: 'RTX 4090' });
-  const server = { id: created.id, name: created.name, status: created.status, userId: USER };
+  const created = await comfyVast.createServer(USER, { name: 'office-hours', gpu: 'RTX 4090' });
 
   // The two halves, as `POST /api/server-scheduler/:id/start` and `/stop` take them; each merges into the schedule.
-  await schedules.update(server, 'start', { schedule: { autoStart: true, startTime: '09:00', timezone: 'America/New_York', weekdays: [1, 2, 3, 4, 5] } });
-  const view = await schedules.update(server, 'stop', { schedule: { autoStop: true, stopTime: '18:00', idleStopMinutes: 30 } });
+  await comfyVast.updateSchedule(USER, created.id, 'start', { schedule: { autoStart: true, startTime: '09:00', timezone: 'America/New_York', weekdays: [1, 2, 3, 4, 5] } });
+  const view = await comfyVast.updateSchedule(USER, created.id, 'stop', { schedule: { autoStop: true, stopTime: '18:00', idleStopMinutes: 30 } });
   console.log(JSON.stringify(view, null, 2));
 
   console.log('The coming week:');
@@ -36,9 +34,9 @@ try {
   }
 
   // Idle stop counts from the last sign of use: the server starting, a generation, a client watching one.
-  for (let i = 0; i < 120 && comfyVast.servers.get(USER, created.id).status !== 'running'; i++) await new Promise((r) => setTimeout(r, 250));
-  const idleAt = scheduler.idleStopAt(created.id);
-  console.log(`Left unused, the running server stops at ${idleAt === null ? 'never' : new Date(idleAt).toISOString()}`);
+  for (let i = 0; i < 120 && comfyVast.getServer(USER, created.id).status !== 'running'; i++) await new Promise((r) => setTimeout(r, 250));
+  const idleAt = comfyVast.getServer(USER, created.id).idleStopAt;
+  console.log(`Left unused, the running server stops at ${idleAt ?? 'never'}`);
   if (idleAt === null) throw new Error('idle stop should be planned for a running server');
 
   await comfyVast.deleteServer(USER, created.id);

@@ -7,12 +7,35 @@ import { LowdbStore, MemoryStore } from './store/index.js';
 import type { Store } from './store/store.js';
 import { UserService } from './users/index.js';
 import { ComfyConnectionPool, type ComfyClient } from './comfy/index.js';
-import { GenerationService, type GenerateResult, type GenerationEvent } from './generations/index.js';
-import { BudgetService, CostLedger, ScheduleService, SchedulerRunner, ServerScheduleTarget, ServerWatchers, type BudgetStatus, type SchedulerHistoryRecord } from './scheduler/index.js';
-import { ServerService, type ServerActionResult, type ServerApi, type ServerStatusEvent } from './servers/index.js';
-import { toApiPrompt, type AnalyzeOptions } from './workflow/index.js';
-import { AnalysisLog, WorkflowLibrary } from './workflow-library/index.js';
-import { InstallationKeys, VastClient, type LaunchOptions } from './vast/index.js';
+import { ComfyVastError, isComfyVastError } from './errors/index.js';
+import {
+  GenerationFollowers,
+  GenerationService,
+  type ActiveGeneration,
+  type GenerateResult,
+  type GenerationEvent,
+  type GenerationHistoryItem,
+  type GenerationProgress,
+  type StoredImage,
+} from './generations/index.js';
+import {
+  BudgetService,
+  CostLedger,
+  ScheduleService,
+  SchedulerRunner,
+  ServerScheduleTarget,
+  ServerWatchers,
+  type BudgetStatus,
+  type ScheduleSide,
+  type ScheduleView,
+  type SchedulerHistoryRecord,
+  type ServerInfo,
+} from './scheduler/index.js';
+import { ServerService, type OfferSummary, type ServerActionResult, type ServerApi, type ServerStatusEvent } from './servers/index.js';
+import type { UserRecord } from './users/index.js';
+import { analyzeWorkflow, toApiPrompt, type AnalyzeOptions, type ConversionResult, type WorkflowAnalysis } from './workflow/index.js';
+import { AnalysisLog, WorkflowLibrary, type WorkflowInput, type WorkflowRecord } from './workflow-library/index.js';
+import { InstallationKeys, VastClient, type LaunchOptions, type ServerRequirementsInput } from './vast/index.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { silentLogger, type Logger } from './util/logger.js';
 
@@ -54,85 +77,94 @@ export interface ComfyVastEvents {
   'budget:exceeded': [status: BudgetStatus];
 }
 
+/** A server as the library describes it: its record's view plus when idle stop will act, if it will. */
+export type ServerView = ServerApi & { idleStopAt: string | null };
+
+/** A page of a list, and the cursor of the next one (null at the end). */
+export interface ListPage<T> {
+  items: T[];
+  nextCursor: number | null;
+}
+
 /**
- * The whole library behind one object: it opens the store, builds each service with what it needs and
- * re-emits their events. Every service is also usable on its own.
+ * The whole library behind one object, and its one way in: every rule (budgets, draining before a stop, schedules
+ * forgotten with their server, who may read a budget, who watches a server) holds here, whether the API server or a
+ * program of yours calls it. The services it builds are its own; their events come out of it.
  */
 export class ComfyVast extends EventEmitter<ComfyVastEvents> {
-  readonly store: Store;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Accounts and tokens: they carry no spending, so they are open to the API server's authentication. */
   readonly users: UserService;
   readonly limiters: Record<keyof LimitsConfig, SlidingWindowLimiter>;
-  readonly servers: ServerService;
-  readonly workflows: WorkflowLibrary;
-  readonly generations: GenerationService;
+  readonly #store: Store;
+  readonly #servers: ServerService;
+  readonly #workflows: WorkflowLibrary;
+  readonly #generations: GenerationService;
+  readonly #followers: GenerationFollowers;
   /** One long-lived connection per ComfyUI, shared by every service that talks to it. */
-  readonly comfy: ComfyConnectionPool;
-  readonly analyses: AnalysisLog;
-  readonly schedules: ScheduleService;
-  readonly scheduler: SchedulerRunner;
-  readonly ledger: CostLedger;
-  readonly budgets: BudgetService;
-  /** Clients watching each server's generations; idle stop waits while anybody watches. */
-  readonly watchers: ServerWatchers;
+  readonly #comfy: ComfyConnectionPool;
+  readonly #analyses: AnalysisLog;
+  readonly #schedules: ScheduleService;
+  readonly #scheduler: SchedulerRunner;
+  readonly #ledger: CostLedger;
+  readonly #budgets: BudgetService;
+  readonly #target: ServerScheduleTarget;
 
   protected constructor(store: Store, options: ComfyVastOptions & { dataDir: string }, sshPublicKey: string | undefined) {
     super();
-    this.store = store;
-    this.clock = options.clock ?? systemClock;
-    this.logger = options.logger ?? silentLogger;
+    const clock = (this.clock = options.clock ?? systemClock);
+    const logger = (this.logger = options.logger ?? silentLogger);
+    this.#store = store;
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.limiters = {
-      api: new SlidingWindowLimiter({ rules: limits.api, clock: this.clock }),
-      generations: new SlidingWindowLimiter({ rules: limits.generations, clock: this.clock }),
-      downloadBytes: new SlidingWindowLimiter({ rules: limits.downloadBytes, clock: this.clock }),
+      api: new SlidingWindowLimiter({ rules: limits.api, clock }),
+      generations: new SlidingWindowLimiter({ rules: limits.generations, clock }),
+      downloadBytes: new SlidingWindowLimiter({ rules: limits.downloadBytes, clock }),
     };
-    this.users = new UserService({ store, clock: this.clock, logger: this.logger.child({ service: 'users' }) });
-    this.comfy = new ComfyConnectionPool({ clock: this.clock, logger: this.logger.child({ service: 'comfy' }) });
-    this.workflows = new WorkflowLibrary({ store, clock: this.clock, quota: { ...DEFAULT_QUOTAS, ...options.quotas }.workflows });
-    this.analyses = new AnalysisLog({ store, clock: this.clock });
-    this.generations = new GenerationService({
-      store,
-      clock: this.clock,
-      logger: this.logger.child({ service: 'generations' }),
-      dataDir: options.dataDir,
-      targets: { getComfyTarget: async (userId, serverId) => this.servers.getComfyTarget(userId, serverId) },
-      limiter: this.limiters.generations,
-      resolveWorkflow: async (userId, workflowId) => toApiPrompt(this.workflows.get(userId, workflowId).workflow).prompt,
-      connections: this.comfy,
-      pricePerHour: (serverId) => {
-        const entry = this.servers.find(serverId);
-        return entry ? Number(entry.server.pricePerHour) : null;
-      },
-      gpuOf: (serverId) => this.servers.find(serverId)?.server.gpu ?? null,
-    });
-
-    const vast = options.vast && new VastClient({ apiKey: options.vast.apiKey, baseUrl: options.vast.baseUrl, clock: this.clock, logger: this.logger.child({ service: 'vast' }) });
-    this.servers = new ServerService({
+    this.users = new UserService({ store, clock, logger: logger.child({ service: 'users' }) });
+    // Built in dependency order: each service gets only services that already exist.
+    const vast = options.vast && new VastClient({ apiKey: options.vast.apiKey, baseUrl: options.vast.baseUrl, clock, logger: logger.child({ service: 'vast' }) });
+    const servers = (this.#servers = new ServerService({
       store,
       vast,
-      clock: this.clock,
-      logger: this.logger.child({ service: 'servers' }),
+      clock,
+      logger: logger.child({ service: 'servers' }),
       sshPublicKey,
       launch: options.vast?.launch,
       reliabilityFloor: options.vast?.reliabilityFloor,
       pollIntervalMs: options.vast?.pollIntervalMs,
       simulated: options.vast?.simulated,
-    });
-    this.ledger = new CostLedger({ store, clock: this.clock });
-    this.schedules = new ScheduleService({ store, clock: this.clock });
-    this.watchers = new ServerWatchers({ clock: this.clock, onChange: (serverId) => void this.scheduler.activityChanged(serverId) });
-    this.budgets = new BudgetService({
+    }));
+    this.#comfy = new ComfyConnectionPool({ clock, logger: logger.child({ service: 'comfy' }) });
+    const workflows = (this.#workflows = new WorkflowLibrary({ store, clock, quota: { ...DEFAULT_QUOTAS, ...options.quotas }.workflows }));
+    this.#analyses = new AnalysisLog({ store, clock });
+    const generations = (this.#generations = new GenerationService({
       store,
-      ledger: this.ledger,
-      clock: this.clock,
-      logger: this.logger.child({ service: 'budgets' }),
-      enforcer: { listServers: () => target.listServers(), drainAndStop: (serverId, reason) => this.scheduler.drainAndStop(serverId, reason) },
-    });
-    const target = new ServerScheduleTarget({ servers: this.servers, watchers: this.watchers, budgets: this.budgets, clock: this.clock, generationActivity: (id) => this.generations.activity(id) });
-    this.scheduler = new SchedulerRunner({ target, schedules: this.schedules, store, clock: this.clock, logger: this.logger.child({ service: 'scheduler' }) });
-    this.#wireEvents(target);
+      clock,
+      logger: logger.child({ service: 'generations' }),
+      dataDir: options.dataDir,
+      targets: { getComfyTarget: async (userId, serverId) => servers.getComfyTarget(userId, serverId) },
+      limiter: this.limiters.generations,
+      resolveWorkflow: async (userId, workflowId) => toApiPrompt(workflows.get(userId, workflowId).workflow).prompt,
+      connections: this.#comfy,
+      pricePerHour: (serverId) => {
+        const entry = servers.find(serverId);
+        return entry ? Number(entry.server.pricePerHour) : null;
+      },
+      gpuOf: (serverId) => servers.find(serverId)?.server.gpu ?? null,
+    }));
+    const watchers = new ServerWatchers({ clock });
+    this.#followers = new GenerationFollowers({ generations, watchers });
+    this.#ledger = new CostLedger({ store, clock });
+    this.#schedules = new ScheduleService({ store, clock });
+    const budgets = (this.#budgets = new BudgetService({ store, ledger: this.#ledger, clock, logger: logger.child({ service: 'budgets' }) }));
+    const target = (this.#target = new ServerScheduleTarget({ servers, watchers, budgets, clock, generationActivity: (id) => generations.activity(id) }));
+    const scheduler = (this.#scheduler = new SchedulerRunner({ target, schedules: this.#schedules, store, clock, logger: logger.child({ service: 'scheduler' }) }));
+    // Budgets stop servers through the scheduler (draining first), and the scheduler asks budgets before a start.
+    budgets.enforceWith({ listServers: () => target.listServers(), drainAndStop: (serverId, reason) => scheduler.drainAndStop(serverId, reason) });
+    watchers.on('changed', (serverId) => void scheduler.activityChanged(serverId).catch((err: unknown) => logger.error({ err }, 'idle check failed')));
+    this.#wireEvents();
   }
 
   static async open(options: ComfyVastOptions = {}): Promise<ComfyVast> {
@@ -141,105 +173,262 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     const sshPublicKey = options.vast && options.dataDir ? (await new InstallationKeys(join(options.dataDir, 'ssh')).load()).publicKey : undefined;
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'comfy-vast-')));
     const comfyVast = new ComfyVast(store, { ...options, dataDir }, sshPublicKey);
-    await comfyVast.workflows.seedBuiltins();
+    await comfyVast.#workflows.seedBuiltins();
     if (options.autoStart ?? true) {
-      comfyVast.servers.startReconciler();
-      await comfyVast.generations.start();
-      await comfyVast.scheduler.start();
-      await comfyVast.budgets.start();
+      comfyVast.#servers.startReconciler();
+      await comfyVast.#generations.start();
+      await comfyVast.#scheduler.start();
+      await comfyVast.#budgets.start();
     }
     return comfyVast;
   }
 
+  // Servers
+
   /** Rents or attaches a server, unless the user's monthly budget is spent. */
-  async createServer(userId: number, body: unknown): Promise<ServerApi> {
-    this.budgets.assertCanSpend(userId);
-    return this.servers.create(userId, body);
+  async createServer(userId: number, body: unknown): Promise<ServerView> {
+    this.#budgets.assertCanSpend(userId);
+    return this.#describe(await this.#servers.create(userId, body));
+  }
+
+  listServers(userId: number): ServerView[] {
+    return this.#servers.list(userId).map((server) => this.#describe(server));
+  }
+
+  /** The user's server; another user's is SERVER_NOT_FOUND, as a missing one. */
+  getServer(userId: number, serverId: number): ServerView {
+    return this.#describe(this.#servers.get(userId, serverId));
   }
 
   /** Starts a stopped server, unless the user's monthly budget is spent. */
   async startServer(userId: number, serverId: number): Promise<ServerActionResult> {
-    this.servers.get(userId, serverId);
-    this.budgets.assertCanSpend(userId);
-    return this.servers.start(userId, serverId);
+    this.#servers.get(userId, serverId);
+    this.#budgets.assertCanSpend(userId);
+    return this.#servers.start(userId, serverId);
   }
 
-  /** Deletes a server and forgets its schedule. */
-  async deleteServer(userId: number, serverId: number): Promise<ServerActionResult> {
-    const result = await this.servers.delete(userId, serverId);
-    await this.schedules.remove(serverId);
-    return result;
+  stopServer(userId: number, serverId: number): Promise<ServerActionResult> {
+    return this.#servers.stop(userId, serverId);
   }
+
+  /** Deletes a server; its schedule goes with it (on the deletion event, whatever deleted it). */
+  deleteServer(userId: number, serverId: number): Promise<ServerActionResult> {
+    return this.#servers.delete(userId, serverId);
+  }
+
+  /** Offers that meet a request, cheapest first. */
+  findOffers(requirements: ServerRequirementsInput): Promise<OfferSummary[]> {
+    return this.#servers.findOffers(requirements);
+  }
+
+  /** Brings every record in line with Vast.ai now, instead of at the next periodic pass. */
+  reconcile(): Promise<void> {
+    return this.#servers.reconcile();
+  }
+
+  // Generations
 
   /** Queues a generation, unless the server is draining before a stop. */
   async generate(userId: number, serverId: number, request: unknown): Promise<GenerateResult> {
-    this.servers.get(userId, serverId);
-    this.scheduler.assertAcceptingWork(serverId);
+    this.#servers.get(userId, serverId);
+    this.#scheduler.assertAcceptingWork(serverId);
     try {
-      return await this.generations.generate(userId, serverId, request);
+      return await this.#generations.generate(userId, serverId, request);
     } finally {
-      await this.scheduler.activityChanged(serverId);
+      await this.#scheduler.activityChanged(serverId);
     }
   }
 
-  /** A server as the API lists it, with its idle-stop deadline when one is set. */
-  describeServer(server: ServerApi): ServerApi & { idleStopAt: string | null } {
-    const at = this.scheduler.idleStopAt(server.id);
+  getProgress(userId: number, generationId: number): GenerationProgress {
+    return this.#generations.getProgress(userId, generationId);
+  }
+
+  listActiveGenerations(userId: number): ActiveGeneration[] {
+    return this.#generations.listActive(userId);
+  }
+
+  /** Ends a generation as cancelled here, then asks its ComfyUI to drop it. */
+  cancelGeneration(userId: number, generationId: number): Promise<GenerationProgress> {
+    return this.#generations.cancel(userId, generationId);
+  }
+
+  /** A server's generations, newest first; still readable by its owner after the server is deleted. */
+  listGenerations(userId: number, serverId: number, page: { limit?: number; cursor?: number | null } = {}): ListPage<GenerationHistoryItem> {
+    if (!this.#generations.hasHistory(userId, serverId)) this.#servers.get(userId, serverId);
+    return this.#generations.listHistory(userId, serverId, page);
+  }
+
+  getImage(userId: number, file: string): Promise<StoredImage> {
+    return this.#generations.getImage(userId, file);
+  }
+
+  /**
+   * Starts following a generation of the user's and returns what to deliver at once (its final event, or what was
+   * missed after `since`). Its server counts as watched, so idle stop waits, until `unfollowGeneration`.
+   */
+  followGeneration(userId: number, generationId: number, since?: number): GenerationEvent[] {
+    return this.#followers.follow(userId, generationId, since);
+  }
+
+  /** Nobody follows the generation any more. */
+  unfollowGeneration(generationId: number): void {
+    this.#followers.unfollow(generationId);
+  }
+
+  // Workflows
+
+  /** The user's and the built-in workflows, with the models each lacks on the server (null when it cannot say). */
+  async listWorkflows(userId: number, serverId: number): Promise<Array<WorkflowRecord & { missingModels: string[] | null }>> {
+    const records = this.#workflows.list(userId);
+    // The list still answers when the server is down; it just cannot say which models are missing.
+    const models = await this.#serverContext(userId, serverId).then(
+      (context) => new Set(Object.values(context.serverModels).flat().map((name) => name.replace(/\\/g, '/'))),
+      (error: unknown) => {
+        if (isComfyVastError(error, 'SERVER_NOT_FOUND')) throw error;
+        return null;
+      },
+    );
+    return records.map((record) => ({ ...record, missingModels: models && record.requiredModels.filter((name) => !models.has(name)) }));
+  }
+
+  getWorkflow(userId: number, workflowId: number): WorkflowRecord {
+    return this.#workflows.get(userId, workflowId);
+  }
+
+  createWorkflow(userId: number, input: WorkflowInput): Promise<WorkflowRecord> {
+    return this.#workflows.create(userId, input);
+  }
+
+  replaceWorkflow(userId: number, workflowId: number, input: WorkflowInput): Promise<WorkflowRecord> {
+    return this.#workflows.replace(userId, workflowId, input);
+  }
+
+  deleteWorkflow(userId: number, workflowId: number): Promise<void> {
+    return this.#workflows.delete(userId, workflowId);
+  }
+
+  /** Analyses a workflow, against the server's nodes, models and GPU when one is named, and logs the analysis. */
+  async analyzeWorkflow(userId: number, serverId: number | null, workflow: unknown): Promise<WorkflowAnalysis & { analysisId: number }> {
+    const context: AnalyzeOptions = serverId === null ? {} : await this.#serverContext(userId, serverId);
+    const result = analyzeWorkflow(workflow, context);
+    const { id } = await this.#analyses.record(userId, serverId, result);
+    return { analysisId: id, ...result };
+  }
+
+  /** UI format to API format, with the server's node definitions when one is named, else the bundled ones. */
+  async convertWorkflow(userId: number, serverId: number | null, workflow: unknown): Promise<ConversionResult> {
+    const objectInfo = serverId === null ? undefined : await this.#comfyClient(userId, serverId).objectInfo();
+    return toApiPrompt(workflow, { objectInfo });
+  }
+
+  // Schedules
+
+  getSchedule(userId: number, serverId: number): ScheduleView {
+    return this.#schedules.view(this.#scheduledServer(userId, serverId));
+  }
+
+  updateSchedule(userId: number, serverId: number, side: ScheduleSide, body: unknown): Promise<ScheduleView> {
+    return this.#schedules.update(this.#scheduledServer(userId, serverId), side, body);
+  }
+
+  /** What the scheduler did to a server and why, newest first. */
+  scheduleHistory(userId: number, serverId: number, page: { limit?: number; cursor?: number | null } = {}): ListPage<SchedulerHistoryRecord> {
+    this.#scheduledServer(userId, serverId);
+    return this.#scheduler.history.list(serverId, page);
+  }
+
+  /** When the scheduler next wakes up (epoch ms), or null when nothing is planned. */
+  get nextWakeAt(): number | null {
+    return this.#scheduler.nextWakeAt;
+  }
+
+  // Budgets
+
+  /** A user's month against their budget: their own, or anybody's for an admin; any other is NOT_FOUND. */
+  getBudget(caller: UserRecord, userId: number): BudgetStatus {
+    if (caller.role !== 'admin' && caller.id !== userId) throw userNotFound(userId);
+    this.#existingUser(userId);
+    return this.#budgets.status(userId);
+  }
+
+  /** Sets or removes (null) a user's monthly budget. */
+  setBudget(userId: number, monthlyLimit: unknown): Promise<BudgetStatus> {
+    this.#existingUser(userId);
+    return this.#budgets.setBudget(userId, monthlyLimit);
+  }
+
+  #existingUser(userId: number): void {
+    if (!this.users.getUser(userId)) throw userNotFound(userId);
+  }
+
+  /** The caller's server as the scheduler sees it; another user's is SERVER_NOT_FOUND. */
+  #scheduledServer(userId: number, serverId: number): ServerInfo {
+    const server = this.#servers.get(userId, serverId);
+    return { id: server.id, name: server.name, status: server.status, userId };
+  }
+
+  #describe(server: ServerApi): ServerView {
+    const at = this.#scheduler.idleStopAt(server.id);
     return { ...server, idleStopAt: at === null ? null : new Date(at).toISOString() };
   }
 
   /** The HTTP client of a running server's ComfyUI; SERVER_NOT_RUNNING otherwise. */
-  comfyClient(userId: number, serverId: number): ComfyClient {
-    const target = this.servers.getComfyTarget(userId, serverId);
-    return this.comfy.get(target).client;
+  #comfyClient(userId: number, serverId: number): ComfyClient {
+    return this.#comfy.get(this.#servers.getComfyTarget(userId, serverId)).client;
   }
 
-  /** What analysis and conversion need to know of a server: its nodes, its models and its GPU. */
-  async serverContext(userId: number, serverId: number): Promise<Required<Pick<AnalyzeOptions, 'objectInfo' | 'serverModels'>> & AnalyzeOptions> {
-    const server = this.servers.get(userId, serverId);
-    const client = this.comfyClient(userId, serverId);
+  /** What analysis needs to know of a server: its nodes, its models and its GPU. */
+  async #serverContext(userId: number, serverId: number): Promise<Required<Pick<AnalyzeOptions, 'objectInfo' | 'serverModels'>> & AnalyzeOptions> {
+    const server = this.#servers.get(userId, serverId);
+    const client = this.#comfyClient(userId, serverId);
     const [objectInfo, folders] = await Promise.all([client.objectInfo(), client.modelFolders()]);
     const lists = await Promise.all(folders.map(async (folder) => [folder, await client.modelFiles(folder)] as const));
     return { objectInfo, serverModels: Object.fromEntries(lists), gpu: server.gpu ?? undefined };
   }
 
-  #wireEvents(target: ServerScheduleTarget): void {
+  #wireEvents(): void {
     const recordStatus = (server: ServerApi, userId: number) =>
-      this.ledger.recordStatus({ id: server.id, userId }, server.status, { pricePerHour: Number(server.pricePerHour), storagePerHour: Number(server.storagePricePerHour) });
+      this.#ledger.recordStatus({ id: server.id, userId }, server.status, { pricePerHour: Number(server.pricePerHour), storagePerHour: Number(server.storagePricePerHour) });
     const report = (error: unknown) => this.logger.error({ err: error }, 'event handling failed');
-    this.servers.on('server:created', ({ userId, server }) => void recordStatus(server, userId).catch(report));
-    this.servers.on('server:status', (event) => {
-      target.statusChanged(event.server.id, event.server.status);
-      this.generations.serverChanged(event.server.id);
-      this.scheduler.serverChanged(event.server.id);
+    this.#servers.on('server:created', ({ userId, server }) => void recordStatus(server, userId).catch(report));
+    this.#servers.on('server:status', (event) => {
+      this.#target.statusChanged(event.server.id, event.server.status);
+      this.#generations.serverChanged(event.server.id);
+      this.#scheduler.serverChanged(event.server.id);
       void recordStatus(event.server, event.userId).catch(report);
       this.emit('server:status', event);
     });
-    this.servers.on('server:deleted', ({ userId, server }) => {
-      this.scheduler.serverChanged(server.id);
+    this.#servers.on('server:deleted', ({ userId, server }) => {
+      this.#scheduler.serverChanged(server.id);
       void recordStatus({ ...server, status: 'deleted' }, userId).catch(report);
+      void this.#schedules.remove(server.id).catch(report);
     });
     const onGeneration = (event: GenerationEvent) => {
+      this.#followers.record(event);
       this.emit('generation:event', event);
       if (event.type === 'progress') return;
-      const serverId = this.generations.get(event.userId, event.generationId).serverId;
-      void this.scheduler.activityChanged(serverId).catch(report);
+      const serverId = this.#generations.get(event.userId, event.generationId).serverId;
+      void this.#scheduler.activityChanged(serverId).catch(report);
     };
-    this.generations.on('progress', onGeneration);
-    this.generations.on('complete', onGeneration);
-    this.generations.on('error', onGeneration);
-    this.scheduler.on('scheduler:action', (record) => this.emit('scheduler:action', record));
-    this.budgets.on('budget:warning', (status) => this.emit('budget:warning', status));
-    this.budgets.on('budget:exceeded', (status) => this.emit('budget:exceeded', status));
+    this.#generations.on('progress', onGeneration);
+    this.#generations.on('complete', onGeneration);
+    this.#generations.on('error', onGeneration);
+    this.#scheduler.on('scheduler:action', (record) => this.emit('scheduler:action', record));
+    this.#budgets.on('budget:warning', (status) => this.emit('budget:warning', status));
+    this.#budgets.on('budget:exceeded', (status) => this.emit('budget:exceeded', status));
   }
 
   /** Stops background work and flushes the store. */
   async close(): Promise<void> {
-    this.scheduler.close();
-    this.budgets.close();
-    this.servers.stopReconciler();
-    await this.generations.close();
-    await this.comfy.closeAll();
-    await this.store.close();
+    this.#scheduler.close();
+    this.#budgets.close();
+    this.#servers.stopReconciler();
+    await this.#generations.close();
+    await this.#comfy.closeAll();
+    await this.#store.close();
   }
+}
+
+function userNotFound(userId: number): ComfyVastError {
+  return new ComfyVastError('NOT_FOUND', `User ${userId} not found`, { details: { userId } });
 }

@@ -11,5 +11,5 @@ export * from './servers/index.js';
 export * from './generations/index.js';
 export * from './models/index.js';
 export * from './scheduler/index.js';
-export { ComfyVast, type ComfyVastOptions, type ComfyVastEvents } from './comfy-vast.js';
+export { ComfyVast, type ComfyVastOptions, type ComfyVastEvents, type ServerView, type ListPage } from './comfy-vast.js';
 export * from './workflow-library/index.js';

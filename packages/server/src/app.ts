@@ -66,7 +66,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     throw noRoute(request);
   });
 
-  connectGenerationTopic(hub, comfyVast.generations, comfyVast.watchers);
+  connectGenerationTopic(hub, comfyVast);
   connectServerTopic(hub, comfyVast);
   registerRoutes({ fastify, comfyVast, hub, provider: options.provider, version: options.version });
   await fastify.ready();

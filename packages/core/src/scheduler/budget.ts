@@ -53,7 +53,7 @@ export interface BudgetServiceEvents {
 export class BudgetService extends EventEmitter<BudgetServiceEvents> {
   #records;
   #ledger: CostLedger;
-  #enforcer: BudgetEnforcer;
+  #enforcer: BudgetEnforcer | null;
   #clock: Clock;
   #logger: Logger;
   #timer: TimerHandle | null = null;
@@ -61,13 +61,19 @@ export class BudgetService extends EventEmitter<BudgetServiceEvents> {
     if (userId !== null) void this.evaluate(userId).catch((err: unknown) => this.#logger.error({ err, userId }, 'budget check failed'));
   };
 
-  constructor(options: { store: Store; ledger: CostLedger; enforcer: BudgetEnforcer; clock?: Clock; logger?: Logger }) {
+  /** Without an enforcer (until `enforceWith`), a spent budget still refuses new spending but stops nothing. */
+  constructor(options: { store: Store; ledger: CostLedger; enforcer?: BudgetEnforcer; clock?: Clock; logger?: Logger }) {
     super();
     this.#records = options.store.collection(budgetsCollection);
     this.#ledger = options.ledger;
-    this.#enforcer = options.enforcer;
+    this.#enforcer = options.enforcer ?? null;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
+  }
+
+  /** Who stops a user's servers: given after construction where the scheduler itself depends on budgets. */
+  enforceWith(enforcer: BudgetEnforcer): void {
+    this.#enforcer = enforcer;
   }
 
   /** Watches the ledger and checks every budget once (a limit may have been reached while the process was down). */
@@ -148,8 +154,10 @@ export class BudgetService extends EventEmitter<BudgetServiceEvents> {
       this.emit('budget:exceeded', status);
     }
     const reason: ActionReason = { trigger: 'budget', message: `monthly budget of $${record.monthlyLimit.toFixed(2)} reached for ${status.month}` };
-    for (const server of this.#enforcer.listServers()) {
-      if (server.userId === record.userId && BILLED_AS_RUNNING.has(server.status)) await this.#enforcer.drainAndStop(server.id, reason);
+    const enforcer = this.#enforcer;
+    if (!enforcer) return;
+    for (const server of enforcer.listServers()) {
+      if (server.userId === record.userId && BILLED_AS_RUNNING.has(server.status)) await enforcer.drainAndStop(server.id, reason);
     }
   }
 

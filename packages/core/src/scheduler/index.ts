@@ -50,5 +50,5 @@ export {
 } from './cost.js';
 export { CostLedger, CostEventRecord, costEventsCollection, type CostLedgerEvents } from './ledger.js';
 export { BudgetService, BudgetUpdate, BudgetRecord, MonthlyLimit, budgetsCollection, type BudgetEnforcer, type BudgetServiceEvents } from './budget.js';
-export { ServerWatchers } from './watchers.js';
+export { ServerWatchers, type ServerWatchersEvents } from './watchers.js';
 export { ServerScheduleTarget, type GenerationActivity, type ServerScheduleTargetOptions } from './server-schedule-target.js';

@@ -1,23 +1,28 @@
+import { EventEmitter } from 'eventemitter3';
 import type { Clock } from '../util/clock.js';
 
+export interface ServerWatchersEvents {
+  /** Somebody started or stopped watching the server. */
+  changed: [serverId: number];
+}
+
 /**
- * Who is watching each server's generations right now (WebSocket subscribers). Idle stop leaves a server
+ * Who is watching each server's generations right now (followers of its generations). Idle stop leaves a server
  * alone while somebody watches, and counts the moment the last one left as activity.
  */
-export class ServerWatchers {
+export class ServerWatchers extends EventEmitter<ServerWatchersEvents> {
   #counts = new Map<number, number>();
   #lastLeftAt = new Map<number, number>();
   #clock: Clock;
-  #onChange: (serverId: number) => void;
 
-  constructor(options: { clock: Clock; onChange?: (serverId: number) => void }) {
+  constructor(options: { clock: Clock }) {
+    super();
     this.#clock = options.clock;
-    this.#onChange = options.onChange ?? (() => {});
   }
 
   watch(serverId: number): void {
     this.#counts.set(serverId, (this.#counts.get(serverId) ?? 0) + 1);
-    this.#onChange(serverId);
+    this.emit('changed', serverId);
   }
 
   unwatch(serverId: number): void {
@@ -25,7 +30,7 @@ export class ServerWatchers {
     if (left > 0) this.#counts.set(serverId, left);
     else this.#counts.delete(serverId);
     this.#lastLeftAt.set(serverId, this.#clock.now());
-    this.#onChange(serverId);
+    this.emit('changed', serverId);
   }
 
   count(serverId: number): number {

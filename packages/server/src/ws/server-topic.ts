@@ -15,7 +15,7 @@ export function connectServerTopic(hub: WebSocketHub, comfyVast: ComfyVast): voi
   hub.registerTopic('serverId', {
     subscribe(userId, serverId) {
       try {
-        return [toServerStatusEvent(comfyVast.servers.get(userId, serverId))];
+        return [toServerStatusEvent(comfyVast.getServer(userId, serverId))];
       } catch {
         return null;
       }
