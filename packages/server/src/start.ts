@@ -87,6 +87,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
 async function startSimulation(config: ServerConfig, dataDir: string): Promise<FakeVast> {
   const testkit = await import('@comfy-vast/testkit').catch((error: unknown) => {
+    // Only its absence is worth a hint; any other failure to load it is a defect to show as it is.
+    const missing = (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes("'@comfy-vast/testkit'");
+    if (!missing) throw error;
     throw new ComfyVastError('NOT_SUPPORTED', 'The simulated provider needs the package @comfy-vast/testkit: install it, or set VAST_API_KEY to rent real servers', { cause: error });
   });
   return testkit.startFakeVast({ speed: config.simulationSpeed, stateFile: join(dataDir, 'simulation.json') });
