@@ -1,4 +1,4 @@
-import type { ComfyVast } from '@comfy-vast/core';
+import { ComfyVastError, type ComfyVast } from '@comfy-vast/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type pino from 'pino';
 import { admit, registerAdmission } from './http/admit.js';
@@ -25,6 +25,7 @@ export interface App {
 }
 
 const ONE_MIB = 1024 * 1024;
+const RETRY_AFTER_SHUTDOWN_S = 5;
 /** Longer than any parameter the contract accepts, so the contract's own limits name the field at fault. */
 const MAX_PARAM_LENGTH = 256;
 
@@ -37,7 +38,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const fastify = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: ONE_MIB,
-    return503OnClosing: true,
+    // Requests that arrive on an open connection while closing get the standard body (see refuseWhileClosing).
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     // URLs the router cannot decode never reach the hooks; the caller is still authenticated first.
@@ -55,6 +57,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     },
   });
   registerJsonParser(fastify);
+  refuseWhileClosing(fastify);
   const hub = new WebSocketHub({ users: comfyVast.users, logger: options.logger.child({ component: 'ws' }), apiLimiter: comfyVast.limiters.api, clock: comfyVast.clock });
   // Before admission, which needs to know an upgrade when it sees one.
   await registerWebSocketRoutes(fastify, hub);
@@ -71,4 +74,17 @@ export async function buildApp(options: AppOptions): Promise<App> {
   registerRoutes({ fastify, comfyVast, hub, provider: options.provider, version: options.version });
   await fastify.ready();
   return { fastify, hub };
+}
+
+/** Once shutdown begins, what still arrives on an open connection is refused in the standard body, and the connection ends. */
+function refuseWhileClosing(fastify: FastifyInstance): void {
+  let closing = false;
+  fastify.addHook('preClose', async () => {
+    closing = true;
+  });
+  fastify.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('Connection', 'close').header('Retry-After', RETRY_AFTER_SHUTDOWN_S);
+    throw new ComfyVastError('SERVICE_UNAVAILABLE', 'The server is shutting down; try again in a moment', { details: { retryAfter: RETRY_AFTER_SHUTDOWN_S } });
+  });
 }

@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'STORE_ERROR',
   'SSH_ERROR',
   'NOT_SUPPORTED',
+  'SERVICE_UNAVAILABLE',
   'INTERNAL_ERROR',
 ] as const;
 

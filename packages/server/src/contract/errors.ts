@@ -33,5 +33,6 @@ export const ERROR_STATUS = {
   STORE_ERROR: 500,
   SSH_ERROR: 502,
   NOT_SUPPORTED: 400,
+  SERVICE_UNAVAILABLE: 503,
   INTERNAL_ERROR: 500,
 } as const satisfies Record<ErrorCode, number>;
