@@ -1,6 +1,7 @@
 import { DEFAULT_LIMITS, ManualClock, MemoryStore, SlidingWindowLimiter, UserService, silentLogger } from '@comfy-vast/core';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
+import { SocketEvent } from '../src/contract/index.js';
 import { WebSocketHub } from '../src/ws/hub.js';
 import { serveHub } from './hub-server.js';
 
@@ -26,10 +27,10 @@ describe('a WebSocket client that does not keep up', () => {
     const preview = 'x'.repeat(256 * 1024);
     const sent = 200;
     for (let seq = 1; seq <= sent; seq++) {
-      hub.publish('generationId', 7, { type: 'progress', generationId: 7, seq, data: { previewImage: preview } }, { droppable: true });
+      hub.publish('generationId', 7, { type: 'progress', generationId: 7, seq, data: { status: 'executing', progress: seq / 2, currentNode: 'KSampler', previewImage: preview } }, { droppable: true });
       await new Promise((r) => setImmediate(r));
     }
-    hub.publish('generationId', 7, { type: 'complete', generationId: 7, seq: sent + 1, data: { status: 'completed' } });
+    hub.publish('generationId', 7, { type: 'complete', generationId: 7, seq: sent + 1, data: { status: 'completed', imageUrls: [], executionTime: null } });
     expect(hub.stats.dropped).toBeGreaterThan(0);
 
     (ws as unknown as { _socket: { resume(): void } })._socket.resume();
@@ -38,6 +39,7 @@ describe('a WebSocket client that does not keep up', () => {
     expect(received.at(-1)).toMatchObject({ type: 'complete', seq: sent + 1 });
     expect(progress.length).toBeLessThan(sent);
     expect(progress.length + hub.stats.dropped).toBe(sent);
+    for (const message of received) expect(SocketEvent.safeParse(message).error).toBeUndefined();
 
     ws.close();
     await served.close();

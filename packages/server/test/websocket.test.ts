@@ -13,23 +13,8 @@ beforeAll(async () => {
 });
 afterAll(async () => server.stop());
 
-function open(path: string): Promise<{ ws: WebSocket; next: () => Promise<any> }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${server.url.replace('http', 'ws')}${path}`);
-    const queue: any[] = [];
-    const waiters: Array<(m: any) => void> = [];
-    ws.on('message', (data) => {
-      const m = JSON.parse(String(data));
-      const w = waiters.shift();
-      if (w) w(m);
-      else queue.push(m);
-    });
-    const next = () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiters.push(r)));
-    ws.once('open', () => resolve({ ws, next }));
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-    ws.once('error', reject);
-  });
-}
+/** A socket on the test server's path, its messages checked against the contract. */
+const open = (path: string, headers?: Record<string, string>) => openSocket(`${server.url.replace('http', 'ws')}${path}`, { headers });
 
 describe('WebSocket authentication', () => {
   it('accepts a token in the query, on both paths', async () => {
@@ -54,38 +39,34 @@ describe('WebSocket authentication', () => {
   });
 
   it('accepts a token in an Authorization header', async () => {
-    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/ws`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-    const first = await new Promise((resolve, reject) => {
-      ws.once('message', (data) => resolve(JSON.parse(String(data))));
-      ws.once('error', reject);
-    });
-    expect(first).toMatchObject({ type: 'ready' });
-    ws.close();
+    const socket = await open('/api/ws', { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(await socket.next()).toMatchObject({ type: 'ready' });
+    socket.close();
   });
 
   it('accepts an auth message first, and refuses subscriptions before it', async () => {
-    const { ws, next } = await open('/api/ws');
-    ws.send(JSON.stringify({ type: 'subscribe', generationId: 1 }));
+    const { ws, next, send } = await open('/api/ws');
+    send({ type: 'subscribe', generationId: 1 });
     expect(await next()).toMatchObject({ type: 'error', data: { code: 'UNAUTHORIZED' } });
-    ws.send(JSON.stringify({ type: 'auth', token: ADMIN_TOKEN }));
+    send({ type: 'auth', token: ADMIN_TOKEN });
     expect(await next()).toMatchObject({ type: 'ready' });
-    ws.send('not json');
+    send('not json');
     expect(await next()).toMatchObject({ type: 'error', data: { code: 'VALIDATION_ERROR' } });
     ws.close();
   });
 
   it('answers a subscription to something that does not exist as missing', async () => {
-    const { ws, next } = await open(`/api/ws?token=${ADMIN_TOKEN}`);
+    const { ws, next, send } = await open(`/api/ws?token=${ADMIN_TOKEN}`);
     await next();
-    ws.send(JSON.stringify({ type: 'subscribe', generationId: 424242 }));
-    expect(await next()).toEqual({ type: 'error', generationId: 424242, data: { error: 'Generation 424242 not found', code: 'NOT_FOUND' } });
+    send({ type: 'subscribe', generationId: 424242 });
+    expect(await next()).toEqual({ type: 'error', generationId: 424242, data: { error: 'Generation 424242 not found', code: 'NOT_FOUND', details: {} } });
     ws.close();
   });
 
   it('closes after an auth message with a bad token', async () => {
-    const { ws, next } = await open('/');
+    const { ws, next, send } = await open('/');
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
-    ws.send(JSON.stringify({ type: 'auth', token: 'bad' }));
+    send({ type: 'auth', token: 'bad' });
     expect(await next()).toMatchObject({ type: 'error', data: { code: 'UNAUTHORIZED' } });
     expect(await closed).toBe(4401);
   });
@@ -283,6 +264,29 @@ describe('WebSocket limits', () => {
     const anonymous = await world.connect();
     for (let i = 0; i < 100; i++) anonymous.send({ type: 'subscribe', generationId: 7 });
     expect(await anonymous.closed).toBe(1008);
+    await world.stop();
+  });
+});
+
+describe('the messages of the contract', () => {
+  it('answers each kind of client message with a message of the contract', async () => {
+    const world = await hubWorld();
+    const socket = await world.connect(`?token=${world.token}`);
+    expect(await socket.next()).toEqual({ type: 'ready', userId: world.userId });
+    // Ids may be written as digits, as in a path.
+    socket.send({ type: 'subscribe', generationId: '7', since: 0 });
+    expect(await socket.next()).toEqual({ type: 'subscribed', generationId: 7 });
+    expect(world.hub.subscriberCount('generationId', 7)).toBe(1);
+    socket.send({ type: 'unsubscribe', generationId: 7 });
+    socket.send({ type: 'ping' });
+    expect(await socket.next()).toEqual({ type: 'pong' });
+    expect(world.hub.subscriberCount('generationId', 7)).toBe(0);
+    // No server topic in this hub: every server is missing, and the answer names it.
+    socket.send({ type: 'subscribe', serverId: 3 });
+    expect(await socket.next()).toEqual({ type: 'error', serverId: 3, data: { error: 'Server 3 not found', code: 'SERVER_NOT_FOUND', details: {} } });
+    socket.send({ type: 'unsubscribe', serverId: 3 });
+    socket.send({ type: 'watch', generationId: 7 });
+    expect(await socket.next()).toMatchObject({ type: 'error', data: { code: 'VALIDATION_ERROR', error: 'Unknown or malformed message' } });
     await world.stop();
   });
 });

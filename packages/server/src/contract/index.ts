@@ -11,6 +11,7 @@ export { ErrorBody, ERROR_STATUS } from './errors.js';
 export { BudgetEvent, GenerationEvent, SchedulerActionEvent, ServerStatusEvent } from './events.js';
 export { GenerationHistoryItem, imageUrl } from './generations.js';
 export { FIELD_LIMITS } from './limits.js';
+export { ClientMessage, PongMessage, ReadyMessage, SocketError, SocketEvent, SubscribedMessage } from './socket.js';
 export { User } from './users.js';
 
 /** Every operation of the API, by name. The typed client has one method per entry. */

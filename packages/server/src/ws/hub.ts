@@ -1,6 +1,9 @@
 import { ComfyVastError, apiLimitKey, rateLimitError, systemClock, type Clock, type Logger, type SlidingWindowLimiter, type TimerHandle, type UserService } from '@comfy-vast/core';
 import type { WebSocket } from 'ws';
-import { ClientMessage, type HubEvent, type TopicKey } from './messages.js';
+import { ClientMessage, type SocketError, type SocketEvent } from '../contract/index.js';
+
+/** What a subscription follows: a generation or a server, named by the id field of its messages. */
+export type TopicKey = 'generationId' | 'serverId';
 
 /**
  * Says whether a user may follow a resource, and what to send at once when they start:
@@ -8,7 +11,7 @@ import { ClientMessage, type HubEvent, type TopicKey } from './messages.js';
  * Null means missing, which is also the answer for another user's resource.
  */
 export interface TopicProvider {
-  subscribe(userId: number, id: number, since?: number): HubEvent[] | null;
+  subscribe(userId: number, id: number, since?: number): SocketEvent[] | null;
   /** Called when the last subscriber of a resource leaves (idle tracking uses it). */
   unsubscribed?(id: number): void;
 }
@@ -87,7 +90,7 @@ export class WebSocketHub {
   }
 
   /** Sends an event to everyone subscribed to the resource. Droppable events skip slow consumers. */
-  publish(key: TopicKey, id: number, event: HubEvent, options: { droppable?: boolean } = {}): void {
+  publish(key: TopicKey, id: number, event: SocketEvent, options: { droppable?: boolean } = {}): void {
     const subs = this.#subscribers.get(`${key}:${id}`);
     if (!subs) return;
     const text = JSON.stringify(event);
@@ -107,7 +110,7 @@ export class WebSocketHub {
   }
 
   /** Sends an event to every connection of one user (account-wide news such as budget warnings). */
-  publishToUser(userId: number, event: HubEvent): void {
+  publishToUser(userId: number, event: SocketEvent): void {
     const text = JSON.stringify(event);
     for (const conn of this.#connections) if (conn.userId === userId && conn.socket.readyState === conn.socket.OPEN) conn.socket.send(text);
   }
@@ -201,14 +204,14 @@ export class WebSocketHub {
     if (initial === null) {
       const what = key === 'generationId' ? 'Generation' : 'Server';
       const code = key === 'generationId' ? 'NOT_FOUND' : 'SERVER_NOT_FOUND';
-      return send(conn, { type: 'error', [key]: id, data: { error: `${what} ${id} not found`, code } });
+      return send(conn, { ...errorEvent(code, `${what} ${id} not found`), ...topicId(key, id) });
     }
     const topic = `${key}:${id}`;
     let subs = this.#subscribers.get(topic);
     if (!subs) this.#subscribers.set(topic, (subs = new Set()));
     subs.add(conn);
     conn.topics.add(topic);
-    send(conn, { type: 'subscribed', [key]: id });
+    send(conn, { type: 'subscribed', ...topicId(key, id) });
     for (const event of initial) send(conn, event);
   }
 
@@ -224,7 +227,7 @@ export class WebSocketHub {
   }
 
   /** Answers a message that was not acted on; a client that keeps sending them is closed. */
-  #refuse(conn: Connection, event: HubEvent): void {
+  #refuse(conn: Connection, event: SocketError): void {
     send(conn, event);
     conn.refused++;
     if (conn.refused >= this.#maxRefused) {
@@ -234,7 +237,7 @@ export class WebSocketHub {
   }
 
   /** A malformed message is refused before auth (nothing else is accepted then), and only answered after it. */
-  #invalid(conn: Connection, event: HubEvent): void {
+  #invalid(conn: Connection, event: SocketError): void {
     if (conn.userId === null) return this.#refuse(conn, event);
     send(conn, event);
   }
@@ -269,10 +272,15 @@ export class WebSocketHub {
   }
 }
 
-function send(conn: Connection, event: HubEvent): void {
+function send(conn: Connection, event: SocketEvent): void {
   if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(JSON.stringify(event));
 }
 
-function errorEvent(code: string, error: string, details: Record<string, unknown> = {}): HubEvent {
+function errorEvent(code: string, error: string, details: Record<string, unknown> = {}): SocketError {
   return { type: 'error', data: { error, code, details } };
+}
+
+/** The field that names the resource in a message about it. */
+function topicId(key: TopicKey, id: number): { generationId: number } | { serverId: number } {
+  return key === 'generationId' ? { generationId: id } : { serverId: id };
 }
