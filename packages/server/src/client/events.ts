@@ -1,14 +1,13 @@
+import { ClientMessage, SocketEvent } from '../contract/socket.js';
+
+/** A message from the API's WebSocket, exactly as the contract declares it. */
+export type ApiEvent = SocketEvent;
 type Listener = (event: ApiEvent) => void;
 
-/** A message from the API's WebSocket: `progress`, `complete`, `error`, server events, ... */
-export interface ApiEvent {
-  type: string;
-  generationId?: number;
-  serverId?: number;
-  seq?: number;
-  data?: Record<string, unknown>;
-  [field: string]: unknown;
-}
+type WithoutType<M> = M extends unknown ? Omit<M, 'type'> : never;
+/** A generation (with `since`, the last `seq` seen) or a server, as the contract's `subscribe` names them. */
+export type SubscribeTarget = WithoutType<Extract<ClientMessage, { type: 'subscribe' }>>;
+export type UnsubscribeTarget = WithoutType<Extract<ClientMessage, { type: 'unsubscribe' }>>;
 
 interface SocketLike {
   readonly readyState: number;
@@ -31,13 +30,11 @@ export class ApiEvents {
   private constructor(socket: SocketLike) {
     this.#socket = socket;
     socket.addEventListener('message', (event) => {
-      let parsed: ApiEvent;
-      try {
-        parsed = JSON.parse(String(event.data)) as ApiEvent;
-      } catch {
-        return;
-      }
-      for (const listener of this.#listeners) listener(parsed);
+      const parsed = SocketEvent.safeParse(parseJson(String(event.data)));
+      // A message outside the contract (a newer server's addition, or garbage) is skipped: listeners get only
+      // what their type promises, and the stream goes on.
+      if (!parsed.success) return;
+      for (const listener of this.#listeners) listener(parsed.data);
     });
     this.#closed = new Promise((resolve) => socket.addEventListener('close', (e) => resolve({ code: e.code ?? 1006, reason: e.reason ?? '' })));
   }
@@ -51,12 +48,12 @@ export class ApiEvents {
         if (event.type === 'ready') {
           off();
           resolve();
-        } else if (event.type === 'error' && (event.data as { code?: string } | undefined)?.code === 'UNAUTHORIZED') {
+        } else if (event.type === 'error' && 'code' in event.data && event.data.code === 'UNAUTHORIZED') {
           off();
           reject(new Error('The API refused the token'));
         }
       });
-      socket.addEventListener('open', () => socket.send(JSON.stringify({ type: 'auth', token })));
+      socket.addEventListener('open', () => events.#send({ type: 'auth', token }));
       socket.addEventListener('error', () => reject(new Error(`Cannot open ${wsUrl}`)));
       void events.#closed.then(({ code, reason }) => reject(new Error(`The event stream closed (${code} ${reason})`)));
     });
@@ -69,12 +66,16 @@ export class ApiEvents {
     return () => this.#listeners.delete(listener);
   }
 
-  subscribe(target: { generationId: number; since?: number } | { serverId: number }): void {
-    this.#socket.send(JSON.stringify({ type: 'subscribe', ...target }));
+  subscribe(target: SubscribeTarget): void {
+    this.#send({ type: 'subscribe', ...target });
   }
 
-  unsubscribe(target: { generationId: number } | { serverId: number }): void {
-    this.#socket.send(JSON.stringify({ type: 'unsubscribe', ...target }));
+  unsubscribe(target: UnsubscribeTarget): void {
+    this.#send({ type: 'unsubscribe', ...target });
+  }
+
+  #send(message: ClientMessage): void {
+    this.#socket.send(JSON.stringify(message));
   }
 
   /** Resolves when the socket has closed, for whatever reason. */
@@ -84,5 +85,13 @@ export class ApiEvents {
 
   close(): void {
     this.#socket.close(1000, 'done');
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

@@ -4,7 +4,7 @@ import { ApiError } from './api-error.js';
 import { ApiEvents, type WebSocketConstructor } from './events.js';
 
 export { ApiError } from './api-error.js';
-export { ApiEvents, type ApiEvent, type WebSocketConstructor } from './events.js';
+export { ApiEvents, type ApiEvent, type SubscribeTarget, type UnsubscribeTarget, type WebSocketConstructor } from './events.js';
 export { contract, type Contract, type EndpointName } from '../contract/index.js';
 export type { ErrorBody } from '../contract/errors.js';
 

@@ -1,27 +1,22 @@
-import { createClient, type ApiClient, type ApiEvent, type ApiEvents } from '@comfy-vast/server/client';
+import { createClient, type ApiClient, type ApiEvent, type SubscribeTarget } from '@comfy-vast/server/client';
 import type { ComfyVastApi, GenerationEvent } from './port.js';
 
-function toGenerationEvent(event: ApiEvent): GenerationEvent | undefined {
-  const data = (event.data ?? {}) as Record<string, unknown>;
-  const text = (key: string) => (typeof data[key] === 'string' ? (data[key] as string) : undefined);
+/** A generation's event in the extension's words; the stream's other messages are not the runner's business. */
+function toGenerationEvent(event: ApiEvent, generationId: number): GenerationEvent | undefined {
+  if (!('generationId' in event) || event.generationId !== generationId) return undefined;
   switch (event.type) {
-    case 'progress':
-      return {
-        type: 'progress',
-        status: text('status') ?? 'executing',
-        progress: typeof data.progress === 'number' ? data.progress : 0,
-        ...(text('currentNode') ? { currentNode: text('currentNode') } : {}),
-        ...(text('previewImage') ? { previewImage: text('previewImage') } : {}),
-      };
+    case 'progress': {
+      const { status, progress, currentNode, previewImage } = event.data;
+      return { type: 'progress', status, progress, ...(currentNode ? { currentNode } : {}), ...(previewImage ? { previewImage } : {}) };
+    }
     case 'complete':
-      return { type: 'complete', imageUrls: Array.isArray(data.imageUrls) ? data.imageUrls.map(String) : [] };
-    case 'error':
-      return {
-        type: 'error',
-        error: data.status === 'cancelled' ? 'Cancelled' : (text('error') ?? 'Generation failed'),
-        ...(text('node') ? { node: text('node') } : {}),
-        ...(text('details') ? { details: text('details') } : {}),
-      };
+      return { type: 'complete', imageUrls: event.data.imageUrls };
+    case 'error': {
+      // Either the generation failed or was cancelled, or the subscription was refused (the generation is missing).
+      if ('code' in event.data) return { type: 'error', error: event.data.error };
+      const { status, error, node, details } = event.data;
+      return { type: 'error', error: status === 'cancelled' ? 'Cancelled' : error, ...(node ? { node } : {}), ...(details ? { details } : {}) };
+    }
     default:
       return undefined;
   }
@@ -32,7 +27,7 @@ export function createClientApi(baseUrl: string, token: string): ComfyVastApi {
   const client: ApiClient = createClient({ baseUrl, token });
 
   /** One event stream per subscription, closed by the returned function; `onEnd` when it closes by itself. */
-  async function follow(target: Parameters<ApiEvents['subscribe']>[0], listener: (event: ApiEvent) => void, onEnd?: () => void): Promise<() => void> {
+  async function follow(target: SubscribeTarget, listener: (event: ApiEvent) => void, onEnd?: () => void): Promise<() => void> {
     const events = await client.events();
     let stopped = false;
     const off = events.on(listener);
@@ -104,7 +99,7 @@ export function createClientApi(baseUrl: string, token: string): ComfyVastApi {
     watch: (generationId, listener) =>
       // since 0: whatever happened between the generate answer and this subscription comes first.
       follow({ generationId, since: 0 }, (event) => {
-        const mapped = event.generationId === generationId ? toGenerationEvent(event) : undefined;
+        const mapped = toGenerationEvent(event, generationId);
         if (mapped) listener(mapped);
       }),
     async watchServer(serverId, listener, onEnd) {
@@ -112,11 +107,10 @@ export function createClientApi(baseUrl: string, token: string): ComfyVastApi {
       stop = await follow(
         { serverId },
         (event) => {
-          if (event.serverId !== serverId) return;
-          const status = event.data?.status;
-          if (event.type === 'server:status' && typeof status === 'string') listener(status);
+          if (!('serverId' in event) || event.serverId !== serverId) return;
+          if (event.type === 'server:status') listener(event.data.status);
           // Deleted, or not this user's: nothing more will come.
-          if (event.type === 'error' && event.data?.code === 'SERVER_NOT_FOUND') {
+          if (event.type === 'error' && event.data.code === 'SERVER_NOT_FOUND') {
             stop();
             onEnd?.('not-found');
           }
