@@ -29,10 +29,10 @@ async function until(id: number, done: (s: ServerView) => boolean): Promise<Serv
 try {
   const wanted = { gpu: 'RTX 4090', gpuCount: 1, cpuCores: 8, ram: 32, disk: 100, location: 'US' };
   const offers = await comfyVast.findOffers(wanted);
-  console.log(`${offers.length} RTX 4090 offers in the US, cheapest ${offers[0]?.pricePerHour} $/h`);
+  console.log(`${offers.length} RTX 4090 offers in the US, cheapest ${offers[0]?.pricePerHour.toFixed(2)} $/h`);
 
   const created = await comfyVast.createServer(USER, { name: 'GPU Server 1', ...wanted });
-  console.log(`Rented Vast instance ${created.vastId} at ${created.pricePerHour} $/h (${created.status})`);
+  console.log(`Rented Vast instance ${created.vastId} at ${created.pricePerHour.toFixed(2)} $/h (${created.status})`);
 
   const ready = await until(created.id, (s) => s.status === 'running' && s.isLaunched);
   console.log(`ComfyUI is up at ${ready.comfyUrl}`);

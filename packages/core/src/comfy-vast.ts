@@ -31,7 +31,7 @@ import {
   type SchedulerHistoryRecord,
   type ServerInfo,
 } from './scheduler/index.js';
-import { ServerService, type OfferSummary, type ServerActionResult, type ServerApi, type ServerStatusEvent } from './servers/index.js';
+import { ServerService, type OfferSummary, type Server, type ServerActionResult, type ServerStatusEvent } from './servers/index.js';
 import type { UserRecord } from './users/index.js';
 import { analyzeWorkflow, toApiPrompt, type AnalyzeOptions, type ConversionResult, type WorkflowAnalysis } from './workflow/index.js';
 import { AnalysisLog, WorkflowLibrary, type WorkflowInput, type WorkflowRecord } from './workflow-library/index.js';
@@ -77,8 +77,8 @@ export interface ComfyVastEvents {
   'budget:exceeded': [status: BudgetStatus];
 }
 
-/** A server as the library describes it: its record's view plus when idle stop will act, if it will. */
-export type ServerView = ServerApi & { idleStopAt: string | null };
+/** A server as the library describes it, plus when idle stop will act (ISO, as its other dates), null when it will not. */
+export type ServerView = Server & { idleStopAt: string | null };
 
 /** A page of a list, and the cursor of the next one (null at the end). */
 export interface ListPage<T> {
@@ -148,10 +148,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       limiter: this.limiters.generations,
       resolveWorkflow: async (userId, workflowId) => toApiPrompt(workflows.get(userId, workflowId).workflow).prompt,
       connections: this.#comfy,
-      pricePerHour: (serverId) => {
-        const entry = servers.find(serverId);
-        return entry ? Number(entry.server.pricePerHour) : null;
-      },
+      pricePerHour: (serverId) => servers.find(serverId)?.server.pricePerHour ?? null,
       gpuOf: (serverId) => servers.find(serverId)?.server.gpu ?? null,
     }));
     const watchers = new ServerWatchers({ clock });
@@ -367,7 +364,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     return { id: server.id, name: server.name, status: server.status, userId };
   }
 
-  #describe(server: ServerApi): ServerView {
+  #describe(server: Server): ServerView {
     const at = this.#scheduler.idleStopAt(server.id);
     return { ...server, idleStopAt: at === null ? null : new Date(at).toISOString() };
   }
@@ -387,8 +384,8 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   }
 
   #wireEvents(): void {
-    const recordStatus = (server: ServerApi, userId: number) =>
-      this.#ledger.recordStatus({ id: server.id, userId }, server.status, { pricePerHour: Number(server.pricePerHour), storagePerHour: Number(server.storagePricePerHour) });
+    const recordStatus = ({ id, status, pricePerHour, storagePerHour }: Server, userId: number) =>
+      this.#ledger.recordStatus({ id, userId }, status, { pricePerHour, storagePerHour });
     const report = (error: unknown) => this.logger.error({ err: error }, 'event handling failed');
     this.#servers.on('server:created', ({ userId, server }) => void recordStatus(server, userId).catch(report));
     this.#servers.on('server:status', (event) => {

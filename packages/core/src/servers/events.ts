@@ -1,9 +1,9 @@
-import type { ServerApi } from './server-record.js';
+import type { Server } from './server-record.js';
 import type { ServerStatus } from './status.js';
 
 export interface ServerEvent {
   userId: number;
-  server: ServerApi;
+  server: Server;
 }
 
 export interface ServerStatusEvent extends ServerEvent {

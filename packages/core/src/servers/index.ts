@@ -4,14 +4,14 @@ export { serverStatusSchema, statusFromVast, type ServerStatus, type StatusVerdi
 export { comfyUrlOf, sshEndpointOf, type SshEndpoint } from './endpoints.js';
 export {
   serverRecordSchema,
-  serverApiSchema,
+  serverSchema,
   serverProviderSchema,
   serversCollection,
-  toApi,
+  describeServer,
   costAt,
   hourlyRate,
   type ServerRecord,
-  type ServerApi,
+  type Server,
   type ServerProvider,
 } from './server-record.js';
 export {

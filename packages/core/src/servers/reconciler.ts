@@ -142,7 +142,7 @@ export class ServerReconciler {
     const data = { ...blank, ...patchFromInstance(blank, instance) };
     const record = await this.#o.records.insert(data);
     this.#o.logger.warn({ serverId: record.id, vastId: instance.id }, 'Adopted a labelled Vast.ai instance that had no server record');
-    this.#o.events.emit('server:adopted', { userId: record.userId, server: this.#o.records.api(record) });
+    this.#o.events.emit('server:adopted', { userId: record.userId, server: this.#o.records.describe(record) });
     await this.#relabel(vast, instance.id, record.id, 'Relabelled an adopted instance');
   }
 

@@ -47,33 +47,36 @@ export type ServerRecord = z.infer<typeof serverRecordSchema>;
 export const serversCollection = defineCollection({ name: 'servers', schema: serverRecordSchema, kind: 'document' });
 
 /**
- * A server as the API shows it: the contract's fields (id, vastId, name, gpu, status, isLaunched, pricePerHour as
- * "0.50", createdAt ISO) and additions. There is no field for the token: it cannot leak through this shape.
+ * A server as the library describes it: prices and cost as numbers in dollars, ready for arithmetic, and dates as
+ * the ISO strings the record keeps, so a description passes through JSON, events and logs unchanged (`new Date(s)`
+ * when a Date is wanted). There is no field for its ComfyUI's credentials: they cannot leak through this shape.
  */
-export const serverApiSchema = z.object({
+export const serverSchema = z.object({
   id: z.number().int(),
-  vastId: z.string().nullable(),
+  /** The Vast.ai instance; null for an attached ComfyUI and for a rent still choosing its offer. */
+  vastId: z.number().int().nullable(),
   name: z.string(),
   gpu: z.string().nullable(),
-  status: serverStatusSchema,
-  isLaunched: z.boolean(),
-  pricePerHour: z.string(),
-  createdAt: z.string(),
-  /** As recorded, except that a server of the simulated Vast.ai says `simulated`. */
-  provider: z.enum([...serverProviderSchema.options, 'simulated']),
-  /** The disk's price in $/hour, billed while stopped too, until delete. */
-  storagePricePerHour: z.string(),
   gpuCount: z.number().int().nullable(),
   location: z.string().nullable(),
+  /** As recorded, except that a server of the simulated Vast.ai says `simulated`. */
+  provider: z.enum([...serverProviderSchema.options, 'simulated']),
+  status: serverStatusSchema,
   statusReason: z.string().nullable(),
+  isLaunched: z.boolean(),
+  /** $/hour while the container runs: GPU, compute and disk. */
+  pricePerHour: z.number(),
+  /** $/hour of the disk alone, billed while stopped too, until delete. */
+  storagePerHour: z.number(),
   /** Dollars billed so far, estimated from the prices Vast reported. */
   costSoFar: z.number(),
   comfyUrl: z.string().nullable(),
   ssh: sshEndpointSchema.nullable(),
+  createdAt: z.string(),
   updatedAt: z.string(),
 });
 
-export type ServerApi = z.infer<typeof serverApiSchema>;
+export type Server = z.infer<typeof serverSchema>;
 
 /** What is billed per hour in a status: everything while the container runs, the disk otherwise, nothing once gone. */
 export function hourlyRate(record: Pick<ServerRecord, 'provider' | 'status' | 'pricePerHour' | 'storagePerHour'>, status: ServerStatus = record.status): number {
@@ -96,25 +99,26 @@ export function comfyTargetOf(record: ServerRecord): ComfyTarget | null {
   return { url, ...(record.comfyToken ? { token: record.comfyToken } : {}), ...(auth ? { basicAuth: auth } : {}) };
 }
 
-export function toApi(record: ServerRecord, now: number): ServerApi {
+/** What a record shows of itself at `now`; the caller decides the provider a simulated account shows. */
+export function describeServer(record: ServerRecord, now: number): Server {
   return {
     id: record.id,
-    vastId: record.vastId === null ? null : String(record.vastId),
+    vastId: record.vastId,
     name: record.name,
     gpu: record.gpu,
-    status: record.status,
-    isLaunched: record.isLaunched,
-    pricePerHour: record.pricePerHour.toFixed(2),
-    createdAt: record.createdAt,
-    provider: record.provider,
-    storagePricePerHour: record.storagePerHour.toFixed(4),
     gpuCount: record.gpuCount,
     location: record.location,
+    provider: record.provider,
+    status: record.status,
     // A record written before the credential was stored apart may still hold it in its URL and reason.
     statusReason: record.statusReason === null ? null : withoutUrlCredentials(record.statusReason),
-    costSoFar: Math.round(costAt(record, now) * 10_000) / 10_000,
+    isLaunched: record.isLaunched,
+    pricePerHour: record.pricePerHour,
+    storagePerHour: record.storagePerHour,
+    costSoFar: costAt(record, now),
     comfyUrl: record.comfyUrl === null ? null : splitComfyUrl(record.comfyUrl).url,
     ssh: record.ssh,
+    createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
 }

@@ -3,7 +3,7 @@ import { ComfyVastError } from '../errors/index.js';
 import type { Collection, Store } from '../store/index.js';
 import type { Clock } from '../util/index.js';
 import type { ServerEvents } from './events.js';
-import { costAt, serversCollection, toApi, type ServerApi, type ServerRecord } from './server-record.js';
+import { costAt, describeServer, serversCollection, type Server, type ServerRecord } from './server-record.js';
 
 export type NewServer = Omit<ServerRecord, 'id' | 'createdAt' | 'updatedAt' | 'costAccrued' | 'costAccruedAt' | 'deletedAt'>;
 export type ServerPatch = Partial<Omit<ServerRecord, 'id' | 'userId' | 'createdAt'>>;
@@ -56,8 +56,8 @@ export class ServerRecords {
     return record;
   }
 
-  api(record: ServerRecord): ServerApi {
-    return this.#toApi(record, this.#clock.now());
+  describe(record: ServerRecord): Server {
+    return this.#describe(record, this.#clock.now());
   }
 
   async insert(data: NewServer): Promise<ServerRecord> {
@@ -80,16 +80,16 @@ export class ServerRecords {
     const deleted = patch.status === 'deleted' && statusChanged ? { deletedAt: new Date(now).toISOString() } : {};
     this.#bump(before.id);
     const after = await this.#collection.update(before.id, { ...patch, ...accrual, ...deleted, updatedAt: new Date(now).toISOString() });
-    const event = { userId: after.userId, server: this.#toApi(after, now) };
+    const event = { userId: after.userId, server: this.#describe(after, now) };
     if (statusChanged) this.#events.emit('server:status', { ...event, previous: before.status });
     if (after.status === 'deleted' && statusChanged) this.#events.emit('server:deleted', event);
     if (after.isLaunched && !before.isLaunched) this.#events.emit('server:launched', event);
     return after;
   }
 
-  #toApi(record: ServerRecord, now: number): ServerApi {
-    const api = toApi(record, now);
-    return this.#simulated && api.provider === 'vast' ? { ...api, provider: 'simulated' } : api;
+  #describe(record: ServerRecord, now: number): Server {
+    const server = describeServer(record, now);
+    return this.#simulated && server.provider === 'vast' ? { ...server, provider: 'simulated' } : server;
   }
 
   #bump(id: number): void {

@@ -21,7 +21,7 @@ import type { ServerEvents } from './events.js';
 import { patchFromInstance } from './instance-patch.js';
 import { ServerReconciler } from './reconciler.js';
 import { parseServerRequest, type ParsedServerRequest } from './requests.js';
-import { comfyTargetOf, type ServerApi, type ServerRecord } from './server-record.js';
+import { comfyTargetOf, type Server, type ServerRecord } from './server-record.js';
 import { ServerRecords, type NewServer } from './server-records.js';
 import type { ServerStatus } from './status.js';
 
@@ -73,7 +73,8 @@ export const offerSummarySchema = z.object({
   diskGb: z.number().nullable(),
   location: z.string().nullable(),
   reliability: z.number().nullable(),
-  pricePerHour: z.string(),
+  /** `dph_total`: $/hour while running, disk included. */
+  pricePerHour: z.number(),
 });
 export type OfferSummary = z.infer<typeof offerSummarySchema>;
 
@@ -125,31 +126,31 @@ export class ServerService extends EventEmitter<ServerEvents> {
     return this.#reconciler.runOnce();
   }
 
-  list(userId: number): ServerApi[] {
+  list(userId: number): Server[] {
     return this.#records
       .live()
       .filter((r) => r.userId === userId)
-      .map((r) => this.#records.api(r));
+      .map((r) => this.#records.describe(r));
   }
 
-  get(userId: number, serverId: number): ServerApi {
-    return this.#records.api(this.#records.owned(userId, serverId));
+  get(userId: number, serverId: number): Server {
+    return this.#records.describe(this.#records.owned(userId, serverId));
   }
 
   /** Every running server of every user, for the scheduler's idle and schedule checks. */
-  listRunning(): Array<{ userId: number; server: ServerApi }> {
+  listRunning(): Array<{ userId: number; server: Server }> {
     return this.listAll().filter((s) => s.server.status === 'running');
   }
 
   /** One live server of any user with its owner, for the scheduler and budgets; undefined when gone. */
-  find(serverId: number): { userId: number; server: ServerApi } | undefined {
+  find(serverId: number): { userId: number; server: Server } | undefined {
     const record = this.#records.get(serverId);
-    return record && record.status !== 'deleted' ? { userId: record.userId, server: this.#records.api(record) } : undefined;
+    return record && record.status !== 'deleted' ? { userId: record.userId, server: this.#records.describe(record) } : undefined;
   }
 
   /** Every live server of every user with its owner, for the scheduler and budgets. */
-  listAll(): Array<{ userId: number; server: ServerApi }> {
-    return this.#records.live().map((r) => ({ userId: r.userId, server: this.#records.api(r) }));
+  listAll(): Array<{ userId: number; server: Server }> {
+    return this.#records.live().map((r) => ({ userId: r.userId, server: this.#records.describe(r) }));
   }
 
   /** Where the server's ComfyUI answers; SERVER_NOT_RUNNING until it runs with a known URL. */
@@ -175,18 +176,18 @@ export class ServerService extends EventEmitter<ServerEvents> {
       diskGb: o.disk_space ?? null,
       location: o.geolocation ?? null,
       reliability: o.reliability ?? null,
-      pricePerHour: o.dph_total.toFixed(2),
+      pricePerHour: o.dph_total,
     }));
   }
 
   /**
-   * The POST body of the API, in any of its three forms: rent `{name, gpu, ...}`, attach an instance
+   * A new server, in any of the request's three forms: rent `{name, gpu, ...}`, attach an instance
    * `{name, vastId}` or attach a ComfyUI `{name, comfyUrl, comfyToken?}`.
    */
-  async create(userId: number, body: unknown): Promise<ServerApi> {
+  async create(userId: number, body: unknown): Promise<Server> {
     const request = parseServerRequest(body);
     const record = await this.#create(userId, request);
-    const server = this.#records.api(record);
+    const server = this.#records.describe(record);
     this.emit('server:created', { userId, server });
     return server;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { comfyTargetOf, toApi, type ServerRecord } from '../../src/servers/server-record.js';
+import { comfyTargetOf, describeServer, type ServerRecord } from '../../src/servers/server-record.js';
 import { splitComfyUrl, withoutUrlCredentials } from '../../src/servers/comfy-url.js';
 
 const attached: ServerRecord = {
@@ -39,12 +39,12 @@ describe('credentials in a ComfyUI URL', () => {
     expect(withoutUrlCredentials('mail ann@example.com')).toBe('mail ann@example.com');
   });
 
-  it('reach ComfyUI from the record, and never its API shape, for records written before they were kept apart too', () => {
+  it('reach ComfyUI from the record, and never its description, for records written before they were kept apart too', () => {
     expect(comfyTargetOf(attached)).toEqual({ url: 'https://comfy.example:8443/base', basicAuth: 'ann:p@ss:word' });
     const legacy = { ...attached, comfyUrl: 'http://ann:old-pw@host:8188', comfyBasicAuth: undefined, status: 'error' as const, statusReason: 'ComfyUI at http://ann:old-pw@host:8188 did not answer /system_stats' };
     expect(comfyTargetOf(legacy)).toEqual({ url: 'http://host:8188', basicAuth: 'ann:old-pw' });
-    const shown = JSON.stringify([toApi(attached, 0), toApi(legacy, 0)]);
+    const shown = JSON.stringify([describeServer(attached, 0), describeServer(legacy, 0)]);
     expect(shown).not.toMatch(/p@ss|old-pw|ann:/);
-    expect(toApi(legacy, 0)).toMatchObject({ comfyUrl: 'http://host:8188', statusReason: 'ComfyUI at http://host:8188 did not answer /system_stats' });
+    expect(describeServer(legacy, 0)).toMatchObject({ comfyUrl: 'http://host:8188', statusReason: 'ComfyUI at http://host:8188 did not answer /system_stats' });
   });
 });

@@ -25,7 +25,7 @@ describe('the reconciler', () => {
     const [record] = records();
     expect(record).toMatchObject({ userId: 5, name: `adopted-${vastId}`, vastId, status: 'running', comfyToken: 'orphan-pw' });
     expect(w.fake.instance(vastId)).toMatchObject({ label: `comfy-vast:${record!.id}` });
-    expect(adopted.map((e) => [e.userId, e.server.vastId])).toEqual([[5, String(vastId)]]);
+    expect(adopted.map((e) => [e.userId, e.server.vastId])).toEqual([[5, vastId]]);
     await w.service.reconcile();
     expect(records()).toHaveLength(1);
   });
@@ -43,7 +43,7 @@ describe('the reconciler', () => {
     expect(w.service.get(1, 1)).toMatchObject({ status: 'error', vastId: null });
     const vastId = w.fake.addInstance({ label: 'comfy-vast:1', running: false });
     await w.service.reconcile();
-    expect(w.service.get(1, 1)).toMatchObject({ status: 'creating', vastId: String(vastId) });
+    expect(w.service.get(1, 1)).toMatchObject({ status: 'creating', vastId });
     expect(records()).toHaveLength(1);
   });
 
@@ -75,14 +75,14 @@ describe('the reconciler', () => {
       await service.reconcile();
       await service.reconcile();
       expect(destroyed()).toEqual([]);
-      expect(w.fake.instance(Number(fresh.vastId))).toMatchObject({ label: `comfy-vast:${fresh.id}`, actual_status: 'running' });
+      expect(w.fake.instance(fresh.vastId!)).toMatchObject({ label: `comfy-vast:${fresh.id}`, actual_status: 'running' });
       expect(service.get(1, fresh.id)).toMatchObject({ status: 'running', vastId: fresh.vastId });
       expect(w.log.lines.some((l) => l.includes('Destroying'))).toBe(false);
     });
 
     it('keeps an instance re-attached after its first server was marked deleted, and relabels it to its new server', async () => {
       const first = await w.service.create(1, RTX);
-      const vastId = Number(first.vastId);
+      const vastId = first.vastId!;
       w.fake.inject('list', noInstances());
       await w.service.reconcile();
       expect(w.service.find(first.id)).toBeUndefined();
@@ -92,7 +92,7 @@ describe('the reconciler', () => {
       expect(w.fake.instance(vastId)).toMatchObject({ label: `comfy-vast:${again.id}` });
       await w.service.reconcile();
       expect(destroyed()).toEqual([]);
-      expect(w.service.get(1, again.id)).toMatchObject({ status: 'creating', vastId: String(vastId) });
+      expect(w.service.get(1, again.id)).toMatchObject({ status: 'creating', vastId });
     });
 
     it('adopts, never destroys, an instance whose label names a live server holding another instance', async () => {
@@ -122,7 +122,7 @@ describe('the reconciler', () => {
       const holder = await w.service.create(1, { name: 'holder', vastId });
       await w.service.reconcile();
       expect(w.service.get(1, 1)).toMatchObject({ status: 'error', vastId: null });
-      expect(w.service.get(1, holder.id)).toMatchObject({ status: 'running', vastId: String(vastId) });
+      expect(w.service.get(1, holder.id)).toMatchObject({ status: 'running', vastId });
       expect(w.fake.instance(vastId)).toMatchObject({ label: `comfy-vast:${holder.id}` });
       expect(destroyed()).toEqual([]);
     });
@@ -142,7 +142,7 @@ describe('the reconciler', () => {
 
   it('reports an instance that exited with the reason', async () => {
     const { id, vastId } = await w.service.create(1, RTX);
-    w.fake.forceStatus(Number(vastId), { actual_status: 'exited', status_msg: 'exit code 137' });
+    w.fake.forceStatus(vastId!, { actual_status: 'exited', status_msg: 'exit code 137' });
     await w.service.reconcile();
     expect(w.service.get(1, id)).toMatchObject({ status: 'error', statusReason: 'The container exited: exit code 137' });
   });
