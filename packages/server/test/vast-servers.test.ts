@@ -34,6 +34,24 @@ describe('server lifecycle over REST on the simulated provider', () => {
     expect(await alice.listServers()).toEqual([]);
   }, 60_000);
 
+  it("answers the library's server and offers as the spec writes them: the instance id and prices as text", async () => {
+    const created = await alice.createServer({ body: { name: 'described', gpu: 'RTX 4090' } });
+    const ready = await until(() => alice.getServer({ params: { id: created.id } }), (s) => s.status === 'running' && s.isLaunched);
+    const aliceId = (await alice.me()).id;
+    const { vastId, pricePerHour, storagePerHour, costSoFar, ...same } = server.comfyVast.getServer(aliceId, created.id);
+    expect(ready).toEqual({
+      ...same,
+      vastId: String(vastId),
+      pricePerHour: pricePerHour.toFixed(2),
+      storagePricePerHour: storagePerHour.toFixed(4),
+      costSoFar: expect.closeTo(costSoFar, 3),
+    });
+    const [offer] = await alice.listOffers({ query: { gpu: 'RTX 4090' } });
+    const [domainOffer] = await server.comfyVast.findOffers({ gpu: 'RTX 4090' });
+    expect(offer).toEqual({ ...domainOffer, pricePerHour: domainOffer!.pricePerHour.toFixed(2) });
+    await alice.deleteServer({ params: { id: created.id } });
+  }, 30_000);
+
   it("answers another user's server as missing, and never shows the key or the ComfyUI password", async () => {
     const created = await alice.createServer({ body: { name: 'private', gpu: 'RTX 4090' } });
     const bob = await server.admin.createUser({ body: { username: 'bob' } });
