@@ -5,7 +5,7 @@ export const GENERATION_STATUSES = ['queued', 'executing', 'completed', 'failed'
 export const generationStatusSchema = z.enum(GENERATION_STATUSES);
 export type GenerationStatus = z.infer<typeof generationStatusSchema>;
 
-/** Why a generation failed, as the API's `error` event carries it. */
+/** Why a generation failed, as its `error` event carries it. */
 export const generationErrorSchema = z.object({
   error: z.string(),
   /** Class type of the node that failed, when one did. */

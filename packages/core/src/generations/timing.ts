@@ -23,7 +23,7 @@ export function runEstimate(timings: readonly number[], prompt: ApiPrompt, gpu: 
   return estimateGenerationTime(complexityFigures(prompt), gpu, timings);
 }
 
-/** The response's `estimatedTime`: one run's range times the prompts ahead and this one, to the second below two minutes. */
+/** A queued generation's `estimatedTime`: one run's range times the prompts ahead and this one, to the second below two minutes. */
 export function estimateText(run: TimeEstimate, queuePosition: number): string {
   const runs = Math.max(1, queuePosition);
   const min = run.minSeconds * runs;

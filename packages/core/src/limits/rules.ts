@@ -23,7 +23,7 @@ export type LimitsConfig = Record<LimitName, RateLimitRule[]>;
 
 export const WINDOW_MS = { second: 1000, minute: MINUTE, hour: HOUR, day: DAY } as const;
 
-/** The API limiter's key for a user: HTTP requests and WebSocket messages count against the same one. */
+/** The API limiter's key for a user: every call of theirs counts against the same one, however it came. */
 export function apiLimitKey(userId: number): string {
   return `api:${userId}`;
 }

@@ -18,7 +18,7 @@ export const DOWNLOADS_PER_SERVER = 5;
 
 export const downloadStatusSchema = z.enum(['queued', 'downloading', 'completed', 'failed']);
 
-/** A download as GET /api/comfy/models/download/:downloadId shows it (plus where it goes and why it failed). */
+/** A download as its owner follows it: progress, speed and time left, where it goes and why it failed. */
 export const downloadViewSchema = z.object({
   downloadId: z.number().int(),
   status: downloadStatusSchema,

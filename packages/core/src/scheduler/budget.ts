@@ -16,7 +16,7 @@ export const MonthlyLimit = z
   .max(1_000_000, { message: 'must be at most 1000000 dollars' })
   .nullable();
 
-/** Body of `PUT /users/:id/budget`. */
+/** A change of a user's budget. */
 export const BudgetUpdate = z.object({ monthlyLimit: MonthlyLimit });
 export type BudgetUpdate = z.infer<typeof BudgetUpdate>;
 
@@ -87,7 +87,7 @@ export class BudgetService extends EventEmitter<BudgetServiceEvents> {
     this.#disarm();
   }
 
-  /** The month's spending against the user's budget: `GET /users/:id/budget`. */
+  /** The month's spending against the user's budget. */
   status(userId: number): BudgetStatus {
     const now = this.#clock.now();
     const { month, start } = monthOf(now);
@@ -104,8 +104,8 @@ export class BudgetService extends EventEmitter<BudgetServiceEvents> {
   }
 
   /**
-   * Sets or removes (null) a user's monthly budget: `PUT /users/:id/budget` with `{monthlyLimit}`. The value is
-   * validated here (VALIDATION_ERROR naming `monthlyLimit`), so a route may pass the body's field as it came.
+   * Sets or removes (null) a user's monthly budget. The value is validated here (VALIDATION_ERROR naming
+   * `monthlyLimit`), so a caller may pass it as it came.
    */
   async setBudget(userId: number, monthlyLimit: unknown): Promise<BudgetStatus> {
     const parsed = MonthlyLimit.safeParse(monthlyLimit);

@@ -4,7 +4,7 @@ import { schedulerHistoryCollection, type SchedulerHistoryRecord } from './recor
 
 export type HistoryEntry = Omit<SchedulerHistoryRecord, 'id' | 'at'>;
 
-/** What the scheduler did and why, per server, newest first: `GET /server-scheduler/:serverId/history`. */
+/** What the scheduler did and why, per server, newest first. */
 export class SchedulerHistory {
   #records;
   #clock: Clock;

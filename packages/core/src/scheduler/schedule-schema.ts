@@ -57,7 +57,7 @@ export const DEFAULT_SCHEDULE: Schedule = {
 
 const BODY_MESSAGE = 'must be an object of schedule fields, such as {"autoStart": true, "startTime": "08:00"}';
 
-/** Body of `POST /server-scheduler/:serverId/start`: any of the start side's fields; others are ignored. */
+/** An update of the start side: any of its fields; others are ignored. */
 export const ScheduleStartUpdate = z.object({
   schedule: z.object({
     autoStart: Schedule.shape.autoStart.optional(),
@@ -68,7 +68,7 @@ export const ScheduleStartUpdate = z.object({
 });
 export type ScheduleStartUpdate = z.input<typeof ScheduleStartUpdate>;
 
-/** Body of `POST /server-scheduler/:serverId/stop`: any of the stop side's fields, idle stop included. */
+/** An update of the stop side: any of its fields, idle stop included. */
 export const ScheduleStopUpdate = z.object({
   schedule: z.object({
     autoStop: Schedule.shape.autoStop.optional(),

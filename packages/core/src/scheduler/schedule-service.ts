@@ -7,7 +7,7 @@ import { nextAction, type ScheduleAction } from './schedule-time.js';
 import type { ServerInfo } from './schedule-target.js';
 import { TimeZones } from './time-zone.js';
 
-/** The spec's `GET /server-scheduler/:serverId` answer. */
+/** A server's schedule as its owner reads it: the server, its schedule and the next action planned. */
 export interface ScheduleView {
   server: { id: number; name: string; status: string };
   schedule: Schedule;
@@ -65,8 +65,8 @@ export class ScheduleService extends EventEmitter<ScheduleServiceEvents> {
   }
 
   /**
-   * Applies the body of `POST /server-scheduler/:serverId/start` (side `start`) or `/stop` (side `stop`):
-   * validated, merged into the current schedule, stored. The caller has already checked the server is the user's.
+   * Applies an update of one side of the schedule (`start`: when it starts; `stop`: when it stops, idle stop
+   * included): validated, merged into the current schedule, stored. The caller has already checked the server is the user's.
    */
   async update(server: ServerInfo, side: ScheduleSide, body: unknown): Promise<ScheduleView> {
     const schedule = mergeSchedule(this.get(server.id), parseScheduleUpdate(side, body));
@@ -87,7 +87,7 @@ export class ScheduleService extends EventEmitter<ScheduleServiceEvents> {
     this.emit('changed', serverId, null);
   }
 
-  /** The spec's GET shape for a server the caller may see. */
+  /** The schedule of a server the caller may see. */
   view(server: ServerInfo): ScheduleView {
     const schedule = this.get(server.id);
     const next = nextAction(schedule, this.#clock.now(), this.#zones);

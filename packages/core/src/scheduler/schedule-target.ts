@@ -3,7 +3,7 @@
  * GenerationService to it; tests use a small in-memory target.
  */
 
-/** Status words as in the API (`running`, `stopped`, `starting`, `stopping`, `creating`, ...). */
+/** Status words as the servers domain spells them (`running`, `stopped`, `starting`, `stopping`, `creating`, ...). */
 export interface ServerInfo {
   id: number;
   name: string;

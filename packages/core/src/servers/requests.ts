@@ -30,7 +30,7 @@ export type ParsedServerRequest =
   | { kind: 'attachVast'; body: z.output<typeof attachVastRequestSchema> }
   | { kind: 'attachComfy'; body: z.output<typeof attachComfyRequestSchema> };
 
-/** One POST body, three meanings, told apart by their keys: `comfyUrl` attaches a ComfyUI, `vastId` an instance. */
+/** One request, three meanings, told apart by their keys: `comfyUrl` attaches a ComfyUI, `vastId` an instance. */
 export function parseServerRequest(body: unknown): ParsedServerRequest {
   const keys = typeof body === 'object' && body !== null ? body : {};
   if ('comfyUrl' in keys) return { kind: 'attachComfy', body: parseOrThrow(attachComfyRequestSchema, body, 'server request') };

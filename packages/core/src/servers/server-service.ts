@@ -53,7 +53,7 @@ export interface ServerActionResult {
   status?: ServerStatus;
 }
 
-/** What the generation service needs to reach a server's ComfyUI. The credentials are for core's own use, never a response. */
+/** What the generation service needs to reach a server's ComfyUI. The credentials are for core's own use, never shown. */
 export interface ComfyTargetInfo {
   url: string;
   /** Bearer token (the instance's WEB_PASSWORD); absent for an attached ComfyUI without one. */
