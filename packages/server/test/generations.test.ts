@@ -127,7 +127,7 @@ describe('generations over REST and WebSocket', () => {
 
     const socket = await openSocket(wsUrl(bob.token));
     socket.send({ type: 'subscribe', generationId: started.generationId });
-    expect(await socket.next((m) => m.type === 'error')).toEqual({ type: 'error', generationId: started.generationId, data: { error: `Generation ${started.generationId} not found`, code: 'NOT_FOUND' } });
+    expect(await socket.next((m) => m.type === 'error')).toEqual({ type: 'error', generationId: started.generationId, data: { error: `Generation ${started.generationId} not found`, code: 'NOT_FOUND', details: {} } });
     socket.close();
   }, 30_000);
 
