@@ -1,4 +1,4 @@
-import { ClientMessage, SocketEvent } from '../contract/socket.js';
+import { SocketEvent, type ClientMessage } from '../contract/socket.js';
 
 /** A message from the API's WebSocket, exactly as the contract declares it. */
 export type ApiEvent = SocketEvent;
