@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { Client } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startTestServer } from './helpers.js';
@@ -8,8 +9,8 @@ describe('shutdown', () => {
     const client = new Client(server.url, { pipelining: 2 });
     try {
       // One request stays in flight (its body still coming) while the shutdown starts, holding the connection open.
-      let push: (chunk: string | null) => void = () => {};
-      const body = new ReadableStream<Uint8Array>({ start: (c) => void (push = (chunk) => (chunk === null ? c.close() : c.enqueue(new TextEncoder().encode(chunk)))) });
+      const body = new Readable({ read() {} });
+      const push = (chunk: string | null) => body.push(chunk);
       const inFlight = client.request({ path: '/api/comfy/analyze-workflow', method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body });
       push('{"workflow":');
       await new Promise((r) => setTimeout(r, 200));
