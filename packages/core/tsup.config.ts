@@ -1,3 +1,4 @@
+import { copyFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 
 // `npm start` builds JavaScript only (TSUP_DTS=false): declarations take a minute and a server needs none.
@@ -8,4 +9,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // loadRemoteScript reads remote.sh next to the bundle, so it ships in dist beside index.js.
+  onSuccess: () => copyFile('src/remote/remote.sh', 'dist/remote.sh'),
 });

@@ -29,12 +29,14 @@ import {
   type ScheduleSide,
   type ScheduleView,
   type SchedulerHistoryRecord,
+  type RemoteActivity,
   type ServerInfo,
 } from './scheduler/index.js';
 import { ServerService, type OfferSummary, type Server, type ServerActionResult, type ServerStatusEvent } from './servers/index.js';
 import type { UserRecord } from './users/index.js';
 import { analyzeWorkflow, toApiPrompt, type AnalyzeOptions, type ConversionResult, type WorkflowAnalysis } from './workflow/index.js';
 import { AnalysisLog, WorkflowLibrary, type WorkflowInput, type WorkflowRecord } from './workflow-library/index.js';
+import { SshRunner, StoredHostKeyPins, loadRemoteScript, type RemoteHost } from './remote/index.js';
 import { InstallationKeys, VastClient, type LaunchOptions, type ServerRequirementsInput } from './vast/index.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { silentLogger, type Logger } from './util/logger.js';
@@ -110,8 +112,11 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   readonly #ledger: CostLedger;
   readonly #budgets: BudgetService;
   readonly #target: ServerScheduleTarget;
+  /** Remote actions on rented servers, with the installation's key; null without a Vast.ai account. */
+  readonly #ssh: SshRunner | null;
+  readonly #pins: StoredHostKeyPins;
 
-  protected constructor(store: Store, options: ComfyVastOptions & { dataDir: string }, sshPublicKey: string | undefined) {
+  protected constructor(store: Store, options: ComfyVastOptions & { dataDir: string }, ssh: InstallationSsh | undefined) {
     super();
     const clock = (this.clock = options.clock ?? systemClock);
     const logger = (this.logger = options.logger ?? silentLogger);
@@ -130,12 +135,14 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       vast,
       clock,
       logger: logger.child({ service: 'servers' }),
-      sshPublicKey,
+      sshPublicKey: ssh?.publicKey,
       launch: options.vast?.launch,
       reliabilityFloor: options.vast?.reliabilityFloor,
       pollIntervalMs: options.vast?.pollIntervalMs,
       simulated: options.vast?.simulated,
     }));
+    this.#pins = new StoredHostKeyPins(store);
+    this.#ssh = ssh ? new SshRunner({ privateKey: ssh.privateKey, script: ssh.script, pins: this.#pins, clock, logger: logger.child({ service: 'ssh' }) }) : null;
     this.#comfy = new ComfyConnectionPool({ clock, logger: logger.child({ service: 'comfy' }) });
     const workflows = (this.#workflows = new WorkflowLibrary({ store, clock, quota: { ...DEFAULT_QUOTAS, ...options.quotas }.workflows }));
     this.#analyses = new AnalysisLog({ store, clock });
@@ -166,10 +173,8 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
 
   static async open(options: ComfyVastOptions = {}): Promise<ComfyVast> {
     const store = options.store ?? (options.dataDir ? await LowdbStore.open({ dir: options.dataDir, logger: options.logger, clock: options.clock }) : new MemoryStore());
-    // One key pair per installation, attached to every instance so that setup can reach it over SSH.
-    const sshPublicKey = options.vast && options.dataDir ? (await new InstallationKeys(join(options.dataDir, 'ssh')).load()).publicKey : undefined;
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'comfy-vast-')));
-    const comfyVast = new ComfyVast(store, { ...options, dataDir }, sshPublicKey);
+    const comfyVast = new ComfyVast(store, { ...options, dataDir }, options.vast && options.dataDir ? await installationSsh(options.dataDir) : undefined);
     await comfyVast.#workflows.seedBuiltins();
     if (options.autoStart ?? true) {
       comfyVast.#servers.startReconciler();
@@ -369,6 +374,21 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     return { ...server, idleStopAt: at === null ? null : new Date(at).toISOString() };
   }
 
+  /** Setups and downloads running on a server, so that idle stop and drain-before-stop wait for them. */
+  #remoteActivity(_serverId: number): RemoteActivity {
+    return { setup: false, downloads: 0, lastActivityAt: 0 };
+  }
+
+  /**
+   * The SSH side of the user's running server: the runner and where it answers. NOT_SUPPORTED for an attached
+   * ComfyUI and for an installation without a Vast.ai account (it has no key any server accepts).
+   */
+  #remote(userId: number, serverId: number): { runner: SshRunner; host: RemoteHost } {
+    const host = this.#servers.getRemoteHost(userId, serverId);
+    if (!this.#ssh) throw new ComfyVastError('NOT_SUPPORTED', 'This installation has no Vast.ai account, so no SSH key that a server accepts', { details: { serverId } });
+    return { runner: this.#ssh, host };
+  }
+
   /** The HTTP client of a running server's ComfyUI; SERVER_NOT_RUNNING otherwise. */
   #comfyClient(userId: number, serverId: number): ComfyClient {
     return this.#comfy.get(this.#servers.getComfyTarget(userId, serverId)).client;
@@ -399,6 +419,8 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       this.#scheduler.serverChanged(server.id);
       void recordStatus({ ...server, status: 'deleted' }, userId).catch(report);
       void this.#schedules.remove(server.id).catch(report);
+      this.#ssh?.close(String(server.id));
+      void this.#pins.forget(String(server.id)).catch(report);
     });
     const onGeneration = (event: GenerationEvent) => {
       this.#followers.record(event);
@@ -422,8 +444,24 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     this.#servers.stopReconciler();
     await this.#generations.close();
     await this.#comfy.closeAll();
+    this.#ssh?.closeAll();
     await this.#store.close();
   }
+}
+
+/** The installation's key pair and the script every remote action runs. */
+interface InstallationSsh {
+  publicKey: string;
+  privateKey: string;
+  script: string;
+}
+
+/** One key pair per installation, attached to every instance so that setup can reach it over SSH. */
+async function installationSsh(dataDir: string): Promise<InstallationSsh> {
+  const keys = new InstallationKeys(join(dataDir, 'ssh'));
+  const { publicKey } = await keys.load();
+  const [privateKey, script] = await Promise.all([keys.privateKey(), loadRemoteScript()]);
+  return { publicKey, privateKey, script };
 }
 
 function userNotFound(userId: number): ComfyVastError {

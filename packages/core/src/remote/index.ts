@@ -33,4 +33,5 @@ export {
 export { SshRunner, sshError, hostKeyFingerprint, type RemoteHost, type HostKeyPins, type SshRunnerOptions, type RunOptions, type RunResult } from './ssh-runner.js';
 export { followJob, type JobOutcome, type FollowOptions } from './remote-job.js';
 export { loadRemoteScript } from './remote-script.js';
+export { StoredHostKeyPins } from './stored-pins.js';
 export { Slots } from './slots.js';

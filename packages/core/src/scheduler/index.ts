@@ -51,4 +51,4 @@ export {
 export { CostLedger, CostEventRecord, costEventsCollection, type CostLedgerEvents } from './ledger.js';
 export { BudgetService, BudgetUpdate, BudgetRecord, MonthlyLimit, budgetsCollection, type BudgetEnforcer, type BudgetServiceEvents } from './budget.js';
 export { ServerWatchers, type ServerWatchersEvents } from './watchers.js';
-export { ServerScheduleTarget, type GenerationActivity, type ServerScheduleTargetOptions } from './server-schedule-target.js';
+export { ServerScheduleTarget, type GenerationActivity, type RemoteActivity, type ServerScheduleTargetOptions } from './server-schedule-target.js';

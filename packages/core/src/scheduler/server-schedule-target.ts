@@ -13,9 +13,18 @@ export interface GenerationActivity {
   lastActivityAt: number;
 }
 
+/** Remote work on one server: a setup or reset running, model downloads queued or running. */
+export interface RemoteActivity {
+  setup: boolean;
+  downloads: number;
+  /** Epoch ms of the latest remote work started or finished on the server, or 0. */
+  lastActivityAt: number;
+}
+
 export interface ServerScheduleTargetOptions {
   servers: ServerService;
   generationActivity: (serverId: number) => GenerationActivity;
+  remoteActivity: (serverId: number) => RemoteActivity;
   watchers: ServerWatchers;
   budgets: BudgetService;
   clock: Clock;
@@ -58,17 +67,17 @@ export class ServerScheduleTarget implements ScheduleTarget {
 
   activity(serverId: number): ServerActivity {
     const generations = this.#options.generationActivity(serverId);
+    const remote = this.#options.remoteActivity(serverId);
     const server = this.#options.servers.find(serverId)?.server;
     // Before this process saw it start, the last status change is the best guess of when it did.
     const runningSince = this.#runningSince.get(serverId) ?? (server ? Date.parse(server.updatedAt) : 0);
     return {
       queued: generations.queued,
       running: generations.running,
-      // Setup and model downloads are not run by this version, so they never hold a stop.
-      setup: false,
-      downloads: 0,
+      setup: remote.setup,
+      downloads: remote.downloads,
       subscribers: this.#options.watchers.count(serverId),
-      lastActivityAt: Math.max(generations.lastActivityAt, runningSince, this.#options.watchers.lastLeftAt(serverId) ?? 0),
+      lastActivityAt: Math.max(generations.lastActivityAt, remote.lastActivityAt, runningSince, this.#options.watchers.lastLeftAt(serverId) ?? 0),
     };
   }
 

@@ -24,6 +24,7 @@ import { parseServerRequest, type ParsedServerRequest } from './requests.js';
 import { comfyTargetOf, type Server, type ServerRecord } from './server-record.js';
 import { ServerRecords, type NewServer } from './server-records.js';
 import type { ServerStatus } from './status.js';
+import type { RemoteHost } from '../remote/ssh-runner.js';
 
 export interface ServerServiceOptions {
   store: Store;
@@ -161,6 +162,21 @@ export class ServerService extends EventEmitter<ServerEvents> {
       throw new ComfyVastError('SERVER_NOT_RUNNING', `Server ${serverId} is ${record.status}, not running`, { details: { serverId, status: record.status } });
     }
     return { ...target, status: record.status };
+  }
+
+  /**
+   * Where the server's SSH daemon answers, for setup and models. NOT_SUPPORTED for an attached ComfyUI (comfy-vast
+   * has no shell there), SERVER_NOT_RUNNING until the instance runs with a known SSH port.
+   */
+  getRemoteHost(userId: number, serverId: number): RemoteHost {
+    const record = this.#records.owned(userId, serverId);
+    if (record.provider === 'attached') {
+      throw new ComfyVastError('NOT_SUPPORTED', `Server ${serverId} is an attached ComfyUI: comfy-vast has no SSH access to it`, { details: { serverId, provider: 'attached' } });
+    }
+    if (record.status !== 'running' || !record.ssh) {
+      throw new ComfyVastError('SERVER_NOT_RUNNING', `Server ${serverId} is ${record.status}, not running`, { details: { serverId, status: record.status } });
+    }
+    return { server: String(record.id), ...record.ssh };
   }
 
   /** Offers that meet a request, cheapest first, to look before renting. */

@@ -9,6 +9,9 @@ export interface InstallationKeyPair {
   privateKeyPath: string;
 }
 
+/** ssh2's generator writes a private key that its own parser refuses about once in 256 tries: draw again until it reads. */
+const MAX_DRAWS = 16;
+
 const PRIVATE_FILE = 'id_ed25519';
 const PUBLIC_FILE = 'id_ed25519.pub';
 
@@ -30,7 +33,7 @@ export class InstallationKeys {
   async load(): Promise<InstallationKeyPair> {
     const existing = await this.#read();
     if (existing) return { publicKey: existing, privateKeyPath: this.privateKeyPath };
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'comfy-vast' });
+    const pair = readableKeyPair();
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
     await writeFile(this.privateKeyPath, pair.private, { mode: 0o600, flag: 'wx' });
     // writeFile's mode is masked by the umask; the private key must be 0600 whatever the umask.
@@ -40,6 +43,11 @@ export class InstallationKeys {
     return { publicKey, privateKeyPath: this.privateKeyPath };
   }
 
+  /** The private key itself, for the SSH runner only; after `load`, which creates it. */
+  privateKey(): Promise<string> {
+    return readFile(this.privateKeyPath, 'utf8');
+  }
+
   async #read(): Promise<string | null> {
     try {
       return (await readFile(join(this.#dir, PUBLIC_FILE), 'utf8')).trim();
@@ -47,5 +55,12 @@ export class InstallationKeys {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
+  }
+}
+
+function readableKeyPair(): { private: string; public: string } {
+  for (let draw = 1; ; draw++) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'comfy-vast' });
+    if (!(ssh2.utils.parseKey(pair.private) instanceof Error) || draw >= MAX_DRAWS) return pair;
   }
 }
