@@ -163,7 +163,14 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     this.#ledger = new CostLedger({ store, clock });
     this.#schedules = new ScheduleService({ store, clock });
     const budgets = (this.#budgets = new BudgetService({ store, ledger: this.#ledger, clock, logger: logger.child({ service: 'budgets' }) }));
-    const target = (this.#target = new ServerScheduleTarget({ servers, watchers, budgets, clock, generationActivity: (id) => generations.activity(id) }));
+    const target = (this.#target = new ServerScheduleTarget({
+      servers,
+      watchers,
+      budgets,
+      clock,
+      generationActivity: (id) => generations.activity(id),
+      remoteActivity: (id) => this.#remoteActivity(id),
+    }));
     const scheduler = (this.#scheduler = new SchedulerRunner({ target, schedules: this.#schedules, store, clock, logger: logger.child({ service: 'scheduler' }) }));
     // Budgets stop servers through the scheduler (draining first), and the scheduler asks budgets before a start.
     budgets.enforceWith({ listServers: () => target.listServers(), drainAndStop: (serverId, reason) => scheduler.drainAndStop(serverId, reason) });
