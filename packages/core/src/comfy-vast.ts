@@ -36,7 +36,7 @@ import { ServerService, type OfferSummary, type Server, type ServerActionResult,
 import type { UserRecord } from './users/index.js';
 import { analyzeWorkflow, toApiPrompt, type AnalyzeOptions, type ConversionResult, type WorkflowAnalysis } from './workflow/index.js';
 import { AnalysisLog, WorkflowLibrary, type WorkflowInput, type WorkflowRecord } from './workflow-library/index.js';
-import { SshRunner, StoredHostKeyPins, loadRemoteScript, type RemoteHost } from './remote/index.js';
+import { DEFAULT_REMOTE_LAYOUT, SshRunner, StoredHostKeyPins, loadRemoteScript, type RemoteHost, type RemoteLayout } from './remote/index.js';
 import { InstallationKeys, VastClient, type LaunchOptions, type ServerRequirementsInput } from './vast/index.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { silentLogger, type Logger } from './util/logger.js';
@@ -66,6 +66,8 @@ export interface ComfyVastOptions {
     /** The account is the simulated Vast.ai (the testkit's fake): its servers report provider `simulated`. */
     simulated?: boolean;
   };
+  /** Where ComfyUI lives on rented servers (default: the `vastai/comfy` image's layout, DEFAULT_REMOTE_LAYOUT). */
+  remote?: Partial<RemoteLayout>;
   /** Start background work (the reconciler, the scheduler) on open; default true. */
   autoStart?: boolean;
 }
@@ -115,6 +117,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   /** Remote actions on rented servers, with the installation's key; null without a Vast.ai account. */
   readonly #ssh: SshRunner | null;
   readonly #pins: StoredHostKeyPins;
+  readonly #layout: RemoteLayout;
 
   protected constructor(store: Store, options: ComfyVastOptions & { dataDir: string }, ssh: InstallationSsh | undefined) {
     super();
@@ -142,6 +145,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       simulated: options.vast?.simulated,
     }));
     this.#pins = new StoredHostKeyPins(store);
+    this.#layout = { ...DEFAULT_REMOTE_LAYOUT, ...options.remote };
     this.#ssh = ssh ? new SshRunner({ privateKey: ssh.privateKey, script: ssh.script, pins: this.#pins, clock, logger: logger.child({ service: 'ssh' }) }) : null;
     this.#comfy = new ComfyConnectionPool({ clock, logger: logger.child({ service: 'comfy' }) });
     const workflows = (this.#workflows = new WorkflowLibrary({ store, clock, quota: { ...DEFAULT_QUOTAS, ...options.quotas }.workflows }));

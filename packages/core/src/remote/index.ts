@@ -34,4 +34,5 @@ export { SshRunner, sshError, hostKeyFingerprint, type RemoteHost, type HostKeyP
 export { followJob, type JobOutcome, type FollowOptions } from './remote-job.js';
 export { loadRemoteScript } from './remote-script.js';
 export { StoredHostKeyPins } from './stored-pins.js';
+export { DEFAULT_REMOTE_LAYOUT, modelsDirOf, type RemoteLayout } from './layout.js';
 export { Slots } from './slots.js';
