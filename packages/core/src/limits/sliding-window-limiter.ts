@@ -21,10 +21,30 @@ export interface RateLimitResult {
   resetMs: number;
 }
 
-interface Entry {
-  at: number;
-  cost: number;
+/**
+ * One key's recent units, oldest first, in two parallel arrays (no object per unit); units of the same
+ * millisecond share one slot. For each rule, `first` is the index of the oldest unit still inside its window and
+ * `used` the units from there on, both moved forward as time passes, so a check costs the same however many
+ * units the windows hold.
+ */
+class KeyLog {
+  at: number[] = [];
+  cost: number[] = [];
+  first: number[];
+  used: number[];
+
+  constructor(rules: number) {
+    this.first = new Array<number>(rules).fill(0);
+    this.used = new Array<number>(rules).fill(0);
+  }
+
+  get empty(): boolean {
+    return this.first.every((i) => i === this.at.length);
+  }
 }
+
+/** Slots dropped from the front of a log at once: fewer would copy the arrays too often. */
+const COMPACT_AT = 1024;
 
 /**
  * A sliding-log limiter: each key keeps the instants of its recent units, so a window is exact at its edges
@@ -34,27 +54,33 @@ interface Entry {
 export class SlidingWindowLimiter {
   readonly rules: readonly RateLimitRule[];
   #clock: Clock;
-  #log = new Map<string, Entry[]>();
-  #longest: number;
+  #log = new Map<string, KeyLog>();
 
   constructor(options: { rules: readonly RateLimitRule[]; clock: Clock }) {
     if (options.rules.length === 0) throw new ComfyVastError('VALIDATION_ERROR', 'A limiter needs at least one rule');
     this.rules = options.rules;
     this.#clock = options.clock;
-    this.#longest = Math.max(...options.rules.map((r) => r.windowMs));
   }
 
   /** What `consume` would answer, without counting anything. */
   peek(key: string, cost = 1): RateLimitResult {
-    return this.#evaluate(this.#entries(key), cost);
+    const now = this.#clock.now();
+    return this.#evaluate(this.#advance(key, now), cost, now);
   }
 
   /** Counts `cost` units for `key` when every window has room, and says how it stands. */
   consume(key: string, cost = 1): RateLimitResult {
-    const entries = this.#entries(key);
-    const result = this.#evaluate(entries, cost);
+    const now = this.#clock.now();
+    const log = this.#advance(key, now);
+    const result = this.#evaluate(log, cost, now);
     if (result.allowed) {
-      entries.push({ at: this.#clock.now(), cost });
+      const last = log.at.length - 1;
+      if (last >= 0 && log.at[last] === now) log.cost[last]! += cost;
+      else {
+        log.at.push(now);
+        log.cost.push(cost);
+      }
+      for (let r = 0; r < log.used.length; r++) log.used[r]! += cost;
       result.remaining = Math.max(0, result.remaining - cost);
     }
     return result;
@@ -67,59 +93,78 @@ export class SlidingWindowLimiter {
     return result;
   }
 
-  /** Forgets keys whose every entry has left the longest window; call now and then to bound memory. */
+  /** Forgets keys whose every unit has left the longest window; call now and then to bound memory. */
   prune(): void {
-    for (const key of [...this.#log.keys()]) if (this.#entries(key).length === 0) this.#log.delete(key);
-  }
-
-  #entries(key: string): Entry[] {
-    let entries = this.#log.get(key);
-    if (!entries) {
-      entries = [];
-      this.#log.set(key, entries);
-    }
-    const horizon = this.#clock.now() - this.#longest;
-    let drop = 0;
-    while (drop < entries.length && entries[drop]!.at <= horizon) drop++;
-    if (drop > 0) entries.splice(0, drop);
-    return entries;
-  }
-
-  #evaluate(entries: Entry[], cost: number): RateLimitResult {
     const now = this.#clock.now();
-    let worst: RateLimitResult | undefined;
-    for (const rule of this.rules) {
-      const start = now - rule.windowMs;
-      let used = 0;
-      let firstInside = -1;
-      for (let i = entries.length - 1; i >= 0 && entries[i]!.at > start; i--) {
-        used += entries[i]!.cost;
-        firstInside = i;
-      }
-      const allowed = used + cost <= rule.limit;
-      const remaining = Math.max(0, rule.limit - used);
-      const resetMs = firstInside < 0 ? 0 : entries.at(-1)!.at + rule.windowMs - now;
-      const retryAfterMs = allowed ? 0 : timeUntilRoom(entries, firstInside, used + cost - rule.limit, rule.windowMs, now);
-      const result: RateLimitResult = { allowed, window: rule.name, limit: rule.limit, remaining, retryAfterMs, resetMs };
-      if (!worst || rank(result) > rank(worst)) worst = result;
+    for (const key of [...this.#log.keys()]) if (this.#advance(key, now).empty) this.#log.delete(key);
+  }
+
+  /** The key's log with every unit that has left a window taken out of that window's count. */
+  #advance(key: string, now: number): KeyLog {
+    let log = this.#log.get(key);
+    if (!log) {
+      log = new KeyLog(this.rules.length);
+      this.#log.set(key, log);
+      return log;
     }
-    return worst!;
+    const { at, cost, first, used } = log;
+    let oldest = at.length;
+    for (let r = 0; r < this.rules.length; r++) {
+      const horizon = now - this.rules[r]!.windowMs;
+      let i = first[r]!;
+      let u = used[r]!;
+      while (i < at.length && at[i]! <= horizon) u -= cost[i++]!;
+      first[r] = i;
+      used[r] = u;
+      if (i < oldest) oldest = i;
+    }
+    if (oldest >= COMPACT_AT && oldest * 2 >= at.length) {
+      at.splice(0, oldest);
+      cost.splice(0, oldest);
+      for (let r = 0; r < first.length; r++) first[r]! -= oldest;
+    }
+    return log;
+  }
+
+  /** The answer for the window closest to (or over) its limit; one object, whatever the number of windows. */
+  #evaluate(log: KeyLog, cost: number, now: number): RateLimitResult {
+    let worst = -1;
+    let worstRank = -Infinity;
+    let worstRetry = 0;
+    for (let r = 0; r < this.rules.length; r++) {
+      const rule = this.rules[r]!;
+      const used = log.used[r]!;
+      const allowed = used + cost <= rule.limit;
+      const retryAfterMs = allowed ? 0 : timeUntilRoom(log, log.first[r]!, used + cost - rule.limit, rule.windowMs, now);
+      const rank = (allowed ? 0 : 1e15) + retryAfterMs * 1e3 - Math.max(0, rule.limit - used) / (rule.limit + 1);
+      if (worst < 0 || rank > worstRank) {
+        worst = r;
+        worstRank = rank;
+        worstRetry = retryAfterMs;
+      }
+    }
+    const rule = this.rules[worst]!;
+    const used = log.used[worst]!;
+    const inside = log.first[worst]! < log.at.length;
+    return {
+      allowed: used + cost <= rule.limit,
+      window: rule.name,
+      limit: rule.limit,
+      remaining: Math.max(0, rule.limit - used),
+      retryAfterMs: worstRetry,
+      resetMs: inside ? log.at.at(-1)! + rule.windowMs - now : 0,
+    };
   }
 }
 
 /** How long until enough of the oldest units inside the window have left it to free `excess` units. */
-function timeUntilRoom(entries: Entry[], firstInside: number, excess: number, windowMs: number, now: number): number {
+function timeUntilRoom(log: KeyLog, firstInside: number, excess: number, windowMs: number, now: number): number {
   let freed = 0;
-  for (let i = firstInside; i >= 0 && i < entries.length; i++) {
-    freed += entries[i]!.cost;
-    if (freed >= excess) return Math.max(0, entries[i]!.at + windowMs - now);
+  for (let i = firstInside; i < log.at.length; i++) {
+    freed += log.cost[i]!;
+    if (freed >= excess) return Math.max(0, log.at[i]! + windowMs - now);
   }
   return windowMs;
-}
-
-/** Refused beats admitted; among the same, the longer wait, then the fewer remaining. */
-function rank(r: RateLimitResult): number {
-  return (r.allowed ? 0 : 1e15) + r.retryAfterMs * 1e3 - r.remaining / (r.limit + 1);
 }
 
 export function rateLimitError(result: RateLimitResult, what = 'requests'): ComfyVastError {

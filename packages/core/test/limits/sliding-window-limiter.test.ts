@@ -64,4 +64,18 @@ describe('SlidingWindowLimiter', () => {
     limiter.prune();
     expect(limiter.peek('gone')).toMatchObject({ remaining: 3, resetMs: 0 });
   });
+
+  it('stays exact while old units are dropped from a long log, and counts units of one millisecond together', async () => {
+    const clock = new ManualClock(0);
+    const limiter = new SlidingWindowLimiter({ rules: [{ name: 'second', limit: 10_000, windowMs: 1000 }, { name: 'minute', limit: 100_000, windowMs: 60_000 }], clock });
+    for (let ms = 0; ms < 5000; ms++) {
+      limiter.consume('u');
+      limiter.consume('u');
+      await clock.advance(1);
+    }
+    // At 5000 ms: the second holds the units of 4001..4999 ms, the minute all 10,000; at 61,000 ms the minute holds those of 1001..4999 ms.
+    expect(limiter.peek('u')).toMatchObject({ window: 'second', remaining: 10_000 - 2 * 999 });
+    await clock.advance(56_000);
+    expect(limiter.peek('u')).toMatchObject({ window: 'minute', remaining: 100_000 - 2 * 3999, resetMs: 4999 + 60_000 - 61_000 });
+  });
 });

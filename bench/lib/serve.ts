@@ -1,0 +1,34 @@
+/** The child's side of child.ts: answers the parent's commands with the handlers given, `exit` included. */
+export type Handlers = Record<string, (args: Record<string, unknown>) => unknown>;
+
+/**
+ * Starts answering; the parent's first command (`ready`) waits until the child calls `ready()`, so handlers may
+ * use what the child sets up after this call.
+ */
+export function serve<A = Record<string, unknown>>(handlers: Handlers): { args: A; ready: () => void } {
+  const args = JSON.parse(process.argv[2] ?? '{}') as A;
+  let ready!: () => void;
+  const isReady = new Promise<void>((resolve) => (ready = resolve));
+  const builtin: Handlers = { ready: () => isReady, exit: () => true };
+  process.on('message', (m: { id: number; cmd: string; args: Record<string, unknown> }) => {
+    const handler = handlers[m.cmd] ?? builtin[m.cmd];
+    if (!handler) return void process.send!({ id: m.id, error: `unknown command ${m.cmd}` });
+    Promise.resolve()
+      .then(() => handler(m.args))
+      .then(
+        (result) => {
+          process.send!({ id: m.id, result: result ?? null }, () => {
+            // process.exit (not a kill) lets --cpu-prof write its profile.
+            if (m.cmd === 'exit') process.exit(0);
+          });
+        },
+        (error: Error) => process.send!({ id: m.id, error: error.stack ?? String(error) }),
+      );
+  });
+  return { args, ready };
+}
+
+/** Wall-clock milliseconds with sub-millisecond precision, comparable between processes on one machine. */
+export function wallMs(): number {
+  return performance.timeOrigin + performance.now();
+}
