@@ -9,7 +9,8 @@ export interface JobOutcome {
 }
 
 export interface FollowOptions {
-  onLine?: (line: RemoteLine) => void;
+  /** Each line with the job log's offset just past it: where a later re-attach picks up. */
+  onLine?: (line: RemoteLine, offset: number) => void;
   signal?: AbortSignal;
   /** Where to start reading the job's log (bytes already seen, after a restart of ours). */
   offset?: number;
@@ -32,10 +33,10 @@ export async function followJob(
   let drops = 0;
   let done: DoneLine | undefined;
   let error: ErrorLine | undefined;
-  const onLine = (line: RemoteLine) => {
+  const onLine = (line: RemoteLine, bytes: number) => {
     if (line.kind === 'done') done = line.line;
     if (line.kind === 'error') error = line.line;
-    options.onLine?.(line);
+    options.onLine?.(line, offset + bytes);
   };
   for (;;) {
     const run: RunOptions = { onLine, ...(start.stdin === undefined ? {} : { stdin: start.stdin }), ...(options.signal ? { signal: options.signal } : {}) };

@@ -51,8 +51,8 @@ export interface SshRunnerOptions {
 export interface RunOptions {
   /** Written to the command's stdin, then closed: the only way a secret reaches the server. */
   stdin?: string;
-  /** Each complete line, parsed and typed. */
-  onLine?: (line: RemoteLine) => void;
+  /** Each complete line, parsed and typed, with the run's bytes so far (this line included). */
+  onLine?: (line: RemoteLine, bytes: number) => void;
   signal?: AbortSignal;
   /** Fails the run when it has not finished after this long; none by default, as jobs are followed for hours. */
   timeoutMs?: number;
@@ -260,7 +260,7 @@ export class SshRunner {
         if (text.trim() === '') continue;
         bytes += end + 1;
         try {
-          options.onLine?.(parseRemoteLine(text));
+          options.onLine?.(parseRemoteLine(text), bytes);
         } catch (error) {
           failure = error;
           return;
