@@ -37,14 +37,14 @@ try {
   const ready = await until(created.id, (s) => s.status === 'running' && s.isLaunched);
   console.log(`ComfyUI is up at ${ready.comfyUrl}`);
 
-  console.log((await comfyVast.stopServer(USER, created.id)).message);
+  console.log(`Stopping: ${(await comfyVast.stopServer(USER, created.id)).status}`);
   const stopped = await until(created.id, (s) => s.status === 'stopped');
   console.log(`Stopped; spent so far $${stopped.costSoFar.toFixed(4)} (the disk keeps billing until delete)`);
 
-  console.log((await comfyVast.startServer(USER, created.id)).message);
+  console.log(`Starting: ${(await comfyVast.startServer(USER, created.id)).status}`);
   await until(created.id, (s) => s.status === 'running' && s.isLaunched);
 
-  console.log((await comfyVast.deleteServer(USER, created.id)).message);
+  await comfyVast.deleteServer(USER, created.id);
   console.log(`Servers left: ${comfyVast.listServers(USER).length}`);
 } finally {
   await comfyVast.close();

@@ -32,7 +32,7 @@ import {
   type RemoteActivity,
   type ServerInfo,
 } from './scheduler/index.js';
-import { ServerService, type OfferSummary, type Server, type ServerActionResult, type ServerStatusEvent } from './servers/index.js';
+import { ServerService, type OfferSummary, type Server, type ServerTransition, type ServerStatusEvent } from './servers/index.js';
 import type { UserRecord } from './users/index.js';
 import { analyzeWorkflow, toApiPrompt, type AnalyzeOptions, type ConversionResult, type WorkflowAnalysis } from './workflow/index.js';
 import { AnalysisLog, WorkflowLibrary, type WorkflowInput, type WorkflowRecord } from './workflow-library/index.js';
@@ -214,18 +214,18 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   }
 
   /** Starts a stopped server, unless the user's monthly budget is spent. */
-  async startServer(userId: number, serverId: number): Promise<ServerActionResult> {
+  async startServer(userId: number, serverId: number): Promise<ServerTransition> {
     this.#servers.get(userId, serverId);
     this.#budgets.assertCanSpend(userId);
     return this.#servers.start(userId, serverId);
   }
 
-  stopServer(userId: number, serverId: number): Promise<ServerActionResult> {
+  stopServer(userId: number, serverId: number): Promise<ServerTransition> {
     return this.#servers.stop(userId, serverId);
   }
 
   /** Deletes a server; its schedule goes with it (on the deletion event, whatever deleted it). */
-  deleteServer(userId: number, serverId: number): Promise<ServerActionResult> {
+  deleteServer(userId: number, serverId: number): Promise<void> {
     return this.#servers.delete(userId, serverId);
   }
 

@@ -27,6 +27,7 @@ describe('server lifecycle over REST on the simulated provider', () => {
     expect(Number.isNaN(Date.parse(running[0]!.createdAt))).toBe(false);
 
     expect(await alice.stopServer({ params: { id: created.id } })).toEqual({ success: true, message: 'Server stop initiated', status: 'stopping' });
+    expect(await alice.stopServer({ params: { id: created.id } })).toMatchObject({ success: true, message: expect.stringMatching(/^Server is already (stopping|stopped)$/) });
     await until(() => alice.getServer({ params: { id: created.id } }), (s) => s.status === 'stopped');
     expect(await alice.startServer({ params: { id: created.id } })).toEqual({ success: true, message: 'Server start initiated', status: 'starting' });
     await until(() => alice.getServer({ params: { id: created.id } }), (s) => s.status === 'running' && s.isLaunched);

@@ -1,4 +1,4 @@
-export { ServerService, type ServerServiceOptions, type ServerActionResult, type ComfyTargetInfo, type OfferSummary, offerSummarySchema } from './server-service.js';
+export { ServerService, type ServerServiceOptions, type ServerTransition, type ComfyTargetInfo, type OfferSummary } from './server-service.js';
 export { ServerReconciler, type ReconcilerOptions } from './reconciler.js';
 export { serverStatusSchema, statusFromVast, type ServerStatus, type StatusVerdict } from './status.js';
 export { comfyUrlOf, sshEndpointOf, type SshEndpoint } from './endpoints.js';

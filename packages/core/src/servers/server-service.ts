@@ -48,10 +48,10 @@ export interface ServerServiceOptions {
   simulated?: boolean;
 }
 
-export interface ServerActionResult {
-  success: true;
-  message: string;
-  status?: ServerStatus;
+/** What a start or stop did: `initiated` is false when the server was already on its way there (its status says where). */
+export interface ServerTransition {
+  status: ServerStatus;
+  initiated: boolean;
 }
 
 /** What the generation service needs to reach a server's ComfyUI. The credentials are for core's own use, never shown. */
@@ -64,20 +64,19 @@ export interface ComfyTargetInfo {
   status: ServerStatus;
 }
 
-/** An offer as shown before renting. */
-export const offerSummarySchema = z.object({
-  offerId: z.number(),
-  gpu: z.string().nullable(),
-  gpuCount: z.number().nullable(),
-  cpuCores: z.number().nullable(),
-  ramGb: z.number().nullable(),
-  diskGb: z.number().nullable(),
-  location: z.string().nullable(),
-  reliability: z.number().nullable(),
+/** An offer as shown before renting, built from the Vast.ai payload that its schema already checked. */
+export interface OfferSummary {
+  offerId: number;
+  gpu: string | null;
+  gpuCount: number | null;
+  cpuCores: number | null;
+  ramGb: number | null;
+  diskGb: number | null;
+  location: string | null;
+  reliability: number | null;
   /** `dph_total`: $/hour while running, disk included. */
-  pricePerHour: z.number(),
-});
-export type OfferSummary = z.infer<typeof offerSummarySchema>;
+  pricePerHour: number;
+}
 
 /**
  * Servers per user: rent on Vast.ai, attach an existing instance or any ComfyUI, start, stop, delete, and keep
@@ -208,33 +207,28 @@ export class ServerService extends EventEmitter<ServerEvents> {
     return server;
   }
 
-  async start(userId: number, serverId: number): Promise<ServerActionResult> {
+  async start(userId: number, serverId: number): Promise<ServerTransition> {
     const record = this.#controllable(userId, serverId, 'started');
-    if (record.status === 'running' || record.status === 'starting' || record.status === 'creating') {
-      return { success: true, message: `Server is already ${record.status}`, status: record.status };
-    }
+    if (record.status === 'running' || record.status === 'starting' || record.status === 'creating') return { status: record.status, initiated: false };
     await this.#requireVast().startInstance(record.vastId!);
     await this.#records.update(record, { status: 'starting', statusReason: null, isLaunched: false });
-    return { success: true, message: 'Server start initiated', status: 'starting' };
+    return { status: 'starting', initiated: true };
   }
 
   /** Stops the GPU billing; the disk keeps billing until the server is deleted. */
-  async stop(userId: number, serverId: number): Promise<ServerActionResult> {
+  async stop(userId: number, serverId: number): Promise<ServerTransition> {
     const record = this.#controllable(userId, serverId, 'stopped');
-    if (record.status === 'stopped' || record.status === 'stopping') {
-      return { success: true, message: `Server is already ${record.status}`, status: record.status };
-    }
+    if (record.status === 'stopped' || record.status === 'stopping') return { status: record.status, initiated: false };
     await this.#requireVast().stopInstance(record.vastId!);
     await this.#records.update(record, { status: 'stopping', statusReason: null, isLaunched: false, comfyUrl: null, ssh: null });
-    return { success: true, message: 'Server stop initiated', status: 'stopping' };
+    return { status: 'stopping', initiated: true };
   }
 
   /** Destroys a rented instance (all billing ends, its disk is gone) or forgets an attached server. */
-  async delete(userId: number, serverId: number): Promise<ServerActionResult> {
+  async delete(userId: number, serverId: number): Promise<void> {
     const record = this.#records.owned(userId, serverId);
     if (record.provider === 'vast' && record.vastId !== null) await this.#destroy(record.vastId);
     await this.#records.update(record, { status: 'deleted', statusReason: null, isLaunched: false, comfyUrl: null, comfyToken: null, comfyBasicAuth: null, ssh: null });
-    return { success: true, message: 'Server deletion initiated' };
   }
 
   async #create(userId: number, request: ParsedServerRequest): Promise<ServerRecord> {

@@ -84,20 +84,20 @@ describe('renting and running a server', () => {
     await w.clock.advance(31_000);
     await w.service.reconcile();
 
-    expect(await w.service.stop(ALICE, id)).toEqual({ success: true, message: 'Server stop initiated', status: 'stopping' });
+    expect(await w.service.stop(ALICE, id)).toEqual({ status: 'stopping', initiated: true });
     expect(w.fake.instance(vastId!)).toMatchObject({ intended_status: 'stopped' });
     await w.clock.advance(6_000);
     await w.service.reconcile();
     expect(w.service.get(ALICE, id)).toMatchObject({ status: 'stopped', isLaunched: false, comfyUrl: null });
 
-    expect(await w.service.start(ALICE, id)).toEqual({ success: true, message: 'Server start initiated', status: 'starting' });
+    expect(await w.service.start(ALICE, id)).toEqual({ status: 'starting', initiated: true });
     await w.service.reconcile();
     expect(w.service.get(ALICE, id).status).toBe('starting');
     await w.clock.advance(31_000);
     await w.service.reconcile();
     expect(w.service.get(ALICE, id)).toMatchObject({ status: 'running', isLaunched: true });
 
-    expect(await w.service.delete(ALICE, id)).toEqual({ success: true, message: 'Server deletion initiated' });
+    expect(await w.service.delete(ALICE, id)).toBeUndefined();
     expect(w.fake.instance(vastId!)).toBeUndefined();
     expect(w.service.list(ALICE)).toEqual([]);
     expect((await failure(() => w.service.get(ALICE, id))).code).toBe('SERVER_NOT_FOUND');

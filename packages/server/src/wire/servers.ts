@@ -1,8 +1,9 @@
-import type { BudgetStatus, OfferSummary as DomainOffer, SchedulerHistoryRecord, Server, ServerStatus, ServerView } from '@comfy-vast/core';
+import type { BudgetStatus, OfferSummary as DomainOffer, SchedulerHistoryRecord, Server, ServerStatus, ServerTransition, ServerView } from '@comfy-vast/core';
 import type { BudgetEvent, Contract, EndpointOutput, SchedulerActionEvent, ServerStatusEvent } from '../contract/index.js';
 
 type WireServer = EndpointOutput<Contract['getServer']>;
 type WireOffer = EndpointOutput<Contract['listOffers']>[number];
+type WireAction = EndpointOutput<Contract['startServer']>;
 
 /**
  * The library's server as the API answers it: the instance id as text, prices as the spec writes them ("0.50", the
@@ -30,6 +31,13 @@ export function toWireServer(server: ServerView): WireServer {
     idleStopAt: server.idleStopAt,
   };
 }
+
+/** A start or stop in the spec's words: "Server start initiated", or where the server already was. */
+export function toWireTransition(action: 'start' | 'stop', { status, initiated }: ServerTransition): WireAction {
+  return { success: true, message: initiated ? `Server ${action} initiated` : `Server is already ${status}`, status };
+}
+
+export const DELETION_INITIATED: EndpointOutput<Contract['deleteServer']> = { success: true, message: 'Server deletion initiated' };
 
 /** An offer as the API answers it: its price as the spec writes prices. */
 export function toWireOffer(offer: DomainOffer): WireOffer {
