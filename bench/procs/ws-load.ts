@@ -70,7 +70,7 @@ async function fanout({ generationId, previews }: { generationId: number; previe
         }
       };
       ws.on('message', onMessage);
-      ws.send(JSON.stringify(previews ? { type: 'subscribe', generationId, previews: true } : { type: 'subscribe', generationId }));
+      ws.send(JSON.stringify({ type: 'subscribe', generationId, previews }));
     }
   });
   return { last, previewsSeen, subscribers: sockets.length };

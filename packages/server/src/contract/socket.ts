@@ -5,7 +5,13 @@ import { BudgetEvent, GenerationEvent, SchedulerActionEvent, ServerStatusEvent }
 /** What a client may send on the WebSocket. */
 export const ClientMessage = z.union([
   z.object({ type: z.literal('auth'), token: z.string() }),
-  z.object({ type: z.literal('subscribe'), generationId: Id, since: z.number().int().min(0).optional() }),
+  z.object({
+    type: z.literal('subscribe'),
+    generationId: Id,
+    since: z.number().int().min(0).optional(),
+    /** `false` declines preview images: `previewImage` is then null, and events that only bring a new image are skipped. Default true. */
+    previews: z.boolean().optional(),
+  }),
   z.object({ type: z.literal('subscribe'), serverId: Id }),
   z.object({ type: z.literal('unsubscribe'), generationId: Id }),
   z.object({ type: z.literal('unsubscribe'), serverId: Id }),

@@ -11,9 +11,25 @@ export type TopicKey = 'generationId' | 'serverId';
  * Null means missing, which is also the answer for another user's resource.
  */
 export interface TopicProvider {
-  subscribe(userId: number, id: number, since?: number): SocketEvent[] | null;
+  subscribe(userId: number, id: number, since?: number, options?: SubscribeOptions): SocketEvent[] | null;
   /** Called when the last subscriber of a resource leaves (idle tracking uses it). */
   unsubscribed?(id: number): void;
+}
+
+/** What a subscriber asked for besides the events themselves. */
+export interface SubscribeOptions {
+  /** Preview images (large, many): only subscribers that want them get them. */
+  previews: boolean;
+}
+
+export interface PublishOptions {
+  /** Skipped for a connection whose queue is past the soft limit (previews and progress): a later event supersedes it. */
+  droppable?: boolean;
+  /**
+   * What subscribers that did not ask for previews get instead of `event`: the event without its preview, or null
+   * for nothing (an event that only brings a preview). Absent, everyone gets `event`.
+   */
+  withoutPreviews?: SocketEvent | null;
 }
 
 interface Connection {
@@ -64,7 +80,8 @@ export class WebSocketHub {
   /** Unauthenticated connections per remote address. */
   #waiting = new Map<string, number>();
   #providers = new Map<TopicKey, TopicProvider>();
-  #subscribers = new Map<string, Set<Connection>>();
+  /** Subscribers of each topic, each with whether it wants previews. */
+  #subscribers = new Map<string, Map<Connection, boolean>>();
   #connections = new Set<Connection>();
   #soft: number;
   #hard: number;
@@ -89,12 +106,22 @@ export class WebSocketHub {
     this.#providers.set(key, provider);
   }
 
-  /** Sends an event to everyone subscribed to the resource. Droppable events skip slow consumers. */
-  publish(key: TopicKey, id: number, event: SocketEvent, options: { droppable?: boolean } = {}): void {
+  /**
+   * Sends an event to everyone subscribed to the resource: it is serialised once (twice at most, when some
+   * subscribers get it without previews) and the same bytes go to every socket. Droppable events skip slow consumers.
+   */
+  publish(key: TopicKey, id: number, event: SocketEvent, options: PublishOptions = {}): void {
     const subs = this.#subscribers.get(`${key}:${id}`);
     if (!subs) return;
-    const text = JSON.stringify(event);
-    for (const conn of subs) {
+    const full = encode(event);
+    let plain: Buffer | null | undefined = options.withoutPreviews === undefined ? full : undefined;
+    for (const [conn, previews] of subs) {
+      let data = full;
+      if (!previews) {
+        if (plain === undefined) plain = options.withoutPreviews ? encode(options.withoutPreviews) : null;
+        if (plain === null) continue;
+        data = plain;
+      }
       const queued = conn.socket.bufferedAmount;
       if (queued > this.#hard) {
         this.#logger.warn({ userId: conn.userId, queued }, 'closing a WebSocket that does not keep up');
@@ -105,14 +132,14 @@ export class WebSocketHub {
         this.#dropped++;
         continue;
       }
-      conn.socket.send(text);
+      conn.socket.send(data, TEXT);
     }
   }
 
   /** Sends an event to every connection of one user (account-wide news such as budget warnings). */
   publishToUser(userId: number, event: SocketEvent): void {
-    const text = JSON.stringify(event);
-    for (const conn of this.#connections) if (conn.userId === userId && conn.socket.readyState === conn.socket.OPEN) conn.socket.send(text);
+    const data = encode(event);
+    for (const conn of this.#connections) if (conn.userId === userId && conn.socket.readyState === conn.socket.OPEN) conn.socket.send(data, TEXT);
   }
 
   /** How many subscribers follow a resource. */
@@ -195,12 +222,14 @@ export class WebSocketHub {
     if (message.type === 'ping') return send(conn, { type: 'pong' });
     const [key, id] = 'generationId' in message ? (['generationId', message.generationId] as const) : (['serverId', message.serverId] as const);
     if (message.type === 'unsubscribe') return this.#unsubscribe(conn, `${key}:${id}`);
-    this.#subscribe(conn, key, id, 'since' in message ? message.since : undefined);
+    // Previews by default, as the contract's progress events carry them; `previews: false` declines them.
+    const previews = !('previews' in message) || message.previews !== false;
+    this.#subscribe(conn, key, id, 'since' in message ? message.since : undefined, { previews });
   }
 
-  #subscribe(conn: Connection, key: TopicKey, id: number, since: number | undefined): void {
+  #subscribe(conn: Connection, key: TopicKey, id: number, since: number | undefined, options: SubscribeOptions): void {
     const provider = this.#providers.get(key);
-    const initial = provider?.subscribe(conn.userId!, id, since) ?? null;
+    const initial = provider?.subscribe(conn.userId!, id, since, options) ?? null;
     if (initial === null) {
       const what = key === 'generationId' ? 'Generation' : 'Server';
       const code = key === 'generationId' ? 'NOT_FOUND' : 'SERVER_NOT_FOUND';
@@ -208,8 +237,8 @@ export class WebSocketHub {
     }
     const topic = `${key}:${id}`;
     let subs = this.#subscribers.get(topic);
-    if (!subs) this.#subscribers.set(topic, (subs = new Set()));
-    subs.add(conn);
+    if (!subs) this.#subscribers.set(topic, (subs = new Map()));
+    subs.set(conn, options.previews);
     conn.topics.add(topic);
     send(conn, { type: 'subscribed', ...topicId(key, id) });
     for (const event of initial) send(conn, event);
@@ -272,8 +301,16 @@ export class WebSocketHub {
   }
 }
 
+/** Sent as text frames: the bytes are JSON. */
+const TEXT = { binary: false } as const;
+
+/** An event as the bytes every socket gets (a Buffer, which ws frames without converting it again for each socket). */
+function encode(event: SocketEvent): Buffer {
+  return Buffer.from(JSON.stringify(event));
+}
+
 function send(conn: Connection, event: SocketEvent): void {
-  if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(JSON.stringify(event));
+  if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(encode(event), TEXT);
 }
 
 function errorEvent(code: string, error: string, details: Record<string, unknown> = {}): SocketError {
