@@ -34,17 +34,35 @@ export class Engine {
   readonly #tempTag = Math.random().toString(36).slice(2, 7).padEnd(5, 'x');
   #number = 0;
   #objectInfo: ObjectInfo | null = null;
+  #objectInfoKey = '';
 
   constructor(
     private readonly hub: SocketHub,
     private readonly timing: Timing,
     private readonly previews: boolean,
     readonly models: ModelFiles,
+    private readonly modelFiles?: () => ModelFiles,
   ) {}
 
   get objectInfo(): ObjectInfo {
-    this.#objectInfo ??= buildObjectInfo(this.models, this.inputFiles());
+    const models = this.listModels();
+    // Files provided from outside change without notice: the combos are rebuilt when the listing differs.
+    const key = JSON.stringify(models);
+    if (this.#objectInfo === null || this.#objectInfoKey !== key) {
+      this.#objectInfo = buildObjectInfo(models, this.inputFiles());
+      this.#objectInfoKey = key;
+    }
     return this.#objectInfo;
+  }
+
+  /** The model files per folder: the fake's own, then the provided ones, without repeats. */
+  listModels(): ModelFiles {
+    const extra = this.modelFiles?.() ?? {};
+    const out: ModelFiles = {};
+    for (const folder of new Set([...Object.keys(this.models), ...Object.keys(extra)])) {
+      out[folder] = [...new Set([...(this.models[folder] ?? []), ...(extra[folder] ?? [])])];
+    }
+    return out;
   }
 
   /** Call after models or input files change so `/object_info` lists them. */

@@ -15,6 +15,11 @@ export interface FakeComfyOptions {
   port?: number;
   /** Model files per folder; they fill the loaders' combos, so anything else fails with `value_not_in_list`. */
   models?: ModelFiles;
+  /**
+   * More model files, read on every listing (the files of a simulated server's disk): listed with `models`, in
+   * `/models/<folder>`, `/embeddings` and the loaders' combos.
+   */
+  modelFiles?: () => ModelFiles;
   /** Time per node and per sampler step, and a speed factor (tests use a high one). */
   timing?: Partial<Timing>;
   /** Send sampler previews (as `--preview-method auto` does). Default true; `extra_data.preview_method: "none"` turns them off per prompt. */
@@ -45,7 +50,7 @@ const VERSION = '0.3.64';
 export async function startFakeComfy(options: FakeComfyOptions = {}): Promise<FakeComfy> {
   const hub = new SocketHub();
   const timing: Timing = { nodeMs: 40, stepMs: 20, speed: 1, ...options.timing };
-  const engine = new Engine(hub, timing, options.previews ?? true, structuredClone(options.models ?? DEFAULT_MODELS));
+  const engine = new Engine(hub, timing, options.previews ?? true, structuredClone(options.models ?? DEFAULT_MODELS), options.modelFiles);
   for (const fault of options.faults ?? []) engine.injectFault(fault);
   const features = { supports_preview_metadata: true, max_upload_size: 104857600 };
   const routeOptions = { jobsApi: options.jobsApi ?? true, comfyuiVersion: VERSION, features };

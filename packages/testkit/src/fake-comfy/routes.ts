@@ -77,11 +77,11 @@ export async function handle(engine: Engine, opts: RouteOptions, req: IncomingMe
   if (method === 'GET' && p.startsWith('/models/')) {
     const folder = decodeURIComponent(p.slice('/models/'.length));
     if (!(MODEL_FOLDERS as readonly string[]).includes(folder)) return done(sendEmpty(res, 404));
-    return done(sendJson(res, 200, engine.models[folder] ?? []));
+    return done(sendJson(res, 200, engine.listModels()[folder] ?? []));
   }
   if (route === 'GET /system_stats') return done(sendJson(res, 200, systemStats(opts.comfyuiVersion)));
   if (route === 'GET /features') return done(sendJson(res, 200, opts.features));
-  if (route === 'GET /embeddings') return done(sendJson(res, 200, (engine.models.embeddings ?? []).map((n) => n.replace(/\.[^.]+$/, ''))));
+  if (route === 'GET /embeddings') return done(sendJson(res, 200, (engine.listModels().embeddings ?? []).map((n) => n.replace(/\.[^.]+$/, ''))));
   if (route === 'GET /extensions') return done(sendJson(res, 200, []));
   return false;
 }

@@ -1,14 +1,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import ssh2 from 'ssh2';
-import type { Connection, ServerChannel } from 'ssh2';
+import type { Connection, ParsedKey, ServerChannel } from 'ssh2';
 import { sshKeyPair } from './keys.js';
 import { VirtualHost, type VirtualHostOptions } from './virtual-host.js';
 import { splitWords } from './words.js';
 
 export interface FakeSshOptions extends VirtualHostOptions {
-  /** The one public key (OpenSSH line) allowed to log in; any key when absent. */
+  /** The one public key (OpenSSH line) allowed to log in; any key when neither this nor `authorizedKeys` is given. */
   authorizedKey?: string;
+  /** The public keys (OpenSSH lines) allowed to log in, read again at each login. */
+  authorizedKeys?: () => readonly string[];
+  /** The virtual host to serve, kept by the caller across servers; a new one from the other options when absent. */
+  host?: VirtualHost;
   /** The host key (OpenSSH private key text); a fresh ed25519 key when absent. */
   hostKey?: string;
   port?: number;
@@ -41,11 +45,10 @@ export async function startFakeSsh(options: FakeSshOptions = {}): Promise<FakeSs
   const parsedHostKey = ssh2.utils.parseKey(hostKey);
   if (parsedHostKey instanceof Error) throw parsedHostKey;
   const hostPublic = (Array.isArray(parsedHostKey) ? parsedHostKey[0] : parsedHostKey)!.getPublicSSH();
-  const allowed = options.authorizedKey === undefined ? undefined : ssh2.utils.parseKey(options.authorizedKey);
-  if (allowed instanceof Error) throw allowed;
-  const allowedKey = Array.isArray(allowed) ? allowed[0] : allowed;
+  if (options.authorizedKey !== undefined && parsePublic(options.authorizedKey) === undefined) throw new Error('authorizedKey is not a public key');
+  const authorizedKeys = options.authorizedKey === undefined ? options.authorizedKeys : () => [options.authorizedKey!];
 
-  const host = new VirtualHost(options);
+  const host = options.host ?? new VirtualHost(options);
   const clients = new Set<Connection>();
   const sockets = new Set<Socket>();
   const state = { commands: [] as string[], connections: 0 };
@@ -57,10 +60,10 @@ export async function startFakeSsh(options: FakeSshOptions = {}): Promise<FakeSs
     client.on('error', () => undefined);
     client.on('authentication', (ctx) => {
       if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
-      if (allowedKey) {
-        const wanted = allowedKey.getPublicSSH();
-        if (ctx.key.algo !== allowedKey.type || ctx.key.data.length !== wanted.length || !timingSafeEqual(ctx.key.data, wanted)) return ctx.reject();
-        if (ctx.signature && ctx.blob && allowedKey.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject();
+      if (authorizedKeys) {
+        const key = authorizedKeys().map(parsePublic).find((k) => k !== undefined && sameKey(k, ctx.key));
+        if (!key) return ctx.reject();
+        if (ctx.signature && ctx.blob && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject();
       }
       ctx.accept();
     });
@@ -81,7 +84,13 @@ export async function startFakeSsh(options: FakeSshOptions = {}): Promise<FakeSs
     socket.on('close', () => sockets.delete(socket));
     server.injectSocket(socket);
   });
-  await new Promise<void>((resolve) => listener.listen(options.port ?? 0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(options.port ?? 0, '127.0.0.1', () => {
+      listener.off('error', reject);
+      resolve();
+    });
+  });
 
   return {
     port: (listener.address() as AddressInfo).port,
@@ -101,6 +110,18 @@ export async function startFakeSsh(options: FakeSshOptions = {}): Promise<FakeSs
       await new Promise((resolve) => listener.close(resolve));
     },
   };
+}
+
+/** One OpenSSH public key line parsed, or undefined when it is not one ssh2 reads. */
+function parsePublic(line: string): ParsedKey | undefined {
+  const parsed = ssh2.utils.parseKey(line.trim());
+  if (parsed instanceof Error) return undefined;
+  return Array.isArray(parsed) ? parsed[0] : parsed;
+}
+
+function sameKey(key: ParsedKey, offered: { algo: string; data: Buffer }): boolean {
+  const wanted = key.getPublicSSH();
+  return offered.algo === key.type && offered.data.length === wanted.length && timingSafeEqual(offered.data, wanted);
 }
 
 async function execute(host: VirtualHost, command: string, channel: ServerChannel): Promise<void> {

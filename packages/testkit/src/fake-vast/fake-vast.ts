@@ -1,15 +1,20 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { listenOnLoopback } from '../listen.js';
-import { startFakeComfy } from '../fake-comfy/index.js';
+import { startFakeComfy, type ModelFiles } from '../fake-comfy/index.js';
+import { sshKeyPair, startFakeSsh, VirtualHost, type FakeSsh, type VirtualHostOptions } from '../fake-ssh/index.js';
 import { defaultCatalogue, type FakeOffer } from './catalogue.js';
 import { matchesOps } from './filters.js';
 import { instanceView, pricing, type FakeInstance } from './instances.js';
 import { FakeRateLimits, type FakeVastEndpoint } from './rate-limits.js';
 import { StateFile, type FakeSshKey } from './state-file.js';
+import { imageDisk } from './image-disk.js';
 
-/** `port` is the one the instance's ComfyUI served on before a restart: worth trying, since records point at it. */
-export type StartComfy = (opts: { token: string; port?: number }) => Promise<{ url: string; close(): Promise<void> }>;
+/**
+ * `port` is the one the instance's ComfyUI served on before a restart: worth trying, since records point at it.
+ * `modelFiles` tells the complete files on the instance's disk, which its ComfyUI lists.
+ */
+export type StartComfy = (opts: { token: string; port?: number; modelFiles?: () => ModelFiles }) => Promise<{ url: string; close(): Promise<void> }>;
 
 export interface FakeVastOptions {
   /** The key the fake accepts (random by default). */
@@ -29,6 +34,11 @@ export interface FakeVastOptions {
   now?: () => number;
   /** Starts the ComfyUI a running instance serves (default: the testkit's fake ComfyUI). */
   startComfy?: StartComfy;
+  /**
+   * The disk behind each instance's SSH server (see `VirtualHostOptions`): what URLs serve, progress lines per
+   * download, free space. `tickMs`, the time between two lines of a job, is before the speed factor (default 2 s).
+   */
+  sshHosts?: Pick<VirtualHostOptions, 'tickMs' | 'remoteFiles' | 'defaultBytes' | 'progressSteps' | 'freeBytes'>;
   /** Adds stray whitespace and newlines around strings, as Vast's answers sometimes have. */
   messyStrings?: boolean;
   /**
@@ -72,6 +82,11 @@ export interface FakeVast {
   forceStatus(id: number, status: { actual_status: string; status_msg: string } | null): void;
   /** Every call received, in order: method, path (no query) and whether its key was right. */
   calls(): Array<{ method: string; path: string; authorized: boolean }>;
+  /**
+   * The SSH server of an instance while it serves one (its virtual host, commands, connections), for tests to
+   * cut connections, fail downloads, change free space or line speed; undefined while the instance is not served.
+   */
+  ssh(id: number): FakeSsh | undefined;
 }
 
 interface Ctx {
@@ -95,7 +110,8 @@ const CONTROL_KEYS = new Set(['order', 'type', 'limit', 'allocated_storage', 'di
 export async function startFakeVast(options: FakeVastOptions = {}): Promise<FakeVast> {
   const apiKey = options.apiKey ?? randomBytes(32).toString('hex');
   const now = options.now ?? Date.now;
-  const startComfy: StartComfy = options.startComfy ?? ((o) => startFakeComfy({ token: o.token, port: o.port }));
+  // The instance's disk holds its models: its ComfyUI has none of its own.
+  const startComfy: StartComfy = options.startComfy ?? ((o) => startFakeComfy({ token: o.token, port: o.port, models: {}, modelFiles: o.modelFiles }));
   const limits = new FakeRateLimits(options.intervalsMs ?? {});
   const injected = new Map<FakeVastEndpoint, InjectedResponse[]>();
   const catalogue = new Map<number, FakeOffer>((options.offers ?? defaultCatalogue()).map((o) => [o.id, o]));
@@ -107,6 +123,9 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
   const saved = await stateFile?.load();
   const instances = new Map<number, FakeInstance>(saved?.instances.map((i) => [i.id, i]));
   const comfies = new Map<number, { url: string; close(): Promise<void> }>();
+  // Hosts outlive their servers: a stopped instance keeps its disk.
+  const hosts = new Map<number, VirtualHost>();
+  const sshServers = new Map<number, FakeSsh>();
   const sshKeys: FakeSshKey[] = saved?.sshKeys ?? [];
   const callLog: Array<{ method: string; path: string; authorized: boolean }> = [];
   let speed = options.speed ?? 1;
@@ -115,6 +134,7 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
   let lastPort = saved?.lastPort ?? 41_000;
   const loadingMs = () => (options.loadingMs ?? 30_000) / speed;
   const stoppingMs = () => (options.stoppingMs ?? 5_000) / speed;
+  const sshTickMs = () => (options.sshHosts?.tickMs ?? 2_000) / speed;
   const pad = (s: string) => (options.messyStrings ? ` ${s}\n ` : s);
 
   const instanceOr404 = (ctx: Ctx): FakeInstance | undefined => {
@@ -129,24 +149,56 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
     [...instances.values()].reduce((free, i) => (i.offer.machine_id === machineId ? free - i.offer.num_gpus : free), machineGpus.get(machineId) ?? 0);
   const available = (offer: FakeOffer) => !takenByOthers.has(offer.id) && freeGpus(offer.machine_id) >= offer.num_gpus;
 
-  const persist = () => stateFile?.save({ version: 1, lastInstanceId, lastPort, instances: [...instances.values()], sshKeys }) ?? Promise.resolve();
+  const persist = () =>
+    stateFile?.save({
+      version: 2,
+      lastInstanceId,
+      lastPort,
+      instances: [...instances.values()].map((i) => ({ ...i, host: hosts.get(i.id)?.snapshot() ?? i.host })),
+      sshKeys,
+    }) ?? Promise.resolve();
 
-  async function startServing(instance: FakeInstance, port?: number): Promise<void> {
-    if (comfies.has(instance.id)) return;
-    // The port it had may be someone else's by now: then any port will do.
-    const comfy = await startComfy({ token: token(instance), port }).catch((error: unknown) => {
+  const hostOf = (instance: FakeInstance): VirtualHost => {
+    let host = hosts.get(instance.id);
+    if (!host) {
+      const state = instance.host ?? imageDisk(options.sshHosts?.freeBytes);
+      // A failed save is reported by the next change answered over the API, which saves too.
+      host = new VirtualHost({ ...options.sshHosts, tickMs: sshTickMs(), state, onChange: () => void persist().catch(() => undefined) });
+      hosts.set(instance.id, host);
+    }
+    return host;
+  };
+
+  // The port it had may be someone else's by now: then any port will do.
+  const onPortOr = <T>(port: number | undefined, start: (port?: number) => Promise<T>): Promise<T> =>
+    start(port).catch((error: unknown) => {
       if (port === undefined) throw error;
-      return startComfy({ token: token(instance) });
+      return start();
     });
+
+  async function startServing(instance: FakeInstance, ports: { comfy?: number; ssh?: number } = {}): Promise<void> {
+    if (comfies.has(instance.id)) return;
+    const host = hostOf(instance);
+    host.start();
+    const comfy = await onPortOr(ports.comfy, (port) => startComfy({ token: token(instance), port, modelFiles: () => host.modelFiles() }));
     comfies.set(instance.id, comfy);
     instance.comfyPort = Number(new URL(comfy.url).port);
+    instance.sshHostKey ??= sshKeyPair().private;
+    const hostKey = instance.sshHostKey;
+    const authorizedKeys = () => [...sshKeys.map((k) => k.public_key), ...(instance.sshKeys ?? [])];
+    const ssh = await onPortOr(ports.ssh, (port) => startFakeSsh({ host, hostKey, authorizedKeys, port }));
+    sshServers.set(instance.id, ssh);
+    instance.sshPort = ssh.port;
   }
 
   async function stopServing(instance: FakeInstance): Promise<void> {
     const comfy = comfies.get(instance.id);
+    const ssh = sshServers.get(instance.id);
     comfies.delete(instance.id);
+    sshServers.delete(instance.id);
     instance.comfyPort = null;
-    await comfy?.close();
+    hosts.get(instance.id)?.halt();
+    await Promise.all([comfy?.close(), ssh?.close()]);
   }
 
   function newInstance(offer: FakeOffer, fields: Pick<FakeInstance, 'label' | 'image' | 'runtype' | 'env' | 'onstart' | 'disk'>, running: boolean): FakeInstance {
@@ -286,6 +338,7 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
         if (!instance) return;
         instances.delete(instance.id);
         await stopServing(instance);
+        hosts.delete(instance.id);
         await persist();
         send(ctx.res, 200, { success: true, msg: 'Instance destroyed.' });
       },
@@ -314,9 +367,12 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
       method: 'POST',
       pattern: /^\/api\/v0\/instances\/(\d+)\/ssh\/$/,
       endpoint: 'instanceSsh',
-      handle: (ctx) => {
-        if (!instanceOr404(ctx)) return;
+      handle: async (ctx) => {
+        const instance = instanceOr404(ctx);
+        if (!instance) return;
         if (typeof ctx.body.ssh_key !== 'string') return send(ctx.res, 400, { success: false, error: 'invalid_args', msg: 'ssh_key is required' });
+        instance.sshKeys = [...(instance.sshKeys ?? []), ctx.body.ssh_key];
+        await persist();
         send(ctx.res, 200, { success: true, msg: 'SSH key added to instance.' });
       },
     },
@@ -370,18 +426,20 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
   });
   const url = await listenOnLoopback(server, options.port);
   const close = async () => {
-    await Promise.all([...comfies.values()].map((c) => c.close()));
+    // Like our server going down, not the boxes: jobs stay running in the saved state and go on at the next start.
+    await Promise.all([...comfies.values(), ...sshServers.values()].map((c) => c.close()));
     comfies.clear();
+    sshServers.clear();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await stateFile?.idle();
   };
-  // Instances that ran before the restart run on: their ComfyUI comes back, on its old port when it is free.
+  // Instances that ran before the restart run on: their ComfyUI and SSH come back, on their old ports when free.
   try {
     for (const instance of instances.values()) {
-      const port = instance.comfyPort ?? undefined;
+      const comfy = instance.comfyPort ?? undefined;
       instance.comfyPort = null;
-      if (instance.intended === 'running') await startServing(instance, port);
+      if (instance.intended === 'running') await startServing(instance, { comfy, ssh: instance.sshPort });
     }
   } catch (error) {
     await close();
@@ -399,6 +457,7 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
     },
     setSpeed(value) {
       speed = value;
+      for (const host of hosts.values()) host.setTickMs(sshTickMs());
     },
     setInterval(endpoint, ms) {
       limits.set(endpoint, ms);
@@ -433,6 +492,7 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
       void persist();
     },
     calls: () => [...callLog],
+    ssh: (id) => sshServers.get(id),
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { virtualHostStateSchema } from '../fake-ssh/virtual-host-state.js';
 import { fakeOfferSchema, type FakeOffer } from './catalogue.js';
 
 const forcedStatusSchema = z.object({ actual_status: z.string(), status_msg: z.string() });
@@ -21,7 +22,14 @@ export const fakeInstanceSchema = z.object({
   createdAt: z.number(),
   /** The port of the fake ComfyUI while one is serving this instance (the last one, in a saved state). */
   comfyPort: z.number().int().nullable(),
+  /** The port of its SSH server while one serves it (the last one, in a saved state), mapped from 22. */
   sshPort: z.number().int(),
+  /** Its SSH host key (OpenSSH private key), made on first serving and kept, so a pinned key stays valid. */
+  sshHostKey: z.string().optional(),
+  /** Public keys attached to this instance alone (the account's keys are let in too). */
+  sshKeys: z.array(z.string()).optional(),
+  /** Its disk as the fake SSH host keeps it: models, setup state, jobs and their logs. */
+  host: virtualHostStateSchema.optional(),
 });
 export type FakeInstance = z.infer<typeof fakeInstanceSchema>;
 

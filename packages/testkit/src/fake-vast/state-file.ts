@@ -6,9 +6,13 @@ import { fakeInstanceSchema } from './instances.js';
 const sshKeySchema = z.object({ id: z.number().int(), user_id: z.number().int(), public_key: z.string(), created_at: z.number(), deleted_at: z.null() });
 export type FakeSshKey = z.infer<typeof sshKeySchema>;
 
-/** What the fake keeps across a restart: its instances, the account's keys, and the counters that make ids unique. */
+/**
+ * What the fake keeps across a restart: its instances, the account's keys, and the counters that make ids unique.
+ * Version 2 added each instance's SSH host key, attached keys and virtual disk, all optional, so a version 1 file
+ * loads as it is.
+ */
 export const fakeVastStateSchema = z.object({
-  version: z.literal(1),
+  version: z.union([z.literal(1), z.literal(2)]),
   lastInstanceId: z.number().int(),
   lastPort: z.number().int(),
   instances: z.array(fakeInstanceSchema),
@@ -24,6 +28,8 @@ export type FakeVastState = z.infer<typeof fakeVastStateSchema>;
 export class StateFile {
   readonly #path: string;
   #chain: Promise<void> = Promise.resolve();
+  /** A save not begun yet: a newer state replaces its own, so a burst of changes makes one write. */
+  #queued: { state: FakeVastState; written: Promise<void> } | null = null;
 
   constructor(path: string) {
     this.#path = path;
@@ -49,11 +55,20 @@ export class StateFile {
     return parsed.data;
   }
 
-  /** Saves the state as it is now; resolves once it is on disk. */
+  /** Saves the state (as it is now or newer); resolves once it is on disk. */
   save(state: FakeVastState): Promise<void> {
-    const text = JSON.stringify(state);
-    this.#chain = this.#chain.then(() => writeAtomic(this.#path, text));
-    return this.#chain;
+    if (this.#queued) {
+      this.#queued.state = state;
+      return this.#queued.written;
+    }
+    const queued = { state, written: Promise.resolve() };
+    queued.written = this.#chain.then(() => {
+      this.#queued = null;
+      return writeAtomic(this.#path, JSON.stringify(queued.state));
+    });
+    this.#queued = queued;
+    this.#chain = queued.written;
+    return queued.written;
   }
 
   /** Resolves once every save asked so far has ended, failed ones included. */
