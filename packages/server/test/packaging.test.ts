@@ -7,6 +7,9 @@ import { run } from './cli-process.js';
 
 const trace = `--import=${pathToFileURL(join(import.meta.dirname, 'fixtures', 'trace-testkit.mjs')).href}`;
 
+/** A server process compiles its TypeScript on start: seconds alone, many more on a loaded CI machine. */
+const STARTUP_MS = 90_000;
+
 let dataRoot: string;
 beforeAll(async () => {
   dataRoot = await mkdtemp(join(tmpdir(), 'comfy-vast-packaging-'));
@@ -27,10 +30,10 @@ describe('the fakes stay out of a production server', () => {
     const output = await startAndStop('vast', { COMFY_VAST_PROVIDER: 'vast', VAST_API_KEY: 'k'.repeat(40), VAST_API_URL: 'http://127.0.0.1:9' });
     expect(output).toContain('listening on');
     expect(output).not.toContain('testkit module loaded');
-  });
+  }, STARTUP_MS);
 
   it('the simulated provider loads it (so the check above can see it)', async () => {
     const output = await startAndStop('simulated', { COMFY_VAST_PROVIDER: 'simulated' });
     expect(output).toContain('testkit module loaded');
-  });
+  }, STARTUP_MS);
 });
