@@ -7,7 +7,7 @@ import { LowdbStore, MemoryStore } from './store/index.js';
 import type { Store } from './store/store.js';
 import { UserService } from './users/index.js';
 import { ComfyConnectionPool, type ComfyClient } from './comfy/index.js';
-import { ComfyVastError, isComfyVastError } from './errors/index.js';
+import { ComfyVastError, isComfyVastError, parseOrThrow } from './errors/index.js';
 import {
   GenerationFollowers,
   GenerationService,
@@ -32,12 +32,26 @@ import {
   type RemoteActivity,
   type ServerInfo,
 } from './scheduler/index.js';
-import { ServerService, type OfferSummary, type Server, type ServerTransition, type ServerStatusEvent } from './servers/index.js';
+import { ServerService, type OfferSummary, type Server, type ServerTransition, type ServerStatusEvent, type ServerStatus } from './servers/index.js';
 import type { UserRecord } from './users/index.js';
 import { analyzeWorkflow, toApiPrompt, type AnalyzeOptions, type ConversionResult, type WorkflowAnalysis } from './workflow/index.js';
 import { AnalysisLog, WorkflowLibrary, type WorkflowInput, type WorkflowRecord } from './workflow-library/index.js';
-import { DEFAULT_REMOTE_LAYOUT, SshRunner, StoredHostKeyPins, loadRemoteScript, type RemoteHost, type RemoteLayout } from './remote/index.js';
+import { DEFAULT_REMOTE_LAYOUT, SshRunner, StoredHostKeyPins, loadRemoteScript, modelsDirOf, type ModelFileLine, type RemoteHost, type RemoteLayout } from './remote/index.js';
+import {
+  ModelDownloads,
+  ModelUrlLookup,
+  buildModelListing,
+  downloadMissingRequestSchema,
+  planMissingDownloads,
+  type DownloadRequestResult,
+  type DownloadView,
+  type MissingDownloadsResult,
+  type ModelCredentials,
+  type ModelListing,
+  type ModelUrlLookupOptions,
+} from './models/index.js';
 import { InstallationKeys, VastClient, type LaunchOptions, type ServerRequirementsInput } from './vast/index.js';
+import { SetupService, resetRequestSchema, type Execution, type ExecutionEvent, type ExecutionLog, type ExecutionStart } from './setup/index.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { silentLogger, type Logger } from './util/logger.js';
 
@@ -68,6 +82,12 @@ export interface ComfyVastOptions {
   };
   /** Where ComfyUI lives on rented servers (default: the `vastai/comfy` image's layout, DEFAULT_REMOTE_LAYOUT). */
   remote?: Partial<RemoteLayout>;
+  /** Model downloads: the installation's Hugging Face and Civitai tokens (each sent only to its own site), and where lookups go. */
+  models?: {
+    credentials?: ModelCredentials;
+    /** Where Civitai pages and Hugging Face checksums are looked up (default: the real sites). */
+    lookup?: Omit<ModelUrlLookupOptions, 'logger'>;
+  };
   /** Start background work (the reconciler, the scheduler) on open; default true. */
   autoStart?: boolean;
 }
@@ -76,6 +96,10 @@ export interface ComfyVastOptions {
 export interface ComfyVastEvents {
   'server:status': [event: ServerStatusEvent];
   'generation:event': [event: GenerationEvent];
+  /** Every change of a model download: status, bytes, speed. */
+  'download:event': [event: DownloadView];
+  /** A line of a setup or reset's log, as it arrives (the last one carries the final status). */
+  'execution:event': [event: ExecutionEvent];
   'scheduler:action': [record: SchedulerHistoryRecord];
   'budget:warning': [status: BudgetStatus];
   'budget:exceeded': [status: BudgetStatus];
@@ -118,6 +142,8 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   readonly #ssh: SshRunner | null;
   readonly #pins: StoredHostKeyPins;
   readonly #layout: RemoteLayout;
+  readonly #downloads: ModelDownloads;
+  readonly #setup: SetupService;
 
   protected constructor(store: Store, options: ComfyVastOptions & { dataDir: string }, ssh: InstallationSsh | undefined) {
     super();
@@ -147,6 +173,18 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     this.#pins = new StoredHostKeyPins(store);
     this.#layout = { ...DEFAULT_REMOTE_LAYOUT, ...options.remote };
     this.#ssh = ssh ? new SshRunner({ privateKey: ssh.privateKey, script: ssh.script, pins: this.#pins, clock, logger: logger.child({ service: 'ssh' }) }) : null;
+    this.#downloads = new ModelDownloads({
+      store,
+      clock,
+      logger: logger.child({ service: 'downloads' }),
+      remoteOf: (userId, serverId) => {
+        const { runner, host } = this.#remote(userId, serverId);
+        return { runner, target: { ...host, modelsDir: modelsDirOf(this.#layout) } };
+      },
+      quota: this.limiters.downloadBytes,
+      lookup: new ModelUrlLookup({ ...options.models?.lookup, logger: logger.child({ service: 'model-lookup' }) }),
+      credentials: options.models?.credentials,
+    });
     this.#comfy = new ComfyConnectionPool({ clock, logger: logger.child({ service: 'comfy' }) });
     const workflows = (this.#workflows = new WorkflowLibrary({ store, clock, quota: { ...DEFAULT_QUOTAS, ...options.quotas }.workflows }));
     this.#analyses = new AnalysisLog({ store, clock });
@@ -163,6 +201,14 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       gpuOf: (serverId) => servers.find(serverId)?.server.gpu ?? null,
     }));
     const watchers = new ServerWatchers({ clock });
+    this.#setup = new SetupService({
+      store,
+      clock,
+      logger: logger.child({ service: 'setup' }),
+      remote: (userId, serverId) => this.#remote(userId, serverId),
+      layout: this.#layout,
+      watchers,
+    });
     this.#followers = new GenerationFollowers({ generations, watchers });
     this.#ledger = new CostLedger({ store, clock });
     this.#schedules = new ScheduleService({ store, clock });
@@ -190,6 +236,8 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     if (options.autoStart ?? true) {
       comfyVast.#servers.startReconciler();
       await comfyVast.#generations.start();
+      comfyVast.#downloads.start();
+      comfyVast.#setup.start();
       await comfyVast.#scheduler.start();
       await comfyVast.#budgets.start();
     }
@@ -286,6 +334,114 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   /** Nobody follows the generation any more. */
   unfollowGeneration(generationId: number): void {
     this.#followers.unfollow(generationId);
+  }
+
+  // Setup
+
+  /** Sets ComfyUI up on a rented server, or answers the setup or reset already running there: nothing starts twice. */
+  async startSetup(userId: number, serverId: number): Promise<ExecutionStart> {
+    this.#servers.get(userId, serverId);
+    this.#scheduler.assertAcceptingWork(serverId);
+    try {
+      return await this.#setup.setup(userId, serverId);
+    } finally {
+      await this.#scheduler.activityChanged(serverId);
+    }
+  }
+
+  /** Removes ComfyUI and its environment (models kept unless `{ keepModels: false }`) and sets it up again. */
+  async resetSetup(userId: number, serverId: number, body: unknown = {}): Promise<ExecutionStart> {
+    const { keepModels } = parseOrThrow(resetRequestSchema, body ?? {}, 'reset request');
+    this.#servers.get(userId, serverId);
+    this.#scheduler.assertAcceptingWork(serverId);
+    try {
+      return await this.#setup.reset(userId, serverId, keepModels);
+    } finally {
+      await this.#scheduler.activityChanged(serverId);
+    }
+  }
+
+  /** A server's setups and resets, newest first; still readable by its owner after the server is deleted. */
+  listExecutions(userId: number, serverId: number): Execution[] {
+    if (!this.#setup.hasExecutions(userId, serverId)) this.#servers.get(userId, serverId);
+    return this.#setup.list(serverId);
+  }
+
+  /** One setup or reset with its whole log (kept here, so it answers after the server stopped). */
+  getExecutionLog(userId: number, serverId: number, executionId: number): ExecutionLog {
+    if (!this.#setup.hasExecutions(userId, serverId)) this.#servers.get(userId, serverId);
+    return this.#setup.log(userId, serverId, executionId);
+  }
+
+  /**
+   * Starts following a setup or reset of the user's and returns its lines after `since` (every line kept when
+   * absent). Its server counts as watched, so idle stop waits, until `unfollowExecution`.
+   */
+  followExecution(userId: number, executionId: number, since?: number): ExecutionEvent[] {
+    return this.#setup.follow(userId, executionId, since);
+  }
+
+  /** Nobody follows the execution any more. */
+  unfollowExecution(executionId: number): void {
+    this.#setup.unfollow(executionId);
+  }
+
+  // Models
+
+  /**
+   * Every model folder of the user's running server, with its files: ComfyUI's lists say what is usable, one
+   * listing over SSH gives the sizes and the partial downloads. An attached ComfyUI (no shell) lists sizes as unknown.
+   */
+  async listModels(userId: number, serverId: number): Promise<ModelListing> {
+    const client = this.#comfyClient(userId, serverId);
+    const remote = this.#remoteIfAny(userId, serverId);
+    const [lists, files] = await Promise.all([
+      client.modelFolders().then((folders) => Promise.all(folders.map(async (folder) => [folder, await client.modelFiles(folder)] as const))),
+      remote && this.#remoteFiles(remote),
+    ]);
+    return buildModelListing({ comfy: Object.fromEntries(lists), files, pending: this.#downloads.pending(serverId), modelsDir: remote && modelsDirOf(this.#layout) });
+  }
+
+  /**
+   * Queues a model download onto the user's server (or answers the pending one of the same file), unless the server
+   * is draining before a stop or the user's daily allowance is spent (RATE_LIMIT_EXCEEDED, `remaining` in details).
+   */
+  async downloadModel(userId: number, serverId: number, body: unknown): Promise<DownloadRequestResult> {
+    this.#servers.get(userId, serverId);
+    this.#scheduler.assertAcceptingWork(serverId);
+    return this.#downloads.request(userId, serverId, body);
+  }
+
+  /** The user's download; another user's is NOT_FOUND, as a missing one. */
+  getDownload(userId: number, downloadId: number): DownloadView {
+    return this.#downloads.get(userId, downloadId);
+  }
+
+  /** Cancels a queued or running download; its partial file is removed. One already over is answered as it is. */
+  cancelDownload(userId: number, downloadId: number): Promise<DownloadView> {
+    return this.#downloads.cancel(userId, downloadId);
+  }
+
+  /**
+   * Queues a download of every model a workflow (`{workflow}` or a saved `{workflowId}`) needs that the server lacks
+   * and has a known URL for, and says which it could not place and why.
+   */
+  async downloadMissing(userId: number, serverId: number, body: unknown): Promise<MissingDownloadsResult> {
+    const request = parseOrThrow(downloadMissingRequestSchema, body, 'missing models request');
+    const workflow = 'workflowId' in request ? this.#workflows.get(userId, request.workflowId).workflow : request.workflow;
+    const plan = planMissingDownloads(analyzeWorkflow(workflow, await this.#serverContext(userId, serverId)).missingModels);
+    const result: MissingDownloadsResult = { queued: [], notPlaced: plan.notPlaced };
+    for (const { name, request: model } of plan.downloads) {
+      try {
+        result.queued.push({ name, download: (await this.downloadModel(userId, serverId, model)).download });
+      } catch (error) {
+        // Refusals of one model (a bad URL, an unknown Civitai page, the allowance spent) leave the others queued.
+        if (!isComfyVastError(error) || !['VALIDATION_ERROR', 'MODEL_NOT_FOUND', 'RATE_LIMIT_EXCEEDED'].includes(error.code)) throw error;
+        if (error.code === 'RATE_LIMIT_EXCEEDED' && result.queued.length === 0) throw error;
+        result.notPlaced.push({ name, reason: error.message });
+      }
+    }
+    return result;
   }
 
   // Workflows
@@ -386,8 +542,32 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   }
 
   /** Setups and downloads running on a server, so that idle stop and drain-before-stop wait for them. */
-  #remoteActivity(_serverId: number): RemoteActivity {
-    return { setup: false, downloads: 0, lastActivityAt: 0 };
+  #remoteActivity(serverId: number): RemoteActivity {
+    const setup = this.#setup.activity(serverId);
+    const downloads = this.#downloads.activity(serverId);
+    return { setup: setup.running, downloads: downloads.downloads, lastActivityAt: Math.max(setup.lastActivityAt, downloads.lastActivityAt) };
+  }
+
+  /** The SSH side of the user's running server, or null where comfy-vast has no shell (NOT_SUPPORTED). */
+  #remoteIfAny(userId: number, serverId: number): { runner: SshRunner; host: RemoteHost } | null {
+    try {
+      return this.#remote(userId, serverId);
+    } catch (error) {
+      if (isComfyVastError(error, 'NOT_SUPPORTED')) return null;
+      throw error;
+    }
+  }
+
+  /** Every file under the server's models folder, with sizes and partial downloads: one `models` call. */
+  async #remoteFiles({ runner, host }: { runner: SshRunner; host: RemoteHost }): Promise<ModelFileLine[]> {
+    const files: ModelFileLine[] = [];
+    await runner.run(host, ['models', '--models', modelsDirOf(this.#layout)], {
+      timeoutMs: 60_000,
+      onLine: (line) => {
+        if (line.kind === 'file') files.push(line.line);
+      },
+    });
+    return files;
   }
 
   /**
@@ -423,6 +603,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       this.#target.statusChanged(event.server.id, event.server.status);
       this.#generations.serverChanged(event.server.id);
       this.#scheduler.serverChanged(event.server.id);
+      if (GONE.has(event.server.status)) this.#setup.serverGone(event.server.id, `The server is ${event.server.status}`);
       void recordStatus(event.server, event.userId).catch(report);
       this.emit('server:status', event);
     });
@@ -443,6 +624,18 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     this.#generations.on('progress', onGeneration);
     this.#generations.on('complete', onGeneration);
     this.#generations.on('error', onGeneration);
+    this.#downloads.on('download', (view) => {
+      this.emit('download:event', view);
+      // Progress moves no count: only a new, finished or cancelled download changes what the scheduler waits for.
+      if (view.status !== 'downloading') void this.#scheduler.activityChanged(view.serverId).catch(report);
+    });
+    this.#setup.on('execution:event', (event) => {
+      this.emit('execution:event', event);
+      if (event.status === 'running') return;
+      void this.#scheduler.activityChanged(event.serverId).catch(report);
+      // ComfyUI answers now: the reconciler's probe marks the server launched.
+      if (event.status === 'completed') void this.#servers.reconcile().catch(report);
+    });
     this.#scheduler.on('scheduler:action', (record) => this.emit('scheduler:action', record));
     this.#budgets.on('budget:warning', (status) => this.emit('budget:warning', status));
     this.#budgets.on('budget:exceeded', (status) => this.emit('budget:exceeded', status));
@@ -454,11 +647,16 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     this.#budgets.close();
     this.#servers.stopReconciler();
     await this.#generations.close();
+    await this.#downloads.close();
+    await this.#setup.close();
     await this.#comfy.closeAll();
     this.#ssh?.closeAll();
     await this.#store.close();
   }
 }
+
+/** Server statuses in which nothing runs on the box any more. */
+const GONE = new Set<ServerStatus>(['stopping', 'stopped', 'deleted']);
 
 /** The installation's key pair and the script every remote action runs. */
 interface InstallationSsh {

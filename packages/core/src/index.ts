@@ -11,5 +11,6 @@ export * from './servers/index.js';
 export * from './generations/index.js';
 export * from './models/index.js';
 export * from './scheduler/index.js';
+export * from './setup/index.js';
 export { ComfyVast, type ComfyVastOptions, type ComfyVastEvents, type ServerView, type ListPage } from './comfy-vast.js';
 export * from './workflow-library/index.js';
