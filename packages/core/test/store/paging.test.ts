@@ -1,9 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryCollection, type PageOptions } from '../../src/store/index.js';
-import { generation, generations, storeHarness, type Generation } from './helpers.js';
-
-const h = storeHarness();
 
 /** Every page of a listing, following the cursors. */
 function allPages<T extends { id: number }>(c: MemoryCollection<T>, options: PageOptions<T>): T[][] {
@@ -17,25 +14,7 @@ function allPages<T extends { id: number }>(c: MemoryCollection<T>, options: Pag
   return pages;
 }
 
-describe('paging', () => {
-  it('pages the newest records of one user and server with a cursor, over a reloaded log', async () => {
-    const dir = await h.dir();
-    const store = await h.open({ dir });
-    const c = store.collection(generations);
-    for (let n = 0; n < 30; n++) await c.insert(generation(n));
-    await c.delete(25);
-    await store.close();
-
-    const reloaded = (await h.open({ dir })).collection(generations);
-    const where = (g: Generation) => g.userId === 1 && g.serverId === 1;
-    const first = reloaded.page({ where, limit: 2 });
-    // Record n + 1 belongs to user 1 on server 1 when n is a multiple of 6: ids 1, 7, 13, 19 and 25 (deleted).
-    expect(first).toEqual({ items: [reloaded.get(19), reloaded.get(13)], nextCursor: 13 });
-    const last = reloaded.page({ where, limit: 2, cursor: first.nextCursor });
-    expect(last).toEqual({ items: [reloaded.get(7), reloaded.get(1)], nextCursor: null });
-    expect(reloaded.page({ where, order: 'asc', limit: 3 })).toEqual({ items: [reloaded.get(1), reloaded.get(7), reloaded.get(13)], nextCursor: 13 });
-  });
-
+describe('MemoryCollection paging', () => {
   it('matches a plain filter-and-sort under any mix of inserts, updates and deletes', () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('insert' as const), tag: fc.integer({ min: 0, max: 3 }) }),

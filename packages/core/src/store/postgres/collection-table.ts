@@ -1,0 +1,146 @@
+import type pg from 'pg';
+import { ComfyVastError } from '../../errors/index.js';
+import type { Logger } from '../../util/index.js';
+import type { CollectionChange } from '../memory-collection.js';
+import type { StoredRecord } from '../store.js';
+import { databaseError, errorCode, inTransaction, tableName, withClient } from './connection.js';
+import { lockKeys } from './migrations.js';
+import { COLLECTIONS_TABLE, createCollectionTable } from './tables.js';
+
+/** A record as the database holds it, with the version its next update or delete must find. */
+export interface DurableRecord<T> {
+  record: T;
+  version: number;
+}
+
+export interface CollectionTableOptions<T> {
+  pool: pg.Pool;
+  schema: string;
+  name: string;
+  /** What the table holds, as loaded at open. */
+  durable: Map<number, DurableRecord<T>>;
+  /** Whether the table exists yet; a collection nobody wrote to gets its table with its first write. */
+  exists: boolean;
+  /** Checks a record read back after a conflict against the collection's schema. */
+  parse(raw: unknown): T;
+  logger: Logger;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * The database half of one collection: writes a batch of changes in one transaction, with the change's net effect
+ * per record (a record inserted and updated in one batch is one insert). Updates and deletes name the version they
+ * were made on; when another process changed the record since, the batch is refused with CONFLICT, nothing of it
+ * is written, and the records it touched are read again so that memory can be put back to what the database holds.
+ */
+export class CollectionTable<T extends StoredRecord> {
+  readonly #o: CollectionTableOptions<T>;
+  readonly #table: string;
+  #exists: boolean;
+
+  constructor(options: CollectionTableOptions<T>) {
+    this.#o = options;
+    this.#table = tableName(options.schema, options.name);
+    this.#exists = options.exists;
+  }
+
+  /** The record as the database holds it (as far as this process knows). */
+  get(id: number): T | undefined {
+    return this.#o.durable.get(id)?.record;
+  }
+
+  async write(batch: CollectionChange<T>[]): Promise<void> {
+    const { durable } = this.#o;
+    const net = new Map<number, T | null>();
+    let highestPut = 0;
+    for (const change of batch) {
+      if (change.op === 'put') {
+        net.set(change.record.id, change.record);
+        highestPut = Math.max(highestPut, change.record.id);
+      } else net.set(change.id, null);
+    }
+    const inserts: T[] = [];
+    const updates: { record: T; version: number }[] = [];
+    const deletes: { id: number; version: number }[] = [];
+    for (const [id, record] of net) {
+      const known = durable.get(id);
+      if (record && known) updates.push({ record, version: known.version });
+      else if (record) inserts.push(record);
+      else if (known) deletes.push({ id, version: known.version });
+    }
+    // An id put for the first time is handed out for good, even when this batch deletes it again.
+    const nextId = [...net.keys()].some((id) => !durable.has(id)) ? highestPut + 1 : null;
+
+    try {
+      await withClient(this.#o.pool, (client) =>
+        inTransaction(client, 'BEGIN', async () => {
+          if (!this.#exists) {
+            // CREATE TABLE IF NOT EXISTS is not safe against itself: processes creating the same table take turns.
+            await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', lockKeys(this.#o.schema));
+            await client.query(createCollectionTable(this.#o.schema, this.#o.name));
+          }
+          const { rows } = await client.query<{ updated: number; deleted: number }>(this.#statement(), [
+            inserts.map((r) => r.id),
+            inserts.map((r) => JSON.stringify(r)),
+            updates.map((u) => u.record.id),
+            updates.map((u) => JSON.stringify(u.record)),
+            updates.map((u) => u.version),
+            deletes.map((d) => d.id),
+            deletes.map((d) => d.version),
+            this.#o.name,
+            nextId,
+          ]);
+          if (rows[0]!.updated !== updates.length || rows[0]!.deleted !== deletes.length) throw this.#conflict();
+        }),
+      );
+    } catch (error) {
+      const conflict = error instanceof ComfyVastError ? error : errorCode(error) === UNIQUE_VIOLATION ? this.#conflict(error) : null;
+      if (!conflict) throw databaseError(`write collection ${this.#o.name} to PostgreSQL`, error);
+      await this.#reread([...net.keys()]).catch((rereadError: unknown) => this.#o.logger.warn({ err: rereadError, collection: this.#o.name }, 'could not read records again after a conflict'));
+      throw conflict;
+    }
+    this.#exists = true;
+    for (const record of inserts) durable.set(record.id, { record, version: 1 });
+    for (const { record, version } of updates) durable.set(record.id, { record, version: version + 1 });
+    for (const { id } of deletes) durable.delete(id);
+  }
+
+  /** One statement for the whole batch: inserts, version-checked updates and deletes, and the ids handed out. */
+  #statement(): string {
+    const t = this.#table;
+    const ids = tableName(this.#o.schema, COLLECTIONS_TABLE);
+    return `WITH inserted AS (
+        INSERT INTO ${t} (id, data) SELECT * FROM unnest($1::bigint[], $2::json[]) RETURNING id
+      ), updated AS (
+        UPDATE ${t} SET data = u.data, version = ${t}.version + 1
+        FROM unnest($3::bigint[], $4::json[], $5::integer[]) AS u (id, data, version)
+        WHERE ${t}.id = u.id AND ${t}.version = u.version RETURNING ${t}.id
+      ), deleted AS (
+        DELETE FROM ${t} USING unnest($6::bigint[], $7::integer[]) AS d (id, version)
+        WHERE ${t}.id = d.id AND ${t}.version = d.version RETURNING ${t}.id
+      ), handed_out AS (
+        INSERT INTO ${ids} (name, next_id) SELECT $8::text, $9::bigint WHERE $9::bigint IS NOT NULL
+        ON CONFLICT (name) DO UPDATE SET next_id = greatest(${ids}.next_id, excluded.next_id)
+      )
+      SELECT (SELECT count(*) FROM updated)::integer AS updated, (SELECT count(*) FROM deleted)::integer AS deleted`;
+  }
+
+  #conflict(cause?: unknown): ComfyVastError {
+    return new ComfyVastError('CONFLICT', `Another process changed collection ${this.#o.name} at the same time; nothing of this change was written. Try again.`, {
+      details: { collection: this.#o.name },
+      cause,
+    });
+  }
+
+  /** Reads the records with these ids as the database holds them now. */
+  async #reread(ids: number[]): Promise<void> {
+    const { rows } = await this.#o.pool.query<{ id: number; data: unknown; version: number }>(`SELECT id, data, version FROM ${this.#table} WHERE id = ANY($1::bigint[])`, [ids]);
+    const found = new Map(rows.map((row) => [row.id, row]));
+    for (const id of ids) {
+      const row = found.get(id);
+      if (row) this.#o.durable.set(id, { record: this.#o.parse(row.data), version: row.version });
+      else this.#o.durable.delete(id);
+    }
+  }
+}
