@@ -192,6 +192,8 @@ export class VirtualHost {
         for (const model of this.models.values()) out(`${JSON.stringify(model)}\n`);
         out('{"done":true,"rc":0}\n');
         return 0;
+      case 'cancel':
+        return this.#cancel(options, out);
       case 'status':
         for (const [id, job] of this.#jobs) {
           const state = job.lost ? 'lost' : job.rc === null ? 'running' : 'done';
@@ -203,6 +205,24 @@ export class VirtualHost {
       default:
         return usage(out, 'unknown subcommand');
     }
+  }
+
+  /** remote.sh `cancel`: a running job stops, is recorded as cancelled, and its download's partial file goes. */
+  #cancel(options: Record<string, string>, out: Output): number {
+    const job = options.job === undefined ? undefined : this.#jobs.get(options.job);
+    if (!job) {
+      out('{"error":"no such job","reason":"missing"}\n');
+      return 3;
+    }
+    if (job.rc === null) {
+      this.#stop(job);
+      this.#append(job, JSON.stringify({ error: 'cancelled', reason: 'cancelled' }));
+      const key = `${options.folder}/${options.name}`;
+      if (this.models.get(key)?.partial) this.models.delete(key);
+      this.#finish(job, 130);
+    }
+    out(`${JSON.stringify({ done: true, rc: job.rc })}\n`);
+    return 0;
   }
 
   /** Stops every running job's timers, leaving the jobs as they are (what `snapshot` saves). */
@@ -226,17 +246,18 @@ export class VirtualHost {
     return job.kind === 'download' ? this.#download(job.options, resuming) : this.#setup(job.kind, job.options);
   }
 
-  /** Plays a job's script, one item per tick. */
+  /** Plays a job's script, one line per tick; effects run at once, with the line after them. */
   #play(job: Job, script: Script): void {
     const next = () => {
       job.timer = null;
-      const item = script.shift();
-      if (item === undefined) return this.#finish(job, 0);
-      if (typeof item === 'function') {
+      for (let item = script.shift(); ; item = script.shift()) {
+        if (item === undefined) return this.#finish(job, 0);
+        if (typeof item === 'string') {
+          this.#append(job, item);
+          break;
+        }
         const rc = item();
         if (rc !== null) return this.#finish(job, rc);
-      } else {
-        this.#append(job, item);
       }
       this.#onChange();
       job.timer = setTimeout(next, this.#options.tickMs);

@@ -36,7 +36,8 @@ export interface FakeVastOptions {
   startComfy?: StartComfy;
   /**
    * The disk behind each instance's SSH server (see `VirtualHostOptions`): what URLs serve, progress lines per
-   * download, free space. `tickMs`, the time between two lines of a job, is before the speed factor (default 2 s).
+   * download (default 20), free space. `tickMs`, the time between two lines of a job, is before the speed factor
+   * (default 2 s).
    */
   sshHosts?: Pick<VirtualHostOptions, 'tickMs' | 'remoteFiles' | 'defaultBytes' | 'progressSteps' | 'freeBytes'>;
   /** Adds stray whitespace and newlines around strings, as Vast's answers sometimes have. */
@@ -163,7 +164,8 @@ export async function startFakeVast(options: FakeVastOptions = {}): Promise<Fake
     if (!host) {
       const state = instance.host ?? imageDisk(options.sshHosts?.freeBytes);
       // A failed save is reported by the next change answered over the API, which saves too.
-      host = new VirtualHost({ ...options.sshHosts, tickMs: sshTickMs(), state, onChange: () => void persist().catch(() => undefined) });
+      // Twenty steps make a download's progress visible for a while at any speed.
+      host = new VirtualHost({ progressSteps: 20, ...options.sshHosts, tickMs: sshTickMs(), state, onChange: () => void persist().catch(() => undefined) });
       hosts.set(instance.id, host);
     }
     return host;
