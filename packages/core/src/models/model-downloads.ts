@@ -1,178 +1,404 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
-import { z } from 'zod';
-import { parseOrThrow } from '../errors/index.js';
+import PQueue from 'p-queue';
+import { ComfyVastError, parseOrThrow } from '../errors/index.js';
+import { rateLimitError, type SlidingWindowLimiter } from '../limits/index.js';
 import { modelRequestSchema, type ModelRequest } from '../remote/inputs.js';
-import type { RemoteLine } from '../remote/lines.js';
+import type { ErrorLine } from '../remote/lines.js';
 import { followJob } from '../remote/remote-job.js';
-import { Slots } from '../remote/slots.js';
 import type { RemoteHost, SshRunner } from '../remote/ssh-runner.js';
+import type { Collection, Store } from '../store/index.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { tokenFor, type ModelCredentials } from './credentials.js';
-import { formatDuration, formatSpeed } from './format.js';
+import { formatBytes, formatDuration, formatSpeed } from './format.js';
 import { ProgressMeter } from './progress-meter.js';
+import { downloadsCollection, PENDING_STATUSES, type DownloadRecord, type DownloadStatus } from './records.js';
+import type { ModelUrlLookup } from './url-lookup.js';
 
 /** The contract's "5 concurrent downloads per server". */
 export const DOWNLOADS_PER_SERVER = 5;
 
-export const downloadStatusSchema = z.enum(['queued', 'downloading', 'completed', 'failed']);
+/** How often a running download's byte count is written to the store (its remote log has every line anyway). */
+const SAVE_EVERY_MS = 5_000;
 
 /** A download as its owner follows it: progress, speed and time left, where it goes and why it failed. */
-export const downloadViewSchema = z.object({
-  downloadId: z.number().int(),
-  status: downloadStatusSchema,
-  progress: z.number().int().min(0).max(100),
-  downloadedBytes: z.number().int().nonnegative(),
-  totalBytes: z.number().int().nonnegative().nullable(),
-  downloadSpeed: z.string().nullable(),
-  estimatedTimeRemaining: z.string().nullable(),
-  folder: z.string(),
-  filename: z.string(),
-  error: z.string().optional(),
-});
-export type DownloadView = z.infer<typeof downloadViewSchema>;
+export interface DownloadView {
+  downloadId: number;
+  userId: number;
+  serverId: number;
+  status: DownloadStatus;
+  progress: number;
+  downloadedBytes: number;
+  totalBytes: number | null;
+  downloadSpeed: string | null;
+  estimatedTimeRemaining: string | null;
+  folder: string;
+  filename: string;
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface DownloadRequestResult {
+  download: DownloadView;
+  /** False when the same file was already pending on the server: the answer is that download. */
+  created: boolean;
+}
 
 /** A server the downloads go to: its SSH host and the ComfyUI models folder there. */
 export interface DownloadTarget extends RemoteHost {
   modelsDir: string;
 }
 
+/** The SSH side of a user's server, or the error that says why there is none (not found, not running, not supported). */
+export type DownloadRemoteOf = (userId: number, serverId: number) => { runner: Pick<SshRunner, 'run'>; target: DownloadTarget };
+
 export interface ModelDownloadsOptions {
-  runner: Pick<SshRunner, 'run'>;
+  store: Store;
+  remoteOf: DownloadRemoteOf;
   clock?: Clock;
   logger?: Logger;
   /** Running downloads per server; the rest wait as `queued` (default 5). */
   perServer?: number;
+  /** Bytes each user may download per day, counted as they arrive (the limits' `downloadBytes`). */
+  quota?: SlidingWindowLimiter;
+  /** Resolves Civitai pages and Hugging Face checksums; without it URLs are fetched as given. */
+  lookup?: ModelUrlLookup;
+  /** The installation's Hugging Face and Civitai tokens, each sent only to its own site. */
+  credentials?: ModelCredentials;
 }
 
 export interface ModelDownloadsEvents {
   /** Every change of a download: status, bytes, speed. */
-  download: (view: DownloadView) => void;
+  download: [view: DownloadView];
 }
 
-interface Download {
-  id: number;
-  key: string;
-  request: ModelRequest;
-  view: DownloadView;
+/** What a download in this process knows beyond its record: speed, and why it is being stopped. */
+interface Live {
   meter: ProgressMeter;
+  abort: AbortController;
   finished: Promise<DownloadView>;
+  bytes: number;
+  total: number | null;
+  speed: string | null;
+  eta: string | null;
+  savedAt: number;
+  /** Bytes of this download already counted against its owner's daily allowance. */
+  counted: number | null;
+  stopping: 'cancel' | 'quota' | 'close' | null;
 }
 
 /**
- * Model downloads onto servers through remote.sh: at most `perServer` running per server (the rest queued in
- * order), the same file requested again while pending answered with the same download, progress with speed and
- * time left. Records live in memory; the caller stores what it must keep.
+ * Model downloads onto servers through remote.sh. Each server runs at most `perServer` at once (the rest queued in
+ * order); the same file requested again while pending is the same download; records are stored, so that after a
+ * restart `start()` re-attaches every running download to its remote job (which goes on meanwhile) and starts the
+ * queued ones; nothing is fetched twice, since a job id that exists on the server is only followed.
  */
 export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
-  readonly #runner: Pick<SshRunner, 'run'>;
+  readonly #records: Collection<DownloadRecord>;
+  readonly #remoteOf: DownloadRemoteOf;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #perServer: number;
-  readonly #slots = new Map<string, Slots>();
-  readonly #byId = new Map<number, Download>();
-  readonly #pending = new Map<string, Download>();
-  #nextId = 1;
+  readonly #quota: SlidingWindowLimiter | undefined;
+  readonly #lookup: ModelUrlLookup | undefined;
+  readonly #credentials: ModelCredentials;
+  readonly #queues = new Map<number, PQueue>();
+  readonly #live = new Map<number, Live>();
+  /** Requests being looked up, by file, so that two at once still make one download. */
+  readonly #creating = new Map<string, Promise<DownloadView>>();
+  readonly #lastActivity = new Map<number, number>();
 
   constructor(options: ModelDownloadsOptions) {
     super();
-    this.#runner = options.runner;
+    this.#records = options.store.collection(downloadsCollection);
+    this.#remoteOf = options.remoteOf;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
     this.#perServer = options.perServer ?? DOWNLOADS_PER_SERVER;
+    this.#quota = options.quota;
+    this.#lookup = options.lookup;
+    this.#credentials = options.credentials ?? {};
   }
 
-  /** Queues a download, or answers the pending one of the same file on the same server. */
-  request(target: DownloadTarget, input: unknown, credentials: ModelCredentials = {}): DownloadView {
-    const request = parseOrThrow(modelRequestSchema, input, 'model download');
-    const key = `${target.server}\n${request.folder}\n${request.filename}`;
-    const pending = this.#pending.get(key);
-    if (pending) return { ...pending.view };
+  /** Re-attaches the running downloads of a previous run and queues the queued ones again, in their order. */
+  start(): void {
+    const pending = this.#records.filter((r) => PENDING_STATUSES.includes(r.status)).sort((a, b) => a.id - b.id);
+    for (const record of pending) this.#enqueue(record);
+  }
 
-    const id = this.#nextId++;
-    const view: DownloadView = {
-      downloadId: id,
-      status: 'queued',
-      progress: 0,
-      downloadedBytes: 0,
-      totalBytes: null,
-      downloadSpeed: null,
-      estimatedTimeRemaining: null,
+  /**
+   * Queues a download onto the user's server, or answers the pending one of the same file. RATE_LIMIT_EXCEEDED
+   * (with `remaining` bytes in its details) once the user's daily allowance is spent, or smaller than the file
+   * when its source says its size.
+   */
+  async request(userId: number, serverId: number, input: unknown): Promise<DownloadRequestResult> {
+    const request = parseOrThrow(modelRequestSchema, input, 'model download');
+    this.#remoteOf(userId, serverId);
+    this.#assertAllowance(userId, 1);
+    const key = fileKey(serverId, request.folder, request.filename);
+    const pending = this.#records.find((r) => r.serverId === serverId && PENDING_STATUSES.includes(r.status) && fileKey(r.serverId, r.folder, r.filename) === key);
+    if (pending) return { download: this.#view(pending), created: false };
+    const creating = this.#creating.get(key);
+    if (creating) return { download: await creating, created: false };
+    const created = this.#create(userId, serverId, request);
+    this.#creating.set(key, created);
+    try {
+      return { download: await created, created: true };
+    } finally {
+      this.#creating.delete(key);
+    }
+  }
+
+  /** The user's download; another user's is NOT_FOUND, as a missing one. */
+  get(userId: number, downloadId: number): DownloadView {
+    return this.#view(this.#owned(userId, downloadId));
+  }
+
+  /** The downloads of a server that are not over, oldest first. */
+  pending(serverId: number): DownloadView[] {
+    return this.#records
+      .filter((r) => r.serverId === serverId && PENDING_STATUSES.includes(r.status))
+      .sort((a, b) => a.id - b.id)
+      .map((r) => this.#view(r));
+  }
+
+  /** Downloads queued or running on a server, and when one last moved (epoch ms, 0 when none ever did). */
+  activity(serverId: number): { downloads: number; lastActivityAt: number } {
+    return { downloads: this.#records.count((r) => r.serverId === serverId && PENDING_STATUSES.includes(r.status)), lastActivityAt: this.#lastActivity.get(serverId) ?? 0 };
+  }
+
+  /** Resolves with the download's last view once it is over (or this service closes). */
+  async settled(downloadId: number): Promise<DownloadView | undefined> {
+    const live = this.#live.get(downloadId);
+    if (live) return live.finished;
+    const record = this.#records.get(downloadId);
+    return record && this.#view(record);
+  }
+
+  /**
+   * Cancels a queued or running download: a queued one never starts; a running one's remote job is stopped and its
+   * partial file removed. A download that is already over is answered as it is.
+   */
+  async cancel(userId: number, downloadId: number): Promise<DownloadView> {
+    const record = this.#owned(userId, downloadId);
+    const live = this.#live.get(downloadId);
+    if (!PENDING_STATUSES.includes(record.status)) return this.#view(record);
+    if (live) live.stopping = 'cancel';
+    const cancelled = await this.#finish(record.id, { status: 'cancelled', error: null });
+    if (record.status === 'downloading') await this.#stopRemote(record);
+    live?.abort.abort(new ComfyVastError('CONFLICT', 'The download was cancelled'));
+    return this.#view(cancelled);
+  }
+
+  /** Leaves every download as it stands, to be picked up by the next `start()`; remote jobs go on. */
+  async close(): Promise<void> {
+    const finishing = [...this.#live.values()].map((live) => {
+      live.stopping ??= 'close';
+      live.abort.abort(new ComfyVastError('SERVICE_UNAVAILABLE', 'Downloads are closing'));
+      return live.finished;
+    });
+    for (const queue of this.#queues.values()) queue.clear();
+    await Promise.allSettled(finishing);
+  }
+
+  async #create(userId: number, serverId: number, request: ModelRequest): Promise<DownloadView> {
+    const resolved = this.#lookup ? await this.#lookup.resolve(request.url, request.sha256, this.#credentials) : { url: request.url, sha256: request.sha256 ?? null, bytes: null };
+    if (resolved.bytes !== null) this.#assertAllowance(userId, resolved.bytes);
+    const record = await this.#records.insert({
+      userId,
+      serverId,
+      url: resolved.url,
       folder: request.folder,
       filename: request.filename,
+      sha256: resolved.sha256,
+      status: 'queued',
+      downloadedBytes: 0,
+      totalBytes: resolved.bytes,
+      error: null,
+      createdAt: new Date(this.#clock.now()).toISOString(),
+      finishedAt: null,
+    });
+    this.#enqueue(record);
+    this.#emit(record);
+    return this.#view(record);
+  }
+
+  #assertAllowance(userId: number, bytes: number): void {
+    if (!this.#quota) return;
+    const result = this.#quota.peek(quotaKey(userId), bytes);
+    if (!result.allowed) throw rateLimitError(result, 'downloaded bytes');
+  }
+
+  #owned(userId: number, downloadId: number): DownloadRecord {
+    const record = this.#records.get(downloadId);
+    if (!record || record.userId !== userId) throw new ComfyVastError('NOT_FOUND', `Download ${downloadId} not found`, { details: { downloadId } });
+    return record;
+  }
+
+  #queueOf(serverId: number): PQueue {
+    let queue = this.#queues.get(serverId);
+    if (!queue) this.#queues.set(serverId, (queue = new PQueue({ concurrency: this.#perServer })));
+    return queue;
+  }
+
+  #enqueue(record: DownloadRecord): void {
+    const abort = new AbortController();
+    const live: Live = {
+      meter: new ProgressMeter(),
+      abort,
+      finished: Promise.resolve(this.#view(record)),
+      bytes: record.downloadedBytes,
+      total: record.totalBytes,
+      speed: null,
+      eta: null,
+      savedAt: this.#clock.now(),
+      counted: null,
+      stopping: null,
     };
-    const download: Download = { id, key, request, view, meter: new ProgressMeter(), finished: Promise.resolve(view) };
-    this.#byId.set(id, download);
-    this.#pending.set(key, download);
-    download.finished = this.#slotsOf(target.server)
-      .run(() => this.#run(target, download, tokenFor(request.url, credentials)))
-      .finally(() => this.#pending.delete(key));
-    this.emit('download', { ...view });
-    return { ...view };
+    this.#live.set(record.id, live);
+    live.finished = this.#queueOf(record.serverId)
+      .add(() => this.#run(record.id, live), { signal: abort.signal })
+      // Aborted while queued (cancelled, or closing): it never ran, and its record already says why.
+      .catch(() => undefined)
+      .then(() => this.#view(this.#records.get(record.id)!))
+      .finally(() => this.#live.delete(record.id));
   }
 
-  get(downloadId: number): DownloadView | undefined {
-    const download = this.#byId.get(downloadId);
-    return download && { ...download.view };
-  }
-
-  /** Resolves with the download's last view once it has completed or failed. */
-  async settled(downloadId: number): Promise<DownloadView | undefined> {
-    return this.#byId.get(downloadId)?.finished;
-  }
-
-  #slotsOf(server: string): Slots {
-    let slots = this.#slots.get(server);
-    if (!slots) this.#slots.set(server, (slots = new Slots(this.#perServer)));
-    return slots;
-  }
-
-  async #run(target: DownloadTarget, download: Download, token: string | undefined): Promise<DownloadView> {
-    const { request } = download;
-    this.#update(download, { status: 'downloading' });
-    const args = ['download', '--job', jobId(download.id, request), '--models', target.modelsDir, '--folder', request.folder, '--name', request.filename, '--url', request.url];
-    if (request.sha256) args.push('--sha256', request.sha256);
-    if (token !== undefined) args.push('--token-stdin');
+  async #run(id: number, live: Live): Promise<void> {
+    let record = this.#records.get(id)!;
+    if (!PENDING_STATUSES.includes(record.status) || live.stopping) return;
+    if (record.status === 'queued') record = await this.#update(id, { status: 'downloading' });
+    if (live.stopping) return;
     try {
-      const outcome = await followJob(this.#runner, target, { args, ...(token === undefined ? {} : { stdin: `${token}\n` }) }, {
-        onLine: (line) => this.#onLine(download, line),
+      const { runner, target } = this.#remoteOf(record.userId, record.serverId);
+      const token = tokenFor(record.url, this.#credentials);
+      const args = ['download', '--job', jobId(record), '--models', target.modelsDir, '--folder', record.folder, '--name', record.filename, '--url', record.url];
+      if (record.sha256) args.push('--sha256', record.sha256);
+      if (token !== undefined) args.push('--token-stdin');
+      const outcome = await followJob(runner, target, { args, ...(token === undefined ? {} : { stdin: `${token}\n` }) }, {
+        signal: live.abort.signal,
+        onLine: (line) => {
+          if (line.kind === 'progress') this.#onProgress(record, live, line.line.bytes, line.line.total);
+        },
       });
-      if (outcome.done.rc === 0) this.#update(download, { status: 'completed', progress: 100, estimatedTimeRemaining: null, downloadSpeed: null });
-      else this.#update(download, { status: 'failed', error: outcome.error?.error ?? `download ended with code ${outcome.done.rc}` });
+      if (live.stopping === 'close' || live.stopping === 'cancel') return;
+      if (outcome.done.rc === 0) await this.#finish(id, { status: 'completed', error: null, downloadedBytes: live.bytes, totalBytes: live.total ?? live.bytes });
+      else await this.#finish(id, { status: 'failed', error: this.#failure(live, outcome.error, outcome.done.rc) });
     } catch (error) {
-      this.#logger.warn({ server: target.server, downloadId: download.id, err: (error as Error).message }, 'model download failed');
-      this.#update(download, { status: 'failed', error: (error as Error).message });
+      if (live.stopping === 'close' || live.stopping === 'cancel') return;
+      this.#logger.warn({ serverId: record.serverId, downloadId: id, err: (error as Error).message }, 'model download failed');
+      await this.#finish(id, { status: 'failed', error: (error as Error).message });
     }
-    return { ...download.view };
   }
 
-  #onLine(download: Download, line: RemoteLine): void {
-    if (line.kind !== 'progress') return;
-    const { bytes, total } = line.line;
-    download.meter.add(this.#clock.now(), bytes);
-    const speed = download.meter.bytesPerSecond;
-    const left = download.meter.secondsLeft(total);
-    this.#update(download, {
+  #failure(live: Live, error: ErrorLine | undefined, rc: number): string {
+    if (live.stopping === 'quota') return 'Stopped: the daily download allowance is used up';
+    if (error?.reason === 'disk' && error.need !== undefined && error.free !== undefined) {
+      return `Not enough disk space on the server: ${formatBytes(error.need)} needed, ${formatBytes(error.free)} free`;
+    }
+    return error?.error ?? `The download ended with code ${rc}`;
+  }
+
+  #onProgress(record: DownloadRecord, live: Live, bytes: number, total: number | null): void {
+    const now = this.#clock.now();
+    this.#lastActivity.set(record.serverId, now);
+    live.meter.add(now, bytes);
+    const speed = live.meter.bytesPerSecond;
+    const left = live.meter.secondsLeft(total);
+    live.bytes = bytes;
+    live.total = total;
+    live.speed = speed === null ? null : formatSpeed(speed);
+    live.eta = left === null ? null : formatDuration(left);
+    this.#count(record, live, bytes);
+    if (now - live.savedAt >= SAVE_EVERY_MS) {
+      live.savedAt = now;
+      void this.#update(record.id, { downloadedBytes: bytes, totalBytes: total }).catch((err: unknown) => this.#logger.error({ err, downloadId: record.id }, 'download progress not saved'));
+    } else {
+      this.#emit(this.#records.get(record.id)!);
+    }
+  }
+
+  /**
+   * Counts the bytes that arrived since the last line against the owner's daily allowance. The first line of a run
+   * reports what was already there (a resumed part, or a log read again after our restart): it is not counted twice.
+   * A download that runs past the allowance is stopped.
+   */
+  #count(record: DownloadRecord, live: Live, bytes: number): void {
+    if (!this.#quota) return;
+    if (live.counted === null) {
+      live.counted = Math.max(record.downloadedBytes, bytes);
+      return;
+    }
+    const delta = bytes - live.counted;
+    if (delta <= 0) return;
+    const key = quotaKey(record.userId);
+    const result = this.#quota.consume(key, delta);
+    live.counted = bytes;
+    if (result.allowed || live.stopping) return;
+    if (result.remaining > 0) this.#quota.consume(key, result.remaining);
+    live.stopping = 'quota';
+    void this.#stopRemote(record);
+  }
+
+  /** Stops a download's remote job (remote.sh `cancel`: the job's processes and its partial file). */
+  async #stopRemote(record: DownloadRecord): Promise<void> {
+    try {
+      const { runner, target } = this.#remoteOf(record.userId, record.serverId);
+      await runner.run(target, ['cancel', '--job', jobId(record), '--models', target.modelsDir, '--folder', record.folder, '--name', record.filename], { timeoutMs: 60_000 });
+    } catch (error) {
+      this.#logger.warn({ serverId: record.serverId, downloadId: record.id, err: (error as Error).message }, 'remote download not stopped');
+    }
+  }
+
+  #finish(id: number, change: Partial<DownloadRecord>): Promise<DownloadRecord> {
+    return this.#update(id, { ...change, finishedAt: new Date(this.#clock.now()).toISOString() });
+  }
+
+  async #update(id: number, change: Partial<Omit<DownloadRecord, 'id'>>): Promise<DownloadRecord> {
+    const record = await this.#records.update(id, change);
+    if (change.status) this.#lastActivity.set(record.serverId, this.#clock.now());
+    this.#emit(record);
+    return record;
+  }
+
+  #emit(record: DownloadRecord): void {
+    this.emit('download', this.#view(record));
+  }
+
+  #view(record: DownloadRecord): DownloadView {
+    const live = PENDING_STATUSES.includes(record.status) ? this.#live.get(record.id) : undefined;
+    const bytes = live ? Math.max(live.bytes, record.downloadedBytes) : record.downloadedBytes;
+    const total = live?.total ?? record.totalBytes;
+    return {
+      downloadId: record.id,
+      userId: record.userId,
+      serverId: record.serverId,
+      status: record.status,
+      progress: record.status === 'completed' ? 100 : total ? Math.min(100, Math.floor((bytes * 100) / total)) : 0,
       downloadedBytes: bytes,
       totalBytes: total,
-      progress: total ? Math.min(100, Math.floor((bytes * 100) / total)) : 0,
-      downloadSpeed: speed === null ? null : formatSpeed(speed),
-      estimatedTimeRemaining: left === null ? null : formatDuration(left),
-    });
-  }
-
-  #update(download: Download, change: Partial<DownloadView>): void {
-    Object.assign(download.view, change);
-    this.emit('download', { ...download.view });
+      downloadSpeed: record.status === 'downloading' ? (live?.speed ?? null) : null,
+      estimatedTimeRemaining: record.status === 'downloading' ? (live?.eta ?? null) : null,
+      folder: record.folder,
+      filename: record.filename,
+      error: record.error,
+      createdAt: record.createdAt,
+      finishedAt: record.finishedAt,
+    };
   }
 }
+
+const quotaKey = (userId: number) => String(userId);
+
+const fileKey = (serverId: number, folder: string, filename: string) => `${serverId}\n${folder}\n${filename}`;
 
 /**
  * The remote job of a download. Jobs outlive us on the server, so the id carries a digest of what is fetched: a
  * download numbered like an older one re-attaches to it only when it is the very same file.
  */
-function jobId(id: number, request: ModelRequest): string {
-  const digest = createHash('sha256').update(`${request.folder}/${request.filename}\n${request.url}`).digest('hex').slice(0, 16);
-  return `dl-${id}-${digest}`;
+export function jobId(record: Pick<DownloadRecord, 'id' | 'folder' | 'filename' | 'url'>): string {
+  const digest = createHash('sha256').update(`${record.folder}/${record.filename}\n${record.url}`).digest('hex').slice(0, 16);
+  return `dl-${record.id}-${digest}`;
 }

@@ -100,9 +100,10 @@ follow() {
       quiet=$((quiet + 1))
     fi
     [ "$finished" = 1 ] && return 0
-    # A worker gone without an exit code (the box rebooted, or it was killed) is recorded as lost, once.
+    # A worker gone without an exit code (the box rebooted, or it was killed) is recorded as lost, once; one that
+    # `cancel` stopped is recorded by it.
     pid=$(cat "$dir/pid" 2>/dev/null || true)
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && [ ! -f "$dir/rc" ] && mkdir "$dir/lost" 2>/dev/null; then
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && [ ! -f "$dir/rc" ] && [ ! -d "$dir/cancelling" ] && mkdir "$dir/lost" 2>/dev/null; then
       say '{"done":true,"rc":255,"lost":true}' >>"$dir/log"
       echo 255 >"$dir/rc"
     fi
@@ -433,6 +434,34 @@ run_status() {
   say '{"done":true,"rc":0}'
 }
 
+# --- cancel ---------------------------------------------------------------------------------------------------------
+
+# Stops a running job: its whole process group (the worker and its curl), then records it as cancelled in its log
+# (so followers end) and removes the download's partial file when --models, --folder and --name are given. A job that
+# is already over is left as it is. Prints the job's final done line.
+run_cancel() {
+  [ -n "$JOB_ID" ] || usage "--job is required"
+  dir="$JOBS/$JOB_ID"
+  [ -d "$dir" ] || fail "no such job" missing 3
+  if [ ! -f "$dir/rc" ] && mkdir "$dir/cancelling" 2>/dev/null; then
+    pid=$(cat "$dir/pid" 2>/dev/null || true)
+    if [ -n "$pid" ]; then
+      # The worker leads its own process group (setsid): the group takes curl with it.
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+      waited=0
+      while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 20 ]; do nap 0.5; waited=$((waited + 1)); done
+      kill -KILL -- "-$pid" 2>/dev/null || true
+    fi
+    if [ ! -f "$dir/rc" ]; then
+      say '{"error":"cancelled","reason":"cancelled"}' >>"$dir/log"
+      say '{"done":true,"rc":130}' >>"$dir/log"
+      echo 130 >"$dir/rc.tmp" && mv -f "$dir/rc.tmp" "$dir/rc"
+      if [ -n "$MODELS" ] && [ -n "$FOLDER" ] && [ -n "$NAME" ]; then rm -f "$MODELS/$FOLDER/$NAME.part"; fi
+    fi
+  fi
+  say "{\"done\":true,\"rc\":$(cat "$dir/rc" 2>/dev/null || echo 255)}"
+}
+
 # --- entry ----------------------------------------------------------------------------------------------------------
 
 [ "$#" -ge 1 ] || usage "missing subcommand"
@@ -449,6 +478,7 @@ case $command in
     follow "$JOBS/$JOB_ID" "$OFFSET" ;;
   models) parse "$@"; run_models ;;
   status) parse "$@"; run_status ;;
+  cancel) parse "$@"; run_cancel ;;
   __worker) worker "$@" ;;
   __list) list_files "$@" ;;
   *) usage "unknown subcommand" ;;

@@ -1,6 +1,6 @@
 /**
- * At most `size` holders at once, the rest waiting in arrival order. Used for the SSH channels of one connection
- * (sshd refuses sessions past its MaxSessions) and for the running downloads of one server.
+ * At most `size` holders at once, the rest waiting in arrival order: the SSH channels of one connection (sshd
+ * refuses sessions past its MaxSessions).
  */
 export class Slots {
   readonly size: number;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelDownloads, type DownloadTarget, type DownloadView } from '../../src/models/model-downloads.js';
 import type { SshRunner } from '../../src/remote/ssh-runner.js';
+import { MemoryStore } from '../../src/store/index.js';
 import { FileServer, modelBody } from '../remote/helpers/fixtures.js';
 import { endpointOf, runnerFor } from '../remote/helpers/runner.js';
 import { startSshd, type PrivateSshd } from '../remote/helpers/sshd.js';
@@ -30,24 +31,28 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-describe('ModelDownloads', () => {
+const downloadsOn = () => new ModelDownloads({ store: new MemoryStore(), remoteOf: () => ({ runner, target }) });
+
+describe('ModelDownloads on remote.sh', () => {
   it('runs at most five downloads per server, queues the rest, and treats a repeated request as the same download', async () => {
     files.throttle(40);
-    const downloads = new ModelDownloads({ runner });
+    const downloads = downloadsOn();
     const seen: DownloadView[] = [];
     downloads.on('download', (view) => seen.push(view));
     const bodies = [...Array(7).keys()].map((i) => modelBody(600_000, 100 + i));
-    const views = bodies.map((b, i) =>
-      downloads.request(target, { url: files.addModel(`m${i}.safetensors`, b.body), folder: 'loras', filename: `m${i}.safetensors`, sha256: b.sha256 }),
-    );
+    const views: DownloadView[] = [];
+    for (const [i, b] of bodies.entries()) {
+      const url = files.addModel(`m${i}.safetensors`, b.body);
+      views.push((await downloads.request(1, 1, { url, folder: 'loras', filename: `m${i}.safetensors`, sha256: b.sha256 })).download);
+    }
     expect(new Set(views.map((v) => v.downloadId)).size).toBe(7);
 
-    const again = downloads.request(target, { url: `${files.url}/models/m3.safetensors`, folder: 'loras', filename: 'm3.safetensors' });
-    expect(again.downloadId).toBe(views[3]!.downloadId);
+    const again = await downloads.request(1, 1, { url: `${files.url}/models/m3.safetensors`, folder: 'loras', filename: 'm3.safetensors' });
+    expect(again).toMatchObject({ created: false, download: { downloadId: views[3]!.downloadId } });
 
     // While the first five run, the last two wait.
     await expect.poll(() => files.active, { timeout: 15_000 }).toBe(5);
-    expect(views.slice(5).map((v) => downloads.get(v.downloadId)!.status)).toEqual(['queued', 'queued']);
+    expect(views.slice(5).map((v) => downloads.get(1, v.downloadId).status)).toEqual(['queued', 'queued']);
 
     const finals = await Promise.all(views.map((v) => downloads.settled(v.downloadId)));
     expect(finals.map((v) => v!.status)).toEqual(Array(7).fill('completed'));
@@ -61,15 +66,24 @@ describe('ModelDownloads', () => {
   });
 
   it('reports a checksum mismatch as failed, and refuses invalid requests before anything runs', async () => {
-    const downloads = new ModelDownloads({ runner });
+    const downloads = downloadsOn();
     const { body } = modelBody(50_000, 300);
-    const view = downloads.request(target, { url: files.addModel('wrong.safetensors', body), folder: 'vae', filename: 'wrong.safetensors', sha256: 'd'.repeat(64) });
-    expect(await downloads.settled(view.downloadId)).toMatchObject({ status: 'failed', error: 'sha256 mismatch' });
-    expect(() => downloads.request(target, { url: 'file:///etc/passwd', folder: 'vae', filename: 'x.safetensors' })).toThrow(
-      expect.objectContaining({ code: 'VALIDATION_ERROR' }),
-    );
-    expect(() => downloads.request(target, { url: `${files.url}/x`, folder: 'custom_nodes', filename: 'x.safetensors' })).toThrow(
-      expect.objectContaining({ code: 'VALIDATION_ERROR' }),
-    );
+    const { download } = await downloads.request(1, 1, { url: files.addModel('wrong.safetensors', body), folder: 'vae', filename: 'wrong.safetensors', sha256: 'd'.repeat(64) });
+    expect(await downloads.settled(download.downloadId)).toMatchObject({ status: 'failed', error: 'sha256 mismatch' });
+    await expect(downloads.request(1, 1, { url: 'file:///etc/passwd', folder: 'vae', filename: 'x.safetensors' })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
+    await expect(downloads.request(1, 1, { url: `${files.url}/x`, folder: 'custom_nodes', filename: 'x.safetensors' })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
+  });
+
+  it('cancels a running download: the remote job stops and its partial file is removed', async () => {
+    files.throttle(60);
+    const downloads = downloadsOn();
+    const { body } = modelBody(3_000_000, 301);
+    const { download } = await downloads.request(1, 1, { url: files.addModel('stop.safetensors', body), folder: 'loras', filename: 'stop.safetensors' });
+    await expect.poll(() => downloads.get(1, download.downloadId).downloadedBytes, { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(await downloads.cancel(1, download.downloadId)).toMatchObject({ status: 'cancelled' });
+    expect(await downloads.settled(download.downloadId)).toMatchObject({ status: 'cancelled' });
+    await expect.poll(() => files.active, { timeout: 15_000 }).toBe(0);
+    expect(sshd.asUser('ls', [`${target.modelsDir}/loras`])).not.toMatch(/stop\.safetensors/);
+    files.throttle(0);
   });
 });

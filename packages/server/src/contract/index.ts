@@ -1,6 +1,8 @@
 import { generationEndpoints } from './generations.js';
 import { healthEndpoints } from './health.js';
+import { modelEndpoints } from './models.js';
 import { schedulerEndpoints } from './scheduler.js';
+import { setupEndpoints } from './setup.js';
 import { budgetEndpoints, usersEndpoints } from './users.js';
 import { vastServerEndpoints } from './vast-servers.js';
 import { workflowEndpoints } from './workflows.js';
@@ -11,6 +13,8 @@ export { ErrorBody, ERROR_STATUS } from './errors.js';
 export { BudgetEvent, GenerationEvent, SchedulerActionEvent, ServerStatusEvent } from './events.js';
 export { GenerationHistoryItem, imageUrl } from './generations.js';
 export { FIELD_LIMITS } from './limits.js';
+export { DownloadProgress, DownloadStatus } from './models.js';
+export { ExecutionLineEvent, ExecutionLogLine, ExecutionStatus, ServerExecution } from './setup.js';
 export { ClientMessage, PongMessage, ReadyMessage, SocketError, SocketEvent, SubscribedMessage } from './socket.js';
 export { User } from './users.js';
 
@@ -21,6 +25,8 @@ export const contract = {
   ...vastServerEndpoints,
   ...workflowEndpoints,
   ...generationEndpoints,
+  ...setupEndpoints,
+  ...modelEndpoints,
   ...schedulerEndpoints,
   ...budgetEndpoints,
 };
