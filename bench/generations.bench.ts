@@ -1,113 +1,83 @@
 /**
- * Generations through the real API server: how long one generation's events take to reach 1,000 WebSocket
- * subscribers (against a single subscriber in the same run), and generations per second across 10 fake ComfyUI
- * servers (against one server in the same run).
+ * Generations through the real API server, every part in its own process (API server, fake ComfyUIs, the load):
+ * - fan-out: one generation's events to 1,000 WebSocket subscribers against one subscriber, in the same run;
+ * - throughput: generations per second on 1 and on 10 fake ComfyUIs against the same fakes driven directly.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { startFakeComfy, type FakeComfy } from '@comfy-vast/testkit';
-import { createClient, type ApiClient } from '@comfy-vast/server/client';
-import { resolveConfig, startServer, type RunningServer } from '@comfy-vast/server';
-import WebSocket from 'ws';
+import { startStack } from './lib/api.js';
+import { TOKEN } from './lib/api.js';
+import { startChild } from './lib/child.js';
+import { record } from './lib/report.js';
+import { fmt, percentile } from './lib/stats.js';
 
-const TOKEN = 'bench-admin-token-0123456789abcdef0123456789';
+interface Fanout {
+  /** Hub: from the library's event to the last subscriber's socket write. */
+  write: { p50: number; p99: number };
+  /** From the library's event to the last subscriber's process receiving it (includes that process's own work). */
+  delivery: { p50: number; p99: number };
+  events: number;
+}
 
-async function withServer<T>(fn: (server: RunningServer, api: ApiClient) => Promise<T>): Promise<T> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'comfy-vast-bench-'));
-  const config = resolveConfig({ PORT: '0', COMFY_VAST_DATA: dataDir, COMFY_VAST_ADMIN_TOKEN: TOKEN, COMFY_VAST_LOG_LEVEL: 'silent', COMFY_VAST_LIMITS: JSON.stringify({ api: { minute: 1_000_000 }, generations: { minute: 1_000_000 } }) });
-  const server = await startServer(config, { print: () => {} });
+async function fanOut(subscribers: number, previews: boolean): Promise<Fanout> {
+  const stack = await startStack({ count: 1, nodeMs: 5, stepMs: 5, previews: true });
+  const load = await startChild('ws-load');
   try {
-    return await fn(server, createClient({ baseUrl: server.url, token: TOKEN }));
+    await load.call('open', { url: stack.url, token: TOKEN, count: subscribers });
+    // Subscribing needs the generation's id, so it runs long enough for every socket to subscribe first.
+    const { generationId } = await stack.api.generate({ params: { serverId: stack.serverIds[0]! }, body: { prompt: 'fan-out', parameters: { steps: 80, width: 64, height: 64 } } });
+    const subscribedAt = performance.timeOrigin + performance.now();
+    const result = await stack.server.profile(`fanout-${subscribers}`, () => load.call<{ last: Record<number, number> }>('fanout', { generationId, previews }));
+    const published = await stack.server.call<Record<string, [number, number]>>('published');
+    const write: number[] = [];
+    const delivery: number[] = [];
+    for (const [key, [start, end]] of Object.entries(published)) {
+      const [id, seq] = key.split(':').map(Number) as [number, number];
+      // Events published before every socket had subscribed reached only some of them.
+      if (id !== generationId || start < subscribedAt + 200 || result.last[seq] === undefined) continue;
+      write.push(end - start);
+      delivery.push(result.last[seq]! - start);
+    }
+    return { write: { p50: percentile(write, 50), p99: percentile(write, 99) }, delivery: { p50: percentile(delivery, 50), p99: percentile(delivery, 99) }, events: write.length };
   } finally {
-    await server.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await load.stop();
+    await stack.stop();
   }
 }
 
-async function attach(api: ApiClient, comfy: FakeComfy, name: string): Promise<number> {
-  return (await api.createServer({ body: { name, comfyUrl: comfy.url } })).id;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-/** Latency from the service emitting an event to the last of `subscribers` sockets receiving it. */
-async function fanOut(subscribers: number): Promise<{ p50: number; p99: number; events: number }> {
-  return withServer(async (server, api) => {
-    const comfy = await startFakeComfy({ timing: { nodeMs: 5, stepMs: 5 } });
-    try {
-      const serverId = await attach(api, comfy, 'fan-out');
-      const sockets = await Promise.all(
-        Array.from({ length: subscribers }, () => new Promise<WebSocket>((resolve, reject) => {
-          const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/ws?token=${TOKEN}`);
-          ws.once('open', () => resolve(ws));
-          ws.once('error', reject);
-        })),
-      );
-      const emitted = new Map<number, number>();
-      const lastArrival = new Map<number, number>();
-      let completed = 0;
-      const allDone = new Promise<void>((resolve) => {
-        for (const ws of sockets) {
-          ws.on('message', (data) => {
-            const m = JSON.parse(String(data)) as { type: string; seq?: number };
-            if (m.seq === undefined) return;
-            lastArrival.set(m.seq, performance.now());
-            if (m.type === 'complete' && ++completed === subscribers) resolve();
-          });
-        }
-      });
-      server.comfyVast.on('generation:event', (e) => emitted.set(e.seq, performance.now()));
-      // Subscribing needs the generation's id, so it runs slowly enough for every socket to subscribe first.
-      const { generationId } = await api.generate({ params: { serverId }, body: { prompt: 'fan-out', parameters: { steps: 60 } } });
-      for (const ws of sockets) ws.send(JSON.stringify({ type: 'subscribe', generationId }));
-      await allDone;
-      for (const ws of sockets) ws.close();
-      const latencies = [...emitted].filter(([seq]) => lastArrival.has(seq)).map(([seq, at]) => lastArrival.get(seq)! - at).filter((ms) => ms >= 0);
-      return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), events: latencies.length };
-    } finally {
-      await comfy.close();
-    }
-  });
-}
-
-/** Generations per second with `servers` fake ComfyUIs sharing `total` generations. */
-async function throughput(servers: number, total: number): Promise<number> {
-  return withServer(async (_server, api) => {
-    const comfies = await Promise.all(Array.from({ length: servers }, () => startFakeComfy({ timing: { nodeMs: 10, stepMs: 10 }, previews: false })));
-    try {
-      const ids = await Promise.all(comfies.map((c, i) => attach(api, c, `gpu-${i}`)));
-      const started = performance.now();
-      const generations = await Promise.all(Array.from({ length: total }, (_, i) => api.generate({ params: { serverId: ids[i % ids.length]! }, body: { prompt: `n${i}`, parameters: { steps: 10 } } })));
-      for (const g of generations) {
-        for (;;) {
-          const p = await api.getProgress({ params: { generationId: g.generationId } });
-          if (p.status === 'completed') break;
-          if (p.status === 'failed' || p.status === 'cancelled') throw new Error(`generation ${g.generationId} ${p.status}`);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      }
-      return total / ((performance.now() - started) / 1000);
-    } finally {
-      await Promise.all(comfies.map((c) => c.close()));
-    }
-  });
+async function throughput(servers: number, total: number): Promise<{ api: number; direct: number; lost: number; submitP99: number }> {
+  const steps = 10;
+  const size = 64;
+  const stack = await startStack({ count: servers, nodeMs: 0, stepMs: 10, previews: false });
+  const load = await startChild('ws-load');
+  try {
+    const direct = await load.call<{ seconds: number; completed: number }>('comfyDirect', { urls: stack.comfyUrls, total: Math.max(20, total / 2), steps, size });
+    const api = await stack.server.profile(`generations-${servers}`, () =>
+      load.call<{ seconds: number; completed: number; failed: number; submitMs: number[] }>('generate', { url: stack.url, token: TOKEN, serverIds: stack.serverIds, total, steps, size }),
+    );
+    return { api: api.completed / api.seconds, direct: direct.completed / direct.seconds, lost: total - api.completed, submitP99: percentile(api.submitMs, 99) };
+  } finally {
+    await load.stop();
+    await stack.stop();
+  }
 }
 
 export async function run(): Promise<void> {
-  const one = await fanOut(1);
-  const many = await fanOut(1000);
-  console.log(`fan-out of one generation's events (${many.events} events):`);
-  console.log(`  1 subscriber:      p50 ${one.p50.toFixed(2)} ms, p99 ${one.p99.toFixed(2)} ms`);
-  console.log(`  1,000 subscribers: p50 ${many.p50.toFixed(2)} ms, p99 ${many.p99.toFixed(2)} ms (last socket to receive), ${(many.p50 / one.p50).toFixed(1)}x the single subscriber`);
+  const one = await fanOut(1, false);
+  const many = await fanOut(1000, false);
+  const previews = await fanOut(1000, true);
+  console.log(`fan-out of one generation's events (${many.events} events, 80 steps at 5 ms), hub write = library event to the last subscriber's socket write:`);
+  console.log(`  1 subscriber (baseline):         write p50 ${fmt(one.write.p50, 2)} ms, p99 ${fmt(one.write.p99, 2)} ms; received p99 ${fmt(one.delivery.p99, 2)} ms`);
+  const ratio = many.write.p99 / one.write.p99;
+  console.log(`  1,000 subscribers:               write p50 ${fmt(many.write.p50, 2)} ms, p99 ${fmt(many.write.p99, 2)} ms (${fmt(ratio)}x); received by the last p99 ${fmt(many.delivery.p99, 2)} ms (goal: p99 <= 5 ms)`);
+  console.log(`  1,000 subscribers with previews: write p50 ${fmt(previews.write.p50, 2)} ms, p99 ${fmt(previews.write.p99, 2)} ms; received by the last p99 ${fmt(previews.delivery.p99, 2)} ms`);
+  record({ name: 'fanout.1000.write.p99', value: many.write.p99, unit: 'ms', baseline: { name: '1 subscriber', value: one.write.p99 }, ratio, goal: '<= 5 ms', met: many.write.p99 <= 5 });
+  record({ name: 'fanout.1000.received.p99', value: many.delivery.p99, unit: 'ms', baseline: { name: '1 subscriber', value: one.delivery.p99 }, ratio: many.delivery.p99 / one.delivery.p99 });
+  record({ name: 'fanout.1000-previews.write.p99', value: previews.write.p99, unit: 'ms', baseline: { name: '1 subscriber', value: one.write.p99 }, ratio: previews.write.p99 / one.write.p99 });
 
-  const single = await throughput(1, 40);
-  const ten = await throughput(10, 200);
-  console.log('generations per second (10 steps each, fake ComfyUI at 10 ms a step):');
-  console.log(`  1 server:   ${single.toFixed(1)}/s`);
-  console.log(`  10 servers: ${ten.toFixed(1)}/s (${(ten / single).toFixed(1)}x)`);
+  console.log('generations per second (10 steps at 10 ms, 64x64 images), against the same fakes driven directly:');
+  for (const [servers, total, goal] of [[1, 30, 9], [10, 300, 90]] as const) {
+    const t = await throughput(servers, total);
+    const r = t.api / t.direct;
+    console.log(`  ${String(servers).padStart(2)} server(s): ${fmt(t.api)}/s, fake's own limit ${fmt(t.direct)}/s: ${fmt(r, 2)}x (goal >= ${goal}/s, >= 0.9x), ${t.lost} lost, submit p99 ${fmt(t.submitP99)} ms`);
+    record({ name: `generations.${servers}.per-second`, value: t.api, unit: '/s', baseline: { name: "fake ComfyUI's own limit", value: t.direct }, ratio: r, goal: `>= ${goal}/s, none lost`, met: t.api >= goal && t.lost === 0 });
+  }
 }

@@ -25,7 +25,7 @@ export async function run(): Promise<void> {
       await load(rawUrl, 1);
       await load(apiUrl, 1);
       const base = await load(rawUrl);
-      const ours = await load(apiUrl);
+      const ours = await stack.server.profile('http', () => load(apiUrl));
       check(ours);
       check(base);
       const ratio = ours.rps / base.rps;

@@ -11,25 +11,19 @@ const procs = fileURLToPath(new URL('../procs/', import.meta.url));
 export interface Child {
   /** Sends a command and resolves with the child's answer to it. */
   call<T = unknown>(cmd: string, args?: Record<string, unknown>): Promise<T>;
+  /**
+   * Runs `fn` (the load) while the child records a CPU profile, when `BENCH_PROFILE=<dir>` is set: the profile is
+   * written to `<dir>/<child>-<label>.cpuprofile` (summarise it with bench/profile.ts).
+   */
+  profile<T>(label: string, fn: () => Promise<T>): Promise<T>;
   /** Asks the child to end (it writes its CPU profile first when profiled) and waits for it. */
   stop(): Promise<void>;
   process: ChildProcess;
 }
 
-/**
- * Starts `bench/procs/<name>.ts` under tsx. With `BENCH_PROFILE=<dir>` in the environment, the children named in
- * `BENCH_PROFILE_PROCS` (comma-separated; default the API server) write a `--cpu-prof` profile there.
- */
+/** Starts `bench/procs/<name>.ts` under tsx, and waits until it is ready. */
 export async function startChild(name: string, args: Record<string, unknown> = {}): Promise<Child> {
-  const profileDir = process.env.BENCH_PROFILE;
-  const profiled = (process.env.BENCH_PROFILE_PROCS ?? 'api-server').split(',').includes(name);
-  const execArgv = ['--import', 'tsx', '--conditions=source', '--max-old-space-size=2048'];
-  if (profileDir && profiled) {
-    // One folder per child: tsx's loader thread writes a profile of its own beside the main thread's.
-    const dir = `${profileDir}/${name}-${Date.now()}`;
-    mkdirSync(dir, { recursive: true });
-    execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
-  }
+  const execArgv = ['--import', 'tsx', '--conditions=source', '--expose-gc'];
   const child = fork(`${procs}${name}.ts`, [JSON.stringify(args)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let next = 0;
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -55,6 +49,17 @@ export async function startChild(name: string, args: Record<string, unknown> = {
   return {
     call,
     process: child,
+    async profile(label, fn) {
+      const dir = process.env.BENCH_PROFILE;
+      if (!dir) return fn();
+      mkdirSync(dir, { recursive: true });
+      await call('profile:start');
+      try {
+        return await fn();
+      } finally {
+        await call('profile:stop', { file: `${dir}/${name}-${label}.cpuprofile` });
+      }
+    },
     async stop() {
       if (child.exitCode === null) await call('exit').catch(() => {});
       await exited;

@@ -1,3 +1,6 @@
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+
 /** The child's side of child.ts: answers the parent's commands with the handlers given, `exit` included. */
 export type Handlers = Record<string, (args: Record<string, unknown>) => unknown>;
 
@@ -9,7 +12,7 @@ export function serve<A = Record<string, unknown>>(handlers: Handlers): { args: 
   const args = JSON.parse(process.argv[2] ?? '{}') as A;
   let ready!: () => void;
   const isReady = new Promise<void>((resolve) => (ready = resolve));
-  const builtin: Handlers = { ready: () => isReady, exit: () => true };
+  const builtin: Handlers = { ready: () => isReady, exit: () => true, 'profile:start': () => profiler.start(), 'profile:stop': (a) => profiler.stop(String(a.file)) };
   process.on('message', (m: { id: number; cmd: string; args: Record<string, unknown> }) => {
     const handler = handlers[m.cmd] ?? builtin[m.cmd];
     if (!handler) return void process.send!({ id: m.id, error: `unknown command ${m.cmd}` });
@@ -27,6 +30,25 @@ export function serve<A = Record<string, unknown>>(handlers: Handlers): { args: 
   });
   return { args, ready };
 }
+
+/** A CPU profile of just the span a benchmark measures (see Child.profile); `--cpu-prof` would include the start-up. */
+const profiler = {
+  session: null as Session | null,
+  async start(): Promise<void> {
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    this.session = session;
+  },
+  async stop(file: string): Promise<void> {
+    const session = this.session!;
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    this.session = null;
+    await writeFile(file, JSON.stringify(profile));
+  },
+};
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable between processes on one machine. */
 export function wallMs(): number {

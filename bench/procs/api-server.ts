@@ -15,12 +15,15 @@ const { args, ready } = serve<{ token: string; logLevel?: string }>({
     (globalThis as { gc?: () => void }).gc?.();
     return process.memoryUsage().rss;
   },
-  /** When each generation event left the library, by `<generationId>:<seq>` (wall clock). */
-  emitted: () => Object.fromEntries(emitted),
+  /**
+   * When the hub began and finished publishing each generation event, by `<generationId>:<seq>` (wall clock): the
+   * library emits it just before, and the end is the last subscriber's socket write.
+   */
+  published: () => Object.fromEntries(published),
   exit: () => close(),
 });
 
-const emitted = new Map<string, number>();
+const published = new Map<string, [number, number]>();
 const dataDir = await mkdtemp(join(tmpdir(), 'comfy-vast-bench-'));
 const many = 1_000_000_000;
 const config = resolveConfig({
@@ -31,7 +34,13 @@ const config = resolveConfig({
   COMFY_VAST_LIMITS: JSON.stringify({ api: { minute: many, hour: many }, generations: { minute: many, hour: many, day: many } }),
 });
 const server = await startServer(config, { print: () => {} });
-server.comfyVast.on('generation:event', (e) => emitted.set(`${e.generationId}:${e.seq}`, wallMs()));
+const hub = server.app.hub;
+const publish = hub.publish.bind(hub);
+hub.publish = (key, id, event, options) => {
+  const start = wallMs();
+  publish(key, id, event, options);
+  if ('seq' in event) published.set(`${id}:${event.seq}`, [start, wallMs()]);
+};
 ready();
 
 async function close(): Promise<void> {
