@@ -604,6 +604,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       this.#generations.serverChanged(event.server.id);
       this.#scheduler.serverChanged(event.server.id);
       if (GONE.has(event.server.status)) this.#setup.serverGone(event.server.id, `The server is ${event.server.status}`);
+      if (event.server.status === 'running') this.#setup.serverRunning(event.server.id);
       void recordStatus(event.server, event.userId).catch(report);
       this.emit('server:status', event);
     });

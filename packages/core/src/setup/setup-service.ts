@@ -95,17 +95,12 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
 
   /** Re-attaches to the executions left running by the last run of ours, from the offsets they reached. */
   start(): void {
-    for (const record of this.#executions.filter((r) => r.status === 'running')) {
-      if (this.#live.has(record.id)) continue;
-      let remote;
-      try {
-        remote = this.#o.remote(record.userId, record.serverId);
-      } catch (error) {
-        void this.#fail(record, { message: `Setup could not be re-attached: ${messageOf(error)}`, reason: 'resume' });
-        continue;
-      }
-      this.#follow({ ...record, stepStartedAt: null }, remote);
-    }
+    for (const record of this.#executions.filter((r) => r.status === 'running')) this.#attach({ ...record, stepStartedAt: null });
+  }
+
+  /** The server runs now: executions asked for while it was coming up begin. */
+  serverRunning(serverId: number): void {
+    for (const record of this.#executions.filter((r) => r.serverId === serverId && r.status === 'running')) this.#attach(record);
   }
 
   /** Starts ComfyUI's setup on the server, or answers the execution already running there. */
@@ -177,11 +172,16 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
     return { running: record.status === 'running', lastActivityAt: Date.parse(at) };
   }
 
-  /** The server stopped or went away: what runs there cannot finish. */
+  /** The server stopped or went away: what runs there, or waits for it to run, cannot finish. */
   serverGone(serverId: number, why: string): void {
-    for (const live of this.#live.values()) {
-      if (live.record.serverId !== serverId) continue;
-      live.abortReason = { message: why, reason: 'stopped' };
+    const error = { message: why, reason: 'stopped' };
+    for (const record of this.#executions.filter((r) => r.serverId === serverId && r.status === 'running')) {
+      const live = this.#live.get(record.id);
+      if (!live) {
+        void this.#fail(record, error);
+        continue;
+      }
+      live.abortReason = error;
       live.abort.abort(new ComfyVastError('SERVER_NOT_RUNNING', why));
     }
   }
@@ -197,8 +197,13 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
   #begin(userId: number, serverId: number, kind: ExecutionKind, keepModels: boolean | null): Promise<ExecutionStart> {
     const pending = this.#creating.get(serverId);
     if (pending) return pending.then((start) => (start.execution.status === 'running' ? { ...start, started: false } : this.#begin(userId, serverId, kind, keepModels)));
-    // Asked first, so that a server that cannot run it (attached, stopped, another user's) starts nothing.
-    const remote = this.#o.remote(userId, serverId);
+    // Asked first, so that a server that cannot run it (attached, stopped, another user's) starts nothing; one that
+    // is still coming up gets the execution, which begins once it runs.
+    try {
+      this.#o.remote(userId, serverId);
+    } catch (error) {
+      if (!comingUp(error)) throw error;
+    }
     const running = this.#runningOn(serverId);
     if (running) return Promise.resolve(this.#started(running, false));
     const creating = (async () => {
@@ -226,7 +231,7 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
         error: null,
       });
       this.#o.logger.info({ serverId, executionId: record.id, kind }, `${kind} started`);
-      this.#follow(record, remote);
+      this.#attach(record);
       return this.#started(record, true);
     })();
     this.#creating.set(serverId, creating);
@@ -236,6 +241,19 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
 
   #started(record: ExecutionRecord, started: boolean): ExecutionStart {
     return { execution: this.#view(this.#current(record)), started, steps: stepsOf(record.kind), estimatedMs: this.#timings.total(record.kind) };
+  }
+
+  /** Follows a running execution's job, unless it is followed already or its server is still coming up. */
+  #attach(record: ExecutionRecord): void {
+    if (this.#live.has(record.id)) return;
+    let remote;
+    try {
+      remote = this.#o.remote(record.userId, record.serverId);
+    } catch (error) {
+      if (!comingUp(error)) void this.#fail(record, { message: `The server cannot run it: ${messageOf(error)}`, reason: 'server' });
+      return;
+    }
+    this.#follow(record, remote);
   }
 
   #follow(record: ExecutionRecord, remote: { runner: Pick<SshRunner, 'run'>; host: RemoteHost }): void {
@@ -323,10 +341,19 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
     if (last) this.#emitEvent(live.record, last, status);
   }
 
-  /** Fails an execution nobody follows (one that cannot be re-attached). */
+  /** Fails an execution nobody follows (one that cannot be re-attached, or whose server went while it waited). */
   async #fail(record: ExecutionRecord, error: ExecutionError): Promise<void> {
+    if (this.#live.has(record.id)) return;
     const live: Live = { record, abort: new AbortController(), abortReason: error, saving: Promise.resolve(), savedAt: 0, done: Promise.resolve() };
-    await this.#finish(live, error).catch((failure: unknown) => this.#o.logger.error({ err: failure, executionId: record.id }, 'execution could not be recorded'));
+    // Held as live while it is being failed, so that nothing attaches to it or fails it a second time meanwhile.
+    this.#live.set(record.id, live);
+    try {
+      await this.#finish(live, error);
+    } catch (failure) {
+      this.#o.logger.error({ err: failure, executionId: record.id }, 'execution could not be recorded');
+    } finally {
+      this.#live.delete(record.id);
+    }
   }
 
   #emitEvent(record: ExecutionRecord, entry: ExecutionLogEntry, status: ExecutionStatus): void {
@@ -368,6 +395,11 @@ function failureOf(error: { error: string; reason: string } | undefined, done: {
   if (error) return { message: error.error, reason: error.reason };
   if (done.lost) return { message: 'The setup process on the server vanished (the server restarted, or it was killed)', reason: 'lost' };
   return { message: `The setup script failed (exit ${done.rc})`, reason: 'command' };
+}
+
+/** A server that is being created or started (or runs but has no SSH port yet): what it is asked waits for it. */
+function comingUp(error: unknown): boolean {
+  return isComfyVastError(error, 'SERVER_NOT_RUNNING') && ['creating', 'starting', 'running'].includes(String(error.details.status));
 }
 
 function messageOf(error: unknown): string {

@@ -25,6 +25,9 @@ let watchers: ServerWatchers;
 const services: SetupService[] = [];
 const host = (): RemoteHost => ({ server: String(SERVER), host: '127.0.0.1', port: fake.port, user: 'root' });
 
+/** The server's state as the servers domain would report it to the setup service. */
+let serverState: 'running' | 'creating' | 'attached' = 'running';
+
 function service(store: Store = new MemoryStore()): SetupService {
   const setup = new SetupService({
     store,
@@ -34,6 +37,8 @@ function service(store: Store = new MemoryStore()): SetupService {
     watchers,
     remote: (userId, serverId) => {
       if (userId !== ALICE || serverId !== SERVER) throw new ComfyVastError('SERVER_NOT_FOUND', `Server ${serverId} not found`);
+      if (serverState === 'attached') throw new ComfyVastError('NOT_SUPPORTED', 'An attached ComfyUI has no SSH', { details: { serverId } });
+      if (serverState === 'creating') throw new ComfyVastError('SERVER_NOT_RUNNING', 'Not running yet', { details: { serverId, status: 'creating' } });
       return { runner, host: host() };
     },
   });
@@ -69,6 +74,7 @@ const steps = (setup: SetupService, executionId: number) =>
 const jobsOnHost = () => fake.host.snapshot().jobs.map((j) => j.id);
 
 beforeEach(async () => {
+  serverState = 'running';
   fake = await startFakeSsh({ authorizedKey: key.public, tickMs: 5 });
   clock = new ManualClock(Date.parse('2026-12-06T12:00:00Z'));
   watchers = new ServerWatchers({ clock });
@@ -172,6 +178,32 @@ describe('setup', () => {
     await expect(ended(setup, stopped.execution.id)).resolves.toMatchObject({ status: 'failed', entry: { kind: 'error', line: { reason: 'stopped' } } });
     expect(setup.list(SERVER)[0]).toMatchObject({ status: 'failed', error: { message: 'The server is stopping', reason: 'stopped' } });
     expect(setup.activity(SERVER).running).toBe(false);
+  });
+});
+
+describe('a server that is not running', () => {
+  it('waits for a server still coming up and begins once it runs', async () => {
+    serverState = 'creating';
+    const setup = service();
+    const { execution, started } = await setup.setup(ALICE, SERVER);
+    expect([execution.status, execution.step, started]).toEqual(['running', null, true]);
+    expect(jobsOnHost()).toEqual([]);
+    serverState = 'running';
+    const done = ended(setup, execution.id);
+    setup.serverRunning(SERVER);
+    await expect(done).resolves.toMatchObject({ status: 'completed' });
+  });
+
+  it('fails a waiting execution when its server stops instead, and refuses an attached ComfyUI', async () => {
+    serverState = 'creating';
+    const setup = service();
+    const { execution } = await setup.setup(ALICE, SERVER);
+    const done = ended(setup, execution.id);
+    setup.serverGone(SERVER, 'The server is stopped');
+    await expect(done).resolves.toMatchObject({ status: 'failed', entry: { kind: 'error', line: { reason: 'stopped' } } });
+    serverState = 'attached';
+    await expect(setup.setup(ALICE, SERVER)).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
+    expect(setup.list(SERVER)).toHaveLength(1);
   });
 });
 
