@@ -49,6 +49,8 @@ async function throughput(servers: number, total: number): Promise<{ api: number
   const stack = await startStack({ count: servers, nodeMs: 0, stepMs: 10, previews: false });
   const load = await startChild('ws-load');
   try {
+    // A first round warms the fakes up (JIT), so that the baseline is their speed, not their start.
+    await load.call('comfyDirect', { urls: stack.comfyUrls, total: servers * 3, steps, size });
     const direct = await load.call<{ seconds: number; completed: number }>('comfyDirect', { urls: stack.comfyUrls, total: Math.max(20, total / 2), steps, size });
     const api = await stack.server.profile(`generations-${servers}`, () =>
       load.call<{ seconds: number; completed: number; failed: number; submitMs: number[] }>('generate', { url: stack.url, token: TOKEN, serverIds: stack.serverIds, total, steps, size }),

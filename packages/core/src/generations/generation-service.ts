@@ -93,6 +93,8 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
   readonly #live = new Map<number, Live>();
   readonly #byPrompt = new Map<string, number>();
   readonly #wired = new WeakSet<ComfyConnection>();
+  /** Built-in workflows as API prompts, converted once: every generate injects into a copy. */
+  readonly #builtins = new Map<number, ApiPrompt | undefined>();
 
   constructor(options: GenerationServiceOptions) {
     super();
@@ -150,7 +152,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       body.workflow !== undefined
         ? toApiPrompt(body.workflow, { objectInfo: await conn.client.objectInfo() }).prompt
         : body.workflowId === undefined
-          ? builtinPrompt(DEFAULT_WORKFLOW_ID)!
+          ? this.#builtin(DEFAULT_WORKFLOW_ID)!
           : await this.#workflow(userId, body.workflowId);
     const prepared = preparePrompt(workflow, body, this.#random);
     this.#limiter?.consumeOrThrow(String(userId), 1, 'generations');
@@ -320,9 +322,14 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
         notFound = err;
       }
     }
-    const prompt = builtinPrompt(workflowId);
+    const prompt = this.#builtin(workflowId);
     if (!prompt) throw notFound;
     return prompt;
+  }
+
+  #builtin(id: number): ApiPrompt | undefined {
+    if (!this.#builtins.has(id)) this.#builtins.set(id, builtinPrompt(id));
+    return this.#builtins.get(id);
   }
 
   #owned(userId: number, generationId: number): GenerationRecord {
