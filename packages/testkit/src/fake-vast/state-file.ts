@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { fakeInstanceSchema } from './instances.js';
 
@@ -37,6 +38,7 @@ export class StateFile {
 
   /** The saved state, or undefined when nothing was saved yet; a file that is not a state is an error. */
   async load(): Promise<FakeVastState | undefined> {
+    await removeLeftovers(this.#path);
     let text: string;
     try {
       text = await readFile(this.#path, 'utf8');
@@ -77,9 +79,17 @@ export class StateFile {
   }
 }
 
+// Not the store's temp-file pattern: the store clears its own at open, which may be while the fake is saving (its
+// jobs go on in the background), so the fake clears its own leftovers when it loads.
+const saving = (path: string) => `${basename(path)}.saving-`;
+
+async function removeLeftovers(path: string): Promise<void> {
+  const names = await readdir(dirname(path)).catch(() => []);
+  await Promise.all(names.filter((name) => name.startsWith(saving(path))).map((name) => unlink(join(dirname(path), name)).catch(() => undefined)));
+}
+
 async function writeAtomic(path: string, text: string): Promise<void> {
-  // The store's temp-file pattern, so a data directory's open removes one a crash left behind.
-  const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const temp = join(dirname(path), `${saving(path)}${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     const file = await open(temp, 'w');
     try {

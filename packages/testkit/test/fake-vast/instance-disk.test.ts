@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -41,7 +41,7 @@ afterEach(async () => {
 });
 
 describe('an instance disk in the state file', () => {
-  it('loads a version 1 state, whose running instances get the image disk and an SSH server, and saves version 2', async () => {
+  it('loads a version 1 state, whose running instances get the image disk and an SSH server, and saves version 2 without leftovers', async () => {
     const first = await start();
     const id = (await call(first, 'PUT', `/api/v0/asks/${first.offers()[0]!.id}/`, launch)).new_contract as number;
     await first.close();
@@ -49,6 +49,8 @@ describe('an instance disk in the state file', () => {
     const saved = JSON.parse(await readFile(stateFile, 'utf8'));
     const old = { ...saved, version: 1, instances: saved.instances.map(({ sshHostKey: _k, sshKeys: _s, host: _h, ...rest }: Record<string, unknown>) => rest) };
     await writeFile(stateFile, JSON.stringify(old));
+    // And a save a crash cut short.
+    await writeFile(join(dir, 'simulation.json.saving-4242-0badc0de'), '{"ver');
 
     const second = await start();
     const ssh = second.ssh(id);
@@ -63,6 +65,7 @@ describe('an instance disk in the state file', () => {
     await call(second, 'PUT', `/api/v0/instances/${id}/`, { label: 'comfy-vast:2' });
     const rewritten = JSON.parse(await readFile(stateFile, 'utf8'));
     expect(rewritten.version).toBe(2);
+    expect(await readdir(dir)).toEqual(['simulation.json']);
     expect(rewritten.instances[0]).toMatchObject({ sshHostKey: expect.stringContaining('PRIVATE KEY'), host: { installed: true } });
   });
 });
