@@ -10,6 +10,7 @@ import { registerWebSocketRoutes } from './http/websocket-routes.js';
 import { registerRoutes } from './routes/index.js';
 import { connectGenerationTopic } from './ws/generation-topic.js';
 import { connectServerTopic } from './ws/server-topic.js';
+import { connectExecutionTopic } from './ws/execution-topic.js';
 import { WebSocketHub } from './ws/hub.js';
 
 export interface AppOptions {
@@ -71,6 +72,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   connectGenerationTopic(hub, comfyVast);
   connectServerTopic(hub, comfyVast);
+  connectExecutionTopic(hub, comfyVast);
   registerRoutes({ fastify, comfyVast, hub, provider: options.provider, version: options.version });
   await fastify.ready();
   return { fastify, hub };

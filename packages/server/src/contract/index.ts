@@ -2,6 +2,7 @@ import { generationEndpoints } from './generations.js';
 import { healthEndpoints } from './health.js';
 import { modelEndpoints } from './models.js';
 import { schedulerEndpoints } from './scheduler.js';
+import { setupEndpoints } from './setup.js';
 import { budgetEndpoints, usersEndpoints } from './users.js';
 import { vastServerEndpoints } from './vast-servers.js';
 import { workflowEndpoints } from './workflows.js';
@@ -13,6 +14,7 @@ export { BudgetEvent, GenerationEvent, SchedulerActionEvent, ServerStatusEvent }
 export { GenerationHistoryItem, imageUrl } from './generations.js';
 export { FIELD_LIMITS } from './limits.js';
 export { DownloadProgress, DownloadStatus } from './models.js';
+export { ExecutionLineEvent, ExecutionLogLine, ExecutionStatus, ServerExecution } from './setup.js';
 export { ClientMessage, PongMessage, ReadyMessage, SocketError, SocketEvent, SubscribedMessage } from './socket.js';
 export { User } from './users.js';
 
@@ -23,6 +25,7 @@ export const contract = {
   ...vastServerEndpoints,
   ...workflowEndpoints,
   ...generationEndpoints,
+  ...setupEndpoints,
   ...modelEndpoints,
   ...schedulerEndpoints,
   ...budgetEndpoints,

@@ -1,6 +1,7 @@
 import type { RouteContext } from './context.js';
 import { registerGenerationRoutes } from './generations.js';
 import { registerSchedulerRoutes } from './scheduler.js';
+import { registerSetupRoutes } from './setup.js';
 import { registerSystemRoutes } from './system.js';
 import { registerUserRoutes } from './users.js';
 import { registerVastServerRoutes } from './vast-servers.js';
@@ -15,5 +16,6 @@ export function registerRoutes(context: RouteContext): void {
   registerVastServerRoutes(context);
   registerWorkflowRoutes(context);
   registerGenerationRoutes(context);
+  registerSetupRoutes(context);
   registerSchedulerRoutes(context);
 }

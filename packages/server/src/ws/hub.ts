@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import { ClientMessage, type SocketError, type SocketEvent } from '../contract/index.js';
 
 /** What a subscription follows: a generation or a server, named by the id field of its messages. */
-export type TopicKey = 'generationId' | 'serverId';
+export type TopicKey = 'generationId' | 'serverId' | 'executionId';
 
 /**
  * Says whether a user may follow a resource, and what to send at once when they start:
@@ -220,7 +220,12 @@ export class WebSocketHub {
     if (conn.userId === null) return this.#refuse(conn, errorEvent('UNAUTHORIZED', 'Send {"type":"auth","token":"..."} first'));
     conn.refused = 0;
     if (message.type === 'ping') return send(conn, { type: 'pong' });
-    const [key, id] = 'generationId' in message ? (['generationId', message.generationId] as const) : (['serverId', message.serverId] as const);
+    const [key, id] =
+      'generationId' in message
+        ? (['generationId', message.generationId] as const)
+        : 'executionId' in message
+          ? (['executionId', message.executionId] as const)
+          : (['serverId', message.serverId] as const);
     if (message.type === 'unsubscribe') return this.#unsubscribe(conn, `${key}:${id}`);
     // Previews by default, as the contract's progress events carry them; `previews: false` declines them.
     const previews = !('previews' in message) || message.previews !== false;
@@ -231,8 +236,8 @@ export class WebSocketHub {
     const provider = this.#providers.get(key);
     const initial = provider?.subscribe(conn.userId!, id, since, options) ?? null;
     if (initial === null) {
-      const what = key === 'generationId' ? 'Generation' : 'Server';
-      const code = key === 'generationId' ? 'NOT_FOUND' : 'SERVER_NOT_FOUND';
+      const what = key === 'generationId' ? 'Generation' : key === 'executionId' ? 'Execution' : 'Server';
+      const code = key === 'serverId' ? 'SERVER_NOT_FOUND' : 'NOT_FOUND';
       return send(conn, { ...errorEvent(code, `${what} ${id} not found`), ...topicId(key, id) });
     }
     const topic = `${key}:${id}`;
@@ -318,6 +323,7 @@ function errorEvent(code: string, error: string, details: Record<string, unknown
 }
 
 /** The field that names the resource in a message about it. */
-function topicId(key: TopicKey, id: number): { generationId: number } | { serverId: number } {
+function topicId(key: TopicKey, id: number): { generationId: number } | { serverId: number } | { executionId: number } {
+  if (key === 'executionId') return { executionId: id };
   return key === 'generationId' ? { generationId: id } : { serverId: id };
 }
