@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contract, type Endpoint } from '../src/contract/index.js';
 import { FIELD_LIMITS } from '../src/contract/limits.js';
 import { buildOpenApi } from '../src/openapi.js';
-import { startTestServer, type TestServer } from './helpers.js';
+import { raw, startTestServer, startWithAlice, type TestServer } from './helpers.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -12,6 +13,28 @@ afterAll(async () => server.stop());
 
 const endpoints = Object.entries(contract) as Array<[string, Endpoint]>;
 
+/** A request of the API reference: each request line of its ```http blocks, with the block's JSON body when it has one. */
+interface SpecRequest {
+  method: string;
+  path: string;
+  body: unknown;
+}
+
+// The list comes from the API reference itself, so an endpoint it documents cannot go missing unnoticed.
+const specRequests: SpecRequest[] = [...readFileSync(new URL('../../../../shared/spec/api.md', import.meta.url), 'utf8').matchAll(/```http\n([\s\S]*?)```/g)].flatMap(([, block]) => {
+  const [head = '', text = ''] = block!.split(/\n\s*\n/, 2);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // No body, or an example that elides parts of it (`[...]`): sent without one.
+  }
+  return [...head.matchAll(/^(GET|POST|PUT|PATCH|DELETE) (\/\S*)$/gm)].map(([, method, path]) => ({ method: method!, path: path!, body }));
+});
+
+/** A path with its parameters unnamed: the reference and the contract may name them differently. */
+const shapeOf = (path: string) => path.replace(/\{\w+\}/g, '{}');
+
 describe('the contract', () => {
   it.each(endpoints)('%s has a route and an OpenAPI operation', (name, endpoint) => {
     expect(server.app.fastify.hasRoute({ method: endpoint.method, url: `/api${endpoint.path}` })).toBe(true);
@@ -20,26 +43,10 @@ describe('the contract', () => {
     expect(doc.paths[path]?.[endpoint.method.toLowerCase()]?.operationId).toBe(name);
   });
 
-  it('keeps every documented path of the API reference', () => {
-    const documented = [
-      'POST /vast-servers',
-      'GET /vast-servers',
-      'POST /vast-servers/start/:id',
-      'POST /vast-servers/stop/:id',
-      'DELETE /vast-servers/:id',
-      'POST /comfy/:serverId/generate',
-      'GET /comfy/progress/:generationId',
-      'GET /comfy/progress',
-      'GET /comfy/generations/:serverId',
-      'GET /comfy/workflows/:serverId',
-      'POST /comfy/workflows',
-      'POST /comfy/analyze-workflow/:serverId',
-      'GET /server-scheduler/:serverId',
-      'POST /server-scheduler/:serverId/start',
-      'POST /server-scheduler/:serverId/stop',
-    ];
-    const served = new Set(endpoints.map(([, e]) => `${e.method} ${e.path}`));
-    const missing = documented.filter((d) => !served.has(d));
+  it('serves every request of the API reference, as its http blocks write them', () => {
+    expect(specRequests.length).toBeGreaterThanOrEqual(20);
+    const served = new Set(endpoints.map(([, e]) => `${e.method} ${shapeOf(e.path.replace(/:(\w+)/g, '{$1}'))}`));
+    const missing = specRequests.filter((r) => !served.has(`${r.method} ${shapeOf(r.path)}`)).map((r) => `${r.method} ${r.path}`);
     expect(missing).toEqual([]);
   });
 
@@ -57,4 +64,28 @@ describe('the contract', () => {
     const gpu = doc.paths['/api/vast-offers'].get.parameters.find((p: { name: string }) => p.name === 'gpu');
     expect(gpu.schema.maxLength).toBe(64);
   });
+});
+
+describe('the API reference against a running server', () => {
+  it('answers every request of the reference with something other than 404, with real resources behind each id', async () => {
+    const world = await startWithAlice();
+    try {
+      const ids: Record<string, number> = { serverId: world.serverId };
+      // Stopping and deleting come last, so that every other request finds the server running.
+      const destructive = (r: SpecRequest) => r.method === 'DELETE' || r.path.startsWith('/vast-servers/stop/');
+      const ordered = [...specRequests.filter((r) => !destructive(r)), ...specRequests.filter(destructive)];
+      const answers: string[] = [];
+      for (const request of ordered) {
+        const path = request.path.replace(/\{(\w+)\}/g, (_, name: string) => String(ids[name] ?? 1));
+        const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+        const answer = await raw(world.server, `/api${path}`, { method: request.method, token: world.aliceToken, headers: { 'Content-Type': 'application/json' }, body });
+        // Ids the answers carry (a generation, a download, an execution) stand behind the requests that follow.
+        for (const key of ['generationId', 'downloadId', 'executionId'] as const) if (typeof answer.body?.[key] === 'number') ids[key] = answer.body[key];
+        answers.push(`${request.method} ${request.path} -> ${answer.status} ${answer.body?.code ?? ''}`);
+      }
+      expect(answers.filter((a) => / -> 404 /.test(a))).toEqual([]);
+    } finally {
+      await world.server.stop();
+    }
+  }, 120_000);
 });
