@@ -30,9 +30,9 @@ const Generation = z.object({
   createdAt: z.string(),
 });
 type Generation = z.infer<typeof Generation>;
-const generations = defineCollection({ name: 'generations', schema: Generation, kind: 'log' });
+export const generations = defineCollection({ name: 'generations', schema: Generation, kind: 'log' });
 
-function generation(n: number): Omit<Generation, 'id'> {
+export function generation(n: number): Omit<Generation, 'id'> {
   return {
     // One user in 997 records is a rare one: their page walks half the history.
     userId: n % 997 === 0 ? RARE_USER : n % 20,
@@ -45,7 +45,7 @@ function generation(n: number): Omit<Generation, 'id'> {
   };
 }
 
-async function timed(count: number, fn: (i: number) => Promise<unknown> | unknown): Promise<number[]> {
+export async function timed(count: number, fn: (i: number) => Promise<unknown> | unknown): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
     const start = performance.now();
@@ -55,7 +55,7 @@ async function timed(count: number, fn: (i: number) => Promise<unknown> | unknow
   return times.sort((a, b) => a - b);
 }
 
-function pct(sorted: number[], p: number): number {
+export function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 

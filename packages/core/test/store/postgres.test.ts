@@ -49,6 +49,8 @@ describe('PostgresStore', () => {
     expect(
       await plan(`SELECT data FROM ${s}.schedules WHERE (data->>'autoStart') = 'true' OR (data->>'autoStop') = 'true' OR (data->>'idleStopMinutes') IS NOT NULL`),
     ).toContain('schedules_automatic');
+    expect(await plan(`SELECT data FROM ${s}.server_cost_events WHERE ${serverId} = 2 ORDER BY id`)).toContain('server_cost_events_by_server');
+    expect(await plan(`SELECT data FROM ${s}.tokens WHERE ${userId} = 1`)).toContain('tokens_by_user');
   });
 
   it('refuses a change made on a record another process changed since, and shows what that process wrote', async () => {
