@@ -1,0 +1,62 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeVast, type FakeVast } from '@comfy-vast/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ComfyVast } from '../../src/comfy-vast.js';
+import type { ExecutionEvent } from '../../src/setup/index.js';
+
+// The library end to end: a setup on a server of the fake Vast.ai (whose instances serve a fake SSH host), with
+// the library closed and opened again over the same data directory while the setup runs.
+let vast: FakeVast | undefined;
+let dir: string | undefined;
+const opened: ComfyVast[] = [];
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((c) => c.close()));
+  await vast?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+  vast = dir = undefined;
+});
+
+async function open(): Promise<ComfyVast> {
+  const comfyVast = await ComfyVast.open({ dataDir: dir!, vast: { apiKey: vast!.apiKey, baseUrl: vast!.url, pollIntervalMs: 1_000 } });
+  opened.push(comfyVast);
+  return comfyVast;
+}
+
+async function until(ok: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('setup through the library', () => {
+  it('goes on after the library is opened again mid-setup, without starting it twice', async () => {
+    vast = await startFakeVast({ speed: 100 });
+    dir = await mkdtemp(join(tmpdir(), 'setup-facade-'));
+    const first = await open();
+    const { user } = await first.users.createUser('ann');
+    const server = await first.createServer(user.id, { name: 'set me up', gpu: 'RTX 4090' });
+    await until(() => first.getServer(user.id, server.id).status === 'running');
+    const vastId = first.getServer(user.id, server.id).vastId!;
+    // Lines far enough apart for the library to close between two of them.
+    vast.ssh(vastId)!.host.setTickMs(150);
+
+    const reachedStep3 = new Promise<void>((resolve) => first.on('execution:event', (e: ExecutionEvent) => e.entry.kind === 'step' && e.entry.line.step === 3 && resolve()));
+    const { execution } = await first.startSetup(user.id, server.id);
+    await reachedStep3;
+    await first.close();
+    opened.splice(opened.indexOf(first), 1);
+
+    const second = await open();
+    expect(second.listExecutions(user.id, server.id)[0]).toMatchObject({ id: execution.id, status: 'running' });
+    await until(() => second.listExecutions(user.id, server.id)[0]!.status !== 'running');
+    expect(second.listExecutions(user.id, server.id)[0]).toMatchObject({ id: execution.id, status: 'completed', error: null });
+    const steps = second.getExecutionLog(user.id, server.id, execution.id).entries.flatMap((e) => (e.kind === 'step' ? [e.line.step] : []));
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(vast.ssh(vastId)!.host.snapshot().jobs.map((j) => j.id)).toHaveLength(1);
+  });
+});
