@@ -1,7 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { ComfyVast } from '../../src/comfy-vast.js';
 import { defineCollection, PostgresStore, postgresMigrations } from '../../src/store/index.js';
 import { postgresHarness } from './helpers/postgres.js';
 
@@ -128,5 +132,26 @@ describe('PostgresStore', () => {
     await store.close();
     expect((await h.open({ schema })).getValue('k')).toBeUndefined();
     expect((await h.query(`SELECT key FROM ${pg.escapeIdentifier(schema)}._values`)).rows).toEqual([]);
+  });
+
+  it("keeps the facade's records: a user and a saved workflow survive a reopen, the workflow's keys in the order written", async () => {
+    const schema = h.schema();
+    const dataDir = await mkdtemp(join(tmpdir(), 'comfy-vast-postgres-facade-'));
+    try {
+      const first = await ComfyVast.open({ store: await h.open({ schema }), dataDir });
+      const { user, token } = await first.users.createUser('ada');
+      const workflow = { last_node_id: 2, nodes: [{ id: 1, type: 'KSampler' }], links: [], '10': 'ten', '9': 'nine' };
+      const saved = await first.createWorkflow(user.id, { name: 'portrait', workflow });
+      await first.close();
+
+      const again = await ComfyVast.open({ store: await h.open({ schema }), dataDir });
+      expect(again.users.authenticate(token.token)).toEqual(user);
+      const read = again.getWorkflow(user.id, saved.id);
+      expect(read).toEqual(saved);
+      expect(JSON.stringify(read.workflow)).toBe(JSON.stringify(workflow));
+      await again.close();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
