@@ -11,6 +11,8 @@ import pg from 'pg';
 export interface PrivatePostgres {
   /** `postgres://comfy_vast@127.0.0.1:<port>/postgres`: trust authentication, loopback only. */
   url: string;
+  /** Shuts the server down (fast: sessions are ended), runs `whileDown`, and starts it again on the same port. */
+  restart(whileDown: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -97,26 +99,37 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
   }
   const port = await freePort();
   const settings = ['listen_addresses=127.0.0.1', `unix_socket_directories=${sockets}`, 'max_connections=200', ...(options.durable ? [] : ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'])];
-  let log = '';
-  const child = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), ...settings.flatMap((s) => ['-c', s])], { ...asServerUser, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr!.on('data', (chunk: Buffer) => (log = `${log}${chunk.toString('utf8')}`.slice(-4000)));
   const url = `postgres://${SUPERUSER}@127.0.0.1:${port}/postgres`;
+  let log = '';
+  let child: ChildProcess;
+  const launch = async () => {
+    child = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), ...settings.flatMap((s) => ['-c', s])], { ...asServerUser, stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.on('data', (chunk: Buffer) => (log = `${log}${chunk.toString('utf8')}`.slice(-4000)));
+    await waitUntilReady(url, child, () => log);
+  };
+  const shutDown = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    // SIGINT is PostgreSQL's fast shutdown: it ends the sessions and stops without waiting for clients.
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      // SIGINT is PostgreSQL's fast shutdown: it ends the sessions and stops without waiting for clients.
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await shutDown();
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitUntilReady(url, child, () => log);
+    await launch();
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url, stop };
+  const restart = async (whileDown: () => Promise<void>) => {
+    await shutDown();
+    await whileDown();
+    await launch();
+  };
+  return { url, restart, stop };
 }
