@@ -199,7 +199,7 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
       live.abort.abort(new ComfyVastError('SERVICE_UNAVAILABLE', 'Downloads are closing'));
       return live.finished;
     });
-    for (const queue of this.#queues.values()) queue.clear();
+    // Queued ones settle as their turn comes: p-queue drops an aborted task then, without running it.
     await Promise.allSettled(finishing);
   }
 
@@ -222,7 +222,8 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
     });
     this.#enqueue(record);
     this.#emit(record);
-    return this.#view(record);
+    // A free slot has already started it.
+    return this.#view(this.#records.get(record.id) ?? record);
   }
 
   #assertAllowance(userId: number, bytes: number): void {

@@ -1,12 +1,16 @@
 import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComfyVastError } from '../../src/errors/index.js';
+import { ModelDownloads } from '../../src/models/model-downloads.js';
+import { ModelUrlLookup } from '../../src/models/url-lookup.js';
 import { modelFileNameSchema, modelFolderSchema } from '../../src/remote/inputs.js';
 import type { RemoteLine } from '../../src/remote/lines.js';
 import { followJob } from '../../src/remote/remote-job.js';
 import { shellCommand } from '../../src/remote/shell-quote.js';
 import type { SshRunner } from '../../src/remote/ssh-runner.js';
+import { MemoryStore } from '../../src/store/index.js';
 import { injectionCorpus } from './helpers/corpus.js';
 import { FileServer } from './helpers/fixtures.js';
 import { endpointOf, runnerFor } from './helpers/runner.js';
@@ -105,4 +109,67 @@ describe('remote.sh with hostile values', () => {
       expect(modelFolderSchema.safeParse(value).success).toBe(false);
     }
   });
+});
+
+describe('cancelling a download with hostile values', () => {
+  it('refuses them as job ids, folders and names, and evaluates none', async () => {
+    for (const value of injectionCorpus(marker)) {
+      for (const args of [
+        ['--job', value],
+        ['--job', 'cancel-x', '--models', `${sshd.dir}/models`, '--folder', value, '--name', 'x.safetensors'],
+        ['--job', 'cancel-x', '--models', `${sshd.dir}/models`, '--folder', 'loras', '--name', value],
+      ]) {
+        const lines: RemoteLine[] = [];
+        const result = await runner.run(endpointOf(sshd), ['cancel', ...args], { onLine: (l) => lines.push(l) });
+        // Refused, or (`-rf`, `--help`: plain job id characters) a job that does not exist.
+        expect([2, 3]).toContain(result.exitCode);
+        expect(lines).toContainEqual({ kind: 'error', line: expect.objectContaining({ reason: result.exitCode === 2 ? 'usage' : 'missing' }) });
+      }
+    }
+    expect(existsSync(marker)).toBe(false);
+  }, 90_000);
+});
+
+describe('Civitai answers with hostile download URLs', () => {
+  let civitai: Server;
+  let origin: string;
+  let answer = '';
+
+  beforeAll(async () => {
+    civitai = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ id: 1, files: [{ primary: true, downloadUrl: answer }] }));
+    });
+    await new Promise<void>((resolve) => civitai.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(civitai.address() as { port: number }).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => civitai?.close(resolve));
+  });
+
+  it('refuses what is not a URL, and fetches the rest as one literal path', async () => {
+    const downloads = new ModelDownloads({
+      store: new MemoryStore(),
+      remoteOf: () => ({ runner, target: { ...endpointOf(sshd), modelsDir: `${sshd.dir}/models` } }),
+      lookup: new ModelUrlLookup({ civitaiOrigin: origin }),
+    });
+    let fetched = 0;
+    for (const [i, value] of injectionCorpus(marker).entries()) {
+      answer = `${files.url}/civitai/${value}`;
+      const outcome = await downloads
+        .request(1, 1, { url: 'https://civitai.com/models/1?modelVersionId=1', folder: 'loras', filename: `civitai-${i}.safetensors` })
+        .then(
+          ({ download }) => downloads.settled(download.downloadId),
+          (error: ComfyVastError) => error.code,
+        );
+      if (outcome === 'MODEL_NOT_FOUND') continue;
+      fetched++;
+      expect(outcome).toMatchObject({ status: 'failed' });
+    }
+    expect(fetched).toBeGreaterThan(0);
+    expect(files.requests.map((r) => r.path)).toContain(`/civitai/$(touch\${IFS}${marker})`);
+    expect(existsSync(marker)).toBe(false);
+    await downloads.close();
+  }, 90_000);
 });
