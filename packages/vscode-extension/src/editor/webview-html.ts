@@ -5,6 +5,8 @@ export interface WebviewHtmlOptions {
   nonce: string;
   scriptUri: string;
   styleUri: string;
+  /** The graph engine's own stylesheet (its menus and dialogs), bundled beside the script. */
+  graphStyleUri: string;
   title: string;
 }
 
@@ -28,6 +30,7 @@ export function webviewHtml(o: WebviewHtmlOptions): string {
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${escapeHtml(o.graphStyleUri)}">
 <link rel="stylesheet" href="${escapeHtml(o.styleUri)}">
 <title>${escapeHtml(o.title)}</title>
 </head>
@@ -50,11 +53,14 @@ export function webviewHtml(o: WebviewHtmlOptions): string {
   <img id="preview" alt="live preview" hidden>
   <div id="images"></div>
 </section>
+<section class="graph-area">
+  <div class="graph-pane"><button id="graph-back" type="button" class="secondary" hidden>Back to the main graph</button><div id="graph"></div></div>
+  <aside id="inspector"></aside>
+</section>
 <div class="columns">
   <section><h2>Parameters</h2><form id="form"></form></section>
   <section><h2>Models</h2><ul id="models"><li class="muted">Select a server to check the models.</li></ul></section>
 </div>
-<section><h2>Graph</h2><div id="graph"></div></section>
 <script nonce="${o.nonce}" src="${escapeHtml(o.scriptUri)}"></script>
 </body>
 </html>`;

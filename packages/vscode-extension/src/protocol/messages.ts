@@ -5,26 +5,50 @@ import { z } from 'zod';
  * receive with these schemas and drop anything else.
  */
 
-export const GraphNodeView = z.object({
-  id: z.string(),
+/** One widget of a node as ComfyUI's frontend makes it from the node definition, in `widgets_values` order. */
+export const WidgetDefinition = z.object({
+  /** The input it sets; the control after a seed and an upload button set none. */
+  name: z.string(),
+  kind: z.enum(['number', 'combo', 'text', 'toggle', 'control', 'upload']),
+  integer: z.boolean().optional(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  step: z.number().positive().optional(),
+  /** A combo's values. */
+  options: z.array(z.string()).optional(),
+});
+export type WidgetDefinition = z.infer<typeof WidgetDefinition>;
+
+/** What the graph editor needs of a node class: its widgets, linkable inputs and outputs (object_info). */
+export const NodeDefinitionView = z.object({
   title: z.string(),
-  type: z.string(),
-  x: z.number(),
-  y: z.number(),
-  width: z.number(),
-  height: z.number(),
-  mode: z.enum(['active', 'muted', 'bypassed']),
+  inputs: z.array(z.object({ name: z.string(), type: z.string() })),
+  outputs: z.array(z.object({ name: z.string(), type: z.string() })),
+  widgets: z.array(WidgetDefinition),
 });
+export type NodeDefinitionView = z.infer<typeof NodeDefinitionView>;
 
-export const GraphLinkView = z.object({ from: z.string(), to: z.string(), type: z.string() });
+/**
+ * The graph as litegraph loads it (ComfyUI's UI format: nodes, links, groups, subgraph definitions); an API
+ * file is shown through an equivalent made for it. Its own shape is litegraph's concern.
+ */
+export const LiteGraphData = z.looseObject({ nodes: z.array(z.looseObject({ id: z.union([z.number(), z.string()]), type: z.string() })), links: z.array(z.unknown()) });
+export type LiteGraphData = z.infer<typeof LiteGraphData>;
 
-export const GraphView = z.object({
-  nodes: z.array(GraphNodeView),
-  links: z.array(GraphLinkView),
-  bounds: z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }),
-});
-export type GraphView = z.infer<typeof GraphView>;
-export type GraphNodeView = z.infer<typeof GraphNodeView>;
+const Point = z.tuple([z.number(), z.number()]);
+
+/**
+ * One change made in the graph editor, named by what it changes; the extension turns it into the minimal edit
+ * of the text. `graph` is the subgraph's id when the node is inside one.
+ */
+export const GraphChange = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('widget'), graph: z.string().optional(), nodeId: z.string(), index: z.number().int().min(0), value: z.union([z.string(), z.number(), z.boolean()]) }),
+  z.object({ kind: z.literal('position'), graph: z.string().optional(), nodeId: z.string(), value: Point }),
+  /** ComfyUI's modes: 0 runs, 2 muted (never), 4 bypassed. */
+  z.object({ kind: z.literal('mode'), graph: z.string().optional(), nodeId: z.string(), value: z.union([z.literal(0), z.literal(2), z.literal(4)]) }),
+  z.object({ kind: z.literal('group'), graph: z.string().optional(), index: z.number().int().min(0), value: z.tuple([z.number(), z.number(), z.number(), z.number()]) }),
+]);
+export type GraphChange = z.infer<typeof GraphChange>;
 
 /** Core's generation parameter names (checked against core's type in workflow/core-adapter.ts). */
 export const ParameterName = z.enum(['prompt', 'negativePrompt', 'seed', 'steps', 'cfg', 'sampler', 'scheduler', 'denoise', 'width', 'height', 'batchSize']);
@@ -80,7 +104,9 @@ export const ToWebview = z.discriminatedUnion('type', [
     type: z.literal('workflow'),
     name: z.string(),
     format: z.enum(['ui', 'api']),
-    graph: GraphView,
+    graph: LiteGraphData,
+    /** By node type, for the types the workflow uses and the definitions know. */
+    definitions: z.record(z.string(), NodeDefinitionView),
     parameters: z.array(ParameterField),
     problems: z.array(ProblemView),
   }),
@@ -102,6 +128,8 @@ export const FromWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('setParameter'), name: ParameterName, value: z.union([z.string(), z.number()]) }),
   z.object({ type: z.literal('randomizeSeed') }),
+  /** Changes made together in the graph (a group moved with its nodes): one undoable edit. */
+  z.object({ type: z.literal('editGraph'), changes: z.array(GraphChange).min(1).max(500) }),
   z.object({ type: z.literal('generate') }),
   z.object({ type: z.literal('cancel') }),
   /** Opens the file as text, at `span` when given (a problem's characters). */

@@ -4,8 +4,9 @@ import { webviewHtml } from '../editor/webview-html.js';
 import { workflowName } from '../generate/output-paths.js';
 import { nextSeed } from '../generate/seed-control.js';
 import { fieldValueProblem } from '../protocol/field-limits.js';
-import { FromWebview, ToWebview, type ModelView, type ParameterField } from '../protocol/messages.js';
-import { graphModel } from '../workflow/graph-model.js';
+import { FromWebview, ToWebview, type GraphChange, type ModelView, type ParameterField } from '../protocol/messages.js';
+import { graphEdits } from '../workflow/graph-edit.js';
+import { editorGraph } from '../workflow/graph-model.js';
 import { findParameters } from '../workflow/parameters.js';
 import { replaceValues } from '../workflow/value-edit.js';
 import type { ModelInfo } from '../api/port.js';
@@ -42,6 +43,7 @@ export class WorkflowEditorProvider implements vscode.CustomTextEditorProvider {
       nonce: randomBytes(18).toString('base64'),
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'workflow-editor.css')).toString(),
+      graphStyleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.css')).toString(),
       title: workflowName(document.fileName),
     });
 
@@ -95,6 +97,8 @@ export class WorkflowEditorProvider implements vscode.CustomTextEditorProvider {
       }
       case 'setParameter':
         return this.setParameter(document, message.name, message.value, refresh);
+      case 'editGraph':
+        return this.editGraph(document, message.changes, refresh);
       case 'randomizeSeed':
         return this.setParameter(document, 'seed', (field) => nextSeed(Number(field.value), 'randomize', field, this.random), refresh);
       case 'generate':
@@ -135,6 +139,17 @@ export class WorkflowEditorProvider implements vscode.CustomTextEditorProvider {
     void vscode.window.showErrorMessage(`Comfy-Vast: ${problem ?? `${parameter.field.label} could not be written into the file (VS Code refused the edit); the form shows the file again.`}`);
     await refresh();
   }
+
+  /** The graph editor's changes as one undoable edit of just their values; what cannot be written is said, and the page shows the file again. */
+  private async editGraph(document: vscode.TextDocument, changes: GraphChange[], refresh: () => Promise<void>): Promise<void> {
+    const read = this.insight.read(document);
+    const { edits, refused } = read ? graphEdits(document.getText(), changes, read.objectInfo) : { edits: [], refused: ['The file is not a workflow right now.'] };
+    const applied = await applyTextEdits(document, edits);
+    if (applied && refused.length === 0) return;
+    const reasons = [...refused, ...(applied ? [] : ['VS Code refused the edit.'])];
+    if (reasons.length > 0) void vscode.window.showErrorMessage(`Comfy-Vast: ${reasons.join(' ')} The graph shows the file again.`);
+    await refresh();
+  }
 }
 
 /** A run's update as the page shows it; saved images by their webview URIs. */
@@ -153,7 +168,7 @@ function workflowMessage(document: vscode.TextDocument, inspection: Inspection):
     type: 'workflow',
     name: workflowName(document.fileName),
     format: inspection.doc.format,
-    graph: graphModel(inspection.doc),
+    ...editorGraph(inspection.json, inspection.doc, inspection.objectInfo),
     parameters: findParameters(inspection.json, inspection.doc, inspection.objectInfo).map((p) => p.field),
     problems: inspection.problems.map((p) => ({ message: p.message, severity: p.severity, span: p.span, ...(p.nodeId ? { nodeId: p.nodeId } : {}) })),
   };

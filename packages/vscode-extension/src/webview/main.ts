@@ -2,7 +2,8 @@ import '../no-eval.js';
 import { z } from 'zod';
 import { FromWebview, ToWebview } from '../protocol/messages.js';
 import { byId, el } from './dom.js';
-import { renderGraph } from './render-graph.js';
+import { GraphEditor, type GraphViewState } from './graph-editor.js';
+import { renderInspector } from './render-inspector.js';
 import { progressText, renderForm, renderModels, renderProblems } from './render-panels.js';
 
 interface VsCodeApi {
@@ -18,9 +19,33 @@ const vscode = acquireVsCodeApi();
  * What the page keeps while hidden (VS Code drops a hidden webview): the last workflow, models and run
  * messages, shown again at once when the tab comes back.
  */
-const SavedState = z.object({ workflow: ToWebview.optional(), models: ToWebview.optional(), run: z.array(ToWebview).default([]) });
+const SavedState = z.object({
+  workflow: ToWebview.optional(),
+  models: ToWebview.optional(),
+  run: z.array(ToWebview).default([]),
+  view: z.object({ scale: z.number().positive(), offset: z.tuple([z.number(), z.number()]) }).optional(),
+});
 type SavedState = z.infer<typeof SavedState>;
 const saved: SavedState = { run: [] };
+let viewTimer: ReturnType<typeof setTimeout> | undefined;
+
+const graph = new GraphEditor(byId('graph'), {
+  onChanges: (changes) => post({ type: 'editGraph', changes }),
+  onSelect: (node) =>
+    byId('inspector').replaceChildren(
+      ...renderInspector(
+        node,
+        (index, value) => node && graph.setWidget(node, index, value),
+        () => node && graph.openSubgraph(node),
+      ),
+    ),
+  onView: (view: GraphViewState) => {
+    saved.view = view;
+    // Pan and zoom come many times a second; the kept state is written once they settle.
+    clearTimeout(viewTimer);
+    viewTimer = setTimeout(() => vscode.setState(saved), 200);
+  },
+});
 
 function post(message: FromWebview): void {
   vscode.postMessage(FromWebview.parse(message));
@@ -36,14 +61,6 @@ function remember(message: ToWebview): void {
   vscode.setState(saved);
 }
 
-function revealNode(id: string | undefined): void {
-  for (const node of document.querySelectorAll('g.node.revealed')) node.classList.remove('revealed');
-  const node = id === undefined ? null : document.querySelector(`g.node[data-id="${CSS.escape(id)}"]`);
-  if (!node) return;
-  node.classList.add('revealed');
-  node.scrollIntoView({ block: 'center', inline: 'center' });
-}
-
 function show(message: ToWebview): void {
   remember(message);
   switch (message.type) {
@@ -52,10 +69,10 @@ function show(message: ToWebview): void {
       byId('format').textContent = message.format === 'ui' ? 'UI format' : 'API format';
       byId('message').textContent = '';
       byId('problems').replaceChildren(
-        ...renderProblems(message.problems, (p) => revealNode(p.nodeId), (p) => post({ type: 'openText', span: p.span })),
+        ...renderProblems(message.problems, (p) => p.nodeId !== undefined && graph.reveal(p.nodeId), (p) => post({ type: 'openText', span: p.span })),
       );
       byId('form').replaceChildren(...renderForm(message.parameters, (e) => post('randomizeSeed' in e ? { type: 'randomizeSeed' } : { type: 'setParameter', ...e })));
-      byId('graph').replaceChildren(renderGraph(message.graph));
+      graph.load(message.graph, message.definitions);
       break;
     }
     case 'invalid':
@@ -81,6 +98,7 @@ function show(message: ToWebview): void {
       byId('cancel').hidden = false;
       byId('bar-fill').style.width = `${message.progress.percent}%`;
       byId('run-status').textContent = progressText(message.progress);
+      graph.setRunning(message.progress.currentNode ? { type: message.progress.currentNode, percent: message.progress.percent } : undefined);
       const preview = byId<HTMLImageElement>('preview');
       if (message.progress.preview) {
         preview.src = message.progress.preview;
@@ -92,6 +110,7 @@ function show(message: ToWebview): void {
       byId('run').hidden = false;
       byId('cancel').hidden = true;
       byId('preview').hidden = true;
+      graph.setRunning(undefined);
       if (message.error) byId('run-status').textContent = message.error;
       else byId('bar-fill').style.width = '100%';
       byId('images').replaceChildren(
@@ -119,5 +138,6 @@ byId('open-text').addEventListener('click', () => post({ type: 'openText' }));
 const restored = SavedState.safeParse(vscode.getState());
 if (restored.success) {
   for (const message of [restored.data.workflow, restored.data.models, ...restored.data.run]) if (message) show(message);
+  if (restored.data.view) graph.setView(restored.data.view);
 }
 post({ type: 'ready' });

@@ -1,41 +1,90 @@
-import type { GraphView } from '../protocol/messages.js';
-import type { WorkflowDocument, WorkflowNode } from './workflow-doc.js';
+import { LiteGraphData, type NodeDefinitionView } from '../protocol/messages.js';
+import type { ObjectInfo } from './core-adapter.js';
+import { nodeDefinitions, usedTypes } from './node-definitions.js';
+import type { Located, WorkflowDocument, WorkflowNode } from './workflow-doc.js';
 
-const NODE_WIDTH = 220;
-const NODE_HEIGHT = 90;
-const COLUMN = NODE_WIDTH + 60;
-const ROW = NODE_HEIGHT + 40;
+const NODE_WIDTH = 300;
+const COLUMN = NODE_WIDTH + 80;
+const ROW_GAP = 50;
+const SLOT_HEIGHT = 24;
+
+/** The graph the editor loads and the definitions of every node class in it (subgraphs included). */
+export function editorGraph(json: unknown, doc: WorkflowDocument, objectInfo: ObjectInfo): { graph: LiteGraphData; definitions: Record<string, NodeDefinitionView> } {
+  const graph = graphData(json, doc, nodeDefinitions(doc.nodes.map((n) => n.type), objectInfo));
+  return { graph, definitions: nodeDefinitions(usedTypes(graph), objectInfo) };
+}
 
 /**
- * What the editor draws: nodes where the file puts them (UI format), or in columns by depth when the file has
- * no positions (API format); links whose two ends exist.
+ * What the graph editor loads: a UI-format file as it is (litegraph reads ComfyUI's format), an API-format file
+ * as the equivalent graph, laid out in columns by link depth since the file has no positions.
  */
-export function graphModel(doc: WorkflowDocument): GraphView {
+export function graphData(json: unknown, doc: WorkflowDocument, definitions: Record<string, NodeDefinitionView>): LiteGraphData {
+  if (doc.format === 'ui') {
+    const parsed = LiteGraphData.safeParse(json);
+    if (parsed.success) return parsed.data;
+  }
+  return apiGraph(doc, definitions);
+}
+
+/** The input an API node's widget `index` sets: the definition's widget order, else the file's literal inputs in order. */
+export function apiWidgetValue(node: WorkflowNode, definition: NodeDefinitionView | undefined, index: number): Located | undefined {
+  if (!definition) return node.inputs.filter((i) => i.literal)[index]?.literal;
+  const name = definition.widgets[index]?.name;
+  return node.inputs.find((i) => i.name === name)?.literal;
+}
+
+function apiGraph(doc: WorkflowDocument, definitions: Record<string, NodeDefinitionView>): LiteGraphData {
   const known = new Set(doc.nodes.map((n) => n.id));
-  const links = doc.links
-    .filter((l) => known.has(l.from) && known.has(l.to))
-    .map((l) => ({ from: l.from, to: l.to, type: l.type ?? '' }));
-  const placed = doc.nodes.every((n) => n.pos) ? doc.nodes.map(placeAsSaved) : layered(doc.nodes, links);
-  const nodes = placed.map((p) => ({ ...p, mode: p.node.mode, id: p.node.id, type: p.node.type, title: p.node.title ?? p.node.type }));
-  return { nodes: nodes.map(({ node: _node, ...view }) => view), links, bounds: bounds(nodes) };
+  const links = doc.links.filter((l) => known.has(l.from) && known.has(l.to));
+  const byNode = new Map(doc.nodes.map((n) => [n.id, n]));
+  const outputs = new Map<string, { name: string; type: string; links: number[] }[]>();
+  const outputsOf = (node: WorkflowNode) => {
+    let list = outputs.get(node.id);
+    if (!list) {
+      list = (definitions[node.type]?.outputs ?? []).map((o) => ({ ...o, links: [] }));
+      outputs.set(node.id, list);
+    }
+    return list;
+  };
+  const inputs = new Map<string, { name: string; type: string; link: number }[]>();
+  const linkRows = links.map((link, index) => {
+    const id = index + 1;
+    const list = outputsOf(byNode.get(link.from)!);
+    while (list.length <= link.fromSlot) list.push({ name: `output ${list.length}`, type: '*', links: [] });
+    const output = list[link.fromSlot]!;
+    output.links.push(id);
+    const targetInputs = inputs.get(link.to) ?? [];
+    inputs.set(link.to, targetInputs);
+    targetInputs.push({ name: link.toInput ?? `input ${targetInputs.length}`, type: output.type, link: id });
+    return [id, link.from, link.fromSlot, link.to, targetInputs.length - 1, output.type];
+  });
+  const heights = new Map(doc.nodes.map((n) => [n.id, 40 + SLOT_HEIGHT * (Math.max(inputs.get(n.id)?.length ?? 0, outputsOf(n).length) + widgetValues(n, definitions[n.type]).length)]));
+  const places = layered(doc.nodes, links, heights);
+  const nodes = doc.nodes.map((node, order) => ({
+    id: node.id,
+    type: node.type,
+    ...(node.title ? { title: node.title } : {}),
+    pos: places.get(node.id)!,
+    size: [NODE_WIDTH, heights.get(node.id)!],
+    flags: {},
+    order,
+    mode: 0,
+    inputs: inputs.get(node.id) ?? [],
+    outputs: outputsOf(node),
+    properties: {},
+    widgets_values: widgetValues(node, definitions[node.type]),
+  }));
+  return { nodes, links: linkRows, groups: [], version: 0.4 };
 }
 
-interface Placed {
-  node: WorkflowNode;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
+/** The node's widget values in the order its widgets are made, with the frontend's values for control and upload widgets. */
+function widgetValues(node: WorkflowNode, definition: NodeDefinitionView | undefined): unknown[] {
+  if (!definition) return node.inputs.flatMap((i) => (i.literal ? [i.literal.value] : []));
+  return definition.widgets.map((w, index) => (w.kind === 'control' ? 'fixed' : w.kind === 'upload' ? 'image' : apiWidgetValue(node, definition, index)?.value ?? null));
 }
 
-function placeAsSaved(node: WorkflowNode): Placed {
-  const [x, y] = node.pos ?? [0, 0];
-  const [width, height] = node.size ?? [NODE_WIDTH, NODE_HEIGHT];
-  return { node, x, y, width, height };
-}
-
-/** Column = length of the longest chain of links leading to the node (cycles are cut). */
-function layered(nodes: WorkflowNode[], links: { from: string; to: string }[]): Placed[] {
+/** Column = length of the longest chain of links leading to the node (cycles are cut); rows stacked by height. */
+function layered(nodes: WorkflowNode[], links: { from: string; to: string }[], heights: Map<string, number>): Map<string, [number, number]> {
   const sources = new Map<string, string[]>();
   for (const l of links) sources.set(l.to, [...(sources.get(l.to) ?? []), l.from]);
   const depth = new Map<string, number>();
@@ -50,20 +99,13 @@ function layered(nodes: WorkflowNode[], links: { from: string; to: string }[]): 
     depth.set(id, d);
     return d;
   };
-  const rows = new Map<number, number>();
-  return nodes.map((node) => {
+  const columnBottom = new Map<number, number>();
+  const places = new Map<string, [number, number]>();
+  for (const node of nodes) {
     const column = depthOf(node.id);
-    const row = rows.get(column) ?? 0;
-    rows.set(column, row + 1);
-    return { node, x: column * COLUMN, y: row * ROW, width: NODE_WIDTH, height: NODE_HEIGHT };
-  });
-}
-
-function bounds(nodes: { x: number; y: number; width: number; height: number }[]): GraphView['bounds'] {
-  if (nodes.length === 0) return { x: 0, y: 0, width: 0, height: 0 };
-  const x = Math.min(...nodes.map((n) => n.x));
-  const y = Math.min(...nodes.map((n) => n.y));
-  const right = Math.max(...nodes.map((n) => n.x + n.width));
-  const bottom = Math.max(...nodes.map((n) => n.y + n.height));
-  return { x, y, width: right - x, height: bottom - y };
+    const y = columnBottom.get(column) ?? 0;
+    columnBottom.set(column, y + heights.get(node.id)! + ROW_GAP);
+    places.set(node.id, [column * COLUMN, y]);
+  }
+  return places;
 }

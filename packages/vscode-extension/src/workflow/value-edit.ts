@@ -11,7 +11,7 @@ export interface TextEdit {
  * The smallest edit that sets one value: only the value's own characters change, so the user's indentation,
  * key order and line breaks stay as they were. Undefined when the value is already the one asked for.
  */
-export function replaceValue(target: Located, value: string | number): TextEdit | undefined {
+export function replaceValue(target: Located, value: string | number | boolean): TextEdit | undefined {
   if (target.value === value) return undefined;
   return { offset: target.span.offset, length: target.span.length, newText: JSON.stringify(value) };
 }

@@ -48,9 +48,9 @@ async function main(): Promise<void> {
 
     await openFromExplorer(page, 'workflows', 'txt2img.comfy.json');
     const webview = activeWebview(page);
-    await webview.locator('svg.graph g.node').first().waitFor({ timeout: 30_000 });
-    assert.equal(await webview.locator('svg.graph g.node').count(), 8);
-    console.log('✓ the workflow editor shows the graph');
+    await webview.locator('#graph[data-nodes="8"]').waitFor({ timeout: 30_000 });
+    assert.equal(await webview.locator('#graph').getAttribute('data-links'), '9');
+    console.log('✓ the workflow editor shows the graph (litegraph)');
 
     const steps = webview.locator('#field-steps');
     const before = Number(await steps.inputValue());

@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'tsup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +29,8 @@ beforeAll(async () => {
     config: false,
   });
   const meta = JSON.parse(await readFile(join(outDir, 'metafile-cjs.json'), 'utf8')) as { inputs: Record<string, unknown> };
-  inputs = Object.keys(meta.inputs);
+  // esbuild names inputs relative to the working directory: absolute, the checks hold from any folder.
+  inputs = Object.keys(meta.inputs).map((path) => resolve(path));
 }, 120_000);
 afterAll(async () => rm(outDir, { recursive: true, force: true }));
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readWorkflowDocument } from '../../src/workflow/workflow-doc.js';
-import { graphModel } from '../../src/workflow/graph-model.js';
+import { CORE_OBJECT_INFO } from '../../src/workflow/core-adapter.js';
+import { editorGraph } from '../../src/workflow/graph-model.js';
 import { fixtureText } from './fixtures.js';
 
 describe('readWorkflowDocument', () => {
@@ -38,27 +39,34 @@ describe('readWorkflowDocument', () => {
   });
 });
 
-describe('graphModel', () => {
-  it('keeps saved positions and titles, marks bypassed nodes and computes the bounds', () => {
-    const graph = graphModel(readWorkflowDocument(fixtureText('txt2img.comfy.json'))!);
-    expect(graph.nodes.find((n) => n.id === '6')).toMatchObject({ title: 'Positive prompt', type: 'CLIPTextEncode', x: 415, y: 186, width: 422 });
-    expect(graph.nodes.find((n) => n.id === '10')!.mode).toBe('bypassed');
-    expect(graph.links).toContainEqual({ from: '8', to: '9', type: 'IMAGE' });
-    expect(graph.bounds).toEqual({ x: 26, y: 186, width: 1661 - 26, height: 746 - 186 });
+describe('editorGraph', () => {
+  it('gives a UI-format file to the graph editor as it is, with the definitions of its node classes', () => {
+    const text = fixtureText('txt2img.comfy.json');
+    const { graph, definitions } = editorGraph(JSON.parse(text), readWorkflowDocument(text)!, CORE_OBJECT_INFO);
+    expect(graph).toEqual(JSON.parse(text));
+    expect(Object.keys(definitions).sort()).toEqual(['CLIPTextEncode', 'CheckpointLoaderSimple', 'EmptyLatentImage', 'KSampler', 'PreviewImage', 'SaveImage', 'VAEDecode']);
+    // ComfyUI's widget order: the control after the seed takes the next place in widgets_values.
+    expect(definitions['KSampler']!.widgets.map((w) => w.name)).toEqual(['seed', 'control_after_generate', 'steps', 'cfg', 'sampler_name', 'scheduler', 'denoise']);
+    expect(definitions['KSampler']!.widgets[2]).toEqual({ name: 'steps', kind: 'number', integer: true, min: 1, max: 10000 });
+    expect(definitions['KSampler']!.inputs.map((i) => i.name)).toEqual(['model', 'positive', 'negative', 'latent_image']);
+    expect(definitions['CheckpointLoaderSimple']!.outputs).toEqual([{ name: 'MODEL', type: 'MODEL' }, { name: 'CLIP', type: 'CLIP' }, { name: 'VAE', type: 'VAE' }]);
   });
 
-  it('lays an API-format graph out in columns by link depth', () => {
-    const graph = graphModel(readWorkflowDocument(fixtureText('txt2img-api.json'))!);
-    const x = (id: string) => graph.nodes.find((n) => n.id === id)!.x;
-    expect(x('4')).toBe(0);
-    expect(x('6')).toBeGreaterThan(x('4'));
-    expect(x('3')).toBeGreaterThan(x('6'));
-    expect(x('9')).toBeGreaterThan(x('8'));
+  it('makes an API-format file a graph laid out in columns by link depth, widget values in definition order', () => {
+    const text = fixtureText('txt2img-api.json');
+    const { graph } = editorGraph(JSON.parse(text), readWorkflowDocument(text)!, CORE_OBJECT_INFO);
+    const node = (id: string) => graph.nodes.find((n) => n.id === id) as unknown as { pos: [number, number]; widgets_values: unknown[]; inputs: { name: string; link: number }[] };
+    expect(node('4').pos[0]).toBe(0);
+    expect(node('6').pos[0]).toBeGreaterThan(node('4').pos[0]);
+    expect(node('3').pos[0]).toBeGreaterThan(node('6').pos[0]);
+    expect(node('3').widgets_values).toEqual([42, 'fixed', 20, 8, 'euler', 'normal', 1]);
+    expect(node('3').inputs.map((i) => i.name)).toEqual(['model', 'positive', 'negative', 'latent_image']);
+    expect(graph.links).toHaveLength(readWorkflowDocument(text)!.links.length);
   });
 
   it('drops links to nodes that are not there and survives a cycle', () => {
     const text = JSON.stringify({ a: { class_type: 'A', inputs: { x: ['b', 0] } }, b: { class_type: 'B', inputs: { y: ['a', 0], z: ['gone', 0] } } });
-    const graph = graphModel(readWorkflowDocument(text)!);
+    const { graph } = editorGraph(JSON.parse(text), readWorkflowDocument(text)!, CORE_OBJECT_INFO);
     expect(graph.links).toHaveLength(2);
     expect(graph.nodes).toHaveLength(2);
   });

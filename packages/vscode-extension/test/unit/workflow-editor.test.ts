@@ -81,6 +81,27 @@ describe('WorkflowEditorProvider', () => {
     expect(after.split('\n').length).toBe(text.split('\n').length);
   });
 
+  it('writes the graph editor’s changes as one undoable edit of just their values', async () => {
+    const text = fixtureText('txt2img.comfy.json');
+    const { document, send } = await openEditor(text);
+    vi.mocked(vscode.workspace.applyEdit).mockImplementation(applyEditLikeVsCode(document));
+    send({ type: 'editGraph', changes: [{ kind: 'widget', nodeId: '5', index: 0, value: 768 }, { kind: 'mode', nodeId: '9', value: 2 }] });
+    await vi.waitFor(() => expect(document.version).toBe(2));
+    expect(vscode.workspace.applyEdit).toHaveBeenCalledTimes(1);
+    const after = JSON.parse(document.getText()) as { nodes: { id: number; mode: number; widgets_values: unknown[] }[] };
+    expect(after.nodes.find((n) => n.id === 5)!.widgets_values).toEqual([768, 512, 1]);
+    expect(after.nodes.find((n) => n.id === 9)!.mode).toBe(2);
+    expect(document.getText().length).toBe(text.length);
+  });
+
+  it('refuses a graph value outside the node definition, says why and shows the file again', async () => {
+    const { send, posted } = await openEditor(fixtureText('txt2img.comfy.json'));
+    send({ type: 'editGraph', changes: [{ kind: 'widget', nodeId: '3', index: 2, value: 0 }] });
+    await vi.waitFor(() => expect(vscode.window.showErrorMessage).toHaveBeenCalledWith('Comfy-Vast: steps must be at least 1. The graph shows the file again.'));
+    expect(vscode.workspace.applyEdit).not.toHaveBeenCalled();
+    await vi.waitFor(() => expect(posted.map((m) => m.type)).toContain('workflow'));
+  });
+
   it('drops messages that do not validate and hands Generate to the runner', async () => {
     const { send, runner } = await openEditor(fixtureText('txt2img.comfy.json'));
     send({ type: 'setParameter', name: 'ckpt_name', value: 'evil.safetensors' });

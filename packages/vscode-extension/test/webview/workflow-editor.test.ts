@@ -1,16 +1,12 @@
-import type { Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webviewHtml } from '../../src/editor/webview-html.js';
 import { CORE_OBJECT_INFO } from '../../src/workflow/core-adapter.js';
 import { findParameters } from '../../src/workflow/parameters.js';
-import { graphModel } from '../../src/workflow/graph-model.js';
+import { editorGraph } from '../../src/workflow/graph-model.js';
 import { readWorkflowDocument } from '../../src/workflow/workflow-doc.js';
 import type { ToWebview } from '../../src/protocol/messages.js';
 import { readFileSync } from 'node:fs';
-import { PNG, bundleWebviewScript, launchChromium, serve } from './harness.js';
-
-type Posted = { __posted: unknown[]; __violations: string[] };
+import { PNG, launchChromium, openEditorPage, type EditorPage, type Posted } from './harness.js';
 
 const text = readFileSync(new URL('../fixtures/txt2img.comfy.json', import.meta.url), 'utf8');
 const doc = readWorkflowDocument(text)!;
@@ -18,61 +14,41 @@ const workflowMessage: ToWebview = {
   type: 'workflow',
   name: 'txt2img',
   format: 'ui',
-  graph: graphModel(doc),
+  ...editorGraph(JSON.parse(text), doc, CORE_OBJECT_INFO),
   parameters: findParameters(JSON.parse(text), doc, CORE_OBJECT_INFO).map((p) => p.field),
   problems: [{ message: '"steps" is -5, below its minimum 1.', severity: 'error', nodeId: '3', span: { offset: 120, length: 2 } }],
 };
 
 describe('the workflow editor page in Chromium', () => {
   let browser: Browser;
+  let editor: EditorPage;
   let page: Page;
-  let own: { origin: string; server: Server };
-  let foreign: { origin: string; server: Server };
+  const own = { origin: '' };
+  const foreign = { origin: '' };
 
   beforeAll(async () => {
-    const script = await bundleWebviewScript();
-    const css = readFileSync(new URL('../../media/workflow-editor.css', import.meta.url), 'utf8');
-    foreign = await serve({ '/img.png': ['image/png', PNG] });
-    own = await serve({ '/webview.js': ['text/javascript', script], '/style.css': ['text/css', css], '/img.png': ['image/png', PNG] });
-    // The page is served by the same server that plays the webview's resource origin (cspSource).
-    const html = webviewHtml({ cspSource: own.origin, nonce: 'n0nce', scriptUri: `${own.origin}/webview.js`, styleUri: `${own.origin}/style.css`, title: 'txt2img' });
-    const withPage = await serve({ '/': ['text/html', html] });
-    own.server.on('close', () => withPage.server.close());
     browser = await launchChromium();
-    page = await browser.newPage();
-    await page.addInitScript(() => {
-      const w = window as unknown as Posted & { acquireVsCodeApi: unknown };
-      w.__posted = [];
-      w.__violations = [];
-      document.addEventListener('securitypolicyviolation', (e) => w.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
-      // VS Code keeps a webview's state while its tab is hidden; sessionStorage plays that across a reload.
-      w.acquireVsCodeApi = () => ({
-        postMessage: (m: unknown) => w.__posted.push(m),
-        getState: () => JSON.parse(sessionStorage.getItem('state') ?? 'null') ?? undefined,
-        setState: (state: unknown) => sessionStorage.setItem('state', JSON.stringify(state)),
-      });
-    });
-    await page.goto(`${withPage.origin}/`);
-    await page.waitForFunction(() => (window as unknown as Posted).__posted.length > 0);
+    editor = await openEditorPage(browser);
+    page = editor.page;
+    own.origin = editor.origin;
+    foreign.origin = editor.foreignOrigin;
   });
 
   afterAll(async () => {
+    await editor?.close();
     await browser?.close();
-    own?.server.close();
-    foreign?.server.close();
   });
 
-  const send = (message: unknown) => page.evaluate((m) => window.postMessage(m, '*'), message);
-  const posted = () => page.evaluate(() => (window as unknown as Posted).__posted);
+  const send = (message: unknown) => editor.send(message);
+  const posted = () => editor.posted();
 
   it('draws the graph and the form from a message, and ignores a message that does not validate', async () => {
     expect(await posted()).toEqual([{ type: 'ready' }]);
     await send({ type: 'workflow', name: 'evil', format: 'ui', graph: 'not a graph', parameters: [], problems: [] });
     await send(workflowMessage);
-    await page.locator('svg.graph g.node').first().waitFor();
-    expect(await page.locator('svg.graph g.node').count()).toBe(8);
-    expect(await page.locator('svg.graph path.link').count()).toBe(9);
-    expect(await page.locator('g.node.bypassed').getAttribute('data-id')).toBe('10');
+    await page.waitForFunction(() => document.getElementById('graph')!.dataset['nodes'] === '8');
+    expect(await page.locator('#graph').getAttribute('data-links')).toBe('9');
+    expect(await page.locator('#graph canvas').count()).toBe(1);
     expect(await page.locator('#name').textContent()).toBe('txt2img');
     expect(await page.locator('#field-prompt').inputValue()).toBe('a lighthouse on a cliff at sunset, oil painting');
     expect(await page.locator('#field-sampler option').allTextContents()).toContain('dpmpp_2m');
@@ -125,10 +101,10 @@ describe('the workflow editor page in Chromium', () => {
     expect((await posted()).slice(before)).toEqual([{ type: 'setParameter', name: 'steps', value: 12 }]);
   });
 
-  it('reveals a problem’s node in the graph, and opens the text at its characters', async () => {
+  it('reveals a problem’s node in the graph (selected, its values in the inspector), and opens the text at its characters', async () => {
     const before = (await posted()).length;
     await page.locator('#problems li').first().click();
-    expect(await page.locator('g.node.revealed').getAttribute('data-id')).toBe('3');
+    await expect.poll(() => page.locator('#inspector h3').textContent()).toBe('KSampler #3');
     await page.locator('#problems li button').first().click();
     expect((await posted()).slice(before)).toEqual([{ type: 'openText', span: { offset: 120, length: 2 } }]);
   });

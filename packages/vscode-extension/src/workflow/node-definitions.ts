@@ -1,0 +1,48 @@
+import type { LiteGraphData, NodeDefinitionView, WidgetDefinition } from '../protocol/messages.js';
+import { describeInputs, outputTypes, type NodeInfo, type ObjectInfo } from './core-adapter.js';
+
+/**
+ * The node classes a workflow uses, as the graph editor draws them: ComfyUI's frontend makes one widget per
+ * widget input (with a control after a seed and an upload button where the definition asks), a slot per other
+ * input, and the outputs. Types the definitions do not know are left out: the editor draws them from the file.
+ */
+export function nodeDefinitions(types: Iterable<string>, objectInfo: ObjectInfo): Record<string, NodeDefinitionView> {
+  const out: Record<string, NodeDefinitionView> = {};
+  for (const type of new Set(types)) {
+    const info = Object.hasOwn(objectInfo, type) ? objectInfo[type] : undefined;
+    if (info) out[type] = definition(type, info);
+  }
+  return out;
+}
+
+function definition(type: string, info: NodeInfo): NodeDefinitionView {
+  const inputs = describeInputs(info);
+  const widgets: WidgetDefinition[] = inputs.filter((d) => d.widget).flatMap((d): WidgetDefinition[] => {
+    const widget = widgetOf(d.name, d.type, d.options, d.choices);
+    return d.control ? [widget, { name: 'control_after_generate', kind: 'control', options: ['fixed', 'increment', 'decrement', 'randomize'] }] : [widget];
+  });
+  if (inputs.some((d) => d.upload)) widgets.push({ name: 'upload', kind: 'upload' });
+  const names = info.output_name ?? [];
+  return {
+    title: typeof info.display_name === 'string' && info.display_name ? info.display_name : type,
+    inputs: inputs.filter((d) => !d.widget).map((d) => ({ name: d.name, type: d.type })),
+    outputs: outputTypes(info).map((t, i) => ({ name: typeof names[i] === 'string' ? names[i] : t, type: t })),
+    widgets,
+  };
+}
+
+function widgetOf(name: string, type: string, options: Record<string, unknown>, choices: readonly unknown[] | undefined): WidgetDefinition {
+  const number = (key: string) => (typeof options[key] === 'number' && Number.isFinite(options[key]) ? { [key]: options[key] } : {});
+  if (type === 'INT' || type === 'FLOAT') return { name, kind: 'number', integer: type === 'INT', ...number('min'), ...number('max'), ...(Number(options['step']) > 0 ? number('step') : {}) };
+  if (type === 'BOOLEAN') return { name, kind: 'toggle' };
+  // A model list the definitions leave empty (the bundled ones name no files) takes any name.
+  if (type === 'COMBO' && choices && choices.length > 0) return { name, kind: 'combo', options: choices.map(String) };
+  return { name, kind: 'text' };
+}
+
+/** The node types of a graph and of its subgraph definitions. */
+export function usedTypes(graph: LiteGraphData): string[] {
+  const subgraphs = (graph['definitions'] as { subgraphs?: unknown } | undefined)?.subgraphs;
+  const inner = Array.isArray(subgraphs) ? subgraphs.flatMap((s: { nodes?: unknown }) => (Array.isArray(s?.nodes) ? s.nodes : [])) : [];
+  return [...graph.nodes, ...inner].flatMap((n: { type?: unknown }) => (typeof n?.type === 'string' ? [n.type] : []));
+}

@@ -1,0 +1,203 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GraphChange, ToWebview } from '../../src/protocol/messages.js';
+import { CORE_OBJECT_INFO } from '../../src/workflow/core-adapter.js';
+import { graphEdits } from '../../src/workflow/graph-edit.js';
+import { editorGraph } from '../../src/workflow/graph-model.js';
+import { findParameters } from '../../src/workflow/parameters.js';
+import { applyEdit } from '../../src/workflow/value-edit.js';
+import { readWorkflowDocument } from '../../src/workflow/workflow-doc.js';
+import { launchChromium, openEditorPage, type EditorPage, type Posted } from './harness.js';
+
+const CORPUS = new URL('../../../core/test/workflow/corpus/', import.meta.url);
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
+
+/** The message the extension sends for a file (workflow-editor.ts builds it the same way). */
+function workflowMessage(text: string): ToWebview {
+  const doc = readWorkflowDocument(text)!;
+  const json: unknown = JSON.parse(text);
+  return { type: 'workflow', name: 'w', format: doc.format, ...editorGraph(json, doc, CORE_OBJECT_INFO), parameters: findParameters(json, doc, CORE_OBJECT_INFO).map((p) => p.field), problems: [] };
+}
+
+/** The file after the page's changes, written the way the extension writes them. */
+function applied(text: string, changes: GraphChange[]): string {
+  const { edits, refused } = graphEdits(text, changes, CORE_OBJECT_INFO);
+  expect(refused).toEqual([]);
+  return [...edits].sort((a, b) => b.offset - a.offset).reduce(applyEdit, text);
+}
+
+/** What two texts differ in, as [before, after]. */
+function difference(a: string, b: string): [string, string] {
+  let start = 0;
+  while (start < a.length && a[start] === b[start]) start++;
+  let end = 0;
+  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++;
+  return [a.slice(start, a.length - end), b.slice(start, b.length - end)];
+}
+
+describe('the graph editor (litegraph) in Chromium', () => {
+  let browser: Browser;
+  let editor: EditorPage;
+  const text = fixture('txt2img.comfy.json');
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    editor = await openEditorPage(browser);
+  });
+  afterAll(async () => {
+    await editor?.close();
+    await browser?.close();
+  });
+
+  const graph = () => editor.page.locator('#graph');
+  const data = async (key: string) => (await graph().getAttribute(`data-${key}`)) ?? '';
+  const load = async (source: string) => {
+    await editor.page.evaluate(() => document.getElementById('graph')!.removeAttribute('data-nodes'));
+    await editor.send(workflowMessage(source));
+    await editor.page.waitForFunction(() => document.getElementById('graph')!.dataset['nodes'] !== undefined);
+  };
+  /** Where a graph point is on the screen, by the view the page publishes (offset and scale). */
+  const onScreen = async (x: number, y: number) => {
+    const box = (await graph().boundingBox())!;
+    const scale = Number(await data('scale'));
+    const [ox, oy] = (await data('offset')).split(',').map(Number) as [number, number];
+    return { x: box.x + (x + ox) * scale, y: box.y + (y + oy) * scale };
+  };
+  const editsPosted = async (from: number) => ((await editor.posted()).slice(from) as { type: string; changes?: GraphChange[] }[]).filter((m) => m.type === 'editGraph');
+  const settle = () => editor.page.waitForTimeout(150);
+
+  it('loads every sample workflow (ComfyUI’s examples in both formats) with its nodes and links, without an error', async () => {
+    const files = readdirSync(CORPUS).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThan(30);
+    for (const file of files) {
+      const source = readFileSync(new URL(file, CORPUS), 'utf8');
+      if (!readWorkflowDocument(source)) continue;
+      const message = workflowMessage(source) as Extract<ToWebview, { type: 'workflow' }>;
+      await load(source);
+      expect(Number(await data('nodes')), file).toBe(message.graph.nodes.length);
+    }
+    expect(await editor.page.evaluate(() => (window as unknown as Posted).__errors)).toEqual([]);
+    expect(await editor.page.evaluate(() => (window as unknown as Posted).__violations)).toEqual([]);
+  });
+
+  it('selects a node by its title and edits a widget: the file changes by exactly that value', async () => {
+    await load(text);
+    expect(await data('nodes')).toBe('8');
+    expect(await data('links')).toBe('9');
+    const at = await onScreen(863 + 60, 186 - 15);
+    await editor.page.mouse.click(at.x, at.y);
+    await expect.poll(() => editor.page.locator('#inspector h3').textContent()).toBe('KSampler #3');
+    const before = (await editor.posted()).length;
+    await editor.page.locator('#inspector [data-widget="steps"]').fill('31');
+    await editor.page.keyboard.press('Tab');
+    await expect.poll(() => editsPosted(before)).toHaveLength(1);
+    const [message] = await editsPosted(before);
+    expect(message!.changes).toEqual([{ kind: 'widget', nodeId: '3', index: 2, value: 31 }]);
+    expect(difference(text, applied(text, message!.changes!))).toEqual(['20', '31']);
+  });
+
+  it('drags a node by its title: the file changes by its two coordinates only', async () => {
+    await load(text);
+    const before = (await editor.posted()).length;
+    const scale = Number(await data('scale'));
+    const from = await onScreen(26 + 60, 474 - 15);
+    await editor.page.mouse.move(from.x, from.y);
+    await editor.page.mouse.down();
+    await editor.page.mouse.move(from.x + 50 * scale, from.y + 20 * scale, { steps: 5 });
+    await editor.page.mouse.up();
+    await expect.poll(() => editsPosted(before)).toHaveLength(1);
+    const changes = (await editsPosted(before))[0]!.changes!;
+    expect(changes.map((c) => c.kind)).toEqual(['position']);
+    const moved = JSON.parse(applied(text, changes)) as { nodes: { id: number; pos: number[] }[] };
+    const [x, y] = moved.nodes.find((n) => n.id === 4)!.pos as [number, number];
+    // litegraph starts a drag after a few pixels of travel: the node follows the rest.
+    expect(x).toBeGreaterThan(26 + 30);
+    expect(y).toBeGreaterThan(474 + 10);
+  });
+
+  it('bypasses the selected node with Ctrl+B, as ComfyUI does', async () => {
+    await load(text);
+    const at = await onScreen(863 + 60, 186 - 15);
+    await editor.page.mouse.click(at.x, at.y);
+    const before = (await editor.posted()).length;
+    await editor.page.keyboard.press('Control+b');
+    await expect.poll(() => editsPosted(before)).toHaveLength(1);
+    const changes = (await editsPosted(before))[0]!.changes!;
+    expect(changes).toEqual([{ kind: 'mode', nodeId: '3', value: 4 }]);
+    expect(JSON.parse(applied(text, changes)).nodes.find((n: { id: number }) => n.id === 3).mode).toBe(4);
+  });
+
+  it('undoes a change of links or nodes (those are edited as text) and posts nothing', async () => {
+    await load(text);
+    const at = await onScreen(26 + 60, 474 - 15);
+    await editor.page.mouse.click(at.x, at.y);
+    const before = (await editor.posted()).length;
+    await editor.page.keyboard.press('Delete');
+    await settle();
+    expect(await data('nodes')).toBe('8');
+    expect(await editsPosted(before)).toEqual([]);
+  });
+
+  it('shows the file again when it changes (an undo in VS Code), keeping the view', async () => {
+    await load(text);
+    const view = [await data('scale'), await data('offset')];
+    const edited = applied(text, [{ kind: 'widget', nodeId: '3', index: 2, value: 31 }]);
+    await load(edited);
+    const at = await onScreen(863 + 60, 186 - 15);
+    await editor.page.mouse.click(at.x, at.y);
+    await expect.poll(() => editor.page.locator('#inspector [data-widget="steps"]').inputValue()).toBe('31');
+    await load(text);
+    await expect.poll(() => editor.page.locator('#inspector [data-widget="steps"]').inputValue()).toBe('20');
+    expect([await data('scale'), await data('offset')]).toEqual(view);
+  });
+
+  it('pans with a drag on the background and zooms with the wheel; the view survives a reload', async () => {
+    await load(text);
+    const box = (await graph().boundingBox())!;
+    const offset = await data('offset');
+    // Below the nodes: empty canvas.
+    const start = { x: box.x + box.width - 40, y: box.y + box.height - 40 };
+    await editor.page.mouse.move(start.x, start.y);
+    await editor.page.mouse.down();
+    await editor.page.mouse.move(start.x - 120, start.y - 60, { steps: 6 });
+    await editor.page.mouse.up();
+    await expect.poll(() => data('offset')).not.toBe(offset);
+    const scale = Number(await data('scale'));
+    await editor.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await editor.page.mouse.wheel(0, -300);
+    await expect.poll(async () => Number(await data('scale'))).toBeGreaterThan(scale);
+    const view = [await data('scale'), await data('offset')];
+    // The kept state is written once the view settles.
+    await editor.page.waitForTimeout(400);
+    await editor.page.reload();
+    await editor.page.waitForFunction(() => document.getElementById('graph')!.dataset['nodes'] === '8');
+    expect([await data('scale'), await data('offset')]).toEqual(view);
+  });
+
+  it('highlights the running node with its progress, and clears it at the end', async () => {
+    await load(text);
+    await editor.send({ type: 'progress', progress: { status: 'executing', percent: 40, currentNode: 'KSampler' } });
+    await expect.poll(() => data('running')).toBe('KSampler');
+    await editor.send({ type: 'result', images: [] });
+    await expect.poll(() => data('running')).toBe('');
+  });
+
+  it('opens a subgraph from its instance and comes back', async () => {
+    const source = readFileSync(new URL('subgraph.ui.json', CORPUS), 'utf8');
+    const id = JSON.parse(source).definitions.subgraphs[0].id as string;
+    // A page of its own (each file has one): the graph is fitted to the view on its first load.
+    await editor.page.evaluate(() => sessionStorage.clear());
+    await editor.page.reload();
+    await load(source);
+    expect(await data('subgraph')).toBe('');
+    const title = await onScreen(100 + 150, -15);
+    await editor.page.mouse.click(title.x, title.y);
+    await expect.poll(() => editor.page.locator('#inspector h3').textContent()).toBe('Prompt encoder #10');
+    await editor.page.locator('#open-subgraph').click();
+    await expect.poll(() => data('subgraph')).toBe(id);
+    expect(await data('nodes')).toBe('7');
+    await editor.page.locator('#graph-back').click();
+    await expect.poll(() => data('subgraph')).toBe('');
+  });
+});
