@@ -9,7 +9,7 @@ import type { ServerWatchers } from '../scheduler/watchers.js';
 import type { Collection, Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { appendToLog, isLoggedLine, type LoggedLine } from './execution-log.js';
+import { appendToLog, isLoggedLine } from './execution-log.js';
 import { SCRIPT_IDS, executionsCollection, type ExecutionError, type ExecutionKind, type ExecutionLogEntry, type ExecutionRecord, type ExecutionStatus } from './records.js';
 import { StepTimings, stepsOf } from './step-timings.js';
 
