@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
-import { ComfyConnectionPool, type ComfyConnection, type ComfyFileRef, type ComfyTarget, type ComfyUiOutput, type PromptOutcome } from '../comfy/index.js';
+import { ComfyConnectionPool, type ComfyConnection, type ComfyFileRef, type ComfyQueue, type ComfyTarget, type ComfyUiOutput, type PromptOutcome } from '../comfy/index.js';
 import { generationCost } from '../scheduler/cost.js';
 import { detectWorkflowFormat, toApiPrompt } from '../workflow/index.js';
 import { ComfyVastError, isComfyVastError, parseOrThrow } from '../errors/index.js';
@@ -93,6 +93,8 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
   readonly #live = new Map<number, Live>();
   readonly #byPrompt = new Map<string, number>();
   readonly #wired = new WeakSet<ComfyConnection>();
+  /** Per connection: the read of ComfyUI's queue in flight, and the one that follows it (see #queueAfterNow). */
+  readonly #queueReads = new WeakMap<ComfyConnection, { current: Promise<ComfyQueue> | null; next: Promise<ComfyQueue> | null }>();
   /** Built-in workflows as API prompts, converted once: every generate injects into a copy. */
   readonly #builtins = new Map<number, ApiPrompt | undefined>();
 
@@ -203,10 +205,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     }
     const nodeErrors = Object.keys(submitted.nodeErrors).length > 0 ? submitted.nodeErrors : null;
     if (nodeErrors) await this.#enqueue(record.id, async () => void (await this.#generations.update(record.id, { nodeErrors })));
-    const queuePosition = await conn
-      .state(promptId)
-      .then((s) => (s.state === 'pending' ? s.position : s.state === 'running' ? 1 : 0))
-      .catch(() => 1);
+    const queuePosition = await this.#queuePosition(conn, promptId).catch(() => 1);
     const run = runEstimate(recentTimings(this.#generations, serverId), prepared.prompt, this.#gpuOf(serverId) ?? undefined);
     return {
       generationId: record.id,
@@ -325,6 +324,42 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     const prompt = this.#builtin(workflowId);
     if (!prompt) throw notFound;
     return prompt;
+  }
+
+  /** Where a just-submitted prompt stands in ComfyUI's queue: 1 when it runs, 0 when it has already finished. */
+  async #queuePosition(conn: ComfyConnection, promptId: string): Promise<number> {
+    const queue = await this.#queueAfterNow(conn);
+    if (queue.running.some((e) => e.promptId === promptId)) return 1;
+    const pending = queue.pending.findIndex((e) => e.promptId === promptId);
+    if (pending >= 0) return pending + 1 + queue.running.length;
+    const state = await conn.state(promptId);
+    return state.state === 'pending' ? state.position : state.state === 'running' ? 1 : 0;
+  }
+
+  /**
+   * ComfyUI's queue as read after this call: a read that started earlier may miss what was just submitted, so the
+   * caller gets the next one. ComfyUI's queue lists every prompt in full, so a batch of submits shares reads instead
+   * of each reading the whole queue (which made a batch quadratic).
+   */
+  #queueAfterNow(conn: ComfyConnection): Promise<ComfyQueue> {
+    let reads = this.#queueReads.get(conn);
+    if (!reads) this.#queueReads.set(conn, (reads = { current: null, next: null }));
+    const r = reads;
+    const start = (): Promise<ComfyQueue> => {
+      const read: Promise<ComfyQueue> = conn.client.queue().finally(() => {
+        if (r.current === read) r.current = null;
+      });
+      r.current = read;
+      return read;
+    };
+    if (!r.current) return start();
+    r.next ??= r.current
+      .catch(() => undefined)
+      .then(() => {
+        r.next = null;
+        return start();
+      });
+    return r.next;
   }
 
   #builtin(id: number): ApiPrompt | undefined {
