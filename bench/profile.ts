@@ -1,6 +1,8 @@
 /**
  * Summarises a `--cpu-prof` profile: self time by layer (this project's packages, each dependency, Node's own
- * code, native and idle time) and the top frames by self time. `npx tsx bench/profile.ts <file.cpuprofile> [top]`;
+ * code, native and idle time) and the top frames by self time.
+ * `npx tsx bench/profile.ts <file.cpuprofile> [top] [units]`: with `units` (requests, events, generations in the
+ * profiled span) each line also gives microseconds of CPU per unit;
  * profiles come from `BENCH_PROFILE=<dir> npm run bench -- <name>`.
  */
 import { readFileSync } from 'node:fs';
@@ -28,7 +30,8 @@ function layerOf(url: string, fn: string): string {
   return url.replace(/^.*\/work\/main\//, '');
 }
 
-const [file, topArg] = process.argv.slice(2);
+const [file, topArg, unitsArg] = process.argv.slice(2);
+const units = Number(unitsArg ?? 0);
 if (!file) throw new Error('usage: profile.ts <file.cpuprofile> [top]');
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -45,8 +48,8 @@ for (const [id, us] of self) {
   frames.set(frame, (frames.get(frame) ?? 0) + us);
 }
 const busy = total - (layers.get('(idle)') ?? 0);
-const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)} %`;
-console.log(`${file}: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (percentages of busy time)`);
+const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)} %${units > 0 ? ` ${(us / units).toFixed(1).padStart(7)} µs` : ''}`;
+console.log(`${file}: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (percentages of busy time${units > 0 ? `; ${(busy / units).toFixed(1)} µs a unit over ${units}` : ''})`);
 console.log('by layer (self time):');
 for (const [layer, us] of [...layers].filter(([l]) => l !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${pct(us)}  ${layer}`);
 console.log('top frames (self time):');
