@@ -51,7 +51,7 @@ import {
   type ModelUrlLookupOptions,
 } from './models/index.js';
 import { InstallationKeys, VastClient, type LaunchOptions, type ServerRequirementsInput } from './vast/index.js';
-import { SetupService, resetRequestSchema, type Execution, type ExecutionEvent, type ExecutionLog, type ExecutionStart } from './setup/index.js';
+import { SetupService, basicModelSchema, resetRequestSchema, type BasicModel, type Execution, type ExecutionEvent, type ExecutionLog, type ExecutionStart } from './setup/index.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { silentLogger, type Logger } from './util/logger.js';
 
@@ -82,6 +82,8 @@ export interface ComfyVastOptions {
   };
   /** Where ComfyUI lives on rented servers (default: the `vastai/comfy` image's layout, DEFAULT_REMOTE_LAYOUT). */
   remote?: Partial<RemoteLayout>;
+  /** Setup of ComfyUI on rented servers: the models each setup fetches when missing (none by default). */
+  setup?: { basicModels?: BasicModel[] };
   /** Model downloads: the installation's Hugging Face and Civitai tokens (each sent only to its own site), and where lookups go. */
   models?: {
     credentials?: ModelCredentials;
@@ -208,6 +210,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       remote: (userId, serverId) => this.#remote(userId, serverId),
       layout: this.#layout,
       watchers,
+      basicModels: parseOrThrow(basicModelSchema.array(), options.setup?.basicModels ?? [], 'setup.basicModels option'),
     });
     this.#followers = new GenerationFollowers({ generations, watchers });
     this.#ledger = new CostLedger({ store, clock });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { modelFileNameSchema, modelFolderSchema, modelUrlSchema } from '../remote/inputs.js';
 import { doneLineSchema, errorLineSchema, progressLineSchema, retryLineSchema, stepLineSchema } from '../remote/lines.js';
 import { defineCollection } from '../store/index.js';
 
@@ -67,3 +68,7 @@ export const executionsCollection = defineCollection({ name: 'serverExecutions',
 /** What a reset takes: whether the models folder survives it (default true). */
 export const resetRequestSchema = z.object({ keepModels: z.boolean().default(true) });
 export type ResetRequest = z.input<typeof resetRequestSchema>;
+
+/** A model every setup makes sure of (the step "Downloading basic models"): fetched when its file is missing. */
+export const basicModelSchema = z.object({ folder: modelFolderSchema, filename: modelFileNameSchema, url: modelUrlSchema });
+export type BasicModel = z.infer<typeof basicModelSchema>;

@@ -10,7 +10,7 @@ import type { Collection, Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { appendToLog, isLoggedLine } from './execution-log.js';
-import { SCRIPT_IDS, executionsCollection, type ExecutionError, type ExecutionKind, type ExecutionLogEntry, type ExecutionRecord, type ExecutionStatus } from './records.js';
+import { SCRIPT_IDS, executionsCollection, type BasicModel, type ExecutionError, type ExecutionKind, type ExecutionLogEntry, type ExecutionRecord, type ExecutionStatus } from './records.js';
 import { StepTimings, stepsOf } from './step-timings.js';
 
 /** An execution as the library shows it: its record without the owner's id, the job id, the offset or the log. */
@@ -55,6 +55,8 @@ export interface SetupServiceOptions {
   remote: (userId: number, serverId: number) => { runner: Pick<SshRunner, 'run'>; host: RemoteHost };
   layout: RemoteLayout;
   watchers: ServerWatchers;
+  /** Models each setup fetches when missing (none by default: the step is then skipped). */
+  basicModels?: readonly BasicModel[];
 }
 
 /** A progress line is saved at most this often; every other line is saved at once. */
@@ -195,8 +197,6 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
   }
 
   #begin(userId: number, serverId: number, kind: ExecutionKind, keepModels: boolean | null): Promise<ExecutionStart> {
-    const pending = this.#creating.get(serverId);
-    if (pending) return pending.then((start) => (start.execution.status === 'running' ? { ...start, started: false } : this.#begin(userId, serverId, kind, keepModels)));
     // Asked first, so that a server that cannot run it (attached, stopped, another user's) starts nothing; one that
     // is still coming up gets the execution, which begins once it runs.
     try {
@@ -204,6 +204,8 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
     } catch (error) {
       if (!comingUp(error)) throw error;
     }
+    const pending = this.#creating.get(serverId);
+    if (pending) return pending.then((start) => (start.execution.status === 'running' ? { ...start, started: false } : this.#begin(userId, serverId, kind, keepModels)));
     const running = this.#runningOn(serverId);
     if (running) return Promise.resolve(this.#started(running, false));
     const creating = (async () => {
@@ -283,6 +285,7 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
     const args = [record.kind, '--job', record.jobId, '--dir', comfyDir, '--venv', venv, '--repo', repo, '--port', String(port)];
     if (ref !== null) args.push('--ref', ref);
     if (record.kind === 'reset') args.push('--keep-models', record.keepModels === false ? '0' : '1');
+    for (const model of this.#o.basicModels ?? []) args.push('--model', model.folder, model.filename, model.url);
     return args;
   }
 

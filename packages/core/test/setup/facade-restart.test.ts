@@ -59,4 +59,9 @@ describe('setup through the library', () => {
     expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
     expect(vast.ssh(vastId)!.host.snapshot().jobs.map((j) => j.id)).toHaveLength(1);
   });
+
+  it('refuses basic models outside the allow-list when opened', async () => {
+    const basicModels = [{ folder: '../etc', filename: '-x.safetensors', url: 'file:///etc/passwd' }];
+    await expect(ComfyVast.open({ setup: { basicModels } })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
+  });
 });

@@ -8,7 +8,7 @@ import { DEFAULT_REMOTE_LAYOUT } from '../../src/remote/layout.js';
 import { loadRemoteScript } from '../../src/remote/remote-script.js';
 import { SshRunner, type RemoteHost } from '../../src/remote/ssh-runner.js';
 import { ServerWatchers } from '../../src/scheduler/watchers.js';
-import { SETUP_STEPS, SetupService, type ExecutionEvent } from '../../src/setup/index.js';
+import { SETUP_STEPS, SetupService, type BasicModel, type ExecutionEvent } from '../../src/setup/index.js';
 import { LowdbStore, MemoryStore, type Store } from '../../src/store/index.js';
 import { ManualClock, silentLogger } from '../../src/util/index.js';
 import { memoryPins } from '../remote/helpers/runner.js';
@@ -28,9 +28,10 @@ const host = (): RemoteHost => ({ server: String(SERVER), host: '127.0.0.1', por
 /** The server's state as the servers domain would report it to the setup service. */
 let serverState: 'running' | 'creating' | 'attached' = 'running';
 
-function service(store: Store = new MemoryStore()): SetupService {
+function service(store: Store = new MemoryStore(), basicModels: BasicModel[] = []): SetupService {
   const setup = new SetupService({
     store,
+    basicModels,
     clock,
     logger: silentLogger,
     layout: DEFAULT_REMOTE_LAYOUT,
@@ -178,6 +179,16 @@ describe('setup', () => {
     await expect(ended(setup, stopped.execution.id)).resolves.toMatchObject({ status: 'failed', entry: { kind: 'error', line: { reason: 'stopped' } } });
     expect(setup.list(SERVER)[0]).toMatchObject({ status: 'failed', error: { message: 'The server is stopping', reason: 'stopped' } });
     expect(setup.activity(SERVER).running).toBe(false);
+  });
+});
+
+describe('basic models', () => {
+  it('hands each basic model to the script as its own quoted words', async () => {
+    const model = { folder: 'checkpoints', filename: "it's (v1).safetensors", url: 'https://huggingface.co/x/resolve/main/v1.safetensors?download=$(id)' };
+    const setup = service(new MemoryStore(), [model]);
+    await ended(setup, (await setup.setup(ALICE, SERVER)).execution.id);
+    const started = fake.commands.find((c) => c.includes("'setup'"))!;
+    expect(started).toContain(`'--model' 'checkpoints' 'it'\\''s (v1).safetensors' 'https://huggingface.co/x/resolve/main/v1.safetensors?download=$(id)'`);
   });
 });
 
