@@ -13,7 +13,7 @@ export { ErrorBody, ERROR_STATUS } from './errors.js';
 export { BudgetEvent, GenerationEvent, SchedulerActionEvent, ServerStatusEvent } from './events.js';
 export { GenerationHistoryItem, imageUrl } from './generations.js';
 export { FIELD_LIMITS } from './limits.js';
-export { DownloadProgress, DownloadStatus } from './models.js';
+export { DownloadEvent, DownloadProgress, DownloadStatus } from './models.js';
 export { ExecutionLineEvent, ExecutionLogLine, ExecutionStatus, ServerExecution } from './setup.js';
 export { ClientMessage, PongMessage, ReadyMessage, SocketError, SocketEvent, SubscribedMessage } from './socket.js';
 export { User } from './users.js';

@@ -126,3 +126,12 @@ export const modelEndpoints = {
     response: DownloadMissingResponse,
   }),
 };
+
+/** WebSocket: every change of a download the client subscribed to with `{type:"subscribe", downloadId}`. */
+export const DownloadEvent = z.object({
+  type: z.literal('download:progress'),
+  downloadId: z.number().int(),
+  serverId: z.number().int(),
+  data: DownloadProgress,
+});
+export type DownloadEvent = z.infer<typeof DownloadEvent>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Id } from './common.js';
 import { BudgetEvent, GenerationEvent, SchedulerActionEvent, ServerStatusEvent } from './events.js';
+import { DownloadEvent } from './models.js';
 import { ExecutionLineEvent } from './setup.js';
 
 /** What a client may send on the WebSocket. */
@@ -14,9 +15,11 @@ export const ClientMessage = z.union([
     previews: z.boolean().optional(),
   }),
   z.object({ type: z.literal('subscribe'), serverId: Id }),
+  z.object({ type: z.literal('subscribe'), downloadId: Id }),
   z.object({ type: z.literal('subscribe'), executionId: Id, since: z.number().int().min(0).optional() }),
   z.object({ type: z.literal('unsubscribe'), generationId: Id }),
   z.object({ type: z.literal('unsubscribe'), serverId: Id }),
+  z.object({ type: z.literal('unsubscribe'), downloadId: Id }),
   z.object({ type: z.literal('unsubscribe'), executionId: Id }),
   z.object({ type: z.literal('ping') }),
 ]);
@@ -29,6 +32,7 @@ export const ReadyMessage = z.object({ type: z.literal('ready'), userId: z.numbe
 export const SubscribedMessage = z.union([
   z.object({ type: z.literal('subscribed'), generationId: z.number().int() }),
   z.object({ type: z.literal('subscribed'), serverId: z.number().int() }),
+  z.object({ type: z.literal('subscribed'), downloadId: z.number().int() }),
   z.object({ type: z.literal('subscribed'), executionId: z.number().int() }),
 ]);
 
@@ -42,11 +46,12 @@ export const SocketError = z.object({
   type: z.literal('error'),
   generationId: z.number().int().optional(),
   serverId: z.number().int().optional(),
+  downloadId: z.number().int().optional(),
   executionId: z.number().int().optional(),
   data: z.object({ error: z.string(), code: z.string(), details: z.record(z.string(), z.unknown()) }),
 });
 export type SocketError = z.infer<typeof SocketError>;
 
 /** Everything the server sends on the WebSocket. */
-export const SocketEvent = z.union([GenerationEvent, ExecutionLineEvent, ServerStatusEvent, SchedulerActionEvent, BudgetEvent, ReadyMessage, SubscribedMessage, PongMessage, SocketError]);
+export const SocketEvent = z.union([GenerationEvent, DownloadEvent, ExecutionLineEvent, ServerStatusEvent, SchedulerActionEvent, BudgetEvent, ReadyMessage, SubscribedMessage, PongMessage, SocketError]);
 export type SocketEvent = z.infer<typeof SocketEvent>;

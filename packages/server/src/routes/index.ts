@@ -1,5 +1,6 @@
 import type { RouteContext } from './context.js';
 import { registerGenerationRoutes } from './generations.js';
+import { registerModelRoutes } from './models.js';
 import { registerSchedulerRoutes } from './scheduler.js';
 import { registerSetupRoutes } from './setup.js';
 import { registerSystemRoutes } from './system.js';
@@ -16,6 +17,7 @@ export function registerRoutes(context: RouteContext): void {
   registerVastServerRoutes(context);
   registerWorkflowRoutes(context);
   registerGenerationRoutes(context);
+  registerModelRoutes(context);
   registerSetupRoutes(context);
   registerSchedulerRoutes(context);
 }

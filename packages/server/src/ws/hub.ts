@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import { ClientMessage, type SocketError, type SocketEvent } from '../contract/index.js';
 
 /** What a subscription follows: a generation or a server, named by the id field of its messages. */
-export type TopicKey = 'generationId' | 'serverId' | 'executionId';
+export type TopicKey = 'generationId' | 'serverId' | 'executionId' | 'downloadId';
 
 /**
  * Says whether a user may follow a resource, and what to send at once when they start:
@@ -225,7 +225,9 @@ export class WebSocketHub {
         ? (['generationId', message.generationId] as const)
         : 'executionId' in message
           ? (['executionId', message.executionId] as const)
-          : (['serverId', message.serverId] as const);
+          : 'downloadId' in message
+            ? (['downloadId', message.downloadId] as const)
+            : (['serverId', message.serverId] as const);
     if (message.type === 'unsubscribe') return this.#unsubscribe(conn, `${key}:${id}`);
     // Previews by default, as the contract's progress events carry them; `previews: false` declines them.
     const previews = !('previews' in message) || message.previews !== false;
@@ -236,7 +238,7 @@ export class WebSocketHub {
     const provider = this.#providers.get(key);
     const initial = provider?.subscribe(conn.userId!, id, since, options) ?? null;
     if (initial === null) {
-      const what = key === 'generationId' ? 'Generation' : key === 'executionId' ? 'Execution' : 'Server';
+      const what = key === 'generationId' ? 'Generation' : key === 'executionId' ? 'Execution' : key === 'downloadId' ? 'Download' : 'Server';
       const code = key === 'serverId' ? 'SERVER_NOT_FOUND' : 'NOT_FOUND';
       return send(conn, { ...errorEvent(code, `${what} ${id} not found`), ...topicId(key, id) });
     }
@@ -323,7 +325,8 @@ function errorEvent(code: string, error: string, details: Record<string, unknown
 }
 
 /** The field that names the resource in a message about it. */
-function topicId(key: TopicKey, id: number): { generationId: number } | { serverId: number } | { executionId: number } {
+function topicId(key: TopicKey, id: number): { generationId: number } | { serverId: number } | { executionId: number } | { downloadId: number } {
+  if (key === 'downloadId') return { downloadId: id };
   if (key === 'executionId') return { executionId: id };
   return key === 'generationId' ? { generationId: id } : { serverId: id };
 }
