@@ -24,7 +24,7 @@ export async function run(): Promise<void> {
       // A second of each first, so both run JIT-compiled code when measured.
       await load(rawUrl, 1);
       await load(apiUrl, 1);
-      const base = await load(rawUrl);
+      const base = await raw.profile('http', () => load(rawUrl));
       const ours = await stack.server.profile('http', () => load(apiUrl));
       check(ours);
       check(base);

@@ -14,8 +14,8 @@ const { ready } = serve({
   open: (a) => open(a as { url: string; token: string; count: number }),
   fanout: (a) => fanout(a as { generationId: number; previews: boolean }),
   subscribeLatency: (a) => subscribeLatency(a as { serverId: number; count: number }),
-  generate: (a) => generate(a as GenerateArgs),
-  comfyDirect: (a) => comfyDirect(a as DirectArgs),
+  generate: (a) => generate(a as unknown as GenerateArgs),
+  comfyDirect: (a) => comfyDirect(a as unknown as DirectArgs),
   closeAll: () => closeAll(),
   exit: () => closeAll(),
 });
