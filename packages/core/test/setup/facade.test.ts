@@ -60,6 +60,24 @@ describe('setup through the library', () => {
     expect(vast.ssh(vastId)!.host.snapshot().jobs.map((j) => j.id)).toHaveLength(1);
   });
 
+  it('counts a running setup as work: idle stop waits for it, and counts from its end', async () => {
+    vast = await startFakeVast({ speed: 100 });
+    dir = await mkdtemp(join(tmpdir(), 'setup-facade-'));
+    const comfyVast = await open();
+    const { user } = await comfyVast.users.createUser('ann');
+    const server = await comfyVast.createServer(user.id, { name: 'idle', gpu: 'RTX 4090' });
+    await until(() => comfyVast.getServer(user.id, server.id).status === 'running');
+    await comfyVast.updateSchedule(user.id, server.id, 'stop', { schedule: { idleStopMinutes: 30 } });
+    expect(comfyVast.getServer(user.id, server.id).idleStopAt).not.toBeNull();
+    vast.ssh(comfyVast.getServer(user.id, server.id).vastId!)!.host.setTickMs(100);
+
+    await comfyVast.startSetup(user.id, server.id);
+    expect(comfyVast.getServer(user.id, server.id).idleStopAt).toBeNull();
+    await until(() => comfyVast.listExecutions(user.id, server.id)[0]!.status === 'completed');
+    const finishedAt = Date.parse(comfyVast.listExecutions(user.id, server.id)[0]!.finishedAt!);
+    expect(Date.parse(comfyVast.getServer(user.id, server.id).idleStopAt!)).toBeGreaterThanOrEqual(finishedAt + 30 * 60_000);
+  });
+
   it('refuses basic models outside the allow-list when opened', async () => {
     const basicModels = [{ folder: '../etc', filename: '-x.safetensors', url: 'file:///etc/passwd' }];
     await expect(ComfyVast.open({ setup: { basicModels } })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
