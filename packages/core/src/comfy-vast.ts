@@ -607,6 +607,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       this.#generations.serverChanged(event.server.id);
       this.#scheduler.serverChanged(event.server.id);
       if (GONE.has(event.server.status)) this.#setup.serverGone(event.server.id, `The server is ${event.server.status}`);
+      if (GONE.has(event.server.status)) void this.#downloads.serverGone(event.server.id, `The server is ${event.server.status}`).catch(report);
       if (event.server.status === 'running') this.#setup.serverRunning(event.server.id);
       void recordStatus(event.server, event.userId).catch(report);
       this.emit('server:status', event);

@@ -86,7 +86,7 @@ interface Live {
   savedAt: number;
   /** Bytes of this download already counted against its owner's daily allowance. */
   counted: number | null;
-  stopping: 'cancel' | 'quota' | 'close' | null;
+  stopping: 'cancel' | 'quota' | 'close' | 'gone' | null;
 }
 
 /**
@@ -192,6 +192,19 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
     return this.#view(cancelled);
   }
 
+  /**
+   * The server stopped or went away: its pending downloads fail now, rather than after their SSH retries. A partial
+   * file stays on the server's disk, and a later request for the same file resumes it.
+   */
+  async serverGone(serverId: number, reason: string): Promise<void> {
+    for (const record of this.#records.filter((r) => r.serverId === serverId && PENDING_STATUSES.includes(r.status))) {
+      const live = this.#live.get(record.id);
+      if (live) live.stopping = 'gone';
+      await this.#finish(record.id, { status: 'failed', error: reason });
+      live?.abort.abort(new ComfyVastError('SERVER_NOT_RUNNING', reason));
+    }
+  }
+
   /** Leaves every download as it stands, to be picked up by the next `start()`; remote jobs go on. */
   async close(): Promise<void> {
     const finishing = [...this.#live.values()].map((live) => {
@@ -284,11 +297,11 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
           if (line.kind === 'progress') this.#onProgress(record, live, line.line.bytes, line.line.total);
         },
       });
-      if (live.stopping === 'close' || live.stopping === 'cancel') return;
+      if (live.stopping === 'close' || live.stopping === 'cancel' || live.stopping === 'gone') return;
       if (outcome.done.rc === 0) await this.#finish(id, { status: 'completed', error: null, downloadedBytes: live.bytes, totalBytes: live.total ?? live.bytes });
       else await this.#finish(id, { status: 'failed', error: this.#failure(live, outcome.error, outcome.done.rc) });
     } catch (error) {
-      if (live.stopping === 'close' || live.stopping === 'cancel') return;
+      if (live.stopping === 'close' || live.stopping === 'cancel' || live.stopping === 'gone') return;
       this.#logger.warn({ serverId: record.serverId, downloadId: id, err: (error as Error).message }, 'model download failed');
       await this.#finish(id, { status: 'failed', error: (error as Error).message });
     }

@@ -156,6 +156,19 @@ describe('downloads on the fake host', () => {
     expect(await service.cancel(1, running.downloadId)).toMatchObject({ status: 'cancelled' });
   });
 
+  it('fails the pending downloads of a server that stopped, at once', async () => {
+    fake.host.setTickMs(80);
+    const service = downloads({ perServer: 1 });
+    const running = (await service.request(1, 1, model('cut.safetensors'))).download;
+    const queued = (await service.request(1, 1, model('never.safetensors'))).download;
+    const elsewhere = (await service.request(1, 2, model('kept.safetensors'))).download;
+    await expect.poll(() => fake.host.models.get('loras/cut.safetensors')?.bytes ?? 0, { timeout: 5000 }).toBeGreaterThan(0);
+    await service.serverGone(1, 'The server is stopped');
+    for (const id of [running.downloadId, queued.downloadId]) expect(await service.settled(id)).toMatchObject({ status: 'failed', error: 'The server is stopped' });
+    expect(service.activity(1).downloads).toBe(0);
+    expect(await service.settled(elsewhere.downloadId)).toMatchObject({ status: 'completed' });
+  });
+
   it('answers another user’s download as missing', async () => {
     const service = downloads();
     const { download } = await service.request(1, 1, model('mine.safetensors'));
