@@ -1,7 +1,8 @@
 /**
  * The PostgreSQL store beside the embedded one, on the same 100,000 generation records: the time to open (connect,
  * migrate, read and validate everything), one insert and one update awaited on their own, and what no client can
- * save: a bare round trip and a bare durable commit. PostgreSQL is a private server in a temporary folder with
+ * save: a bare round trip and a bare durable commit. The operations are timed in turn, sample after sample, so that
+ * all of them see the same moments of the machine's load. PostgreSQL is a private server in a temporary folder with
  * fsync on (COMFY_VAST_BENCH_DATABASE_URL names another one instead).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,44 +22,32 @@ const SCHEMA = 'comfy_vast_bench';
 const ms = (v: number) => `${v.toFixed(3)} ms`;
 const line = (label: string, sorted: number[], note = '') => console.log(`${label.padEnd(34)} p50 ${ms(pct(sorted, 50))}  p99 ${ms(pct(sorted, 99))}${note ? `  (${note})` : ''}`);
 
-interface Figures {
-  open: number;
-  inserts: number[];
-  updates: number[];
-}
-
-/** Seeds 100,000 records in bursts of 1,000, reopens, then times single inserts and updates. */
-async function measure(name: string, open: () => Promise<Store>): Promise<Figures> {
-  let store = await open();
-  let c = store.collection(generations);
-  const seedStart = performance.now();
+/** Seeds 100,000 records in bursts of 1,000 and closes the store. */
+async function seed(name: string, open: () => Promise<Store>): Promise<void> {
+  const store = await open();
+  const c = store.collection(generations);
+  const start = performance.now();
   for (let n = 0; n < RECORDS; n += 1000) await Promise.all(Array.from({ length: 1000 }, (_, i) => c.insert(generation(n + i))));
   await store.close();
-  console.log(`${name}: seeded ${RECORDS} records in ${((performance.now() - seedStart) / 1000).toFixed(1)} s (bursts of 1000)`);
-  const openStart = performance.now();
-  store = await open();
-  c = store.collection(generations);
-  const opened = performance.now() - openStart;
-  await timed(WARM_UP, (i) => c.insert(generation(RECORDS + i)));
-  const inserts = await timed(SAMPLES, (i) => c.insert(generation(RECORDS + WARM_UP + i)));
-  const updates = await timed(SAMPLES, (i) => c.update(1 + ((i * 7919) % RECORDS), { status: 'failed' }));
-  await store.close();
-  return { open: opened, inserts, updates };
+  console.log(`${name}: seeded ${RECORDS} records in ${((performance.now() - start) / 1000).toFixed(1)} s (bursts of 1000)`);
 }
 
-/** A query through `pg` that does nothing, and a one-row durable commit with no store around it. */
-async function floors(url: string): Promise<{ roundTrip: number[]; commit: number[] }> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const roundTrip = await timed(SAMPLES, () => client.query('SELECT 1'));
-    await client.query(`CREATE TABLE ${SCHEMA}.bench_floor (id serial PRIMARY KEY, data json)`);
-    const row = JSON.stringify({ ...generation(0), id: 1 });
-    const commit = await timed(SAMPLES, () => client.query(`INSERT INTO ${SCHEMA}.bench_floor (data) VALUES ($1)`, [row]));
-    return { roundTrip, commit };
-  } finally {
-    await client.end();
+async function reopen(open: () => Promise<Store>): Promise<{ store: Store; ms: number }> {
+  const start = performance.now();
+  const store = await open();
+  store.collection(generations);
+  return { store, ms: performance.now() - start };
+}
+
+/** Runs each operation once per sample, in turn; the times of each, sorted. */
+async function alternating<K extends string>(operations: Record<K, (i: number) => Promise<unknown>>): Promise<Record<K, number[]>> {
+  const entries = Object.entries(operations) as [K, (i: number) => Promise<unknown>][];
+  const times = Object.fromEntries(entries.map(([name]) => [name, [] as number[]])) as Record<K, number[]>;
+  for (let i = 0; i < SAMPLES; i++) {
+    for (const [name, operation] of entries) times[name].push(...(await timed(1, () => operation(i))));
   }
+  for (const list of Object.values<number[]>(times)) list.sort((a, b) => a - b);
+  return times;
 }
 
 export async function run(): Promise<void> {
@@ -70,18 +59,39 @@ export async function run(): Promise<void> {
   await admin.connect();
   try {
     await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-    const embedded = await measure('embedded', () => LowdbStore.open({ dir: join(dir, 'data') }));
-    const postgres = await measure('postgresql', () => PostgresStore.open({ url, schema: SCHEMA }));
-    const { roundTrip, commit } = await floors(url);
+    const openEmbedded = () => LowdbStore.open({ dir: join(dir, 'data') });
+    const openPostgres = () => PostgresStore.open({ url, schema: SCHEMA });
+    await seed('embedded', openEmbedded);
+    await seed('postgresql', openPostgres);
+    const embedded = await reopen(openEmbedded);
+    const postgres = await reopen(openPostgres);
+    console.log(`open + load + validate ${RECORDS} records: embedded ${ms(embedded.ms)}, postgresql ${ms(postgres.ms)}`);
+    const e = embedded.store.collection(generations);
+    const p = postgres.store.collection(generations);
+    // The writes right after open pay for the collector reclaiming what loading left behind: not measured.
+    for (let i = 0; i < WARM_UP; i++) await Promise.all([e.insert(generation(RECORDS + i)), p.insert(generation(RECORDS + i))]);
 
-    console.log(`open + load + validate ${RECORDS} records: embedded ${ms(embedded.open)}, postgresql ${ms(postgres.open)}`);
-    line('pg round trip (SELECT 1)', roundTrip, `${SAMPLES} samples`);
-    line('commit floor (one-row INSERT)', commit, 'autocommit, fsync on');
-    line('postgresql insert', postgres.inserts, 'one transaction each');
-    line('postgresql update', postgres.updates);
-    line('embedded insert', embedded.inserts, 'append + fdatasync each');
-    line('embedded update', embedded.updates);
-    console.log(`ratio postgresql / embedded insert: p50 ${(pct(postgres.inserts, 50) / pct(embedded.inserts, 50)).toFixed(2)}x, p99 ${(pct(postgres.inserts, 99) / pct(embedded.inserts, 99)).toFixed(2)}x`);
+    await admin.query(`CREATE TABLE ${SCHEMA}.bench_floor (id serial PRIMARY KEY, data json)`);
+    const row = JSON.stringify({ ...generation(0), id: 1 });
+    const inserts = await alternating({
+      embedded: (i) => e.insert(generation(RECORDS + WARM_UP + i)),
+      postgres: (i) => p.insert(generation(RECORDS + WARM_UP + i)),
+      roundTrip: () => admin.query('SELECT 1'),
+      commit: () => admin.query(`INSERT INTO ${SCHEMA}.bench_floor (data) VALUES ($1)`, [row]),
+    });
+    const updates = await alternating({
+      embedded: (i) => e.update(1 + ((i * 7919) % RECORDS), { status: 'failed' }),
+      postgres: (i) => p.update(1 + ((i * 7919) % RECORDS), { status: 'failed' }),
+    });
+    await Promise.all([embedded.store.close(), postgres.store.close()]);
+
+    line('pg round trip (SELECT 1)', inserts.roundTrip, `${SAMPLES} samples of each, taken in turn`);
+    line('commit floor (one-row INSERT)', inserts.commit, 'autocommit, no store');
+    line('postgresql insert', inserts.postgres, 'one statement each');
+    line('postgresql update', updates.postgres);
+    line('embedded insert', inserts.embedded, 'append + fdatasync each');
+    line('embedded update', updates.embedded);
+    console.log(`ratio postgresql / embedded insert: p50 ${(pct(inserts.postgres, 50) / pct(inserts.embedded, 50)).toFixed(2)}x, p99 ${(pct(inserts.postgres, 99) / pct(inserts.embedded, 99)).toFixed(2)}x`);
     console.log(`load average during the run: ${loadavg()[0]!.toFixed(1)}`);
   } finally {
     await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`).catch(() => undefined);

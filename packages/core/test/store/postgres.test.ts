@@ -89,6 +89,20 @@ describe('PostgresStore', () => {
     ]);
   });
 
+  it('refuses a batch whole when one of its version checks fails', async () => {
+    const schema = h.schema();
+    const a = await h.open({ schema });
+    await a.collection(things).insert({ tag: 1 });
+    const b = await h.open({ schema });
+    await a.collection(things).update(1, { tag: 2 });
+    const c = b.collection(things);
+    const batch = await Promise.allSettled([c.insert({ tag: 3 }), c.update(1, { tag: 4 })]);
+    expect(batch.map((r) => r.status === 'rejected' && (r.reason as { code: string }).code)).toEqual(['CONFLICT', 'CONFLICT']);
+    expect(c.all()).toEqual([{ id: 1, tag: 2 }]);
+    const rows = await h.query<{ data: unknown }>(`SELECT data FROM ${pg.escapeIdentifier(schema)}.things`);
+    expect(rows.rows.map((r) => r.data)).toEqual([{ id: 1, tag: 2 }]);
+  });
+
   it('writes a batch that spans records in one transaction: all of it or, when the database refuses a part, none', async () => {
     const schema = h.schema();
     const store = await h.open({ schema });

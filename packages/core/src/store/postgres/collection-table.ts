@@ -29,7 +29,7 @@ export interface CollectionTableOptions<T> {
 const UNIQUE_VIOLATION = '23505';
 
 /**
- * The database half of one collection: writes a batch of changes in one transaction, with the change's net effect
+ * The database half of one collection: writes a batch of changes all or nothing, with the changes' net effect
  * per record (a record inserted and updated in one batch is one insert). Updates and deletes name the version they
  * were made on; when another process changed the record since, the batch is refused with CONFLICT, nothing of it
  * is written, and the records it touched are read again so that memory can be put back to what the database holds.
@@ -37,11 +37,14 @@ const UNIQUE_VIOLATION = '23505';
 export class CollectionTable<T extends StoredRecord> {
   readonly #o: CollectionTableOptions<T>;
   readonly #table: string;
+  /** Named, so that each connection plans it once instead of at every write. */
+  readonly #statement: { name: string; text: string };
   #exists: boolean;
 
   constructor(options: CollectionTableOptions<T>) {
     this.#o = options;
     this.#table = tableName(options.schema, options.name);
+    this.#statement = { name: `comfy-vast-write ${options.schema}.${options.name}`, text: this.#writeStatement() };
     this.#exists = options.exists;
   }
 
@@ -53,13 +56,7 @@ export class CollectionTable<T extends StoredRecord> {
   async write(batch: CollectionChange<T>[]): Promise<void> {
     const { durable } = this.#o;
     const net = new Map<number, T | null>();
-    let highestPut = 0;
-    for (const change of batch) {
-      if (change.op === 'put') {
-        net.set(change.record.id, change.record);
-        highestPut = Math.max(highestPut, change.record.id);
-      } else net.set(change.id, null);
-    }
+    for (const change of batch) net.set(change.op === 'put' ? change.record.id : change.id, change.op === 'put' ? change.record : null);
     const inserts: T[] = [];
     const updates: { record: T; version: number }[] = [];
     const deletes: { id: number; version: number }[] = [];
@@ -69,31 +66,37 @@ export class CollectionTable<T extends StoredRecord> {
       else if (record) inserts.push(record);
       else if (known) deletes.push({ id, version: known.version });
     }
-    // An id put for the first time is handed out for good, even when this batch deletes it again.
-    const nextId = [...net.keys()].some((id) => !durable.has(id)) ? highestPut + 1 : null;
+    // On open the next id is the highest stored id + 1, or `_collections`' next id when higher: that one is written
+    // whenever a batch leaves an id it handed out absent (a delete, or an insert deleted in the same batch).
+    const nextId = [...net.values()].includes(null) ? Math.max(...net.keys()) + 1 : null;
+    const values = [
+      inserts.map((r) => r.id),
+      inserts.map((r) => JSON.stringify(r)),
+      updates.map((u) => u.record.id),
+      updates.map((u) => JSON.stringify(u.record)),
+      updates.map((u) => u.version),
+      deletes.map((d) => d.id),
+      deletes.map((d) => d.version),
+      this.#o.name,
+      nextId,
+    ];
+    // One statement is atomic by itself, and a single update or delete that finds another version writes nothing:
+    // only a batch whose version checks could fail part of it, or the table's first write, needs a transaction.
+    const transaction = !this.#exists || (updates.length + deletes.length > 0 && net.size > 1);
 
     try {
-      await withClient(this.#o.pool, (client) =>
-        inTransaction(client, 'BEGIN', async () => {
+      await withClient(this.#o.pool, async (client) => {
+        const write = async () => {
           if (!this.#exists) {
             // CREATE TABLE IF NOT EXISTS is not safe against itself: processes creating the same table take turns.
             await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', lockKeys(this.#o.schema));
             await client.query(createCollectionTable(this.#o.schema, this.#o.name));
           }
-          const { rows } = await client.query<{ updated: number; deleted: number }>(this.#statement(), [
-            inserts.map((r) => r.id),
-            inserts.map((r) => JSON.stringify(r)),
-            updates.map((u) => u.record.id),
-            updates.map((u) => JSON.stringify(u.record)),
-            updates.map((u) => u.version),
-            deletes.map((d) => d.id),
-            deletes.map((d) => d.version),
-            this.#o.name,
-            nextId,
-          ]);
+          const { rows } = await client.query<{ updated: number; deleted: number }>({ ...this.#statement, values });
           if (rows[0]!.updated !== updates.length || rows[0]!.deleted !== deletes.length) throw this.#conflict();
-        }),
-      );
+        };
+        await (transaction ? inTransaction(client, 'BEGIN', write) : write());
+      });
     } catch (error) {
       const conflict = error instanceof ComfyVastError ? error : errorCode(error) === UNIQUE_VIOLATION ? this.#conflict(error) : null;
       if (!conflict) throw databaseError(`write collection ${this.#o.name} to PostgreSQL`, error);
@@ -106,8 +109,8 @@ export class CollectionTable<T extends StoredRecord> {
     for (const { id } of deletes) durable.delete(id);
   }
 
-  /** One statement for the whole batch: inserts, version-checked updates and deletes, and the ids handed out. */
-  #statement(): string {
+  /** One statement for the whole batch: inserts, version-checked updates and deletes, and the next id when needed. */
+  #writeStatement(): string {
     const t = this.#table;
     const ids = tableName(this.#o.schema, COLLECTIONS_TABLE);
     return `WITH inserted AS (
