@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contract, type Endpoint } from '../src/contract/index.js';
 import { FIELD_LIMITS } from '../src/contract/limits.js';
@@ -20,8 +20,16 @@ interface SpecRequest {
   body: unknown;
 }
 
+/**
+ * The API reference beside the checkout when there is one; the copy kept with these tests otherwise (a clone on its
+ * own). A test below fails when the two differ, so the copy cannot drift.
+ */
+const referenceUrl = new URL('../../../../shared/spec/api.md', import.meta.url);
+const copyUrl = new URL('./fixtures/spec-api.md', import.meta.url);
+const reference = readFileSync(existsSync(referenceUrl) ? referenceUrl : copyUrl, 'utf8');
+
 // The list comes from the API reference itself, so an endpoint it documents cannot go missing unnoticed.
-const specRequests: SpecRequest[] = [...readFileSync(new URL('../../../../shared/spec/api.md', import.meta.url), 'utf8').matchAll(/```http\n([\s\S]*?)```/g)].flatMap(([, block]) => {
+const specRequests: SpecRequest[] = [...reference.matchAll(/```http\n([\s\S]*?)```/g)].flatMap(([, block]) => {
   const [head = '', text = ''] = block!.split(/\n\s*\n/, 2);
   let body: unknown;
   try {
@@ -36,6 +44,10 @@ const specRequests: SpecRequest[] = [...readFileSync(new URL('../../../../shared
 const shapeOf = (path: string) => path.replace(/\{\w+\}/g, '{}');
 
 describe('the contract', () => {
+  it.runIf(existsSync(referenceUrl))('keeps its copy of the API reference identical to the reference', () => {
+    expect(readFileSync(copyUrl, 'utf8')).toBe(reference);
+  });
+
   it.each(endpoints)('%s has a route and an OpenAPI operation', (name, endpoint) => {
     expect(server.app.fastify.hasRoute({ method: endpoint.method, url: `/api${endpoint.path}` })).toBe(true);
     const doc = buildOpenApi('0.0.0') as { paths: Record<string, Record<string, { operationId: string }>> };
