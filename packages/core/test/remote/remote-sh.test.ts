@@ -50,7 +50,8 @@ async function freeLoopbackPort(): Promise<number> {
   return port;
 }
 
-describe('setup', () => {
+// A setup builds a real venv and installs requirements: seconds alone, a minute and more on a loaded machine.
+describe('setup', { timeout: 180_000 }, () => {
   it('installs from scratch, then skips every step when run again', async () => {
     const dir = `${sshd.dir}/comfy-a`;
     const port = await freeLoopbackPort();
