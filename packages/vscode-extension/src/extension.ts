@@ -6,6 +6,7 @@ import { Connection } from './vscode/connection.js';
 import { WorkflowDiagnostics } from './vscode/diagnostics.js';
 import { DocumentQueue } from './vscode/document-queue.js';
 import { exportApiFormat } from './vscode/export-api.js';
+import { GalleryStore } from './vscode/gallery-store.js';
 import { GenerationRunner } from './vscode/generation-runner.js';
 import { ServerSelection } from './vscode/server-selection.js';
 import { ServersView, serverAction } from './vscode/servers-view.js';
@@ -33,9 +34,10 @@ export function activate(context: vscode.ExtensionContext): void {
   const insight = new WorkflowInsight(connection, selection);
   const diagnostics = new WorkflowDiagnostics(insight);
   const queue = new DocumentQueue();
-  const runner = new GenerationRunner(connection, selection, { queue });
+  const gallery = new GalleryStore();
+  const runner = new GenerationRunner(connection, selection, { queue, gallery });
   const servers = new ServersView(connection, selection, vscode.Uri.joinPath(context.globalStorageUri, 'thumbnails'));
-  const editor = new WorkflowEditorProvider(context.extensionUri, insight, runner, selection, queue);
+  const editor = new WorkflowEditorProvider(context.extensionUri, insight, runner, selection, queue, gallery);
 
   const recheck = () => {
     insight.reset();
@@ -50,6 +52,7 @@ export function activate(context: vscode.ExtensionContext): void {
     selection,
     diagnostics,
     runner,
+    gallery,
     servers,
     ...EDITOR_VIEW_TYPES.map((viewType) =>
       vscode.window.registerCustomEditorProvider(viewType, editor, { webviewOptions: { retainContextWhenHidden: false }, supportsMultipleEditorsPerDocument: true }),

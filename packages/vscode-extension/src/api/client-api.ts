@@ -96,6 +96,7 @@ export function createClientApi(baseUrl: string, token: string): ComfyVastApi {
       return { generationId };
     },
     cancel: async (generationId) => void (await client.cancelGeneration({ params: { generationId } })),
+    cost: async (generationId) => (await client.getProgress({ params: { generationId } })).cost ?? undefined,
     watch: (generationId, listener) =>
       // since 0: whatever happened between the generate answer and this subscription comes first.
       follow({ generationId, since: 0 }, (event) => {

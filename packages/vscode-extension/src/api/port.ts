@@ -66,6 +66,8 @@ export interface ComfyVastApi {
   /** Queues the workflow on the server with the given parameters; `name` identifies the file it came from. */
   generate(serverId: number, request: GenerateInput): Promise<{ generationId: number }>;
   cancel(generationId: number): Promise<void>;
+  /** Dollars of GPU time a generation took; undefined while the API does not know. */
+  cost(generationId: number): Promise<number | undefined>;
   /** Calls `listener` for each event of the generation until the returned function is called. */
   watch(generationId: number, listener: (event: GenerationEvent) => void): Promise<() => void>;
   /**

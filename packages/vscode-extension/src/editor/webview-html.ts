@@ -58,9 +58,16 @@ export function webviewHtml(o: WebviewHtmlOptions): string {
   <aside id="inspector"></aside>
 </section>
 <div class="columns">
-  <section><h2>Parameters</h2><form id="form"></form></section>
-  <section><h2>Models</h2><ul id="models"><li class="muted">Select a server to check the models.</li></ul></section>
+  <div>
+    <section><h2>Parameters</h2><form id="form"></form></section>
+    <section><h2>Models</h2><ul id="models"><li class="muted">Select a server to check the models.</li></ul></section>
+  </div>
+  <div>
+    <section><h2>Queue</h2><ul id="queue"></ul></section>
+    <section><h2>Gallery</h2><button id="compare" type="button" class="secondary" hidden>Compare the two</button><div id="gallery"></div></section>
+  </div>
 </div>
+<div id="overlay" role="dialog" aria-modal="true" hidden><button id="overlay-close" type="button" class="secondary">Close</button><div id="overlay-body"></div></div>
 <script nonce="${o.nonce}" src="${escapeHtml(o.scriptUri)}"></script>
 </body>
 </html>`;

@@ -99,6 +99,25 @@ export const ProblemView = z.object({
 });
 export type ProblemView = z.infer<typeof ProblemView>;
 
+/** A run of the file's queue. */
+export const QueuedRunView = z.object({ id: z.number().int(), state: z.enum(['queued', 'running']), server: z.string(), summary: z.string() });
+export type QueuedRunView = z.infer<typeof QueuedRunView>;
+
+/** A finished run as the gallery shows it. */
+export const GalleryEntryView = z.object({
+  id: z.string(),
+  time: z.string(),
+  server: z.string(),
+  seed: z.number().optional(),
+  prompt: z.string(),
+  negativePrompt: z.string().optional(),
+  parameters: z.record(z.string(), z.union([z.string(), z.number()])),
+  cost: z.number().optional(),
+  /** webview resource URIs (from asWebviewUri) of the images. */
+  images: z.array(z.object({ src: z.string(), label: z.string() })),
+});
+export type GalleryEntryView = z.infer<typeof GalleryEntryView>;
+
 export const ToWebview = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('workflow'),
@@ -115,6 +134,9 @@ export const ToWebview = z.discriminatedUnion('type', [
   /** A run began: what the last one showed is cleared. */
   z.object({ type: z.literal('started'), server: z.string() }),
   z.object({ type: z.literal('progress'), progress: ProgressView }),
+  z.object({ type: z.literal('queue'), runs: z.array(QueuedRunView) }),
+  /** The file's gallery, newest first. */
+  z.object({ type: z.literal('gallery'), entries: z.array(GalleryEntryView) }),
   z.object({
     type: z.literal('result'),
     /** webview resource URIs (from asWebviewUri) of the saved images. */
@@ -131,7 +153,12 @@ export const FromWebview = z.discriminatedUnion('type', [
   /** Changes made together in the graph (a group moved with its nodes): one undoable edit. */
   z.object({ type: z.literal('editGraph'), changes: z.array(GraphChange).min(1).max(500) }),
   z.object({ type: z.literal('generate') }),
-  z.object({ type: z.literal('cancel') }),
+  /** Cancels one run of the queue, or the running one. */
+  z.object({ type: z.literal('cancel'), runId: z.number().int().optional() }),
+  /** Sets the form's values to the ones a gallery entry was made with. */
+  z.object({ type: z.literal('restore'), entryId: z.string() }),
+  z.object({ type: z.literal('openImage'), entryId: z.string(), index: z.number().int().min(0) }),
+  z.object({ type: z.literal('revealImage'), entryId: z.string(), index: z.number().int().min(0) }),
   /** Opens the file as text, at `span` when given (a problem's characters). */
   z.object({ type: z.literal('openText'), span: ProblemView.shape.span.optional() }),
 ]);

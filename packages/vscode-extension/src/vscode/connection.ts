@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { explainFailure } from '../api/error-messages.js';
-import type { ComfyVastApi } from '../api/port.js';
+import type { ComfyVastApi, ServerInfo } from '../api/port.js';
 
 const TOKEN_KEY = 'comfyVast.token';
 
@@ -80,19 +80,31 @@ export class Connection implements vscode.Disposable {
     void vscode.window.showInformationMessage('Comfy-Vast: signed out.');
   }
 
-  /** Shows a failure as an error message whose button does the suggested fix. */
-  async report(error: unknown, prefix = 'Comfy-Vast'): Promise<void> {
+  /**
+   * Shows a failure as an error message whose button does the suggested fix; with the server it was about, a
+   * stopped server gets "Start it now".
+   */
+  async report(error: unknown, prefix = 'Comfy-Vast', server?: ServerInfo): Promise<void> {
     const explained = explainFailure(error, this.apiUrl);
     this.log?.error(`${prefix}: ${(error as { code?: string }).code ?? 'error'}: ${(error as Error).message ?? String(error)}`);
     const buttons: Record<NonNullable<typeof explained.action>, [string, () => Thenable<unknown>]> = {
       signIn: ['Sign In', () => vscode.commands.executeCommand('comfyVast.signIn')],
       openSettings: ['Open Settings', () => vscode.commands.executeCommand('workbench.action.openSettings', 'comfyVast.apiUrl')],
       selectServer: ['Select Server', () => vscode.commands.executeCommand('comfyVast.selectServer')],
-      startServer: ['Show Servers', () => vscode.commands.executeCommand('comfyVast.servers.focus')],
+      startServer: server ? ['Start it now', () => this.start(server)] : ['Show Servers', () => vscode.commands.executeCommand('comfyVast.servers.focus')],
     };
     const button = explained.action ? buttons[explained.action] : undefined;
     const choice = await vscode.window.showErrorMessage(`${prefix}: ${explained.message}`, ...(button ? [button[0]] : []));
     if (button && choice === button[0]) await button[1]();
+  }
+
+  private async start(server: ServerInfo): Promise<void> {
+    try {
+      await (await this.api()).startServer(server.id);
+      void vscode.window.showInformationMessage(`Comfy-Vast: starting "${server.name}"; generate again once it runs (the status bar shows it).`);
+    } catch (error) {
+      await this.report(error);
+    }
   }
 
   dispose(): void {

@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import { systemClock, type Clock } from '@comfy-vast/core/clock';
 import type { ComfyVastApi, GenerateInput, GenerationEvent, ServerInfo } from '../api/port.js';
 import { generateInput } from '../generate/generate-input.js';
-import { imageFileName, numberedName, outputSegments, workflowName } from '../generate/output-paths.js';
+import type { GalleryEntry } from '../generate/gallery.js';
+import { imageFileName, numberedName, workflowName } from '../generate/output-paths.js';
 import { ProgressIncrements } from '../generate/progress-math.js';
 import { planSeed } from '../generate/seed-control.js';
 import type { ProgressView } from '../protocol/messages.js';
@@ -11,6 +12,8 @@ import { findParameters } from '../workflow/parameters.js';
 import { readWorkflowDocument } from '../workflow/workflow-doc.js';
 import type { Connection } from './connection.js';
 import type { DocumentQueue } from './document-queue.js';
+import type { GalleryStore } from './gallery-store.js';
+import { outputFolder } from './output-folder.js';
 import type { ServerSelection } from './server-selection.js';
 import { applyTextEdits } from './text-edits.js';
 
@@ -19,22 +22,38 @@ export type RunUpdate =
   | { document: vscode.Uri; kind: 'progress'; progress: ProgressView }
   | { document: vscode.Uri; kind: 'result'; images: vscode.Uri[]; error?: string };
 
-interface Running {
-  /** Aborted by the notification's Cancel or the editor's Cancel button. */
+/** A run of the queue as the editor lists it. */
+export interface QueuedRun {
+  id: number;
+  state: 'queued' | 'running';
+  server: string;
+  /** What sets it apart from the other runs: its seed and prompt. */
+  summary: string;
+}
+
+interface Run extends QueuedRun {
+  document: vscode.TextDocument;
+  target: ServerInfo;
+  request: GenerateInput;
+  /** Aborted by the notification's Cancel or the editor's Cancel button of this run. */
   cancel: AbortController;
 }
 
 export interface RunnerOptions {
   /** The editor's queue of edits: a generation reads the file after the edits asked for before it. */
   queue: DocumentQueue;
+  /** Where each finished run is kept. */
+  gallery: GalleryStore;
   clock?: Clock;
   /** A number in [0, 1) for randomized seeds. */
   random?: () => number;
 }
 
 /**
- * Runs a workflow file on the selected server: a cancellable progress notification, progress and previews
- * mirrored to the open editors, the images saved under the output folder and announced.
+ * Runs a workflow file on the selected server. Generate adds a run to the file's queue with the file's values as
+ * they are at that moment (its seed too), and the runs go one after another: a cancellable progress notification,
+ * progress and previews mirrored to the open editors, the images saved under the output folder, the run kept in
+ * the file's gallery.
  */
 export class GenerationRunner implements vscode.Disposable {
   readonly #updates = new vscode.EventEmitter<RunUpdate>();
@@ -42,12 +61,20 @@ export class GenerationRunner implements vscode.Disposable {
   readonly #finished = new vscode.EventEmitter<ServerInfo>();
   /** Fires after each generation (for the Servers view's recent generations). */
   readonly onDidFinish = this.#finished.event;
-  readonly #running = new Map<string, Running>();
+  readonly #queueChanged = new vscode.EventEmitter<vscode.Uri>();
+  /** Fires with the workflow file whose queue changed. */
+  readonly onDidChangeQueue = this.#queueChanged.event;
+  /** Each document's runs not finished yet, in order: the first one runs. */
+  readonly #runs = new Map<string, Run[]>();
+  /** Each document's last run, resolved when it ends: the next one starts after it. */
+  readonly #tails = new Map<string, Promise<unknown>>();
   /** Each document's latest update, for an editor that opens (or reloads) after it was sent. */
   readonly #latest = new Map<string, RunUpdate>();
   readonly #queue: DocumentQueue;
+  readonly #gallery: GalleryStore;
   readonly #clock: Clock;
   readonly #random: () => number;
+  #nextId = 1;
 
   constructor(
     private readonly connection: Connection,
@@ -55,16 +82,24 @@ export class GenerationRunner implements vscode.Disposable {
     options: RunnerOptions,
   ) {
     this.#queue = options.queue;
+    this.#gallery = options.gallery;
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
   }
 
   isRunning(document: vscode.Uri): boolean {
-    return this.#running.has(document.toString());
+    return (this.#runs.get(document.toString())?.length ?? 0) > 0;
   }
 
-  cancel(document: vscode.Uri): void {
-    this.#running.get(document.toString())?.cancel.abort();
+  /** The document's runs not finished yet, the running one first. */
+  queued(document: vscode.Uri): QueuedRun[] {
+    return (this.#runs.get(document.toString()) ?? []).map(({ id, state, server, summary }) => ({ id, state, server, summary }));
+  }
+
+  /** Cancels one run (queued or running), or the running one when no run is named. */
+  cancel(document: vscode.Uri, runId?: number): void {
+    const runs = this.#runs.get(document.toString()) ?? [];
+    (runId === undefined ? runs[0] : runs.find((r) => r.id === runId))?.cancel.abort();
   }
 
   /** What the document's last or current run showed (undefined when it never ran). */
@@ -72,57 +107,118 @@ export class GenerationRunner implements vscode.Disposable {
     return this.#latest.get(document.toString());
   }
 
-  /** Generates from the document's text once pending edits landed; resolves with the saved image files (empty when it failed). */
+  /**
+   * Queues a run of the document's text once pending edits landed; resolves with its saved image files when it
+   * ends (empty when it failed or was cancelled).
+   */
   async generate(document: vscode.TextDocument): Promise<vscode.Uri[]> {
-    const key = document.uri.toString();
-    if (this.#running.has(key)) {
-      void vscode.window.showInformationMessage('Comfy-Vast: this workflow is already generating.');
-      return [];
-    }
     if (!readWorkflowDocument(document.getText())) {
       void vscode.window.showErrorMessage('Comfy-Vast: this file is not a ComfyUI workflow (or not valid JSON); fix it before generating.');
       return [];
     }
-    const running: Running = { cancel: new AbortController() };
-    this.#running.set(key, running);
-    let server: ServerInfo | undefined;
+    let run: Run;
     try {
-      server = await this.selection.require();
-      if (!server) return [];
-      const target = server;
+      const target = await this.selection.require();
+      if (!target) return [];
+      const request = await this.#queue.run(document.uri, () => this.prepare(document, workflowName(document.fileName)));
+      const seed = request.parameters['seed'];
+      run = {
+        id: this.#nextId++,
+        state: 'queued',
+        server: target.name,
+        summary: [seed !== undefined ? `seed ${seed}` : undefined, request.prompt.slice(0, 60)].filter(Boolean).join(' · '),
+        document,
+        target,
+        request,
+        cancel: new AbortController(),
+      };
+    } catch (error) {
+      this.#fail(document.uri, error);
+      return [];
+    }
+    const key = document.uri.toString();
+    this.#runs.set(key, [...(this.#runs.get(key) ?? []), run]);
+    this.#queueChanged.fire(document.uri);
+    const result = (this.#tails.get(key) ?? Promise.resolve()).then(() => this.execute(run));
+    const tail = result.catch(() => undefined);
+    this.#tails.set(key, tail);
+    void tail.then(() => this.#tails.get(key) === tail && this.#tails.delete(key));
+    return result;
+  }
+
+  /** One run, from its turn in the queue to its images in the gallery. */
+  private async execute(run: Run): Promise<vscode.Uri[]> {
+    const { document, target } = run;
+    const uri = document.uri;
+    try {
+      // Cancelled while it waited: it never reaches the server.
+      if (run.cancel.signal.aborted) return [];
+      run.state = 'running';
+      this.#queueChanged.fire(uri);
       const name = workflowName(document.fileName);
       const api = await this.connection.api();
-      const request = await this.#queue.run(document.uri, () => this.prepare(document, name));
-      this.#update({ document: document.uri, kind: 'started', server: target.name });
+      this.#update({ document: uri, kind: 'started', server: target.name });
       return await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Comfy-Vast: generating ${name} on ${target.name}`, cancellable: true },
         async (progress, token) => {
-          token.onCancellationRequested(() => running.cancel.abort());
-          const { generationId } = await api.generate(target.id, request);
+          token.onCancellationRequested(() => run.cancel.abort());
+          const { generationId } = await api.generate(target.id, run.request);
           progress.report({ message: 'queued' });
-          const done = await this.follow(api, generationId, document.uri, progress, running.cancel.signal);
+          const done = await this.follow(api, generationId, uri, progress, run.cancel.signal);
           if (done.type === 'cancelled') {
             await api.cancel(generationId);
-            this.#update({ document: document.uri, kind: 'result', images: [], error: 'Cancelled' });
+            this.#update({ document: uri, kind: 'result', images: [], error: 'Cancelled' });
             return [];
           }
           if (done.type === 'error') throw Object.assign(new Error(done.details ? `${done.error}: ${done.details}` : done.error), { code: 'GENERATION_FAILED' });
           progress.report({ message: `saving ${done.imageUrls.length} image(s)` });
           const images = await this.save(api, target, generationId, done.imageUrls, document);
-          this.#update({ document: document.uri, kind: 'result', images });
+          await this.keep(run, generationId, images, await api.cost(generationId).catch(() => undefined));
+          this.#update({ document: uri, kind: 'result', images });
           void this.announce(images);
           return images;
         },
       );
     } catch (error) {
-      this.#update({ document: document.uri, kind: 'result', images: [], error: (error as Error).message });
-      // Not awaited: the run ends now, not when the user closes the message.
-      void this.connection.report(error, 'Comfy-Vast: generation failed');
+      this.#fail(uri, error, target);
       return [];
     } finally {
-      this.#running.delete(key);
-      if (server) this.#finished.fire(server);
+      const key = uri.toString();
+      const left = (this.#runs.get(key) ?? []).filter((r) => r !== run);
+      if (left.length > 0) this.#runs.set(key, left);
+      else this.#runs.delete(key);
+      this.#queueChanged.fire(uri);
+      if (run.state === 'running') this.#finished.fire(target);
     }
+  }
+
+  #fail(document: vscode.Uri, error: unknown, server?: ServerInfo): void {
+    this.#update({ document, kind: 'result', images: [], error: (error as Error).message });
+    // Not awaited: the run ends now, not when the user closes the message.
+    void this.connection.report(error, 'Comfy-Vast: generation failed', server);
+  }
+
+  /** The run in the file's gallery: its images, the values and seed it was asked with, the server, the cost. */
+  private async keep(run: Run, generationId: number, images: vscode.Uri[], cost: number | undefined): Promise<void> {
+    if (images.length === 0) return;
+    const { seed, ...parameters } = run.request.parameters;
+    const time = new Date(this.#clock.now()).toISOString();
+    const entry: GalleryEntry = {
+      id: `${time}#${generationId}`,
+      workflow: vscode.workspace.asRelativePath(run.document.uri, false),
+      time,
+      server: { name: run.target.name, id: run.target.id, apiUrl: this.connection.apiUrl },
+      generationId,
+      ...(typeof seed === 'number' ? { seed } : {}),
+      prompt: run.request.prompt,
+      ...(run.request.negativePrompt !== undefined ? { negativePrompt: run.request.negativePrompt } : {}),
+      parameters,
+      images: images.map((i) => i.path.split('/').pop()!),
+      ...(typeof cost === 'number' ? { cost } : {}),
+    };
+    await this.#gallery.add(run.document.uri, entry).catch((error: unknown) => {
+      void vscode.window.showWarningMessage(`Comfy-Vast: the images were saved, but the gallery could not be written: ${(error as Error).message}`);
+    });
   }
 
   /**
@@ -186,9 +282,7 @@ export class GenerationRunner implements vscode.Disposable {
 
   /** Saves each image under a name no other run takes, and never over an existing file. */
   private async save(api: ComfyVastApi, server: ServerInfo, generationId: number, urls: string[], document: vscode.TextDocument): Promise<vscode.Uri[]> {
-    const root = vscode.workspace.getWorkspaceFolder(document.uri)?.uri ?? vscode.Uri.joinPath(document.uri, '..');
-    const setting = vscode.workspace.getConfiguration('comfyVast').get<string>('outputFolder', 'comfy-outputs');
-    const folder = vscode.Uri.joinPath(root, ...outputSegments(setting, document.fileName));
+    const folder = outputFolder(document.uri);
     await vscode.workspace.fs.createDirectory(folder);
     const time = this.#clock.now();
     const saved: vscode.Uri[] = [];
@@ -208,9 +302,10 @@ export class GenerationRunner implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const r of this.#running.values()) r.cancel.abort();
+    for (const runs of this.#runs.values()) for (const r of runs) r.cancel.abort();
     this.#updates.dispose();
     this.#finished.dispose();
+    this.#queueChanged.dispose();
   }
 }
 

@@ -4,13 +4,15 @@ import { webviewHtml } from '../editor/webview-html.js';
 import { workflowName } from '../generate/output-paths.js';
 import { nextSeed } from '../generate/seed-control.js';
 import { fieldValueProblem } from '../protocol/field-limits.js';
-import { FromWebview, ToWebview, type GraphChange, type ModelView, type ParameterField } from '../protocol/messages.js';
+import type { GalleryEntry } from '../generate/gallery.js';
+import { FromWebview, ParameterName, ToWebview, type GraphChange, type ModelView, type ParameterField } from '../protocol/messages.js';
 import { graphEdits } from '../workflow/graph-edit.js';
 import { editorGraph } from '../workflow/graph-model.js';
 import { findParameters } from '../workflow/parameters.js';
 import { replaceValues } from '../workflow/value-edit.js';
 import type { ModelInfo } from '../api/port.js';
 import type { DocumentQueue } from './document-queue.js';
+import type { GalleryStore } from './gallery-store.js';
 import type { GenerationRunner, RunUpdate } from './generation-runner.js';
 import type { ServerSelection } from './server-selection.js';
 import { applyTextEdits } from './text-edits.js';
@@ -30,6 +32,7 @@ export class WorkflowEditorProvider implements vscode.CustomTextEditorProvider {
     private readonly selection: ServerSelection,
     /** Shared with the runner: messages are handled one after another, and Generate reads after the edits before it. */
     private readonly queue: DocumentQueue,
+    private readonly gallery: GalleryStore,
     /** A number in [0, 1) for the seed's Randomize button. */
     private readonly random: () => number = Math.random,
   ) {}
@@ -61,18 +64,26 @@ export class WorkflowEditorProvider implements vscode.CustomTextEditorProvider {
       timer = setTimeout(() => void refresh(), 150);
     };
 
+    const postQueue = () => post({ type: 'queue', runs: this.runner.queued(document.uri) });
+    const postGallery = async () => {
+      const entries = await this.gallery.entries(document.uri);
+      post({ type: 'gallery', entries: entries.map((e) => galleryView(e, (name) => webview.asWebviewUri(this.gallery.image(document.uri, name)))) });
+    };
+    const same = (uri: vscode.Uri) => uri.toString() === document.uri.toString();
     const subscriptions = [
       webview.onDidReceiveMessage((raw: unknown) => {
         const parsed = FromWebview.safeParse(raw);
         if (!parsed.success) return;
         // In the order they were sent: an edit lands before the Generate clicked after it reads the file.
         this.queue
-          .run(document.uri, () => this.handle(parsed.data, document, panel, refresh, postRun))
+          .run(document.uri, () => this.handle(parsed.data, document, panel, { refresh, postRun, postQueue, postGallery }))
           .catch((error: unknown) => void vscode.window.showErrorMessage(`Comfy-Vast: ${(error as Error).message}`));
       }),
       vscode.workspace.onDidChangeTextDocument((e) => e.document.uri.toString() === document.uri.toString() && e.contentChanges.length > 0 && refreshSoon()),
       this.selection.onDidChange(() => refreshSoon()),
-      this.runner.onDidUpdate((update: RunUpdate) => update.document.toString() === document.uri.toString() && postRun(update)),
+      this.runner.onDidUpdate((update: RunUpdate) => same(update.document) && postRun(update)),
+      this.runner.onDidChangeQueue((uri) => same(uri) && postQueue()),
+      this.gallery.onDidChange((uri) => same(uri) && void postGallery()),
     ];
     panel.onDidDispose(() => {
       clearTimeout(timer);
@@ -80,33 +91,45 @@ export class WorkflowEditorProvider implements vscode.CustomTextEditorProvider {
     });
   }
 
-  private async handle(
-    message: FromWebview,
-    document: vscode.TextDocument,
-    panel: vscode.WebviewPanel,
-    refresh: () => Promise<void>,
-    postRun: (update: RunUpdate) => void,
-  ): Promise<void> {
+  private async handle(message: FromWebview, document: vscode.TextDocument, panel: vscode.WebviewPanel, page: Page): Promise<void> {
+    const { refresh } = page;
     switch (message.type) {
       case 'ready': {
         await refresh();
-        // A page reloaded (a tab switched back to) shows the last run again.
+        // A page reloaded (a tab switched back to) shows the last run, the queue and the gallery again.
         const latest = this.runner.latest(document.uri);
-        if (latest) postRun(latest);
+        if (latest) page.postRun(latest);
+        page.postQueue();
+        await page.postGallery();
         return;
       }
       case 'setParameter':
-        return this.setParameter(document, message.name, message.value, refresh);
+        return this.setParameters(document, { [message.name]: message.value }, refresh);
       case 'editGraph':
         return this.editGraph(document, message.changes, refresh);
       case 'randomizeSeed':
-        return this.setParameter(document, 'seed', (field) => nextSeed(Number(field.value), 'randomize', field, this.random), refresh);
+        return this.setParameters(document, { seed: (field) => nextSeed(Number(field.value), 'randomize', field, this.random) }, refresh);
       case 'generate':
-        // Not awaited: the run lasts long, and Cancel must get through meanwhile.
+        // Not awaited: the run lasts long, and Cancel and more runs must get through meanwhile.
         void this.runner.generate(document);
         return;
       case 'cancel':
-        return this.runner.cancel(document.uri);
+        return this.runner.cancel(document.uri, message.runId);
+      case 'restore': {
+        const entry = await this.entry(document, message.entryId);
+        if (!entry) return;
+        const values: Record<string, string | number> = { ...entry.parameters, prompt: entry.prompt, ...(entry.negativePrompt !== undefined ? { negativePrompt: entry.negativePrompt } : {}), ...(entry.seed !== undefined ? { seed: entry.seed } : {}) };
+        return this.setParameters(document, values, refresh);
+      }
+      case 'openImage':
+      case 'revealImage': {
+        const entry = await this.entry(document, message.entryId);
+        const name = entry?.images[message.index];
+        if (!name) return;
+        const image = this.gallery.image(document.uri, name);
+        await vscode.commands.executeCommand(message.type === 'openImage' ? 'vscode.open' : 'revealInExplorer', image);
+        return;
+      }
       case 'openText': {
         if (!message.span) {
           await vscode.commands.executeCommand('vscode.openWith', document.uri, 'default');
@@ -119,24 +142,37 @@ export class WorkflowEditorProvider implements vscode.CustomTextEditorProvider {
     }
   }
 
+  private async entry(document: vscode.TextDocument, id: string): Promise<GalleryEntry | undefined> {
+    return (await this.gallery.entries(document.uri)).find((e) => e.id === id);
+  }
+
   /**
-   * Replaces just the value's characters in the document: the rest of the file is untouched. A value outside the
-   * field's limits is refused, and an edit VS Code refuses is reported; either way the form shows the file again.
+   * Replaces just the values' characters in the document, as one undoable edit: the rest of the file is untouched.
+   * A value outside its field's limits is refused, and an edit VS Code refuses is reported; either way the form
+   * shows the file again. Names the workflow has no field for are passed over.
    */
-  private async setParameter(
+  private async setParameters(
     document: vscode.TextDocument,
-    name: ParameterField['name'],
-    value: string | number | ((field: ParameterField) => number),
+    values: Record<string, string | number | ((field: ParameterField) => number)>,
     refresh: () => Promise<void>,
   ): Promise<void> {
     const read = this.insight.read(document);
-    const parameter = read && findParameters(read.json, read.doc, read.objectInfo).find((p) => p.field.name === name);
-    if (!parameter) return;
-    const wanted = typeof value === 'function' ? value(parameter.field) : value;
-    const problem = fieldValueProblem(parameter.field, wanted);
-    const applied = !problem && (await applyTextEdits(document, replaceValues(parameter.targets, wanted)));
+    if (!read) return;
+    const found = findParameters(read.json, read.doc, read.objectInfo);
+    const problems: string[] = [];
+    const labels: string[] = [];
+    const edits = Object.entries(values).flatMap(([name, value]) => {
+      const parameter = ParameterName.safeParse(name).success ? found.find((p) => p.field.name === name) : undefined;
+      if (!parameter) return [];
+      labels.push(parameter.field.label);
+      const wanted = typeof value === 'function' ? value(parameter.field) : value;
+      const problem = fieldValueProblem(parameter.field, wanted);
+      if (problem) problems.push(problem);
+      return problem ? [] : replaceValues(parameter.targets, wanted);
+    });
+    const applied = problems.length === 0 && (await applyTextEdits(document, edits));
     if (applied) return;
-    void vscode.window.showErrorMessage(`Comfy-Vast: ${problem ?? `${parameter.field.label} could not be written into the file (VS Code refused the edit); the form shows the file again.`}`);
+    void vscode.window.showErrorMessage(`Comfy-Vast: ${problems.length > 0 ? problems.join(' ') : `${labels.join(', ')} could not be written into the file (VS Code refused the edit); the form shows the file again.`}`);
     await refresh();
   }
 
@@ -150,6 +186,29 @@ export class WorkflowEditorProvider implements vscode.CustomTextEditorProvider {
     if (reasons.length > 0) void vscode.window.showErrorMessage(`Comfy-Vast: ${reasons.join(' ')} The graph shows the file again.`);
     await refresh();
   }
+}
+
+/** What the page is sent, by kind. */
+interface Page {
+  refresh: () => Promise<void>;
+  postRun: (update: RunUpdate) => void;
+  postQueue: () => void;
+  postGallery: () => Promise<void>;
+}
+
+function galleryView(entry: GalleryEntry, src: (name: string) => vscode.Uri): Extract<ToWebview, { type: 'gallery' }>['entries'][number] {
+  const { id, time, seed, prompt, negativePrompt, parameters, cost } = entry;
+  return {
+    id,
+    time,
+    server: entry.server.name,
+    ...(seed !== undefined ? { seed } : {}),
+    prompt,
+    ...(negativePrompt !== undefined ? { negativePrompt } : {}),
+    parameters,
+    ...(cost !== undefined ? { cost } : {}),
+    images: entry.images.map((name) => ({ src: src(name).toString(), label: name })),
+  };
 }
 
 /** A run's update as the page shows it; saved images by their webview URIs. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { FromWebview, ToWebview } from '../protocol/messages.js';
 import { byId, el } from './dom.js';
 import { GraphEditor, type GraphViewState } from './graph-editor.js';
+import { renderEnlarged, renderGallery, renderQueue } from './render-gallery.js';
 import { renderInspector } from './render-inspector.js';
 import { progressText, renderForm, renderModels, renderProblems } from './render-panels.js';
 
@@ -22,6 +23,8 @@ const vscode = acquireVsCodeApi();
 const SavedState = z.object({
   workflow: ToWebview.optional(),
   models: ToWebview.optional(),
+  queue: ToWebview.optional(),
+  gallery: ToWebview.optional(),
   run: z.array(ToWebview).default([]),
   view: z.object({ scale: z.number().positive(), offset: z.tuple([z.number(), z.number()]) }).optional(),
 });
@@ -54,11 +57,43 @@ function post(message: FromWebview): void {
 function remember(message: ToWebview): void {
   if (message.type === 'workflow') saved.workflow = message;
   else if (message.type === 'models') saved.models = message;
+  else if (message.type === 'queue') saved.queue = message;
+  else if (message.type === 'gallery') saved.gallery = message;
   else if (message.type === 'started') saved.run = [message];
   // The latest progress replaces the one before it; a result ends the run.
   else if (message.type === 'progress' || message.type === 'result') saved.run = [...saved.run.filter((m) => m.type === 'started'), message];
   else return;
   vscode.setState(saved);
+}
+
+type GalleryEntries = Extract<ToWebview, { type: 'gallery' }>['entries'];
+let galleryEntries: GalleryEntries = [];
+let comparing = new Set<string>();
+
+function showOverlay(entries: GalleryEntries, index = 0): void {
+  byId('overlay-body').replaceChildren(...renderEnlarged(entries, index));
+  byId('overlay').classList.toggle('pair', entries.length === 2);
+  byId('overlay').hidden = false;
+  byId('overlay-close').focus();
+}
+
+function showGallery(): void {
+  // Ticks of entries no longer there are dropped; two ticked entries can be compared.
+  comparing = new Set([...comparing].filter((id) => galleryEntries.some((e) => e.id === id)));
+  byId('compare').hidden = comparing.size !== 2;
+  byId('gallery').replaceChildren(
+    ...renderGallery(galleryEntries, comparing, {
+      enlarge: (entry, index) => showOverlay([entry], index),
+      restore: (entry) => post({ type: 'restore', entryId: entry.id }),
+      open: (entry, index) => post({ type: 'openImage', entryId: entry.id, index }),
+      reveal: (entry, index) => post({ type: 'revealImage', entryId: entry.id, index }),
+      compare: (ids) => {
+        // A third tick replaces the oldest one: two are compared.
+        comparing = new Set(ids.slice(-2));
+        showGallery();
+      },
+    }),
+  );
 }
 
 function show(message: ToWebview): void {
@@ -75,6 +110,13 @@ function show(message: ToWebview): void {
       graph.load(message.graph, message.definitions);
       break;
     }
+    case 'queue':
+      byId('queue').replaceChildren(...renderQueue(message.runs, (runId) => post({ type: 'cancel', runId })));
+      break;
+    case 'gallery':
+      galleryEntries = message.entries;
+      showGallery();
+      break;
     case 'invalid':
       byId('message').textContent = message.message;
       break;
@@ -133,11 +175,14 @@ window.addEventListener('message', (event: MessageEvent) => {
 byId('generate').addEventListener('click', () => post({ type: 'generate' }));
 byId('cancel').addEventListener('click', () => post({ type: 'cancel' }));
 byId('open-text').addEventListener('click', () => post({ type: 'openText' }));
+byId('compare').addEventListener('click', () => showOverlay(galleryEntries.filter((e) => comparing.has(e.id))));
+byId('overlay-close').addEventListener('click', () => (byId('overlay').hidden = true));
+document.addEventListener('keydown', (e) => e.key === 'Escape' && (byId('overlay').hidden = true));
 
 // A webview reloaded from the background shows its last state at once, then asks for a fresh one.
 const restored = SavedState.safeParse(vscode.getState());
 if (restored.success) {
-  for (const message of [restored.data.workflow, restored.data.models, ...restored.data.run]) if (message) show(message);
+  for (const message of [restored.data.workflow, restored.data.models, restored.data.queue, restored.data.gallery, ...restored.data.run]) if (message) show(message);
   if (restored.data.view) graph.setView(restored.data.view);
 }
 post({ type: 'ready' });

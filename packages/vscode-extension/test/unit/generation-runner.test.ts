@@ -12,6 +12,7 @@ import type { ServerInfo } from '../../src/api/port.js';
 import { timeStamp } from '../../src/generate/output-paths.js';
 import type { Connection } from '../../src/vscode/connection.js';
 import { DocumentQueue } from '../../src/vscode/document-queue.js';
+import { GalleryStore } from '../../src/vscode/gallery-store.js';
 import { GenerationRunner, type RunUpdate } from '../../src/vscode/generation-runner.js';
 import type { ServerSelection } from '../../src/vscode/server-selection.js';
 import { ADMIN_TOKEN, launchGpu, startApiServer } from '../support/api-server.js';
@@ -50,6 +51,7 @@ describe('GenerationRunner over the real API server', () => {
     vi.mocked(vscode.workspace.fs.createDirectory).mockImplementation(async (uri) => void (await import('node:fs/promises')).mkdir(uri.fsPath, { recursive: true }));
     vi.mocked(vscode.workspace.fs.writeFile).mockImplementation(async (uri, bytes) => (await import('node:fs/promises')).writeFile(uri.fsPath, bytes));
     vi.mocked(vscode.workspace.fs.stat).mockImplementation(async (uri) => (await import('node:fs/promises')).stat(uri.fsPath) as never);
+    vi.mocked(vscode.workspace.fs.readFile).mockImplementation(async (uri) => (await import('node:fs/promises')).readFile(uri.fsPath));
     vi.mocked(vscode.window.withProgress).mockImplementation(async (_options, task) => {
       // The notification's Cancel button, as VS Code's token delivers it.
       const pressed = new vscode.EventEmitter<void>();
@@ -64,9 +66,11 @@ describe('GenerationRunner over the real API server', () => {
 
   const clock = new ManualClock(new Date('2026-11-27T14:23:05Z'));
   let queue: DocumentQueue;
+  let gallery: GalleryStore;
   const runner = (options: { target?: ServerInfo; random?: () => number } = {}) => {
     queue = new DocumentQueue();
-    return new GenerationRunner(connection, { require: async () => options.target ?? gpu } as unknown as ServerSelection, { queue, clock, random: options.random ?? (() => 0) });
+    gallery = new GalleryStore();
+    return new GenerationRunner(connection, { require: async () => options.target ?? gpu } as unknown as ServerSelection, { queue, gallery, clock, random: options.random ?? (() => 0) });
   };
   // A fresh seed each time: ComfyUI serves an identical prompt from its cache without running it. The fixture
   // randomizes its seed after each generation; "fixed" keeps the seed as written.
@@ -167,4 +171,58 @@ describe('GenerationRunner over the real API server', () => {
     expect(await generated).toHaveLength(1);
     expect((await latestGeneration()).prompt).toBe('a red fox on a cliff at sunset, oil painting');
   });
+
+  it('queues runs with their own values, runs them one after another and keeps each in the gallery', async () => {
+    const doc = document('increment');
+    vi.mocked(vscode.workspace.applyEdit).mockImplementation(applyEditLikeVsCode(doc));
+    const run = runner();
+    const queues: string[][] = [];
+    run.onDidChangeQueue(() => queues.push(run.queued(doc.uri).map((r) => r.state)));
+    const firstSeed = JSON.parse(doc.getText()).nodes.find((n: { id: number }) => n.id === 3).widgets_values[0] as number;
+    const runs = [run.generate(doc), run.generate(doc), run.generate(doc)];
+    await vi.waitFor(() => expect(run.queued(doc.uri)).toHaveLength(3));
+    expect(run.queued(doc.uri).map((r) => r.summary)).toEqual([1, 2, 3].map((n) => expect.stringContaining(`seed ${firstSeed + n}`)));
+    const images = await Promise.all(runs);
+    expect(images.every((i) => i.length === 1)).toBe(true);
+    // Never two running at once.
+    expect(queues.every((states) => states.filter((s) => s === 'running').length <= 1)).toBe(true);
+    expect(run.queued(doc.uri)).toEqual([]);
+    const entries = await gallery.entries(doc.uri);
+    expect(entries.slice(0, 3).map((e) => e.seed)).toEqual([3, 2, 1].map((n) => firstSeed + n));
+    expect(entries[0]).toMatchObject({ workflow: 'workflows/txt2img.comfy.json', server: { name: 'gpu-1', id: gpu.id, apiUrl: server.url }, prompt: 'a lighthouse on a cliff at sunset, oil painting', negativePrompt: 'blurry, low quality' });
+    expect(entries[0]!.parameters).toMatchObject({ steps: 20, cfg: 8, sampler: 'euler' });
+    expect(entries[0]!.images).toEqual([images[2]![0]!.path.split('/').pop()]);
+    const file = JSON.parse(await readFile(join(workspace, 'comfy-outputs/txt2img/gallery.json'), 'utf8')) as { version: number; entries: unknown[] };
+    expect(file.version).toBe(1);
+  });
+
+  it('cancels a queued run before it reaches the server, and leaves the others', async () => {
+    const doc = document('increment');
+    vi.mocked(vscode.workspace.applyEdit).mockImplementation(applyEditLikeVsCode(doc));
+    const run = runner();
+    const before = (await createClientApi(server.url, ADMIN_TOKEN).listGenerations(gpu.id)).length;
+    const first = run.generate(doc);
+    const second = run.generate(doc);
+    await vi.waitFor(() => expect(run.queued(doc.uri)).toHaveLength(2));
+    run.cancel(doc.uri, run.queued(doc.uri)[1]!.id);
+    expect(await second).toEqual([]);
+    expect(await first).toHaveLength(1);
+    expect((await createClientApi(server.url, ADMIN_TOKEN).listGenerations(gpu.id)).length).toBe(before + 1);
+  });
+
+  it('offers "Start it now" when the chosen server is stopped, and starts it', async () => {
+    const stopped: ServerInfo = { ...gpu, status: 'stopped' };
+    const api = createClientApi(server.url, ADMIN_TOKEN);
+    await api.stopServer(gpu.id);
+    for (let i = 0; (await api.listServers()).find((s) => s.id === gpu.id)!.status !== 'stopped' && i < 100; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    const real = new (await import('../../src/vscode/connection.js')).Connection({ get: async () => ADMIN_TOKEN, onDidChange: () => ({ dispose: () => undefined }) } as never, createClientApi);
+    vi.mocked(vscode.workspace.getConfiguration).mockReturnValue({ get: (k: string, d: unknown) => (k === 'apiUrl' ? server.url : d) } as never);
+    vi.mocked(vscode.window.showErrorMessage).mockResolvedValue('Start it now' as never);
+    const run = new GenerationRunner(real, { require: async () => stopped } as unknown as ServerSelection, { queue: new DocumentQueue(), gallery: new GalleryStore(), clock });
+    expect(await run.generate(document())).toEqual([]);
+    await vi.waitFor(() => expect(vscode.window.showInformationMessage).toHaveBeenCalledWith(expect.stringContaining('starting "gpu-1"')));
+    expect(vscode.window.showErrorMessage).toHaveBeenCalledWith(expect.stringContaining('not running'), 'Start it now');
+    for (let i = 0; (await api.listServers()).find((s) => s.id === gpu.id)!.status !== 'running' && i < 200; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await api.listServers()).find((s) => s.id === gpu.id)!.status).toBe('running');
+  }, 60_000);
 });

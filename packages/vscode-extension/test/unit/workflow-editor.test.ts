@@ -6,13 +6,30 @@ import { applyEdit } from '../../src/workflow/value-edit.js';
 import type { Connection } from '../../src/vscode/connection.js';
 import type { GenerationRunner, RunUpdate } from '../../src/vscode/generation-runner.js';
 import type { ServerSelection } from '../../src/vscode/server-selection.js';
+import type { GalleryEntry } from '../../src/generate/gallery.js';
 import { DocumentQueue } from '../../src/vscode/document-queue.js';
+import type { GalleryStore } from '../../src/vscode/gallery-store.js';
 import { WorkflowEditorProvider } from '../../src/vscode/workflow-editor.js';
 import { WorkflowInsight } from '../../src/vscode/workflow-insight.js';
 import { applyEditLikeVsCode } from './fake-edits.js';
 import { fixtureText } from './fixtures.js';
 
 /** The editor with a webview panel that records what it is sent and lets the test play the page. */
+/** A gallery entry of the fixture, as the runner keeps one. */
+const ENTRY: GalleryEntry = {
+  id: '2026-11-27T14:23:05.000Z#7',
+  workflow: 'workflows/txt2img.comfy.json',
+  time: '2026-11-27T14:23:05.000Z',
+  server: { name: 'gpu-1', id: 1, apiUrl: 'http://127.0.0.1:5000' },
+  generationId: 7,
+  seed: 42,
+  prompt: 'a red fox in snow',
+  negativePrompt: 'blurry, low quality',
+  parameters: { steps: 12, cfg: 6.5, sampler: 'dpmpp_2m', scheduler: 'normal', denoise: 1, width: 512, height: 512, batchSize: 1 },
+  images: ['20261127-142305_gpu-1_7_1.png'],
+  cost: 0.0012,
+};
+
 async function openEditor(text: string, latest?: RunUpdate) {
   const uri = vscode.Uri.file('/ws/workflows/txt2img.comfy.json');
   const document = createTextDocument(uri, text, 'json');
@@ -29,8 +46,20 @@ async function openEditor(text: string, latest?: RunUpdate) {
   const panel = { webview, onDidDispose: vi.fn() } as unknown as vscode.WebviewPanel;
   const selection = { selected: undefined, onDidChange: () => ({ dispose: () => undefined }) } as unknown as ServerSelection;
   const connection = { isSignedIn: async () => false } as unknown as Connection;
-  const runner = { onDidUpdate: () => ({ dispose: () => undefined }), generate: vi.fn(), cancel: vi.fn(), latest: () => latest } as unknown as GenerationRunner;
-  const provider = new WorkflowEditorProvider(vscode.Uri.file('/ext'), new WorkflowInsight(connection, selection), runner, selection, new DocumentQueue(), () => 0.5);
+  const runner = {
+    onDidUpdate: () => ({ dispose: () => undefined }),
+    onDidChangeQueue: () => ({ dispose: () => undefined }),
+    generate: vi.fn(),
+    cancel: vi.fn(),
+    latest: () => latest,
+    queued: () => [{ id: 3, state: 'running', server: 'gpu-1', summary: 'seed 42 · a red fox' }],
+  } as unknown as GenerationRunner;
+  const gallery = {
+    entries: async () => [ENTRY],
+    image: (_document: vscode.Uri, name: string) => vscode.Uri.file(`/ws/comfy-outputs/txt2img/${name}`),
+    onDidChange: () => ({ dispose: () => undefined }),
+  } as unknown as GalleryStore;
+  const provider = new WorkflowEditorProvider(vscode.Uri.file('/ext'), new WorkflowInsight(connection, selection), runner, selection, new DocumentQueue(), gallery, () => 0.5);
   await provider.resolveCustomTextEditor(document, panel);
   // Invalid messages are dropped at once; valid ones are handled asynchronously (the tests wait with vi.waitFor).
   const send = (message: FromWebview | Record<string, unknown>) => receive(message);
@@ -56,7 +85,11 @@ describe('WorkflowEditorProvider', () => {
   it('answers "ready" with the workflow, its form and the models found offline', async () => {
     const { posted, send } = await openEditor(fixtureText('txt2img.comfy.json'));
     send({ type: 'ready' });
-    await vi.waitFor(() => expect(posted.map((m) => m.type)).toEqual(['workflow', 'models']));
+    await vi.waitFor(() => expect(posted.map((m) => m.type)).toEqual(['workflow', 'models', 'queue', 'gallery']));
+    expect(posted.find((m) => m.type === 'queue')).toEqual({ type: 'queue', runs: [{ id: 3, state: 'running', server: 'gpu-1', summary: 'seed 42 · a red fox' }] });
+    expect(posted.find((m) => m.type === 'gallery')).toMatchObject({
+      entries: [{ id: ENTRY.id, seed: 42, server: 'gpu-1', cost: 0.0012, images: [{ src: 'https://resource.test/ws/comfy-outputs/txt2img/20261127-142305_gpu-1_7_1.png', label: '20261127-142305_gpu-1_7_1.png' }] }],
+    });
     const workflow = posted.find((m) => m.type === 'workflow');
     expect(workflow).toMatchObject({ name: 'txt2img', format: 'ui', problems: [] });
     expect(posted.find((m) => m.type === 'models')).toMatchObject({
@@ -102,10 +135,40 @@ describe('WorkflowEditorProvider', () => {
     await vi.waitFor(() => expect(posted.map((m) => m.type)).toContain('workflow'));
   });
 
+  it('restores a gallery entry’s values into the file as one edit of just those values', async () => {
+    const text = fixtureText('txt2img.comfy.json');
+    const { document, send } = await openEditor(text);
+    vi.mocked(vscode.workspace.applyEdit).mockImplementation(applyEditLikeVsCode(document));
+    send({ type: 'restore', entryId: ENTRY.id });
+    await vi.waitFor(() => expect(document.version).toBe(2));
+    expect(vscode.workspace.applyEdit).toHaveBeenCalledTimes(1);
+    const after = JSON.parse(document.getText()) as { nodes: { id: number; widgets_values: unknown[] }[] };
+    const node = (id: number) => after.nodes.find((n) => n.id === id)!.widgets_values;
+    expect(node(3)).toEqual([42, 'randomize', 12, 6.5, 'dpmpp_2m', 'normal', 1]);
+    expect(node(6)).toEqual(['a red fox in snow']);
+    expect(node(7)).toEqual(['blurry, low quality']);
+    expect(document.getText().split('\n').length).toBe(text.split('\n').length);
+  });
+
+  it('opens an entry’s image, reveals it in the Explorer, and cancels one run of the queue', async () => {
+    const { send, runner } = await openEditor(fixtureText('txt2img.comfy.json'));
+    send({ type: 'openImage', entryId: ENTRY.id, index: 0 });
+    send({ type: 'revealImage', entryId: ENTRY.id, index: 0 });
+    send({ type: 'openImage', entryId: ENTRY.id, index: 5 });
+    send({ type: 'cancel', runId: 3 });
+    await vi.waitFor(() => expect(runner.cancel).toHaveBeenCalledTimes(1));
+    const image = vscode.Uri.file('/ws/comfy-outputs/txt2img/20261127-142305_gpu-1_7_1.png');
+    expect(vi.mocked(vscode.commands.executeCommand).mock.calls).toEqual([
+      ['vscode.open', image],
+      ['revealInExplorer', image],
+    ]);
+    expect(vi.mocked(runner.cancel).mock.calls[0]![1]).toBe(3);
+  });
+
   it('drops messages that do not validate and hands Generate to the runner', async () => {
     const { send, runner } = await openEditor(fixtureText('txt2img.comfy.json'));
-    send({ type: 'setParameter', name: 'ckpt_name', value: 'evil.safetensors' });
-    send({ type: 'setParameter', name: 'steps', value: { $gt: 1 } });
+    send({ type: 'setParameter', name: 'ckpt_name', value: 'evil.safetensors' } as Record<string, unknown>);
+    send({ type: 'setParameter', name: 'steps', value: { $gt: 1 } } as Record<string, unknown>);
     send({ type: 'generate' });
     await vi.waitFor(() => expect(runner.generate).toHaveBeenCalledTimes(1));
     expect(vscode.workspace.applyEdit).not.toHaveBeenCalled();
@@ -182,7 +245,7 @@ describe('WorkflowEditorProvider', () => {
     const image = vscode.Uri.file('/ws/comfy-outputs/txt2img/x.png');
     const { send, posted } = await openEditor(fixtureText('txt2img.comfy.json'), { document: vscode.Uri.file('/ws/workflows/txt2img.comfy.json'), kind: 'result', images: [image] });
     send({ type: 'ready' });
-    await vi.waitFor(() => expect(posted.map((m) => m.type)).toEqual(['workflow', 'models', 'result']));
+    await vi.waitFor(() => expect(posted.map((m) => m.type)).toEqual(['workflow', 'models', 'result', 'queue', 'gallery']));
     expect(posted[2]).toMatchObject({ type: 'result', images: [{ src: 'https://resource.test/ws/comfy-outputs/txt2img/x.png' }] });
   });
 
