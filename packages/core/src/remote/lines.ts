@@ -18,7 +18,7 @@ export const retryLineSchema = z.object({ retry: z.number().int().positive(), cu
 
 export const errorLineSchema = z.object({
   error: z.string(),
-  /** usage, missing, disk, http, transfer, size, checksum, deps, command, comfy */
+  /** usage, missing, disk, http, transfer, size, checksum, deps, command, comfy, cancelled */
   reason: z.string(),
   need: z.number().optional(),
   free: z.number().optional(),
