@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ComfyVastError } from '../errors/index.js';
 import { apiPromptSchema, type ApiPrompt } from './api-schema.js';
+import { compileSchemaCheck } from './schema-check.js';
 import { uiWorkflowSchema, type UiWorkflow } from './ui-schema.js';
 
 export type WorkflowFormat = 'ui' | 'api';
@@ -78,9 +79,14 @@ function toError(format: WorkflowFormat, json: Record<string, unknown>, error: z
   });
 }
 
+// Compiled once: checks a valid workflow without copying it; anything they refuse goes to the schemas.
+const isUiWorkflow = compileSchemaCheck(uiWorkflowSchema);
+const isApiPrompt = compileSchemaCheck(apiPromptSchema);
+
 /**
  * Detects the format of a workflow (UI or API) and validates it. Unknown fields are kept. The result can be
  * passed to `toApiPrompt`, `analyzeWorkflow` and `findParameterTargets` instead of the JSON, to validate once.
+ * A valid workflow is not copied: the result holds the given objects, which the library never changes.
  * @throws ComfyVastError WORKFLOW_INVALID naming the node and field at fault.
  */
 export function parseWorkflow(json: unknown): ParsedWorkflow {
@@ -91,10 +97,12 @@ export function parseWorkflow(json: unknown): ParsedWorkflow {
     });
   }
   if (format === 'ui') {
+    if (isUiWorkflow(json)) return mark({ format, workflow: json as UiWorkflow });
     const parsed = uiWorkflowSchema.safeParse(json);
     if (!parsed.success) throw toError(format, json, parsed.error);
     return mark({ format, workflow: parsed.data });
   }
+  if (isApiPrompt(json)) return mark({ format, prompt: json as ApiPrompt });
   const parsed = apiPromptSchema.safeParse(json);
   if (!parsed.success) throw toError(format, json, parsed.error);
   return mark({ format, prompt: parsed.data });
