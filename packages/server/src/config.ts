@@ -18,6 +18,10 @@ export const ServerConfig = z.object({
   limits: LimitsOverride.optional(),
   /** How often the reconciler asks Vast.ai for every instance, in seconds (Vast's list limit is one call a second). */
   vastPollSeconds: z.coerce.number().min(1).default(30),
+  /** Sent with model downloads from huggingface.co only, for gated models. */
+  huggingfaceToken: z.string().min(1).optional(),
+  /** Sent with model downloads from civitai.com only. */
+  civitaiToken: z.string().min(1).optional(),
   /** How much faster than Vast.ai simulated servers boot and stop (1 is real time). */
   simulationSpeed: z.coerce.number().positive().default(10),
 });
@@ -36,6 +40,8 @@ export const ENV_KEYS = {
   COMFY_VAST_LIMITS: 'limits',
   COMFY_VAST_SIMULATION_SPEED: 'simulationSpeed',
   COMFY_VAST_POLL_SECONDS: 'vastPollSeconds',
+  HF_TOKEN: 'huggingfaceToken',
+  CIVITAI_TOKEN: 'civitaiToken',
 } as const satisfies Record<string, keyof ServerConfig>;
 
 /**

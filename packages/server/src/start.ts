@@ -44,7 +44,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     : { apiKey: config.vastApiKey!, baseUrl: config.vastApiUrl, pollIntervalMs: config.vastPollSeconds * 1000 };
   let comfyVast: ComfyVast;
   try {
-    comfyVast = await ComfyVast.open({ dataDir, logger, limits: limitRules(config), vast });
+    const credentials = { huggingface: config.huggingfaceToken, civitai: config.civitaiToken };
+    comfyVast = await ComfyVast.open({ dataDir, logger, limits: limitRules(config), vast, models: { credentials } });
   } catch (error) {
     await simulation?.close();
     throw error;

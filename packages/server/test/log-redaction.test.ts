@@ -11,13 +11,13 @@ describe('logs at trace', () => {
   let server: TestServer;
   let userToken: string;
   beforeAll(async () => {
-    server = await startTestServer({ COMFY_VAST_LOG_LEVEL: 'trace' });
+    server = await startTestServer({ COMFY_VAST_LOG_LEVEL: 'trace', HF_TOKEN: 'hf_modeltoken4c3b2a', CIVITAI_TOKEN: 'civitai-token-5d6e7f' });
     userToken = (await server.admin.createUser({ body: { username: 'logged' } })).token;
   });
   afterAll(async () => server.stop());
 
   it('never show a credential, in whatever form it was sent, whether the request succeeded or not', async () => {
-    const secrets = [ADMIN_TOKEN, userToken, 'basic-pw-7a6b5c', 'url-pw-1d2e3f', 'bogus-bearer-9z8y7x'];
+    const secrets = [ADMIN_TOKEN, userToken, 'basic-pw-7a6b5c', 'url-pw-1d2e3f', 'bogus-bearer-9z8y7x', 'hf_modeltoken4c3b2a', 'civitai-token-5d6e7f'];
     for (const name of CREDENTIAL_PARAMS) {
       const query = `?${name}=${secretFor(name)}&page=2`;
       secrets.push(secretFor(name));
