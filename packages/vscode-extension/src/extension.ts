@@ -7,9 +7,11 @@ import { WorkflowDiagnostics } from './vscode/diagnostics.js';
 import { DocumentQueue } from './vscode/document-queue.js';
 import { exportApiFormat } from './vscode/export-api.js';
 import { GalleryStore } from './vscode/gallery-store.js';
+import { createServer } from './vscode/create-server.js';
+import { GenerationLinks } from './vscode/generation-links.js';
 import { GenerationRunner } from './vscode/generation-runner.js';
 import { ServerSelection } from './vscode/server-selection.js';
-import { ServersView, serverAction } from './vscode/servers-view.js';
+import { ServersView, openWorkflowOf, serverAction } from './vscode/servers-view.js';
 import { EDITOR_VIEW_TYPES, WorkflowEditorProvider } from './vscode/workflow-editor.js';
 import { WorkflowInsight } from './vscode/workflow-insight.js';
 
@@ -35,8 +37,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const diagnostics = new WorkflowDiagnostics(insight);
   const queue = new DocumentQueue();
   const gallery = new GalleryStore();
-  const runner = new GenerationRunner(connection, selection, { queue, gallery });
-  const servers = new ServersView(connection, selection, vscode.Uri.joinPath(context.globalStorageUri, 'thumbnails'));
+  const links = new GenerationLinks(context.workspaceState);
+  const runner = new GenerationRunner(connection, selection, { queue, gallery, links });
+  const servers = new ServersView(connection, selection, vscode.Uri.joinPath(context.globalStorageUri, 'thumbnails'), links);
   const editor = new WorkflowEditorProvider(context.extensionUri, insight, runner, selection, queue, gallery);
 
   const recheck = () => {
@@ -84,6 +87,8 @@ export function activate(context: vscode.ExtensionContext): void {
       if (document) await vscode.commands.executeCommand('vscode.openWith', document.uri, 'comfyVast.workflowJson');
     }),
     command('comfyVast.refreshServers', () => servers.refresh()),
+    command('comfyVast.createServer', async () => (await createServer(connection)) && servers.refresh()),
+    command('comfyVast.openWorkflow', (item) => openWorkflowOf(item as never)),
     command('comfyVast.startServer', async (item) => (await serverAction(connection, 'start', item as never)) && servers.refresh()),
     command('comfyVast.stopServer', async (item) => (await serverAction(connection, 'stop', item as never)) && servers.refresh()),
     command('comfyVast.deleteServer', async (item) => (await serverAction(connection, 'delete', item as never)) && servers.refresh()),

@@ -1,5 +1,5 @@
 import { createClient, type ApiClient, type ApiEvent, type SubscribeTarget } from '@comfy-vast/server/client';
-import type { ComfyVastApi, GenerationEvent } from './port.js';
+import type { ComfyVastApi, GenerationEvent, ServerInfo } from './port.js';
 
 /** A generation's event in the extension's words; the stream's other messages are not the runner's business. */
 function toGenerationEvent(event: ApiEvent, generationId: number): GenerationEvent | undefined {
@@ -40,24 +40,43 @@ export function createClientApi(baseUrl: string, token: string): ComfyVastApi {
     };
   }
 
+  const serverInfo = (s: Awaited<ReturnType<ApiClient['getServer']>>): ServerInfo => ({
+    id: s.id,
+    name: s.name,
+    status: s.status,
+    ...(s.gpu ? { gpu: s.gpuCount && s.gpuCount > 1 ? `${s.gpuCount}× ${s.gpu}` : s.gpu } : {}),
+    pricePerHour: s.pricePerHour,
+    costSoFar: s.costSoFar,
+  });
+
   return {
     async whoAmI() {
       await client.health();
       return (await client.me()).username;
     },
     async listServers() {
-      return (await client.listServers()).map((s) => ({
-        id: s.id,
-        name: s.name,
-        status: s.status,
-        ...(s.gpu ? { gpu: s.gpuCount && s.gpuCount > 1 ? `${s.gpuCount}× ${s.gpu}` : s.gpu } : {}),
-        pricePerHour: s.pricePerHour,
-        costSoFar: s.costSoFar,
-      }));
+      return (await client.listServers()).map(serverInfo);
     },
     startServer: async (id) => void (await client.startServer({ params: { id } })),
     stopServer: async (id) => void (await client.stopServer({ params: { id } })),
     deleteServer: async (id) => void (await client.deleteServer({ params: { id } })),
+    async listOffers(gpu, location) {
+      const offers = await client.listOffers({ query: { gpu, ...(location ? { location } : {}) } });
+      return offers.map((o) => {
+        const known = <K extends string, V>(key: K, value: V | null): Partial<Record<K, V>> => (value === null ? {} : ({ [key]: value } as Record<K, V>));
+        return {
+          offerId: o.offerId,
+          pricePerHour: o.pricePerHour,
+          ...known('gpu', o.gpu),
+          ...known('gpuCount', o.gpuCount),
+          ...known('ramGb', o.ramGb),
+          ...known('diskGb', o.diskGb),
+          ...known('location', o.location),
+          ...known('reliability', o.reliability),
+        };
+      });
+    },
+    createServer: async (request) => serverInfo(await client.createServer({ body: request })),
     async listGenerations(serverId) {
       return (await client.listGenerations({ params: { serverId } })).map((g) => ({
         id: g.id,

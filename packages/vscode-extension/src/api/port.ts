@@ -21,6 +21,29 @@ export interface GenerationInfo {
   createdAt?: string;
 }
 
+/** A rentable offer, as listed before creating a server. */
+export interface OfferInfo {
+  offerId: number;
+  gpu?: string;
+  gpuCount?: number;
+  ramGb?: number;
+  diskGb?: number;
+  location?: string;
+  reliability?: number;
+  /** Dollars per hour, as the API writes it ("0.50"). */
+  pricePerHour: string;
+}
+
+/** What a new server needs: the contract's rent request. */
+export interface NewServer {
+  name: string;
+  gpu: string;
+  gpuCount?: number;
+  location?: string;
+  /** Highest acceptable price in $/hour. */
+  maxPrice?: number;
+}
+
 export interface ModelInfo {
   name: string;
   type?: string;
@@ -59,6 +82,9 @@ export interface ComfyVastApi {
   startServer(id: number): Promise<void>;
   stopServer(id: number): Promise<void>;
   deleteServer(id: number): Promise<void>;
+  /** Offers for a GPU (and a region), cheapest first. */
+  listOffers(gpu: string, location?: string): Promise<OfferInfo[]>;
+  createServer(request: NewServer): Promise<ServerInfo>;
   listGenerations(serverId: number): Promise<GenerationInfo[]>;
   analyze(serverId: number, workflow: unknown): Promise<AnalysisInfo>;
   /** UI → API format, with the server's node definitions when a server is given. */

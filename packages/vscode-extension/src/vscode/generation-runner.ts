@@ -13,6 +13,7 @@ import { readWorkflowDocument } from '../workflow/workflow-doc.js';
 import type { Connection } from './connection.js';
 import type { DocumentQueue } from './document-queue.js';
 import type { GalleryStore } from './gallery-store.js';
+import type { GenerationLinks } from './generation-links.js';
 import { outputFolder } from './output-folder.js';
 import type { ServerSelection } from './server-selection.js';
 import { applyTextEdits } from './text-edits.js';
@@ -44,6 +45,8 @@ export interface RunnerOptions {
   queue: DocumentQueue;
   /** Where each finished run is kept. */
   gallery: GalleryStore;
+  /** Each generation's workflow file, for the Servers view. */
+  links?: GenerationLinks;
   clock?: Clock;
   /** A number in [0, 1) for randomized seeds. */
   random?: () => number;
@@ -72,6 +75,7 @@ export class GenerationRunner implements vscode.Disposable {
   readonly #latest = new Map<string, RunUpdate>();
   readonly #queue: DocumentQueue;
   readonly #gallery: GalleryStore;
+  readonly #links: GenerationLinks | undefined;
   readonly #clock: Clock;
   readonly #random: () => number;
   #nextId = 1;
@@ -83,6 +87,7 @@ export class GenerationRunner implements vscode.Disposable {
   ) {
     this.#queue = options.queue;
     this.#gallery = options.gallery;
+    this.#links = options.links;
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
   }
@@ -163,6 +168,7 @@ export class GenerationRunner implements vscode.Disposable {
         async (progress, token) => {
           token.onCancellationRequested(() => run.cancel.abort());
           const { generationId } = await api.generate(target.id, run.request);
+          void this.#links?.remember(this.connection.apiUrl, generationId, uri);
           progress.report({ message: 'queued' });
           const done = await this.follow(api, generationId, uri, progress, run.cancel.signal);
           if (done.type === 'cancelled') {

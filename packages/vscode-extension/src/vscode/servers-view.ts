@@ -4,12 +4,17 @@ import { explainFailure } from '../api/error-messages.js';
 import type { GenerationInfo, ServerInfo } from '../api/port.js';
 import { imageExtension } from '../generate/output-paths.js';
 import type { Connection } from './connection.js';
+import type { GenerationLinks } from './generation-links.js';
 import { describeServer, type ServerSelection } from './server-selection.js';
 
 const RECENT = 10;
 const ICONS: Record<string, string> = { running: 'vm-running', stopped: 'vm-outline', exited: 'vm-outline', error: 'error', failed: 'error' };
 
-type Item = { kind: 'server'; server: ServerInfo } | { kind: 'generation'; generation: GenerationInfo } | { kind: 'message'; text: string };
+type Item =
+  | { kind: 'server'; server: ServerInfo }
+  /** `workflow`: the URI of the file it was started from, when that was in this workspace. */
+  | { kind: 'generation'; generation: GenerationInfo; workflow?: string }
+  | { kind: 'message'; text: string };
 
 /** The activity-bar tree: the user's servers (status, GPU, price, cost) and each one's recent generations. */
 export class ServersView implements vscode.TreeDataProvider<Item>, vscode.Disposable {
@@ -21,6 +26,7 @@ export class ServersView implements vscode.TreeDataProvider<Item>, vscode.Dispos
     private readonly selection: ServerSelection,
     /** Where thumbnails of recent generations are cached. */
     private readonly thumbnails: vscode.Uri,
+    private readonly links?: GenerationLinks,
   ) {}
 
   refresh(): void {
@@ -39,7 +45,11 @@ export class ServersView implements vscode.TreeDataProvider<Item>, vscode.Dispos
       }
       if (parent.kind !== 'server') return [];
       const generations = (await api.listGenerations(parent.server.id)).sort((a, b) => b.id - a.id).slice(0, RECENT);
-      return generations.length ? generations.map((generation) => ({ kind: 'generation', generation })) : [{ kind: 'message', text: 'No generations yet' }];
+      if (generations.length === 0) return [{ kind: 'message', text: 'No generations yet' }];
+      return generations.map((generation) => {
+        const workflow = this.links?.find(this.connection.apiUrl, generation.id);
+        return { kind: 'generation', generation, ...(workflow ? { workflow } : {}) };
+      });
     } catch (error) {
       return [{ kind: 'message', text: explainFailure(error, this.connection.apiUrl).message }];
     }
@@ -62,8 +72,10 @@ export class ServersView implements vscode.TreeDataProvider<Item>, vscode.Dispos
     const g = item.generation;
     const tree = new vscode.TreeItem(`#${g.id} ${g.prompt ?? ''}`.trim());
     tree.id = `generation-${g.id}`;
-    tree.description = `${g.status}${g.imageUrls.length ? ` · ${g.imageUrls.length} image(s)` : ''}`;
-    tree.contextValue = 'generation';
+    const workflow = item.workflow ? vscode.workspace.asRelativePath(vscode.Uri.parse(item.workflow), false) : undefined;
+    tree.description = [g.status, g.imageUrls.length ? `${g.imageUrls.length} image(s)` : undefined, workflow].filter(Boolean).join(' · ');
+    if (workflow) tree.tooltip = `From ${workflow}`;
+    tree.contextValue = workflow ? 'generation.linked' : 'generation';
     const thumbnail = g.imageUrls[0] ? await this.thumbnail(g, g.imageUrls[0]).catch(() => undefined) : undefined;
     tree.iconPath = thumbnail ?? new vscode.ThemeIcon(g.status === 'completed' ? 'file-media' : g.status === 'failed' ? 'error' : 'sync');
     if (thumbnail) tree.command = { command: 'comfyVast.openImage', title: 'Open Image', arguments: [thumbnail] };
@@ -90,6 +102,11 @@ export class ServersView implements vscode.TreeDataProvider<Item>, vscode.Dispos
   dispose(): void {
     this.#changed.dispose();
   }
+}
+
+/** Opens the workflow file a generation was started from. */
+export async function openWorkflowOf(item: Item | undefined): Promise<void> {
+  if (item?.kind === 'generation' && item.workflow) await vscode.commands.executeCommand('vscode.open', vscode.Uri.parse(item.workflow));
 }
 
 /** Start, stop and delete (after confirmation) from the tree's context menu. */
