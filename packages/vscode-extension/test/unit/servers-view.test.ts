@@ -90,7 +90,7 @@ describe('the Servers view over the real API server', () => {
 
   it('leads a generation started here back to its workflow file', async () => {
     const state = new Map<string, unknown>();
-    const memento = { get: (key: string, fallback: unknown) => (state.has(key) ? state.get(key) : fallback), update: async (key: string, value: unknown) => void state.set(key, value), keys: () => [...state.keys()] } as vscode.Memento;
+    const memento = { get: (key: string, fallback: unknown) => (state.has(key) ? state.get(key) : fallback), update: async (key: string, value: unknown) => void state.set(key, value), keys: () => [...state.keys()] } as unknown as vscode.Memento;
     const links = new GenerationLinks(memento);
     const workflow = vscode.Uri.file('/ws/workflows/txt2img.comfy.json');
     await links.remember(server.url, generationId, workflow);
@@ -111,7 +111,7 @@ describe('the Servers view over the real API server', () => {
   it('creates a server from an offer: GPU, region, the offer’s price as the highest accepted, a name', async () => {
     const picks: unknown[] = [];
     vi.mocked(vscode.window.showQuickPick).mockImplementation(async (items) => {
-      const list = (await items) as (string | { offer: unknown })[];
+      const list = (await items) as unknown as (string | { offer: unknown })[];
       picks.push(list);
       // The GPU, any region, then the cheapest offer.
       return (picks.length === 1 ? 'RTX 4090' : picks.length === 2 ? 'Any region' : list[0]) as never;
