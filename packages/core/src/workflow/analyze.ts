@@ -1,7 +1,7 @@
 import type { ApiPrompt } from './api-schema.js';
 import { findCatalogueEntry } from './catalogue.js';
 import { classifyComplexity, complexityFigures, type Complexity, type ComplexityFigures } from './complexity.js';
-import { convertUiWorkflow } from './convert.js';
+import { conversionOf, convertUiWorkflow, type ConversionResult } from './convert.js';
 import { estimateGenerationTime } from './estimate.js';
 import type { FlatGraph } from './graph.js';
 import { loaderFolder, modelType } from './model-folders.js';
@@ -20,6 +20,12 @@ export interface AnalyzeOptions {
   gpu?: string;
   /** Durations in seconds of past runs of similar workflows on this server. */
   pastTimings?: readonly number[];
+  /**
+   * `toApiPrompt`'s result for the same workflow (the same parsed object, or the same JSON when it was valid) and
+   * the same `objectInfo`, unchanged since: the analysis then does not convert the workflow again. Another
+   * workflow's conversion is not used.
+   */
+  conversion?: ConversionResult;
 }
 
 export interface RequiredModel {
@@ -173,7 +179,8 @@ function findMissingNodes(prompt: ApiPrompt, graph: FlatGraph | undefined, catal
 export function analyzeWorkflow(workflow: unknown, options: AnalyzeOptions = {}): WorkflowAnalysis {
   const parsed = ensureParsed(workflow);
   const catalog = new NodeCatalog(options.objectInfo);
-  const conversion = parsed.format === 'ui' ? convertUiWorkflow(parsed.workflow, catalog) : undefined;
+  const conversion =
+    parsed.format === 'ui' ? (conversionOf(options.conversion, parsed.workflow, options.objectInfo) ?? convertUiWorkflow(parsed.workflow, catalog)) : undefined;
   const prompt = conversion?.prompt ?? (parsed.format === 'api' ? parsed.prompt : {});
   const graph = conversion?.graph;
   const warnings: WorkflowWarning[] = [...(conversion?.warnings.filter((w) => w.code !== 'unknown_node_type') ?? [])];
@@ -208,6 +215,6 @@ export function analyzeWorkflow(workflow: unknown, options: AnalyzeOptions = {})
     estimatedSeconds: { min: estimate.minSeconds, max: estimate.maxSeconds },
     checkedAgainstServer: serverModels !== undefined,
     warnings,
-    notes: conversion?.notes ?? [],
+    notes: [...(conversion?.notes ?? [])],
   };
 }

@@ -147,9 +147,25 @@ function emitNodes(graph: FlatGraph, catalog: NodeCatalog, out: Omit<Conversion,
   }
 }
 
+/** Where a `toApiPrompt` result came from, kept on it (not enumerable) so that analysis can use its graph. */
+const MADE_FROM = Symbol('comfy-vast.conversion');
+
+interface MadeFrom {
+  workflow: UiWorkflow;
+  objectInfo: ObjectInfo | undefined;
+  conversion: Conversion;
+}
+
+/** The whole conversion behind a `toApiPrompt` result, if it was made of this workflow with this object_info. */
+export function conversionOf(result: ConversionResult | undefined, workflow: UiWorkflow, objectInfo: ObjectInfo | undefined): Conversion | undefined {
+  const from = (result as { [MADE_FROM]?: MadeFrom } | undefined)?.[MADE_FROM];
+  return from && from.workflow === workflow && from.objectInfo === objectInfo ? from.conversion : undefined;
+}
+
 /**
  * Converts a workflow to the API format the way the ComfyUI frontend's graphToPrompt does (see docs/workflows.md).
  * `workflow` is JSON in either format or a `parseWorkflow` result; an API-format input is returned as a copy.
+ * The result can be given to `analyzeWorkflow` (option `conversion`), which then does not convert again.
  * @throws ComfyVastError WORKFLOW_INVALID when the JSON is not a valid workflow.
  */
 export function toApiPrompt(workflow: unknown, options: ToApiPromptOptions = {}): ConversionResult {
@@ -160,6 +176,8 @@ export function toApiPrompt(workflow: unknown, options: ToApiPromptOptions = {})
     const warnings = unknownNodes.map((n) => warning('unknown_node_type', `Node ${n.nodeId}: type "${n.type}" is not in the node definitions`, n.nodeId));
     return { prompt: copyJson(parsed.prompt), warnings, notes: [], unknownNodes };
   }
-  const { prompt, warnings, notes, unknownNodes } = convertUiWorkflow(parsed.workflow, catalog);
-  return { prompt, warnings, notes, unknownNodes };
+  const conversion = convertUiWorkflow(parsed.workflow, catalog);
+  const { prompt, warnings, notes, unknownNodes } = conversion;
+  const made: MadeFrom = { workflow: parsed.workflow, objectInfo: options.objectInfo, conversion };
+  return Object.defineProperty({ prompt, warnings, notes, unknownNodes }, MADE_FROM, { value: made, enumerable: false });
 }

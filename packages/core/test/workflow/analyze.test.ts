@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeWorkflow, hasModelExtension, parseObjectInfo } from '@comfy-vast/core';
+import { analyzeWorkflow, hasModelExtension, parseObjectInfo, parseWorkflow, toApiPrompt } from '@comfy-vast/core';
 import { embeddingNames } from '../../src/workflow/model-refs.js';
-import { loadCase, realObjectInfo } from './corpus.js';
+import { loadCase, loadCorpus, realObjectInfo } from './corpus.js';
 
 const serverModels = {
   checkpoints: ['sd_xl_base_1.0.safetensors'],
@@ -12,6 +12,25 @@ const serverModels = {
 };
 
 describe('analyzeWorkflow', () => {
+  it('takes the caller\'s conversion of the same workflow instead of converting again, and no other workflow\'s', () => {
+    for (const { name, ui } of loadCorpus()) {
+      const parsed = parseWorkflow(ui);
+      const alone = analyzeWorkflow(parsed, { serverModels });
+      expect(analyzeWorkflow(parsed, { serverModels, conversion: toApiPrompt(parsed) }), name).toEqual(alone);
+      expect(analyzeWorkflow(ui, { serverModels, conversion: toApiPrompt(ui) }), name).toEqual(alone);
+      expect(analyzeWorkflow(parsed, { serverModels, conversion: toApiPrompt(loadCase('lora-chain').ui) }), name).toEqual(alone);
+    }
+    // The given conversion is the one analysed: without its output node the analysis says so.
+    const parsed = parseWorkflow(loadCase('lora-chain').ui);
+    const conversion = toApiPrompt(parsed);
+    for (const id in conversion.prompt) if (conversion.prompt[id]!.class_type === 'SaveImage') delete conversion.prompt[id];
+    expect(analyzeWorkflow(parsed, { conversion }).warnings.map((w) => w.code)).toContain('no_output_node');
+    expect(analyzeWorkflow(parsed).warnings.map((w) => w.code)).not.toContain('no_output_node');
+    // Made with other node definitions, it is not used.
+    const objectInfo = parseObjectInfo(realObjectInfo());
+    expect(analyzeWorkflow(parsed, { conversion, objectInfo }).warnings.map((w) => w.code)).not.toContain('no_output_node');
+  });
+
   it('lists the models of a LoRA chain against the server, with the other-OS separator warned about', () => {
     const analysis = analyzeWorkflow(loadCase('lora-chain').ui, { serverModels });
     expect(analysis.requiredModels).toEqual([
