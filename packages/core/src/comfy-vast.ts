@@ -296,6 +296,12 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   async generate(userId: number, serverId: number, request: unknown): Promise<GenerateResult> {
     this.#servers.get(userId, serverId);
     this.#scheduler.assertAcceptingWork(serverId);
+    const reset = this.#setup.resetRunning(serverId);
+    if (reset !== null) {
+      throw new ComfyVastError('CONFLICT', `ComfyUI on server ${serverId} is being reset: generate once execution ${reset} has completed`, {
+        details: { serverId, executionId: reset },
+      });
+    }
     try {
       return await this.#generations.generate(userId, serverId, request);
     } finally {
@@ -352,13 +358,19 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     }
   }
 
-  /** Removes ComfyUI and its environment (models kept unless `{ keepModels: false }`) and sets it up again. */
+  /**
+   * Removes ComfyUI and its environment (models kept unless `{ keepModels: false }`) and sets it up again. Until it
+   * ends the server is not launched and refuses generations (CONFLICT).
+   */
   async resetSetup(userId: number, serverId: number, body: unknown = {}): Promise<ExecutionStart> {
     const { keepModels } = parseOrThrow(resetRequestSchema, body ?? {}, 'reset request');
     this.#servers.get(userId, serverId);
     this.#scheduler.assertAcceptingWork(serverId);
     try {
-      return await this.#setup.reset(userId, serverId, keepModels);
+      const start = await this.#setup.reset(userId, serverId, keepModels);
+      // Its ComfyUI goes down now; the reconciler's probe marks it launched again once it answers after the reset.
+      if (start.started) await this.#servers.comfyTakenDown(userId, serverId);
+      return start;
     } finally {
       await this.#scheduler.activityChanged(serverId);
     }

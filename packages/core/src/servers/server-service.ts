@@ -178,6 +178,12 @@ export class ServerService extends EventEmitter<ServerEvents> {
     return { server: String(record.id), ...record.ssh };
   }
 
+  /** ComfyUI is taken down on purpose (a reset): the server is not launched until the probe sees it answer again. */
+  async comfyTakenDown(userId: number, serverId: number): Promise<void> {
+    const record = this.#records.owned(userId, serverId);
+    if (record.isLaunched) await this.#records.update(record, { isLaunched: false });
+  }
+
   /** Offers that meet a request, cheapest first, to look before renting. */
   async findOffers(input: ServerRequirementsInput): Promise<OfferSummary[]> {
     const req = parseOrThrow(serverRequirementsSchema, input, 'offer query');

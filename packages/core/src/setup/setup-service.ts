@@ -122,6 +122,12 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
     return this.#begin(userId, serverId, 'reset', keepModels);
   }
 
+  /** The reset running on a server, if one is: ComfyUI is down or being rebuilt there until it ends. */
+  resetRunning(serverId: number): number | null {
+    const running = this.#runningOn(serverId);
+    return running?.kind === 'reset' ? running.id : null;
+  }
+
   /** The server's executions, newest first. */
   list(serverId: number): Execution[] {
     return this.#executions

@@ -82,4 +82,23 @@ describe('setup through the library', () => {
     const basicModels = [{ folder: '../etc', filename: '-x.safetensors', url: 'file:///etc/passwd' }];
     await expect(ComfyVast.open({ setup: { basicModels } })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
   });
+
+  it('takes ComfyUI down during a reset: not launched, generations refused, launched again once it answers', async () => {
+    vast = await startFakeVast({ speed: 100 });
+    dir = await mkdtemp(join(tmpdir(), 'setup-facade-'));
+    const comfyVast = await open();
+    const { user } = await comfyVast.users.createUser('ann');
+    const server = await comfyVast.createServer(user.id, { name: 'reset me', gpu: 'RTX 4090' });
+    await until(() => comfyVast.getServer(user.id, server.id).isLaunched);
+    vast.ssh(comfyVast.getServer(user.id, server.id).vastId!)!.host.setTickMs(100);
+
+    const { execution } = await comfyVast.resetSetup(user.id, server.id, {});
+    expect(comfyVast.getServer(user.id, server.id).isLaunched).toBe(false);
+    const refused = await comfyVast.generate(user.id, server.id, { prompt: 'a lighthouse', workflowId: 1 }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'CONFLICT', details: { serverId: server.id, executionId: execution.id } });
+
+    await until(() => comfyVast.listExecutions(user.id, server.id)[0]!.status === 'completed');
+    await until(() => comfyVast.getServer(user.id, server.id).isLaunched);
+    expect((await comfyVast.generate(user.id, server.id, { prompt: 'a lighthouse', workflowId: 1 })).generationId).toBeGreaterThan(0);
+  });
 });
