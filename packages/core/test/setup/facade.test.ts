@@ -101,4 +101,22 @@ describe('setup through the library', () => {
     await until(() => comfyVast.getServer(user.id, server.id).isLaunched);
     expect((await comfyVast.generate(user.id, server.id, { prompt: 'a lighthouse', workflowId: 1 })).generationId).toBeGreaterThan(0);
   });
+
+  it('counts a running model download as work too: idle stop waits for it, and counts from its end', async () => {
+    vast = await startFakeVast({ speed: 100 });
+    dir = await mkdtemp(join(tmpdir(), 'setup-facade-'));
+    const comfyVast = await open();
+    const { user } = await comfyVast.users.createUser('ann');
+    const server = await comfyVast.createServer(user.id, { name: 'idle', gpu: 'RTX 4090' });
+    await until(() => comfyVast.getServer(user.id, server.id).status === 'running');
+    await comfyVast.updateSchedule(user.id, server.id, 'stop', { schedule: { idleStopMinutes: 30 } });
+    vast.ssh(comfyVast.getServer(user.id, server.id).vastId!)!.host.setTickMs(100);
+
+    const { download } = await comfyVast.downloadModel(user.id, server.id, { url: 'https://example.com/detail.safetensors', folder: 'loras', filename: 'detail.safetensors' });
+    expect(comfyVast.getServer(user.id, server.id).idleStopAt).toBeNull();
+    await until(() => comfyVast.getDownload(user.id, download.downloadId).status === 'completed');
+    const doneAt = Date.now();
+    await until(() => comfyVast.getServer(user.id, server.id).idleStopAt !== null);
+    expect(Date.parse(comfyVast.getServer(user.id, server.id).idleStopAt!)).toBeGreaterThanOrEqual(doneAt - 1_000 + 30 * 60_000);
+  });
 });
