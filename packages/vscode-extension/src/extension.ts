@@ -10,6 +10,7 @@ import { GalleryStore } from './vscode/gallery-store.js';
 import { createServer } from './vscode/create-server.js';
 import { GenerationLinks } from './vscode/generation-links.js';
 import { GenerationRunner } from './vscode/generation-runner.js';
+import { DOWNLOAD_COMMAND, ModelDownloadActions, downloadModel } from './vscode/model-download.js';
 import { ServerSelection } from './vscode/server-selection.js';
 import { ServersView, openWorkflowOf, serverAction } from './vscode/servers-view.js';
 import { EDITOR_VIEW_TYPES, WorkflowEditorProvider } from './vscode/workflow-editor.js';
@@ -62,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ),
     vscode.window.registerTreeDataProvider('comfyVast.servers', servers),
     vscode.languages.registerCodeLensProvider({ language: 'json' }, new WorkflowCodeLens()),
+    vscode.languages.registerCodeActionsProvider({ language: 'json' }, new ModelDownloadActions(selection), { providedCodeActionKinds: ModelDownloadActions.kinds }),
     connection.onDidChange(() => {
       recheck();
       void selection.restart();
@@ -88,6 +90,10 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     command('comfyVast.refreshServers', () => servers.refresh()),
     command('comfyVast.createServer', async () => (await createServer(connection)) && servers.refresh()),
+    command(DOWNLOAD_COMMAND, async (uri, name) => {
+      const done = await downloadModel(connection, selection, insight, await vscode.workspace.openTextDocument(uri as vscode.Uri), String(name));
+      if (done?.status === 'completed') recheck();
+    }),
     command('comfyVast.openWorkflow', (item) => openWorkflowOf(item as never)),
     command('comfyVast.startServer', async (item) => (await serverAction(connection, 'start', item as never)) && servers.refresh()),
     command('comfyVast.stopServer', async (item) => (await serverAction(connection, 'stop', item as never)) && servers.refresh()),

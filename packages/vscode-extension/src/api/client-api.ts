@@ -1,5 +1,5 @@
 import { createClient, type ApiClient, type ApiEvent, type SubscribeTarget } from '@comfy-vast/server/client';
-import type { ComfyVastApi, GenerationEvent, ServerInfo } from './port.js';
+import type { ComfyVastApi, DownloadInfo, GenerationEvent, ServerInfo } from './port.js';
 
 /** A generation's event in the extension's words; the stream's other messages are not the runner's business. */
 function toGenerationEvent(event: ApiEvent, generationId: number): GenerationEvent | undefined {
@@ -20,6 +20,19 @@ function toGenerationEvent(event: ApiEvent, generationId: number): GenerationEve
     default:
       return undefined;
   }
+}
+
+type DownloadProgress = Awaited<ReturnType<ApiClient['getDownload']>>;
+
+function downloadInfo(d: DownloadProgress): DownloadInfo {
+  return {
+    downloadId: d.downloadId,
+    status: d.status,
+    progress: d.progress,
+    ...(d.downloadSpeed ? { downloadSpeed: d.downloadSpeed } : {}),
+    ...(d.estimatedTimeRemaining ? { estimatedTimeRemaining: d.estimatedTimeRemaining } : {}),
+    ...(d.error ? { error: d.error } : {}),
+  };
 }
 
 /** The extension's view of the API, over the typed client of `@comfy-vast/server/client`. */
@@ -137,6 +150,19 @@ export function createClientApi(baseUrl: string, token: string): ComfyVastApi {
         },
         () => onEnd?.('closed'),
       );
+      return stop;
+    },
+    async downloadModel(serverId, request) {
+      const started = await client.downloadModel({ params: { serverId }, body: request });
+      return { downloadId: started.downloadId, status: started.status, progress: 0 };
+    },
+    cancelDownload: async (downloadId) => void (await client.cancelDownload({ params: { downloadId } })),
+    async watchDownload(downloadId, listener) {
+      const stop = await follow({ downloadId }, (event) => {
+        if (event.type === 'download:progress' && event.downloadId === downloadId) listener(downloadInfo(event.data));
+      });
+      // The state now: a download that ended before the subscription sends nothing more.
+      listener(downloadInfo(await client.getDownload({ params: { downloadId } })));
       return stop;
     },
     async image(url) {

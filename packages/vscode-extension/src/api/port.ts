@@ -44,6 +44,16 @@ export interface NewServer {
   maxPrice?: number;
 }
 
+/** A model download's state, as the API reports it. */
+export interface DownloadInfo {
+  downloadId: number;
+  status: 'queued' | 'downloading' | 'completed' | 'failed' | 'cancelled';
+  progress: number;
+  downloadSpeed?: string;
+  estimatedTimeRemaining?: string;
+  error?: string;
+}
+
 export interface ModelInfo {
   name: string;
   type?: string;
@@ -102,6 +112,11 @@ export interface ComfyVastApi {
    * (the server was deleted, or is not the user's).
    */
   watchServer(serverId: number, listener: (status: string) => void, onEnd?: (reason: 'closed' | 'not-found') => void): Promise<() => void>;
+  /** Starts downloading a model file onto a server (`folder` as ComfyUI names it: checkpoints, loras…). */
+  downloadModel(serverId: number, request: { url: string; folder: string; filename: string }): Promise<DownloadInfo>;
+  cancelDownload(downloadId: number): Promise<void>;
+  /** Calls `listener` with the download's state now and on every change until the returned function is called. */
+  watchDownload(downloadId: number, listener: (download: DownloadInfo) => void): Promise<() => void>;
   /** The bytes of an image URL the API returned (e.g. `/api/comfy/images/456_1.png`). */
   image(url: string): Promise<Uint8Array>;
 }
