@@ -49,3 +49,8 @@ export function corruptFileError(file: string, problem: string, details: Record<
     { details: { file: name, ...details }, cause },
   );
 }
+
+/** Said to API callers during shutdown, so it names nothing of the machine or the deployment. */
+export function closedError(): ComfyVastError {
+  return new ComfyVastError('STORE_ERROR', 'The store is closed (the server is shutting down); the write was not made', { details: { reason: 'closed' } });
+}

@@ -1,22 +1,20 @@
 import { resolve } from 'node:path';
 import { Low } from 'lowdb';
 import type { z } from 'zod';
-import { ComfyVastError } from '../errors/index.js';
 import { silentLogger, systemClock, type Clock, type Logger } from '../util/index.js';
 import { DocumentFile } from './document-file.js';
 import { corruptFileError, fileError } from './errors.js';
 import { SnapshotFile, type MetaFile } from './files.js';
 import { nodeStoreFs, type StoreFs } from './fs.js';
 import { AtomicJsonFile } from './json-file.js';
-import { checkCollectionName, Layout } from './layout.js';
+import { Layout } from './layout.js';
 import { DirectoryLock } from './lock.js';
 import { emptySnapshot, loadCollections, type LoadedCollection } from './load.js';
 import { LogFile } from './log-file.js';
-import { MemoryCollection, type CollectionChange } from './memory-collection.js';
 import { migrations as defaultMigrations, type Migration } from './migrations.js';
 import { prepareDirectory } from './prepare.js';
-import type { Collection, CollectionDefinition, Store, StoredRecord } from './store.js';
-import { WriteQueue } from './write-queue.js';
+import type { CollectionDefinition, StoredRecord } from './store.js';
+import { WriteBehindStore, type OpenedCollection } from './write-behind-store.js';
 
 export interface LowdbStoreOptions {
   /** The data directory (the server passes COMFY_VAST_DATA, default ./data); created when missing. */
@@ -35,12 +33,6 @@ export interface LowdbStoreOptions {
   segmentBytes?: number;
 }
 
-interface OpenCollection {
-  collection: Collection<StoredRecord>;
-  queue: WriteQueue<CollectionChange<StoredRecord>>;
-  file: { close(): Promise<void> };
-}
-
 const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
 
 /**
@@ -49,22 +41,18 @@ const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
  * and a write that fails rejects with STORE_ERROR after putting memory back as it is on disk.
  * See docs/storage.md for the layout and the guarantees.
  */
-export class LowdbStore implements Store {
+export class LowdbStore extends WriteBehindStore {
   #fs: StoreFs;
   #layout: Layout;
   #logger: Logger;
   #segmentBytes: number;
   #lock: DirectoryLock;
   #meta: Low<MetaFile>;
-  #values: Record<string, unknown>;
-  #durableValues: Record<string, unknown>;
-  #valueQueue: WriteQueue<string>;
   #loaded: Map<string, LoadedCollection>;
-  #collections = new Map<string, OpenCollection>();
-  #closed = false;
-  #closing: Promise<void> | null = null;
+  #files: { close(): Promise<void> }[] = [];
 
   private constructor(fs: StoreFs, layout: Layout, logger: Logger, segmentBytes: number, lock: DirectoryLock, meta: Low<MetaFile>, loaded: Map<string, LoadedCollection>) {
+    super(meta.data.values);
     this.#fs = fs;
     this.#layout = layout;
     this.#logger = logger;
@@ -72,18 +60,6 @@ export class LowdbStore implements Store {
     this.#lock = lock;
     this.#meta = meta;
     this.#loaded = loaded;
-    this.#durableValues = meta.data.values;
-    this.#values = { ...meta.data.values };
-    this.#valueQueue = new WriteQueue(
-      () => this.#writeValues(),
-      (keys, error) => {
-        for (const key of keys) {
-          if (key in this.#durableValues) this.#values[key] = this.#durableValues[key];
-          else delete this.#values[key];
-        }
-        return error;
-      },
-    );
   }
 
   /** Locks the data directory, migrates it when needed and reads it. */
@@ -115,50 +91,9 @@ export class LowdbStore implements Store {
     return this.#layout.dir;
   }
 
-  /** Validates the collection's records against its schema the first time it is asked for. */
-  collection<S extends z.ZodType<StoredRecord>>(definition: CollectionDefinition<S>): Collection<z.infer<S>> {
-    let open = this.#collections.get(definition.name);
-    if (!open) {
-      open = this.#open(definition);
-      this.#collections.set(definition.name, open);
-    }
-    return open.collection as unknown as Collection<z.infer<S>>;
-  }
-
-  getValue<T>(key: string): T | undefined {
-    return this.#values[key] as T | undefined;
-  }
-
-  async setValue<T>(key: string, value: T): Promise<void> {
-    this.#values[key] = value;
-    await this.#valueQueue.push(key);
-  }
-
-  async flush(): Promise<void> {
-    await Promise.all([this.#valueQueue.idle(), ...[...this.#collections.values()].map((c) => c.queue.idle())]);
-  }
-
-  /** Flushes, then releases the directory. Writes made after this is called are rejected. */
-  close(): Promise<void> {
-    this.#closing ??= this.#close();
-    return this.#closing;
-  }
-
-  async #close(): Promise<void> {
-    try {
-      await this.flush();
-      this.#closed = true;
-      await this.flush();
-      for (const { file } of this.#collections.values()) await file.close();
-    } finally {
-      await this.#lock.release();
-    }
-  }
-
-  #open<S extends z.ZodType<StoredRecord>>(definition: CollectionDefinition<S>): OpenCollection {
+  protected openCollection<S extends z.ZodType<StoredRecord>>(definition: CollectionDefinition<S>, nextId: () => number): OpenedCollection<z.infer<S>> {
     type T = z.infer<S>;
     const { name } = definition;
-    checkCollectionName(name);
     const loaded = this.#loaded.get(name);
     // Kept until validation passes, so that asking again reports the same error instead of an empty collection.
     const durable = validate(loaded, definition.schema as unknown as z.ZodType<T>);
@@ -166,35 +101,35 @@ export class LowdbStore implements Store {
     const snapshot = loaded?.snapshot ?? new Low<SnapshotFile>(new AtomicJsonFile(this.#fs, this.#layout.snapshot(name), SnapshotFile), emptySnapshot());
     const segments = loaded?.segments ?? new Map<number, number>();
     const lastSeq = Math.max(snapshot.data.segment, ...segments.keys());
-    // The closures below run only after `collection` is assigned: on the first write.
-    const nextId = (): number => collection.nextId;
     const file: LogFile<T> | DocumentFile<T> =
       definition.kind === 'log'
         ? new LogFile<T>({ fs: this.#fs, layout: this.#layout, name, logger: this.#logger, durable, segments, lastSeq, nextId, segmentBytes: this.#segmentBytes, snapshotBytes: loaded?.snapshotBytes ?? 0 })
         : new DocumentFile<T>(this.#fs, snapshot, durable, nextId, { files: [...segments.keys()].map((seq) => this.#layout.segment(name, seq)), lastSeq }, this.#logger);
-    const queue: WriteQueue<CollectionChange<T>> = new WriteQueue<CollectionChange<T>>(
-      (batch): Promise<void> => {
-        if (this.#closed) throw closedError();
-        return file.write(batch);
-      },
-      (changes, error): unknown => {
-        for (const change of changes) {
-          const id = change.op === 'put' ? change.record.id : change.id;
-          collection.restore(id, file.get(id));
-        }
-        return error instanceof ComfyVastError ? error : fileError('write', this.#layout.snapshot(name), error);
-      },
-    );
-    const collection: MemoryCollection<T> = new MemoryCollection<T>(name, durable.values(), (change) => queue.push(change), loaded?.nextId ?? 1);
-    return { collection, queue, file } as unknown as OpenCollection;
+    this.#files.push(file);
+    return {
+      records: durable.values(),
+      nextId: loaded?.nextId ?? 1,
+      backend: file,
+      writeError: (error) => fileError('write', this.#layout.snapshot(name), error),
+    };
   }
 
-  async #writeValues(): Promise<void> {
-    if (this.#closed) throw closedError();
-    const values = { ...this.#values };
-    this.#meta.data = { schemaVersion: this.#meta.data.schemaVersion, values };
+  protected async writeValues(_changed: ReadonlyMap<string, unknown>, all: Readonly<Record<string, unknown>>): Promise<void> {
+    // The meta file holds every value: it is rewritten whole.
+    this.#meta.data = { schemaVersion: this.#meta.data.schemaVersion, values: { ...all } };
     await this.#meta.write();
-    this.#durableValues = values;
+  }
+
+  protected valuesError(error: unknown): unknown {
+    return error;
+  }
+
+  protected async release(): Promise<void> {
+    try {
+      for (const file of this.#files) await file.close();
+    } finally {
+      await this.#lock.release();
+    }
   }
 }
 
@@ -215,9 +150,4 @@ function validate<T extends StoredRecord>(loaded: LoadedCollection | undefined, 
     records.set(id, parsed.data);
   }
   return records;
-}
-
-/** Said to API callers during shutdown, so it names no path of the machine. */
-function closedError(): ComfyVastError {
-  return new ComfyVastError('STORE_ERROR', 'The store is closed (the server is shutting down); the write was not made', { details: { reason: 'closed' } });
 }

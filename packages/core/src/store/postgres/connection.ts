@@ -63,11 +63,6 @@ export function databaseError(action: string, cause: unknown): ComfyVastError {
   });
 }
 
-/** Said to API callers during shutdown, so it names nothing of the deployment. */
-export function closedError(): ComfyVastError {
-  return new ComfyVastError('STORE_ERROR', 'The store is closed (the server is shutting down); the write was not made', { details: { reason: 'closed' } });
-}
-
 /**
  * Runs `fn` on a connection of its own. After a failure the connection is closed instead of going back to the
  * pool: a session in doubt (an open transaction, a lock it may still hold) ends with it.

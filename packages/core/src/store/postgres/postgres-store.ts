@@ -2,12 +2,10 @@ import type pg from 'pg';
 import type { z } from 'zod';
 import { ComfyVastError } from '../../errors/index.js';
 import { silentLogger, systemClock, type Clock, type Logger } from '../../util/index.js';
-import { checkCollectionName } from '../layout.js';
-import { MemoryCollection, type CollectionChange } from '../memory-collection.js';
-import type { Collection, CollectionDefinition, Store, StoredRecord } from '../store.js';
-import { WriteQueue } from '../write-queue.js';
+import type { CollectionDefinition, StoredRecord } from '../store.js';
+import { WriteBehindStore, type OpenedCollection } from '../write-behind-store.js';
 import { CollectionTable, type DurableRecord } from './collection-table.js';
-import { checkSchemaName, closedError, databaseError, openPool, tableName } from './connection.js';
+import { checkSchemaName, databaseError, openPool, tableName } from './connection.js';
 import { loadSchema, type LoadedTable } from './load.js';
 import { migrate, postgresMigrations, type PostgresMigration } from './migrations.js';
 import { VALUES_TABLE } from './tables.js';
@@ -26,11 +24,6 @@ export interface PostgresStoreOptions {
   migrations?: readonly PostgresMigration[];
 }
 
-interface OpenCollection {
-  collection: Collection<StoredRecord>;
-  queue: WriteQueue<CollectionChange<StoredRecord>>;
-}
-
 const DEFAULT_SCHEMA = 'comfy_vast';
 const DEFAULT_POOL_SIZE = 5;
 
@@ -39,35 +32,18 @@ const DEFAULT_POOL_SIZE = 5;
  * open and reads are served from memory; each batch of writes is one transaction and resolves once committed, and
  * a write that fails rejects after putting memory back as the database holds it. See docs/storage.md.
  */
-export class PostgresStore implements Store {
+export class PostgresStore extends WriteBehindStore {
   #pool: pg.Pool;
   #schema: string;
   #logger: Logger;
   #tables: Map<string, LoadedTable>;
-  #values: Record<string, unknown>;
-  #durableValues: Record<string, unknown>;
-  #valueQueue: WriteQueue<string>;
-  #collections = new Map<string, OpenCollection>();
-  #closed = false;
-  #closing: Promise<void> | null = null;
 
   private constructor(pool: pg.Pool, schema: string, logger: Logger, tables: Map<string, LoadedTable>, values: Record<string, unknown>) {
+    super(values);
     this.#pool = pool;
     this.#schema = schema;
     this.#logger = logger;
     this.#tables = tables;
-    this.#durableValues = values;
-    this.#values = { ...values };
-    this.#valueQueue = new WriteQueue(
-      (keys) => this.#writeValues(keys),
-      (keys, error) => {
-        for (const key of keys) {
-          if (key in this.#durableValues) this.#values[key] = this.#durableValues[key];
-          else delete this.#values[key];
-        }
-        return databaseError('write the named values to PostgreSQL', error);
-      },
-    );
   }
 
   /** Connects, migrates the schema (under an advisory lock) and reads every collection. */
@@ -90,49 +66,9 @@ export class PostgresStore implements Store {
     return this.#schema;
   }
 
-  /** Validates the collection's records against its schema the first time it is asked for. */
-  collection<S extends z.ZodType<StoredRecord>>(definition: CollectionDefinition<S>): Collection<z.infer<S>> {
-    let open = this.#collections.get(definition.name);
-    if (!open) {
-      open = this.#open(definition);
-      this.#collections.set(definition.name, open);
-    }
-    return open.collection as unknown as Collection<z.infer<S>>;
-  }
-
-  getValue<T>(key: string): T | undefined {
-    return this.#values[key] as T | undefined;
-  }
-
-  async setValue<T>(key: string, value: T): Promise<void> {
-    this.#values[key] = value;
-    await this.#valueQueue.push(key);
-  }
-
-  async flush(): Promise<void> {
-    await Promise.all([this.#valueQueue.idle(), ...[...this.#collections.values()].map((c) => c.queue.idle())]);
-  }
-
-  /** Flushes, then closes the connections. Writes made after this is called are rejected. */
-  close(): Promise<void> {
-    this.#closing ??= this.#close();
-    return this.#closing;
-  }
-
-  async #close(): Promise<void> {
-    try {
-      await this.flush();
-      this.#closed = true;
-      await this.flush();
-    } finally {
-      await this.#pool.end();
-    }
-  }
-
-  #open<S extends z.ZodType<StoredRecord>>(definition: CollectionDefinition<S>): OpenCollection {
+  protected openCollection<S extends z.ZodType<StoredRecord>>(definition: CollectionDefinition<S>): OpenedCollection<z.infer<S>> {
     type T = z.infer<S>;
     const { name } = definition;
-    checkCollectionName(name);
     if (Buffer.byteLength(name) > 63) {
       throw new ComfyVastError('STORE_ERROR', `Collection name "${name}" is too long for a PostgreSQL table name (at most 63 bytes)`, { details: { collection: name } });
     }
@@ -143,32 +79,18 @@ export class PostgresStore implements Store {
     for (const row of loaded?.rows ?? []) durable.set(row.id, { record: parse(row.data), version: row.version });
     this.#tables.delete(name);
     const table = new CollectionTable<T>({ pool: this.#pool, schema: this.#schema, name, durable, exists: loaded !== undefined, parse, logger: this.#logger });
-    const queue: WriteQueue<CollectionChange<T>> = new WriteQueue<CollectionChange<T>>(
-      (batch): Promise<void> => {
-        if (this.#closed) throw closedError();
-        return table.write(batch);
-      },
-      (changes, error): unknown => {
-        for (const change of changes) {
-          const id = change.op === 'put' ? change.record.id : change.id;
-          collection.restore(id, table.get(id));
-        }
-        return error;
-      },
-    );
-    const collection: MemoryCollection<T> = new MemoryCollection<T>(
-      name,
-      [...durable.values()].map((d) => d.record),
-      (change) => queue.push(change),
-      loaded?.nextId ?? 1,
-    );
-    return { collection, queue } as unknown as OpenCollection;
+    return {
+      records: [...durable.values()].map((d) => d.record),
+      nextId: loaded?.nextId ?? 1,
+      backend: table,
+      // The table's errors are already said in the operator's words.
+      writeError: (error) => error,
+    };
   }
 
-  /** Writes the current value of each key (a key set to undefined is removed), in one statement. */
-  async #writeValues(keys: string[]): Promise<void> {
-    if (this.#closed) throw closedError();
-    const written = [...new Set(keys)].map((key) => [key, this.#values[key]] as const);
+  /** Writes the values of the changed keys (a key set to undefined is removed), in one statement. */
+  protected async writeValues(changed: ReadonlyMap<string, unknown>): Promise<void> {
+    const written = [...changed];
     const kept = written.filter(([, value]) => value !== undefined);
     const removed = written.filter(([, value]) => value === undefined).map(([key]) => key);
     const values = tableName(this.#schema, VALUES_TABLE);
@@ -179,10 +101,14 @@ export class PostgresStore implements Store {
       ) DELETE FROM ${values} WHERE key = ANY($3::text[])`,
       [kept.map(([key]) => key), kept.map(([, value]) => JSON.stringify(value)), removed],
     );
-    for (const [key, value] of written) {
-      if (value === undefined) delete this.#durableValues[key];
-      else this.#durableValues[key] = value;
-    }
+  }
+
+  protected valuesError(error: unknown): unknown {
+    return databaseError('write the named values to PostgreSQL', error);
+  }
+
+  protected release(): Promise<void> {
+    return this.#pool.end();
   }
 }
 
