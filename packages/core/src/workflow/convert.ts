@@ -102,9 +102,12 @@ function emitNode(flat: FlatNode, catalog: NodeCatalog, findings: Findings, sour
   return apiNode(inputs, node.type, node.title ?? catalog.get(node.type)?.display_name ?? node.type);
 }
 
-/** Like the frontend: a link to a node that is not sent (muted, bypassed without a match) drops the input. */
-function dropLinksToUnsentNodes(prompt: ApiPrompt, warnings: WorkflowWarning[]): void {
-  for (const id in prompt) {
+/**
+ * Like the frontend: a link to a node that is not sent (muted, bypassed without a match) drops the input. Walks
+ * the sent ids rather than the prompt's keys: enumerating 10,000 index-like keys makes a string of each.
+ */
+function dropLinksToUnsentNodes(prompt: ApiPrompt, sent: readonly string[], warnings: WorkflowWarning[]): void {
+  for (const id of sent) {
     const node = prompt[id]!;
     for (const name in node.inputs) {
       const value = node.inputs[name];
@@ -128,13 +131,15 @@ export function convertUiWorkflow(workflow: UiWorkflow, catalog: NodeCatalog, tr
   const unknownNodes: UnknownNode[] = [];
   const prompt: ApiPrompt = {};
   const sources = trackSources ? new Map<string, Map<string, ValueSource>>() : undefined;
-  emitNodes(graph, catalog, { prompt, warnings, notes, unknownNodes, sources });
-  dropLinksToUnsentNodes(prompt, warnings);
+  const sent = emitNodes(graph, catalog, { prompt, warnings, notes, unknownNodes, sources });
+  dropLinksToUnsentNodes(prompt, sent, warnings);
   return { prompt, warnings, notes, unknownNodes, graph, sources };
 }
 
-function emitNodes(graph: FlatGraph, catalog: NodeCatalog, out: Omit<Conversion, 'graph'>): void {
+/** Emits the active nodes into the prompt; returns their ids in emitted order. */
+function emitNodes(graph: FlatGraph, catalog: NodeCatalog, out: Omit<Conversion, 'graph'>): string[] {
   const { prompt, warnings, unknownNodes, sources } = out;
+  const sent: string[] = [];
   for (const flat of graph.nodes) {
     if (flat.kind !== 'node' || !flat.active) continue;
     if (!catalog.has(flat.node.type)) {
@@ -142,9 +147,11 @@ function emitNodes(graph: FlatGraph, catalog: NodeCatalog, out: Omit<Conversion,
       warnings.push(warning('unknown_node_type', `Node ${flat.id}: type "${flat.node.type}" is not in the node definitions; its widget values were not mapped`, flat.id));
     }
     const nodeSources = sources ? new Map<string, ValueSource>() : undefined;
+    sent.push(flat.id);
     prompt[flat.id] = emitNode(flat, catalog, out, nodeSources);
     if (nodeSources) sources!.set(flat.id, nodeSources);
   }
+  return sent;
 }
 
 /** Where a `toApiPrompt` result came from, kept on it (not enumerable) so that analysis can use its graph. */
