@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineCollection, type Collection, type Store } from '../../src/store/index.js';
-import { generation, generations, settings, type Generation } from './helpers.js';
+import { changeAcrossBatches, generation, generations, settings, type Generation } from './helpers.js';
 
 /** A kind of store under the contract: each `place()` is new and empty (a directory, a database schema...). */
 export interface StoreUnderTest {
@@ -135,12 +135,7 @@ export function storeContract(name: string, under: StoreUnderTest): void {
     it('keeps the order of changes to one record across batches', async () => {
       const { place, store } = await fresh();
       const c = store.collection(generations);
-      const pending: Promise<unknown>[] = [c.insert(generation(1))];
-      await pending[0];
-      pending.push(c.update(1, { status: 'running' }), c.update(1, { status: 'completed' }));
-      await new Promise((r) => setImmediate(r));
-      pending.push(c.delete(1), c.insert(generation(2)), c.update(2, { prompt: 'last' }));
-      await Promise.all(pending);
+      await changeAcrossBatches(c);
       expect(c.all()).toEqual([{ ...generation(2), id: 2, prompt: 'last' }]);
       if (!under.persistent) return;
       await store.close();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { z } from 'zod';
-import { defineCollection, LowdbStore, nodeStoreFs, type LowdbStoreOptions, type StoreFs } from '../../src/store/index.js';
+import { defineCollection, LowdbStore, nodeStoreFs, type Collection, type LowdbStoreOptions, type StoreFs } from '../../src/store/index.js';
 
 export const Generation = z.object({
   id: z.number().int().positive(),
@@ -22,6 +22,19 @@ export const settings = defineCollection({ name: 'settings', schema: Setting, ki
 
 export function generation(n: number, overrides: Partial<Omit<Generation, 'id'>> = {}): Omit<Generation, 'id'> {
   return { userId: 1 + (n % 3), serverId: 1 + (n % 2), status: 'queued', prompt: `prompt ${n}`, createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(), ...overrides };
+}
+
+/**
+ * Changes one record across three batches (an insert; two updates; a delete, an insert and its update): the
+ * store must keep their order. Record 2 with the prompt `last` is all that remains.
+ */
+export async function changeAcrossBatches(c: Collection<Generation>): Promise<void> {
+  const pending: Promise<unknown>[] = [c.insert(generation(1))];
+  await pending[0];
+  pending.push(c.update(1, { status: 'running' }), c.update(1, { status: 'completed' }));
+  await new Promise((r) => setImmediate(r));
+  pending.push(c.delete(1), c.insert(generation(2)), c.update(2, { prompt: 'last' }));
+  await Promise.all(pending);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { faultyFs, filesIn, generation, generations, settings, storeHarness } from './helpers.js';
+import { changeAcrossBatches, faultyFs, filesIn, generation, generations, settings, storeHarness } from './helpers.js';
 
 const h = storeHarness();
 
@@ -111,12 +111,7 @@ describe('LowdbStore files', () => {
     const dir = await h.dir();
     const store = await h.open({ dir });
     const c = store.collection(generations);
-    const pending: Promise<unknown>[] = [c.insert(generation(1))];
-    await pending[0];
-    pending.push(c.update(1, { status: 'running' }), c.update(1, { status: 'completed' }));
-    await new Promise((r) => setImmediate(r));
-    pending.push(c.delete(1), c.insert(generation(2)), c.update(2, { prompt: 'last' }));
-    await Promise.all(pending);
+    await changeAcrossBatches(c);
     await store.close();
     const lines = (await readFile(join(dir, 'collections', 'generations.000001.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => `${l.op}:${l.record?.id ?? l.id}:${l.record?.status ?? ''}`)).toEqual([
