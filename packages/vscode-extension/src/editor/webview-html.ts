@@ -63,7 +63,7 @@ export function webviewHtml(o: WebviewHtmlOptions): string {
     <section><h2>Models</h2><ul id="models"><li class="muted">Select a server to check the models.</li></ul></section>
   </div>
   <div>
-    <section><h2>Queue</h2><ul id="queue"></ul></section>
+    <section id="queue-section"><h2>Queue</h2><ul id="queue"></ul></section>
     <section><h2>Gallery</h2><button id="compare" type="button" class="secondary" hidden>Compare the two</button><div id="gallery"></div></section>
   </div>
 </div>

@@ -58,6 +58,8 @@ export class GraphEditor {
     host.replaceChildren(this.#element);
     this.#canvas = new LGraphCanvas(this.#element, this.#root);
     this.#canvas.show_info = false;
+    // A whole workflow fitted into an editor tab is drawn below litegraph's default 0.6: titles and values stay drawn.
+    this.#canvas.low_quality_zoom_threshold = 0.35;
     this.#canvas.allow_searchbox = false;
     this.#canvas.allow_reconnect_links = false;
     this.#canvas.onDrawForeground = (ctx) => this.#drawRunning(ctx);

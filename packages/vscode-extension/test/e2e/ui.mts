@@ -10,8 +10,9 @@ import { ADMIN_TOKEN, launchGpu, startApiServer } from '../support/api-server.js
 
 /**
  * End to end, as a person would: the packaged .vsix in code-server, the API server on the simulated provider,
- * sign in, pick the GPU server, open a workflow in the workflow editor, edit a parameter, press Generate,
- * watch the progress notification and the image appear, find the image file in the workspace. Screenshots
+ * sign in, pick the GPU server, open a workflow in the workflow editor, edit a widget on the graph, undo it, pan
+ * and zoom, edit the form, queue three variations, watch them land in the gallery, compare two and restore one,
+ * find the images and the gallery file in the workspace. Screenshots
  * go to a temporary folder, or to docs/ for the README with UPDATE_SCREENSHOTS=1, so that a test run leaves the
  * checkout as it was.
  */
@@ -52,42 +53,116 @@ async function main(): Promise<void> {
     assert.equal(await webview.locator('#graph').getAttribute('data-links'), '9');
     console.log('✓ the workflow editor shows the graph (litegraph)');
 
+    // The graph (litegraph): select the sampler by its title, change a widget, and the file changes by that value.
+    const original = readFileSync(join(code.workspace, 'workflows/txt2img.comfy.json'), 'utf8');
+    const graph = webview.locator('#graph');
+    const canvasPoint = async (x: number, y: number) => {
+      const box = (await graph.boundingBox())!;
+      const scale = Number(await graph.getAttribute('data-scale'));
+      const [ox, oy] = (await graph.getAttribute('data-offset'))!.split(',').map(Number) as [number, number];
+      return { x: box.x + (x + ox) * scale, y: box.y + (y + oy) * scale };
+    };
+    const title = await canvasPoint(863 + 60, 186 - 15);
+    await page.mouse.click(title.x, title.y);
+    await webview.locator('#inspector h3', { hasText: 'KSampler #3' }).waitFor({ timeout: 10_000 });
+    await webview.locator('#inspector [data-widget="steps"]').fill('21');
+    await webview.locator('#inspector [data-widget="steps"]').press('Tab');
+    await page.locator('.tab.dirty', { hasText: 'txt2img.comfy.json' }).waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Control+s');
+    await page.locator('.tab.dirty', { hasText: 'txt2img.comfy.json' }).waitFor({ state: 'detached', timeout: 10_000 });
+    const saved = readFileSync(join(code.workspace, 'workflows/txt2img.comfy.json'), 'utf8');
+    assert.equal(saved, original.replace('"randomize",\n        20,', '"randomize",\n        21,'));
+    console.log('✓ a widget edited on the graph changed the file by exactly that value');
+    await runCommand(page, 'Notifications: Hide Notifications');
+    await page.screenshot({ path: join(shots, 'graph-editor.png') });
+
+    // Undo in VS Code puts the value back, in the file and on the graph.
+    await webview.locator('#inspector h3').click();
+    await page.keyboard.press('Control+z');
+    for (let i = 0; (await webview.locator('#inspector [data-widget="steps"]').inputValue()) !== '20'; i++) {
+      if (i > 50) throw new Error('undo never reached the graph');
+      await page.waitForTimeout(200);
+    }
+    await page.keyboard.press('Control+s');
+    await page.locator('.tab.dirty', { hasText: 'txt2img.comfy.json' }).waitFor({ state: 'detached', timeout: 10_000 });
+    assert.equal(readFileSync(join(code.workspace, 'workflows/txt2img.comfy.json'), 'utf8'), original);
+    console.log('✓ undo restored the file and the graph');
+
+    // Pan and zoom.
+    const scale = Number(await graph.getAttribute('data-scale'));
+    const box = (await graph.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height - 30);
+    await page.mouse.wheel(0, -400);
+    for (let i = 0; Number(await graph.getAttribute('data-scale')) <= scale; i++) {
+      if (i > 50) throw new Error('the wheel never zoomed the graph');
+      await page.waitForTimeout(100);
+    }
+    const offset = await graph.getAttribute('data-offset');
+    await page.mouse.move(box.x + box.width - 30, box.y + box.height - 30);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width - 200, box.y + box.height - 90, { steps: 8 });
+    await page.mouse.up();
+    assert.notEqual(await graph.getAttribute('data-offset'), offset);
+    console.log('✓ the graph pans and zooms');
+
+    // The form next to the graph still edits the file.
     const steps = webview.locator('#field-steps');
     const before = Number(await steps.inputValue());
     await steps.fill(String(before + 1));
     await steps.press('Tab');
     await page.locator('.tab.dirty', { hasText: 'txt2img.comfy.json' }).waitFor({ timeout: 10_000 });
-    // The seed field changes only when the edited document comes back to the webview.
-    const seed = await webview.locator('#field-seed').inputValue();
-    await webview.locator('#randomize-seed').click();
-    for (let i = 0; (await webview.locator('#field-seed').inputValue()) === seed; i++) {
-      if (i > 50) throw new Error('the randomised seed never came back to the form');
-      await page.waitForTimeout(200);
-    }
     assert.equal(Number(await webview.locator('#field-steps').inputValue()), before + 1);
     console.log('✓ form edits changed the document (dirty tab) and came back to the form');
-    await runCommand(page, 'Notifications: Hide Notifications');
     await page.screenshot({ path: join(shots, 'workflow-editor.png') });
-    await webview.locator('#graph').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(shots, 'workflow-graph.png') });
-    await webview.locator('body').evaluate(() => window.scrollTo(0, 0));
 
-    await webview.locator('#generate').click();
+    // Three variations: the workflow randomizes its seed after each run, so each queued run has its own.
+    for (let i = 0; i < 3; i++) await webview.locator('#generate').click();
     await waitForNotification(page, /generating txt2img on gpu-1.*\d+%/s, 60_000);
-    await page.screenshot({ path: join(shots, 'generate-progress.png') });
-    console.log('✓ the progress notification shows the percent');
+    await webview.locator('#queue li.run').nth(1).waitFor({ timeout: 30_000 });
+    await webview.locator('#queue-section').scrollIntoViewIfNeeded().catch(() => undefined);
+    await page.screenshot({ path: join(shots, 'generate-queue.png') });
+    console.log(`✓ Generate queued runs: ${(await webview.locator('#queue li.run').allTextContents()).join(' | ')}`);
 
-    const image = webview.locator('#images img').first();
-    await image.waitFor({ timeout: 120_000 });
+    const cards = webview.locator('#gallery .card');
+    for (let i = 0; (await cards.count()) < 3; i++) {
+      if (i > 600) throw new Error(`the gallery has ${await cards.count()} run(s) after two minutes`);
+      await page.waitForTimeout(200);
+    }
+    assert.equal(await webview.locator('#queue li.run').count(), 0);
+    const seeds = (await webview.locator('#gallery figcaption').allTextContents()).map((c) => /seed (\d+)/.exec(c)?.[1]);
+    assert.equal(new Set(seeds).size, 3, `three different seeds: ${seeds.join(', ')}`);
+    const image = cards.first().locator('img.thumb');
     assert.ok(await image.evaluate((i: HTMLImageElement) => new Promise<boolean>((resolve) => (i.complete ? resolve(i.naturalWidth > 0) : (i.onload = () => resolve(i.naturalWidth > 0))))));
-    await page.screenshot({ path: join(shots, 'generate-result.png') });
-    console.log('✓ the image appears in the editor');
+    await runCommand(page, 'Notifications: Hide Notifications');
+    await webview.locator('#gallery').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, 'gallery.png') });
+    console.log(`✓ three runs in the gallery, seeds ${seeds.join(', ')}`);
+
+    await cards.nth(0).locator('.compare-tick').check();
+    await cards.nth(1).locator('.compare-tick').check();
+    await webview.locator('#compare').click();
+    await webview.locator('#overlay .enlarged').nth(1).waitFor();
+    assert.deepEqual(await webview.locator('#overlay .enlarged dd.differs').count() >= 2, true);
+    await page.screenshot({ path: join(shots, 'gallery-compare.png') });
+    await webview.locator('#overlay-close').click();
+    console.log('✓ two runs compared side by side');
+
+    const seedOf = async () => webview.locator('#field-seed').inputValue();
+    await cards.nth(2).locator('button.restore').click();
+    for (let i = 0; (await seedOf()) !== seeds[2]; i++) {
+      if (i > 50) throw new Error(`restore never set the seed to ${seeds[2]} (form: ${await seedOf()})`);
+      await page.waitForTimeout(200);
+    }
+    console.log('✓ "Restore these parameters" put the run’s seed back into the file');
 
     const folder = join(code.workspace, 'comfy-outputs', 'txt2img');
     const files = readdirSync(folder).filter((f) => f.endsWith('.png'));
-    assert.ok(files.length > 0, `no image in ${folder}`);
+    assert.equal(files.length, 3, `three images in ${folder}`);
     assert.equal(readFileSync(join(folder, files[0]!)).subarray(1, 4).toString(), 'PNG');
-    console.log(`✓ the image was saved as comfy-outputs/txt2img/${files[0]}`);
+    const gallery = JSON.parse(readFileSync(join(folder, 'gallery.json'), 'utf8')) as { entries: { images: string[]; workflow: string }[] };
+    assert.deepEqual(gallery.entries.flatMap((e) => e.images).sort(), files.sort());
+    assert.ok(gallery.entries.every((e) => e.workflow === 'workflows/txt2img.comfy.json'));
+    console.log(`✓ the images and the gallery are saved under comfy-outputs/txt2img/ (${files.join(', ')})`);
   } catch (error) {
     const page = browser.contexts()[0]?.pages()[0];
     const shot = join(tmpdir(), `comfy-vast-e2e-failure-${process.pid}.png`);
