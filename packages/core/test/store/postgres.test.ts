@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -7,20 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ComfyVast } from '../../src/comfy-vast.js';
 import { defineCollection, PostgresStore, postgresMigrations } from '../../src/store/index.js';
+import { freePort } from '../helpers/free-port.js';
 import { postgresHarness } from './helpers/postgres.js';
 
 const h = postgresHarness();
 
 const Thing = z.object({ id: z.number().int().positive(), tag: z.number().int() });
 const things = defineCollection({ name: 'things', schema: Thing, kind: 'log' });
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('PostgresStore', () => {
   it('migrates a schema once when several processes start at the same time', async () => {
@@ -122,7 +114,7 @@ describe('PostgresStore', () => {
   });
 
   it('says when PostgreSQL cannot be reached, without the password of the URL', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const error = await PostgresStore.open({ url: `postgres://comfy:s3cret-pass@127.0.0.1:${port}/comfy`, schema: h.schema() }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'STORE_ERROR', details: { errno: 'ECONNREFUSED' } });
     expect((error as Error).message).toMatch(/refused the connection/);

@@ -1,10 +1,12 @@
 import { sshKeyPair } from '@comfy-vast/testkit';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../helpers/free-port.js';
+import { giveTo, systemUser, unprivilegedUser, type SystemUser } from '../../helpers/system-user.js';
 
 /** A private OpenSSH daemon on loopback, running as an unprivileged user who is also the one logging in. */
 export interface PrivateSshd {
@@ -32,35 +34,19 @@ function findSshd(): string {
   throw new Error(`sshd not found. ${INSTALL_HINT}`);
 }
 
-interface TestUser {
-  name: string;
-  uid: number;
-  gid: number;
-}
-
 /**
  * Root creates (once) and uses a dedicated unprivileged user; anyone else runs sshd as themselves. An sshd that is
  * not root can only log in the user it runs as, which is exactly what the tests need, and no root login is allowed.
  */
-function testUser(): TestUser {
-  const me = userInfo();
-  if (me.uid !== 0) return { name: me.username, uid: me.uid, gid: me.gid };
-  try {
-    execFileSync('id', ['-u', TEST_USER], { stdio: 'ignore' });
-  } catch {
-    execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', TEST_USER], { stdio: 'ignore' });
-  }
-  const uid = Number(execFileSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).trim());
-  const gid = Number(execFileSync('id', ['-g', TEST_USER], { encoding: 'utf8' }).trim());
-  return { name: TEST_USER, uid, gid };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+function testUser(): SystemUser {
+  return unprivilegedUser(() => {
+    try {
+      return systemUser(TEST_USER);
+    } catch {
+      execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', TEST_USER], { stdio: 'ignore' });
+      return systemUser(TEST_USER);
+    }
+  });
 }
 
 async function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
@@ -84,9 +70,7 @@ export async function startSshd(): Promise<PrivateSshd> {
   const sshd = findSshd();
   const user = testUser();
   const dir = await mkdtemp(join(tmpdir(), 'comfy-vast-sshd-'));
-  const owned = async (path: string) => {
-    if (userInfo().uid === 0) await chown(path, user.uid, user.gid);
-  };
+  const owned = (path: string) => giveTo(user, path);
   await owned(dir);
   await chmod(dir, 0o755);
 

@@ -1,11 +1,12 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from '../../helpers/free-port.js';
+import { giveTo, systemUser, unprivilegedUser, type SystemUser } from '../../helpers/system-user.js';
 
 /** A PostgreSQL server of the tests' own: in a temporary folder, on a free loopback port, removed on stop. */
 export interface PrivatePostgres {
@@ -37,24 +38,14 @@ export function findPostgresBinaries(): string {
 }
 
 /** PostgreSQL refuses to run as root: root runs it as `postgres`, the user Debian's package creates. */
-function serverUser(): { uid: number; gid: number } {
-  const me = userInfo();
-  if (me.uid !== 0) return { uid: me.uid, gid: me.gid };
-  try {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-    return { uid, gid };
-  } catch {
-    throw new Error(`Running as root, the tests start PostgreSQL as the user "postgres", which does not exist. ${INSTALL_HINT}`);
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+function serverUser(): SystemUser {
+  return unprivilegedUser(() => {
+    try {
+      return systemUser('postgres');
+    } catch {
+      throw new Error(`Running as root, the tests start PostgreSQL as the user "postgres", which does not exist. ${INSTALL_HINT}`);
+    }
+  });
 }
 
 async function waitUntilReady(url: string, child: ChildProcess, log: () => string): Promise<void> {
@@ -86,10 +77,8 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
   const data = join(dir, 'data');
   const sockets = join(dir, 'sockets');
   await mkdir(sockets);
-  if (userInfo().uid === 0) {
-    await chown(dir, user.uid, user.gid);
-    await chown(sockets, user.uid, user.gid);
-  }
+  await giveTo(user, dir);
+  await giveTo(user, sockets);
   const asServerUser = { uid: user.uid, gid: user.gid, cwd: dir };
   try {
     await promisify(execFile)(join(bin, 'initdb'), ['-D', data, '-U', SUPERUSER, '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], asServerUser);
