@@ -1,35 +1,26 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelDownloads, type DownloadTarget, type DownloadView } from '../../src/models/model-downloads.js';
 import type { SshRunner } from '../../src/remote/ssh-runner.js';
 import { MemoryStore } from '../../src/store/index.js';
-import { FileServer, modelBody } from '../remote/helpers/fixtures.js';
-import { endpointOf, runnerFor } from '../remote/helpers/runner.js';
-import { startSshd, type PrivateSshd } from '../remote/helpers/sshd.js';
+import { modelBody, type FileServer } from '../remote/helpers/fixtures.js';
+import { startRemoteBench, type RemoteBench } from '../remote/helpers/remote-bench.js';
+import { endpointOf } from '../remote/helpers/runner.js';
+import type { PrivateSshd } from '../remote/helpers/sshd.js';
 
 // The download service on a real sshd running remote.sh, fetching from the loopback file server.
+let bench: RemoteBench | undefined;
 let sshd: PrivateSshd;
 let files: FileServer;
-let root: string;
 let runner: SshRunner;
 let target: DownloadTarget;
 
 beforeAll(async () => {
-  sshd = await startSshd();
-  root = await mkdtemp(join(tmpdir(), 'comfy-vast-models-'));
-  files = await FileServer.start(root);
-  runner = await runnerFor(sshd);
+  bench = await startRemoteBench();
+  ({ sshd, files, runner } = bench);
   target = { ...endpointOf(sshd), modelsDir: `${sshd.dir}/models` };
 });
 
-afterAll(async () => {
-  runner?.closeAll();
-  await files?.close();
-  await sshd?.stop();
-  if (root) await rm(root, { recursive: true, force: true });
-});
+afterAll(() => bench?.stop());
 
 const downloadsOn = () => new ModelDownloads({ store: new MemoryStore(), remoteOf: () => ({ runner, target }) });
 

@@ -1,34 +1,25 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RemoteLine } from '../../src/remote/lines.js';
 import { followJob } from '../../src/remote/remote-job.js';
 import type { SshRunner } from '../../src/remote/ssh-runner.js';
-import { FileServer, modelBody } from '../remote/helpers/fixtures.js';
-import { endpointOf, runnerFor } from '../remote/helpers/runner.js';
-import { startSshd, type PrivateSshd } from '../remote/helpers/sshd.js';
+import { modelBody, type FileServer } from '../remote/helpers/fixtures.js';
+import { startRemoteBench, type RemoteBench } from '../remote/helpers/remote-bench.js';
+import { endpointOf } from '../remote/helpers/runner.js';
+import type { PrivateSshd } from '../remote/helpers/sshd.js';
 
 // remote.sh `cancel` on a real sshd: the job's processes stop, its followers end, its partial file goes.
+let bench: RemoteBench | undefined;
 let sshd: PrivateSshd;
 let files: FileServer;
-let root: string;
 let runner: SshRunner;
 
 beforeAll(async () => {
-  sshd = await startSshd();
-  root = await mkdtemp(join(tmpdir(), 'comfy-vast-cancel-'));
-  files = await FileServer.start(root);
-  runner = await runnerFor(sshd);
+  bench = await startRemoteBench();
+  ({ sshd, files, runner } = bench);
 });
 
-afterAll(async () => {
-  runner?.closeAll();
-  await files?.close();
-  await sshd?.stop();
-  if (root) await rm(root, { recursive: true, force: true });
-});
+afterAll(() => bench?.stop());
 
 describe('remote.sh cancel', () => {
   it('stops a running download and its curl, ends its followers with rc 130, and removes the partial file', async () => {

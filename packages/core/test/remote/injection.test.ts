@@ -12,28 +12,25 @@ import { shellCommand } from '../../src/remote/shell-quote.js';
 import type { SshRunner } from '../../src/remote/ssh-runner.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { injectionCorpus } from './helpers/corpus.js';
-import { FileServer } from './helpers/fixtures.js';
-import { endpointOf, runnerFor } from './helpers/runner.js';
-import { startSshd, type PrivateSshd } from './helpers/sshd.js';
+import type { FileServer } from './helpers/fixtures.js';
+import { startRemoteBench, type RemoteBench } from './helpers/remote-bench.js';
+import { endpointOf } from './helpers/runner.js';
+import type { PrivateSshd } from './helpers/sshd.js';
 
 // The corpus against the real sshd: a marker file must never appear, whichever field carries the value.
+let bench: RemoteBench | undefined;
 let sshd: PrivateSshd;
 let runner: SshRunner;
 let files: FileServer;
 let marker: string;
 
 beforeAll(async () => {
-  sshd = await startSshd();
-  runner = await runnerFor(sshd);
-  files = await FileServer.start(sshd.dir);
+  bench = await startRemoteBench();
+  ({ sshd, files, runner } = bench);
   marker = `${sshd.dir}/INJECTED`;
 });
 
-afterAll(async () => {
-  runner?.closeAll();
-  await files?.close();
-  await sshd?.stop();
-});
+afterAll(() => bench?.stop());
 
 /** Runs one command line on the sshd and answers its stdout. */
 function exec(command: string): Promise<string> {

@@ -1,39 +1,30 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RemoteLine } from '../../src/remote/lines.js';
 import { followJob } from '../../src/remote/remote-job.js';
 import type { SshRunner } from '../../src/remote/ssh-runner.js';
 import { ManualClock } from '../../src/util/index.js';
+import { freePort } from '../helpers/free-port.js';
 import { driveWithIo } from './helpers/drive.js';
-import { comfyRepository, FileServer, modelBody, Relay, systemPython } from './helpers/fixtures.js';
+import { comfyRepository, modelBody, Relay, systemPython, type FileServer } from './helpers/fixtures.js';
+import { startRemoteBench, type RemoteBench } from './helpers/remote-bench.js';
 import { endpointOf, runnerFor } from './helpers/runner.js';
-import { startSshd, type PrivateSshd } from './helpers/sshd.js';
+import type { PrivateSshd } from './helpers/sshd.js';
 
 // remote.sh itself, on a real OpenSSH server, with every fetch pointed at loopback fixtures.
+let bench: RemoteBench | undefined;
 let sshd: PrivateSshd;
 let files: FileServer;
-let fixtures: string;
 let runner: SshRunner;
 let repo: string;
 
 beforeAll(async () => {
-  sshd = await startSshd();
-  fixtures = await mkdtemp(join(tmpdir(), 'comfy-vast-fixtures-'));
-  await comfyRepository(fixtures, 1);
-  files = await FileServer.start(fixtures);
+  bench = await startRemoteBench((root) => comfyRepository(root, 1));
+  ({ sshd, files, runner } = bench);
   repo = `${files.url}/comfy.git`;
-  runner = await runnerFor(sshd);
 });
 
-afterAll(async () => {
-  runner?.closeAll();
-  await files?.close();
-  await sshd?.stop();
-  if (fixtures) await rm(fixtures, { recursive: true, force: true });
-});
+afterAll(() => bench?.stop());
 
 const steps = (lines: RemoteLine[]) => lines.flatMap((l) => (l.kind === 'step' ? [l.line] : []));
 
@@ -41,20 +32,11 @@ function setupArgs(job: string, dir: string, port: number, extra: string[] = [])
   return ['setup', '--job', job, '--dir', dir, '--repo', repo, '--python', systemPython(), '--port', String(port), '--wait', '60', ...extra];
 }
 
-async function freeLoopbackPort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 // A setup builds a real venv and installs requirements: seconds alone, a minute and more on a loaded machine.
 describe('setup', { timeout: 180_000 }, () => {
   it('installs from scratch, then skips every step when run again', async () => {
     const dir = `${sshd.dir}/comfy-a`;
-    const port = await freeLoopbackPort();
+    const port = await freePort();
     const { body, sha256 } = modelBody(200_000, 7);
     const modelUrl = files.addModel('basic.safetensors', body);
     const model = ['--model', 'vae', 'basic.safetensors', modelUrl];
@@ -88,7 +70,7 @@ describe('setup', { timeout: 180_000 }, () => {
     const dropping = await runnerFor(sshd, { clock, random: () => 0, connectTimeoutMs: 600_000, remoteDir: `${sshd.dir}/state-b` });
     try {
       const dir = `${sshd.dir}/comfy-b`;
-      const port = await freeLoopbackPort();
+      const port = await freePort();
       const lines: RemoteLine[] = [];
       let cut = false;
       const onLine = (line: RemoteLine) => {
