@@ -1,41 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createClient } from '@comfy-vast/server/client';
-import { startFakeVast, type FakeVast } from '@comfy-vast/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, type Run } from './cli-process.js';
+import { describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, until } from './helpers.js';
+import { useVastProcesses } from './vast-processes.js';
 
-let vast: FakeVast;
-let dataDir: string;
-let current: Run | undefined;
-
-beforeAll(async () => {
-  vast = await startFakeVast({ speed: 100 });
-  dataDir = await mkdtemp(join(tmpdir(), 'comfy-vast-restart-'));
-});
-afterAll(async () => {
-  current?.child.kill('SIGKILL');
-  await vast.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-function serve(): Run {
-  current = run(['serve', '--data-dir', dataDir], {
-    COMFY_VAST_PROVIDER: 'vast',
-    VAST_API_KEY: vast.apiKey,
-    VAST_API_URL: vast.url,
-    COMFY_VAST_POLL_SECONDS: '1',
-    COMFY_VAST_ADMIN_TOKEN: ADMIN_TOKEN,
-  });
-  return current;
-}
+const processes = useVastProcesses({ speed: 100 });
 
 describe('the vast provider against a fake Vast.ai started separately', () => {
   it('provisions, and a server killed mid-generation completes it with its images after a restart', async () => {
-    const first = serve();
-    const api = createClient({ baseUrl: await first.url, token: ADMIN_TOKEN });
+    const first = processes.serve();
+    const api = await processes.adminOf(first);
     const created = await api.createServer({ body: { name: 'GPU Server 1', gpu: 'RTX 4090', gpuCount: 1, location: 'US-East' } });
     await until(() => api.getServer({ params: { id: created.id } }), (s) => s.status === 'running' && s.isLaunched, 60_000);
 
@@ -44,8 +16,8 @@ describe('the vast provider against a fake Vast.ai started separately', () => {
     first.child.kill('SIGKILL');
     await first.exit;
 
-    const second = serve();
-    const again = createClient({ baseUrl: await second.url, token: ADMIN_TOKEN });
+    const second = processes.serve();
+    const again = await processes.adminOf(second);
     const done = await until(() => again.getProgress({ params: { generationId: started.generationId } }), (p) => p.status !== 'executing' && p.status !== 'queued', 60_000);
     expect(done).toMatchObject({ status: 'completed', progress: 100 });
     const [item] = await again.listGenerations({ params: { serverId: created.id } });
