@@ -17,7 +17,7 @@ export interface RemoteBench {
 }
 
 /** Starts the bench; `prepare` fills the file server's folder before it serves. What started is stopped if a later part fails. */
-export async function startRemoteBench(prepare: (root: string) => Promise<void> = async () => {}): Promise<RemoteBench> {
+export async function startRemoteBench(prepare: (root: string) => Promise<unknown> = async () => undefined): Promise<RemoteBench> {
   let sshd: PrivateSshd | undefined;
   let root: string | undefined;
   let files: FileServer | undefined;
