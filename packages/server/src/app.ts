@@ -4,6 +4,7 @@ import type pino from 'pino';
 import { admit, registerAdmission } from './http/admit.js';
 import { clientErrorResponse } from './http/client-error.js';
 import { registerJsonParser } from './http/json-parser.js';
+import { requestLogger, requestLoggingOff } from './http/request-logger.js';
 import { noRoute } from './http/no-route.js';
 import { errorSender } from './http/send-error.js';
 import { registerWebSocketRoutes } from './http/websocket-routes.js';
@@ -38,6 +39,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   const fastify = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
+    childLoggerFactory: requestLogger,
+    disableRequestLogging: requestLoggingOff(options.logger),
     bodyLimit: ONE_MIB,
     // Requests that arrive on an open connection while closing get the standard body (see refuseWhileClosing).
     return503OnClosing: false,
@@ -84,9 +87,10 @@ function refuseWhileClosing(fastify: FastifyInstance): void {
   fastify.addHook('preClose', async () => {
     closing = true;
   });
-  fastify.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return;
+  // A callback hook, not an async one: every request passes here, and a promise each is measurable.
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
     reply.header('Connection', 'close').header('Retry-After', RETRY_AFTER_SHUTDOWN_S);
-    throw new ComfyVastError('SERVICE_UNAVAILABLE', 'The server is shutting down; try again in a moment', { details: { retryAfter: RETRY_AFTER_SHUTDOWN_S } });
+    done(new ComfyVastError('SERVICE_UNAVAILABLE', 'The server is shutting down; try again in a moment', { details: { retryAfter: RETRY_AFTER_SHUTDOWN_S } }));
   });
 }

@@ -39,12 +39,22 @@ export function admitUpgrade(gate: Gate, request: FastifyRequest, reply: Fastify
  */
 export function registerAdmission(fastify: FastifyInstance, gate: Gate): void {
   fastify.decorateRequest('user', null);
-  fastify.addHook('onRequest', async (request, reply) => {
-    const auth = (request.routeOptions.config as { auth?: RouteAuth } | undefined)?.auth ?? 'user';
-    if (request.ws && auth === 'upgrade') return admitUpgrade(gate, request, reply);
-    if (auth !== 'none') admit(gate, request, reply);
-    if (request.ws) throw noRoute(request);
+  // A callback hook, not an async one: every request passes here, and a promise each is measurable.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    try {
+      admitRequest(gate, request, reply);
+    } catch (refusal) {
+      return done(refusal as Error);
+    }
+    done();
   });
+}
+
+function admitRequest(gate: Gate, request: FastifyRequest, reply: FastifyReply): void {
+  const auth = (request.routeOptions.config as { auth?: RouteAuth } | undefined)?.auth ?? 'user';
+  if (request.ws && auth === 'upgrade') return admitUpgrade(gate, request, reply);
+  if (auth !== 'none') admit(gate, request, reply);
+  if (request.ws) throw noRoute(request);
 }
 
 function admitToken(gate: Gate, request: FastifyRequest, reply: FastifyReply, token: string | null): void {
