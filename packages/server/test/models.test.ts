@@ -1,7 +1,7 @@
 import { startFakeComfy } from '@comfy-vast/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DownloadProgress } from '../src/contract/index.js';
-import { raw, startTestServer, until, launchServer, type TestServer } from './helpers.js';
+import { launchServer, raw, startTestServer, startWithAlice, until, type TestServer } from './helpers.js';
 import { openSocket } from './ws-client.js';
 
 // Model listings and downloads on the simulated provider: the fake Vast instance's SSH host speaks remote.sh's
@@ -12,10 +12,8 @@ let bobToken: string;
 let serverId: number;
 
 beforeAll(async () => {
-  server = await startTestServer({ COMFY_VAST_SIMULATION_SPEED: '100' });
-  aliceToken = (await server.admin.createUser({ body: { username: 'alice' } })).token;
+  ({ server, aliceToken, serverId } = await startWithAlice());
   bobToken = (await server.admin.createUser({ body: { username: 'bob' } })).token;
-  serverId = await launchServer(server.client(aliceToken));
 }, 60_000);
 afterAll(async () => server.stop());
 

@@ -1,3 +1,4 @@
+import { SETUP_STEPS } from '@comfy-vast/core';
 import { startFakeComfy } from '@comfy-vast/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServerExecution } from '../src/contract/index.js';
@@ -44,14 +45,7 @@ describe('the spec’s Complete Generation Workflow, steps 1 to 4', () => {
       message: 'ComfyUI auto-setup initiated',
       executionId: expect.any(Number),
       estimatedTime: '2-3 minutes',
-      steps: [
-        'Installing system dependencies',
-        'Setting up Python environment',
-        'Cloning ComfyUI repository',
-        'Installing ComfyUI requirements',
-        'Downloading basic models',
-        'Starting ComfyUI server',
-      ],
+      steps: SETUP_STEPS,
     });
 
     // 3. Wait for setup completion, checking each answer against the spec's shape.
