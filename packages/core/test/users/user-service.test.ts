@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ManualClock, MemoryStore, UserService, hashToken, hashesEqual, generateToken } from '@comfy-vast/core';
 
@@ -6,6 +7,9 @@ describe('tokens', () => {
     const token = generateToken();
     expect(Buffer.from(token.slice(3), 'base64url')).toHaveLength(32);
     expect(hashToken(token)).toMatch(/^[0-9a-f]{64}$/);
+    // The SHA-256 of the token's UTF-8 bytes, as stored since the first release: stored tokens keep working.
+    expect(hashToken('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(hashToken('cv_é')).toBe(createHash('sha256').update(Buffer.from('cv_é', 'utf8')).digest('hex'));
     const store = new MemoryStore();
     const users = new UserService({ store, clock: new ManualClock(0) });
     const { token: issued } = await users.createUser('alice');
