@@ -62,16 +62,6 @@ export function schemaIssues(json: unknown): SchemaIssue[] {
   }
 }
 
-/**
- * The input behind each position of a UI node's `widgets_values`, or null for positions that set no input
- * (the control value after a seed, an upload button's value).
- */
-export function widgetInputNames(info: NodeInfo): (string | null)[] {
-  const inputs = describeInputs(info);
-  const names = inputs.filter((d) => d.widget).flatMap((d) => (d.control ? [d.name, null] : [d.name]));
-  return inputs.some((d) => d.upload) ? [...names, null] : names;
-}
-
 /** A number input's kind and limits in its definition (object_info). */
 export interface NumberLimits {
   integer: boolean;

@@ -1,5 +1,6 @@
 import type { Span } from './json-tree.js';
-import { numberLimits, widgetInputNames, type NodeInfo, type ObjectInfo } from './core-adapter.js';
+import { numberLimits, type NodeInfo, type ObjectInfo } from './core-adapter.js';
+import { widgetInputNames } from './node-definitions.js';
 import type { Located, WorkflowDocument, WorkflowNode } from './workflow-doc.js';
 
 export interface Problem {

@@ -15,13 +15,27 @@ export function nodeDefinitions(types: Iterable<string>, objectInfo: ObjectInfo)
   return out;
 }
 
-function definition(type: string, info: NodeInfo): NodeDefinitionView {
+/**
+ * The input behind each position of a UI node's `widgets_values`, or null for positions that set no input
+ * (the control value after a seed, an upload button's value).
+ */
+export function widgetInputNames(info: NodeInfo): (string | null)[] {
+  return widgetsOf(info).map((w) => (w.kind === 'control' || w.kind === 'upload' ? null : w.name));
+}
+
+/** A node's widgets in `widgets_values` order, as the frontend makes them. */
+function widgetsOf(info: NodeInfo): WidgetDefinition[] {
   const inputs = describeInputs(info);
   const widgets: WidgetDefinition[] = inputs.filter((d) => d.widget).flatMap((d): WidgetDefinition[] => {
     const widget = widgetOf(d.name, d.type, d.options, d.choices);
     return d.control ? [widget, { name: 'control_after_generate', kind: 'control', options: ['fixed', 'increment', 'decrement', 'randomize'] }] : [widget];
   });
-  if (inputs.some((d) => d.upload)) widgets.push({ name: 'upload', kind: 'upload' });
+  return inputs.some((d) => d.upload) ? [...widgets, { name: 'upload', kind: 'upload' }] : widgets;
+}
+
+function definition(type: string, info: NodeInfo): NodeDefinitionView {
+  const inputs = describeInputs(info);
+  const widgets = widgetsOf(info);
   const names = info.output_name ?? [];
   return {
     title: typeof info.display_name === 'string' && info.display_name ? info.display_name : type,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeLocally, widgetInputNames } from '../../src/workflow/core-adapter.js';
+import { analyzeLocally } from '../../src/workflow/core-adapter.js';
+import { widgetInputNames } from '../../src/workflow/node-definitions.js';
 import { findProblems } from '../../src/workflow/diagnostics.js';
 import { readWorkflowDocument } from '../../src/workflow/workflow-doc.js';
 import { fixtureText, objectInfo } from './fixtures.js';
