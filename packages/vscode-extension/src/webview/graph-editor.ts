@@ -68,6 +68,7 @@ export class GraphEditor {
       const selected = Object.values(this.#canvas.selected_nodes);
       this.options.onSelect(selected.length === 1 ? selected[0] : undefined);
     };
+    // Called when a frame is drawn with another pan or zoom.
     this.#canvas.ds.onChanged = () => this.#publishView();
     // A node whose type is a subgraph's id is an instance of it; its title button opens it, as in ComfyUI.
     const root = this.#root;
@@ -86,8 +87,6 @@ export class GraphEditor {
     // Keys reach litegraph only while the canvas has the focus.
     this.#element.addEventListener('pointerdown', () => this.#element.focus());
     this.#element.addEventListener('keydown', (e) => this.#modeKeys(e));
-    // The wheel zooms the graph, not the page.
-    this.#element.addEventListener('wheel', () => this.#publishView(), { passive: true });
     this.#element.addEventListener('subgraph-opened', () => this.#showPath());
     new ResizeObserver(() => this.#fit()).observe(host);
     this.#fit();
