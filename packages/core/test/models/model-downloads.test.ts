@@ -6,6 +6,7 @@ import { modelBody, type FileServer } from '../remote/helpers/fixtures.js';
 import { startRemoteBench, type RemoteBench } from '../remote/helpers/remote-bench.js';
 import { endpointOf } from '../remote/helpers/runner.js';
 import type { PrivateSshd } from '../remote/helpers/sshd.js';
+import { SSHD_TIMEOUT } from '../remote/helpers/sshd.js';
 
 // The download service on a real sshd running remote.sh, fetching from the loopback file server.
 let bench: RemoteBench | undefined;
@@ -24,7 +25,7 @@ afterAll(() => bench?.stop());
 
 const downloadsOn = () => new ModelDownloads({ store: new MemoryStore(), remoteOf: () => ({ runner, target }) });
 
-describe('ModelDownloads on remote.sh', () => {
+describe('ModelDownloads on remote.sh', SSHD_TIMEOUT, () => {
   it('runs at most five downloads per server, queues the rest, and treats a repeated request as the same download', async () => {
     files.throttle(40);
     const downloads = downloadsOn();

@@ -7,6 +7,7 @@ import { modelBody, type FileServer } from '../remote/helpers/fixtures.js';
 import { startRemoteBench, type RemoteBench } from '../remote/helpers/remote-bench.js';
 import { endpointOf } from '../remote/helpers/runner.js';
 import type { PrivateSshd } from '../remote/helpers/sshd.js';
+import { SSHD_TIMEOUT } from '../remote/helpers/sshd.js';
 
 // remote.sh `cancel` on a real sshd: the job's processes stop, its followers end, its partial file goes.
 let bench: RemoteBench | undefined;
@@ -21,7 +22,7 @@ beforeAll(async () => {
 
 afterAll(() => bench?.stop());
 
-describe('remote.sh cancel', () => {
+describe('remote.sh cancel', SSHD_TIMEOUT, () => {
   it('stops a running download and its curl, ends its followers with rc 130, and removes the partial file', async () => {
     files.throttle(80);
     const models = `${sshd.dir}/models`;

@@ -16,6 +16,7 @@ import type { FileServer } from './helpers/fixtures.js';
 import { startRemoteBench, type RemoteBench } from './helpers/remote-bench.js';
 import { endpointOf } from './helpers/runner.js';
 import type { PrivateSshd } from './helpers/sshd.js';
+import { SSHD_TIMEOUT } from './helpers/sshd.js';
 
 // The corpus against the real sshd: a marker file must never appear, whichever field carries the value.
 let bench: RemoteBench | undefined;
@@ -53,7 +54,7 @@ function exec(command: string): Promise<string> {
   });
 }
 
-describe('the quoting helper on a real remote shell', () => {
+describe('the quoting helper on a real remote shell', SSHD_TIMEOUT, () => {
   it('delivers every corpus value as one literal argument', async () => {
     const corpus = injectionCorpus(marker);
     // printf prints each argument between markers, so a value split in two or evaluated would show.
@@ -63,7 +64,7 @@ describe('the quoting helper on a real remote shell', () => {
   });
 });
 
-describe('remote.sh with hostile values', () => {
+describe('remote.sh with hostile values', SSHD_TIMEOUT, () => {
   it('refuses them as folder and file names, and evaluates none', async () => {
     for (const value of injectionCorpus(marker)) {
       for (const [option, other] of [
@@ -83,19 +84,21 @@ describe('remote.sh with hostile values', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it('passes them inside a URL to curl as plain text, or refuses the URL', async () => {
-    const corpus = injectionCorpus(marker);
-    for (const [i, value] of corpus.entries()) {
-      const job = followJob(runner, endpointOf(sshd), {
-        args: ['download', '--job', `url-${i}`, '--models', `${sshd.dir}/models`, '--folder', 'loras', '--name', 'x.safetensors', '--url', `${files.url}/missing/${value}`],
-      });
-      const reason = await job.then(
-        (outcome) => outcome.error?.reason,
-        (error: ComfyVastError) => error.details.remoteReason,
-      );
-      // A URL with control characters is refused up front; any other reaches the file server as one literal path.
-      expect(['http', 'url', 'usage']).toContain(reason);
-    }
+  // One remote job per value, run side by side (the runner keeps to its channel limit): a minute one after another on a
+  // loaded machine.
+  it('passes them inside a URL to curl as plain text, or refuses the URL', { timeout: 120_000 }, async () => {
+    const reasons = await Promise.all(
+      injectionCorpus(marker).map((value, i) =>
+        followJob(runner, endpointOf(sshd), {
+          args: ['download', '--job', `url-${i}`, '--models', `${sshd.dir}/models`, '--folder', 'loras', '--name', `x${i}.safetensors`, '--url', `${files.url}/missing/${value}`],
+        }).then(
+          (outcome) => outcome.error?.reason,
+          (error: ComfyVastError) => error.details.remoteReason,
+        ),
+      ),
+    );
+    // A URL with control characters is refused up front; any other reaches the file server as one literal path.
+    for (const reason of reasons) expect(['http', 'url', 'usage']).toContain(reason);
     expect(files.requests.map((r) => r.path)).toContain(`/missing/$(touch\${IFS}${marker})`);
     expect(existsSync(marker)).toBe(false);
   });
@@ -108,7 +111,7 @@ describe('remote.sh with hostile values', () => {
   });
 });
 
-describe('cancelling a download with hostile values', () => {
+describe('cancelling a download with hostile values', SSHD_TIMEOUT, () => {
   it('refuses them as job ids, folders and names, and evaluates none', async () => {
     for (const value of injectionCorpus(marker)) {
       for (const args of [
@@ -127,7 +130,7 @@ describe('cancelling a download with hostile values', () => {
   }, 90_000);
 });
 
-describe('Civitai answers with hostile download URLs', () => {
+describe('Civitai answers with hostile download URLs', SSHD_TIMEOUT, () => {
   let civitai: Server;
   let origin: string;
   let answer = '';

@@ -10,6 +10,7 @@ import { comfyRepository, modelBody, Relay, systemPython, type FileServer } from
 import { startRemoteBench, type RemoteBench } from './helpers/remote-bench.js';
 import { endpointOf, runnerFor } from './helpers/runner.js';
 import type { PrivateSshd } from './helpers/sshd.js';
+import { SSHD_TIMEOUT } from './helpers/sshd.js';
 
 // remote.sh itself, on a real OpenSSH server, with every fetch pointed at loopback fixtures.
 let bench: RemoteBench | undefined;
@@ -97,7 +98,7 @@ describe('setup', { timeout: 180_000 }, () => {
   });
 });
 
-describe('download', () => {
+describe('download', SSHD_TIMEOUT, () => {
   const models = () => `${sshd.dir}/models`;
   const download = (job: string, name: string, url: string, extra: string[] = []) => ({
     args: ['download', '--job', job, '--models', models(), '--folder', 'checkpoints', '--name', name, '--url', url, ...extra],

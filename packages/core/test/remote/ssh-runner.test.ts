@@ -7,7 +7,7 @@ import { ManualClock } from '../../src/util/index.js';
 import { driveWithIo } from './helpers/drive.js';
 import { Relay } from './helpers/fixtures.js';
 import { endpointOf, memoryPins, runnerFor } from './helpers/runner.js';
-import { startSshd, type PrivateSshd } from './helpers/sshd.js';
+import { startSshd, type PrivateSshd, SSHD_TIMEOUT } from './helpers/sshd.js';
 
 let sshd: PrivateSshd;
 
@@ -30,7 +30,7 @@ const failure = (promise: Promise<unknown>) =>
     },
   );
 
-describe('SshRunner', () => {
+describe('SshRunner', SSHD_TIMEOUT, () => {
   it('pins the host key on first use, as ssh-keygen fingerprints it, and accepts it afterwards', async () => {
     const pins = memoryPins();
     const runner = await runnerFor(sshd, { pins });

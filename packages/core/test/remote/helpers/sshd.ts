@@ -9,6 +9,12 @@ import { freePort } from '../../helpers/free-port.js';
 import { giveTo, systemUser, unprivilegedUser, type SystemUser } from '../../helpers/system-user.js';
 
 /** A private OpenSSH daemon on loopback, running as an unprivileged user who is also the one logging in. */
+/**
+ * Tests that run commands through a real sshd: each command is a login and a process or two, so a test of many takes
+ * seconds alone and several times that on a loaded CI machine.
+ */
+export const SSHD_TIMEOUT = { timeout: 90_000 };
+
 export interface PrivateSshd {
   host: string;
   port: number;
