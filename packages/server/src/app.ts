@@ -1,5 +1,5 @@
 import { ComfyVastError, type ComfyVast } from '@comfy-vast/core';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type pino from 'pino';
 import { admit, registerAdmission } from './http/admit.js';
 import { clientErrorResponse } from './http/client-error.js';
@@ -40,7 +40,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const fastify = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     childLoggerFactory: requestLogger,
-    disableRequestLogging: requestLoggingOff(options.logger),
+    logController: new LogController({ disableRequestLogging: requestLoggingOff(options.logger) }),
     bodyLimit: ONE_MIB,
     // Requests that arrive on an open connection while closing get the standard body (see refuseWhileClosing).
     return503OnClosing: false,

@@ -77,7 +77,7 @@ export function requestLogger(logger: FastifyBaseLogger, bindings: pino.Bindings
 }
 
 /**
- * fastify's `disableRequestLogging`: a line for each request and each answer only at `debug` and below. At
+ * fastify's `disableRequestLogging` (of its log controller): a line for each request and each answer only at `debug` and below. At
  * `info` a loaded server would otherwise write two lines a request; errors are logged whatever the level allows.
  */
 export const requestLoggingOff = (logger: pino.Logger) => (): boolean => !logger.isLevelEnabled('debug');
