@@ -15,7 +15,7 @@ import { startPostgres } from '../packages/core/test/store/helpers/postgres-serv
 import { generation, generations, pct, timed } from './store.bench.js';
 
 const RECORDS = 100_000;
-const SAMPLES = 1_000;
+const SAMPLES = 400;
 const WARM_UP = 200;
 const SCHEMA = 'comfy_vast_bench';
 

@@ -15,7 +15,7 @@ import { BUILTIN_WORKFLOWS, defineCollection, LowdbStore, ManualClock, WorkflowL
 
 const RECORDS = 100_000;
 const SAMPLES = 1_000;
-const BASELINE_SAMPLES = 10;
+const BASELINE_SAMPLES = 5;
 const RARE_USER = 7777;
 const WARM_UP = 200;
 
@@ -124,7 +124,7 @@ export async function run(): Promise<void> {
 const STORED_WORKFLOW_BYTES = 28e6;
 const WORKFLOW_PADDING = 100 * 1024;
 const WORKFLOW_SAMPLES = 200;
-const DOCUMENT_SAMPLES = 10;
+const DOCUMENT_SAMPLES = 5;
 const USERS = 10;
 const sdxl = BUILTIN_WORKFLOWS.find((w) => w.id === 1)!.workflow as Record<string, unknown>;
 

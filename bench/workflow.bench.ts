@@ -69,17 +69,20 @@ interface Figures {
 
 const analyze = (parsed: ParsedWorkflow, conversion: ConversionResult) => analyzeWorkflow(parsed, { gpu: 'RTX 4090', conversion });
 
-function measure(nodes: number, distinct = Math.max(1, Math.round(POOL_NODES / nodes))): Figures {
+/** Every figure of one size; `full: false` only conversion and analysis (parse and "all" are then NaN). */
+function measure(nodes: number, { distinct = Math.max(1, Math.round(POOL_NODES / nodes)), full = true } = {}): Figures {
   const workflows = Array.from({ length: distinct }, () => generate(nodes));
-  const parse = median(workflows, (w) => parseWorkflow(w), nodes);
+  const parse = full ? median(workflows, (w) => parseWorkflow(w), nodes) : Number.NaN;
   const parsed: ParsedWorkflow[] = workflows.map((w) => parseWorkflow(w));
   const convert = median(parsed, (p) => toApiPrompt(p), nodes);
   const conversions = new Map(parsed.map((p) => [p, toApiPrompt(p)]));
   const analysis = median(parsed, (p) => analyze(p, conversions.get(p)!), nodes);
-  const all = median(workflows, (w) => {
-    const p = parseWorkflow(w);
-    return analyze(p, toApiPrompt(p));
-  }, nodes);
+  const all = full
+    ? median(workflows, (w) => {
+        const p = parseWorkflow(w);
+        return analyze(p, toApiPrompt(p));
+      }, nodes)
+    : Number.NaN;
   return { nodes, parse, convert, analyze: analysis, both: convert + analysis, all };
 }
 
@@ -110,8 +113,8 @@ export async function run(): Promise<void> {
       met: large[key] <= target && ratio10 <= 13,
     });
   }
-  const points = [small, measure(2_500), measure(5_000), large];
+  const points = [small, measure(2_500, { full: false }), measure(5_000, { full: false }), large];
   console.log(`both per node: ${points.map((f) => `${f.nodes / 1000}k ${perNode(f)}`).join(', ')}`);
-  const hot = measure(1_000, 1);
+  const hot = measure(1_000, { distinct: 1, full: false });
   console.log(`one 1,000-node workflow repeated (cache-warm): both ${ms(hot.both)}, ${perNode(hot)} per node`);
 }
