@@ -200,4 +200,49 @@ describe('the graph editor (litegraph) in Chromium', () => {
     await editor.page.locator('#graph-back').click();
     await expect.poll(() => data('subgraph')).toBe('');
   });
+
+  it('edits a node inside a subgraph: the change names the subgraph and lands in its definition', async () => {
+    // The corpus piles the subgraph's nodes on its input node: spread out, the encoder's title can be clicked.
+    const spread = JSON.parse(readFileSync(new URL('subgraph.ui.json', CORPUS), 'utf8')) as { definitions: { subgraphs: { inputNode: { bounding: number[] }; nodes: { pos: number[] }[] }[] } };
+    const inside = spread.definitions.subgraphs[0]!;
+    inside.inputNode.bounding = [-300, 0, 120, 60];
+    inside.nodes[1]!.pos = [500, 300];
+    const source = JSON.stringify(spread, null, 2);
+    await load(source);
+    const title = await onScreen(100 + 150, -15);
+    await editor.page.mouse.click(title.x, title.y);
+    await editor.page.locator('#open-subgraph').click();
+    await expect.poll(() => data('subgraph')).not.toBe('');
+    // The encoder inside, at [10, 0] in the subgraph.
+    const inner = await onScreen(10 + 60, -15);
+    await editor.page.mouse.click(inner.x, inner.y);
+    await expect.poll(() => editor.page.locator('#inspector h3').textContent()).toMatch(/#1$/);
+    const before = (await editor.posted()).length;
+    await editor.page.locator('#inspector [data-widget="text"]').fill('a fox, edited inside');
+    await editor.page.keyboard.press('Tab');
+    await expect.poll(() => editsPosted(before)).toHaveLength(1);
+    const changes = (await editsPosted(before))[0]!.changes!;
+    expect(changes).toEqual([{ kind: 'widget', graph: await data('subgraph'), nodeId: '1', index: 0, value: 'a fox, edited inside' }]);
+    expect(JSON.parse(applied(source, changes)).definitions.subgraphs[0].nodes[0].widgets_values).toEqual(['a fox, edited inside']);
+    await editor.page.locator('#graph-back').click();
+  });
+
+  it('edits an API-format file through the same graph: the input’s value changes and nothing else', async () => {
+    const source = fixture('txt2img-api.json');
+    const message = workflowMessage(source) as Extract<ToWebview, { type: 'workflow' }>;
+    const sampler = message.graph.nodes.find((n) => n.id === '3') as unknown as { pos: [number, number] };
+    await editor.page.evaluate(() => sessionStorage.clear());
+    await editor.page.reload();
+    await load(source);
+    const title = await onScreen(sampler.pos[0] + 60, sampler.pos[1] - 15);
+    await editor.page.mouse.click(title.x, title.y);
+    await expect.poll(() => editor.page.locator('#inspector h3').textContent()).toBe('KSampler #3');
+    const before = (await editor.posted()).length;
+    await editor.page.locator('#inspector [data-widget="cfg"]').fill('6.5');
+    await editor.page.keyboard.press('Tab');
+    await expect.poll(() => editsPosted(before)).toHaveLength(1);
+    const changes = (await editsPosted(before))[0]!.changes!;
+    expect(changes).toEqual([{ kind: 'widget', nodeId: '3', index: 3, value: 6.5 }]);
+    expect(difference(source, applied(source, changes))).toEqual(['8', '6.5']);
+  });
 });
