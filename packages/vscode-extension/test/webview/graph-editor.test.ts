@@ -116,6 +116,25 @@ describe('the graph editor (litegraph) in Chromium', () => {
     expect(y).toBeGreaterThan(474 + 10);
   });
 
+  it('drags a group with the nodes in it: one change set for the group’s box and their positions', async () => {
+    const grouped = JSON.stringify({ ...JSON.parse(text), groups: [{ title: 'Loader', bounding: [0, 400, 400, 220], color: '#3f789e', font_size: 24, flags: {} }] }, null, 2);
+    await load(grouped);
+    const before = (await editor.posted()).length;
+    const scale = Number(await data('scale'));
+    const from = await onScreen(200, 412);
+    await editor.page.mouse.move(from.x, from.y);
+    await editor.page.mouse.down();
+    await editor.page.mouse.move(from.x + 60 * scale, from.y, { steps: 6 });
+    await editor.page.mouse.up();
+    await expect.poll(() => editsPosted(before)).toHaveLength(1);
+    const changes = (await editsPosted(before))[0]!.changes!;
+    expect(changes.map((c) => c.kind).sort()).toEqual(['group', 'position']);
+    const after = JSON.parse(applied(grouped, changes)) as { groups: { bounding: number[] }[]; nodes: { id: number; pos: number[] }[] };
+    const dx = after.groups[0]!.bounding[0]!;
+    expect(dx).toBeGreaterThan(20);
+    expect(after.nodes.find((n) => n.id === 4)!.pos[0]).toBeCloseTo(26 + dx, 0);
+  });
+
   it('bypasses the selected node with Ctrl+B, as ComfyUI does', async () => {
     await load(text);
     const at = await onScreen(863 + 60, 186 - 15);
