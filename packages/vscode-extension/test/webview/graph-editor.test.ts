@@ -135,7 +135,7 @@ describe('the graph editor (litegraph) in Chromium', () => {
     expect(after.nodes.find((n) => n.id === 4)!.pos[0]).toBeCloseTo(26 + dx, 0);
   });
 
-  it('bypasses the selected node with Ctrl+B, as ComfyUI does', async () => {
+  it('bypasses the selected node with Ctrl+B and mutes it with Ctrl+M, as ComfyUI does', async () => {
     await load(text);
     const at = await onScreen(863 + 60, 186 - 15);
     await editor.page.mouse.click(at.x, at.y);
@@ -145,6 +145,13 @@ describe('the graph editor (litegraph) in Chromium', () => {
     const changes = (await editsPosted(before))[0]!.changes!;
     expect(changes).toEqual([{ kind: 'mode', nodeId: '3', value: 4 }]);
     expect(JSON.parse(applied(text, changes)).nodes.find((n: { id: number }) => n.id === 3).mode).toBe(4);
+    // Ctrl+M mutes it instead; again puts it back.
+    const next = (await editor.posted()).length;
+    await editor.page.keyboard.press('Control+m');
+    await expect.poll(() => editsPosted(next)).toHaveLength(1);
+    await editor.page.keyboard.press('Control+m');
+    await expect.poll(() => editsPosted(next)).toHaveLength(2);
+    expect((await editsPosted(next)).map((m) => m.changes)).toEqual([[{ kind: 'mode', nodeId: '3', value: 2 }], [{ kind: 'mode', nodeId: '3', value: 0 }]]);
   });
 
   it('undoes a change of links or nodes (those are edited as text) and posts nothing', async () => {
