@@ -373,9 +373,9 @@ function changeOf(key: string, value: unknown): GraphChange | undefined {
   return undefined;
 }
 
-/** Nodes and links: what the editor does not write back. */
+/** Nodes, links and how many groups: what the editor does not add or remove in the file. */
 function structure(root: LGraph): string {
   return graphs(root)
-    .map(([id, g]) => `${id}:${g.nodes.map((n) => n.id).sort().join(',')}:${[...g.links.keys()].sort().join(',')}`)
+    .map(([id, g]) => `${id}:${g.nodes.map((n) => n.id).sort().join(',')}:${[...g.links.keys()].sort().join(',')}:${g.groups.length}`)
     .join(';');
 }
