@@ -29,14 +29,16 @@ interface Hop {
  * of any length resolves, and a chain that comes back on itself is reported once it repeats a link.
  */
 export function resolveLink(start: Scope, startLink: WorkflowId, warnings: WorkflowWarning[]): Resolution | undefined {
-  let hop: Hop = { scope: start, link: startLink };
+  // The first hop in two variables, not a Hop object: every linked input of a conversion starts here.
+  let hopScope = start;
+  let hopLink = startLink;
   let followed = 0;
   let seen: Map<Scope, Set<UiLink>> | undefined;
   for (;;) {
-    let scope = hop.scope;
-    const link = scope.links.get(hop.link);
+    let scope = hopScope;
+    const link = scope.links.get(hopLink);
     if (!link) {
-      warnings.push(warning('dangling_link', `Link ${String(hop.link)} is not in the workflow's links`, scope.prefix.slice(0, -1) || undefined));
+      warnings.push(warning('dangling_link', `Link ${String(hopLink)} is not in the workflow's links`, scope.prefix.slice(0, -1) || undefined));
       return undefined;
     }
     if (++followed > UNCHECKED_HOPS) {
@@ -67,7 +69,8 @@ export function resolveLink(start: Scope, startLink: WorkflowId, warnings: Workf
     }
     const next = sameId(origin, SUBGRAPH_INPUT) ? boundaryInput(scope, slot) : nodeOutput(scope, origin, node, slot, type, warnings);
     if (next === undefined || !('link' in next)) return next;
-    hop = next;
+    hopScope = next.scope;
+    hopLink = next.link;
   }
 }
 
