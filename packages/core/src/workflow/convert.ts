@@ -64,9 +64,7 @@ function emitNode(flat: FlatNode, catalog: NodeCatalog, findings: Findings, sour
   const { warnings } = findings;
   const { node } = flat;
   const inputs: Record<string, unknown> = {};
-  let declared: Set<string> | undefined;
-  for (const input of node.inputs ?? []) if (input.widget) (declared ??= new Set()).add(input.widget.name);
-  const definitions = catalog.inputs(node.type, declared);
+  const definitions = catalog.inputs(node.type, node.inputs);
   if (definitions) {
     const nodeId = flat.widgetSource?.nodeId ?? flat.id;
     const offset = flat.widgetSource?.offset ?? 0;

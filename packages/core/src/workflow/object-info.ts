@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import bundled from './data/core-object-info.json' with { type: 'json' };
+import type { UiInput } from './ui-schema.js';
 
 /** One input spec of object_info: `[type, options?]`, where type is a string or a legacy combo list. */
 export const inputSpecSchema = z.array(z.unknown()).min(1);
@@ -103,6 +104,8 @@ export class NodeCatalog {
   readonly source: 'caller' | 'bundled';
   private readonly info: ObjectInfo;
   private readonly described = new Map<string, InputDefinition[]>();
+  /** Per class, the inputs that are not widgets but that a saved node may declare as one. */
+  private readonly promotable = new Map<string, Set<string>>();
   private readonly found = new Map<string, NodeInfo | null>();
 
   constructor(objectInfo?: ObjectInfo) {
@@ -124,18 +127,26 @@ export class NodeCatalog {
     return this.get(type) !== undefined;
   }
 
-  /** Input definitions of a class; a saved node that declares extension widgets gets its own description. */
-  inputs(type: string, declaredWidgets?: ReadonlySet<string>): InputDefinition[] | undefined {
+  /**
+   * Input definitions of a class. A saved node (its `inputs`) that marks as a widget an input the definitions do
+   * not make one (an extension widget) gets its own description.
+   */
+  inputs(type: string, saved?: readonly UiInput[]): InputDefinition[] | undefined {
     const info = this.get(type);
     if (!info) return undefined;
     let cached = this.described.get(type);
     if (!cached) {
       cached = describeInputs(info);
       this.described.set(type, cached);
+      this.promotable.set(type, new Set(cached.filter((d) => !d.widget && d.options['forceInput'] !== true).map((d) => d.name)));
     }
-    const addsWidgets =
-      declaredWidgets !== undefined &&
-      cached.some((d) => !d.widget && d.options['forceInput'] !== true && declaredWidgets.has(d.name));
-    return addsWidgets ? describeInputs(info, declaredWidgets) : cached;
+    if (!saved) return cached;
+    // Checked without a set per node: newer frontends mark every widget input so, on every node.
+    const promotable = this.promotable.get(type)!;
+    let declared: Set<string> | undefined;
+    for (const input of saved) if (input.widget && promotable.has(input.widget.name)) declared = new Set();
+    if (!declared) return cached;
+    for (const input of saved) if (input.widget) declared.add(input.widget.name);
+    return describeInputs(info, declared);
   }
 }

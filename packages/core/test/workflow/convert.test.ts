@@ -65,3 +65,27 @@ describe('toApiPrompt on older formats', () => {
     expect(toApiPrompt(ui).warnings).toContainEqual(expect.objectContaining({ code: 'widget_values_mismatch', nodeId: '5' }));
   });
 });
+
+describe('toApiPrompt with extension widgets', () => {
+  const objectInfo = {
+    Points: {
+      input: { required: { image: ['IMAGE'], points: ['POINTS'], strength: ['FLOAT', { default: 1 }] } },
+      output: ['IMAGE'],
+      output_node: false,
+      name: 'Points',
+      display_name: 'Points',
+      category: 'test',
+    },
+  } as unknown as ObjectInfo;
+  const workflow = (inputs: unknown[]) => ({
+    nodes: [{ id: 1, type: 'Points', mode: 0, inputs, outputs: [], widgets_values: ['[[1,2]]', 0.5] }],
+    links: [],
+  });
+
+  it('maps a saved value to an input the node marks as a widget although its definition does not', () => {
+    const marked = toApiPrompt(workflow([{ name: 'points', type: 'POINTS', widget: { name: 'points' }, link: null }, { name: 'strength', type: 'FLOAT', widget: { name: 'strength' }, link: null }]), { objectInfo });
+    expect(marked.prompt['1']!.inputs).toEqual({ points: '[[1,2]]', strength: 0.5 });
+    const plain = toApiPrompt(workflow([{ name: 'strength', type: 'FLOAT', widget: { name: 'strength' }, link: null }]), { objectInfo });
+    expect(plain.prompt['1']!.inputs).toEqual({ strength: '[[1,2]]' });
+  });
+});
