@@ -12,6 +12,7 @@ import { registerRoutes } from './routes/index.js';
 import { connectGenerationTopic } from './ws/generation-topic.js';
 import { connectServerTopic } from './ws/server-topic.js';
 import { connectExecutionTopic } from './ws/execution-topic.js';
+import { connectDownloadTopic } from './ws/download-topic.js';
 import { WebSocketHub } from './ws/hub.js';
 
 export interface AppOptions {
@@ -76,6 +77,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   connectGenerationTopic(hub, comfyVast);
   connectServerTopic(hub, comfyVast);
   connectExecutionTopic(hub, comfyVast);
+  connectDownloadTopic(hub, comfyVast);
   registerRoutes({ fastify, comfyVast, hub, provider: options.provider, version: options.version });
   await fastify.ready();
   return { fastify, hub };
@@ -90,7 +92,7 @@ function refuseWhileClosing(fastify: FastifyInstance): void {
   // A callback hook, not an async one: every request passes here, and a promise each is measurable.
   fastify.addHook('onRequest', (_request, reply, done) => {
     if (!closing) return done();
-    reply.header('Connection', 'close').header('Retry-After', RETRY_AFTER_SHUTDOWN_S);
+    reply.header('Connection', 'close');
     done(new ComfyVastError('SERVICE_UNAVAILABLE', 'The server is shutting down; try again in a moment', { details: { retryAfter: RETRY_AFTER_SHUTDOWN_S } }));
   });
 }

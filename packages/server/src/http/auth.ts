@@ -1,5 +1,4 @@
 import { ComfyVastError, type UserRecord, type UserService } from '@comfy-vast/core';
-import type { FastifyRequest } from 'fastify';
 
 declare module 'fastify' {
   interface FastifyRequest {

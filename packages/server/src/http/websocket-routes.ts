@@ -1,4 +1,3 @@
-import { ComfyVastError } from '@comfy-vast/core';
 import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocketHub } from '../ws/hub.js';
@@ -41,7 +40,6 @@ export async function registerWebSocketRoutes(fastify: FastifyInstance, hub: Web
           if (!request.user) hub.assertRoomToWait(remoteAddress(request));
           done();
         } catch (refusal) {
-          if (refusal instanceof ComfyVastError) reply.header('Retry-After', refusal.details.retryAfter);
           done(refusal as Error);
         }
       },
