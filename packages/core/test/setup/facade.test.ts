@@ -33,17 +33,26 @@ async function until(ok: () => boolean, timeoutMs = 30_000): Promise<void> {
   }
 }
 
+/**
+ * A fresh fake Vast.ai and data directory, the library opened over them, and a user's server running there whose
+ * fake SSH host writes a line every `tickMs`.
+ */
+async function runningServer(name: string, tickMs: number, ready: 'running' | 'launched' = 'running') {
+  vast = await startFakeVast({ speed: 100 });
+  dir = await mkdtemp(join(tmpdir(), 'setup-facade-'));
+  const comfyVast = await open();
+  const { user } = await comfyVast.users.createUser('ann');
+  const server = await comfyVast.createServer(user.id, { name, gpu: 'RTX 4090' });
+  await until(() => (ready === 'launched' ? comfyVast.getServer(user.id, server.id).isLaunched : comfyVast.getServer(user.id, server.id).status === 'running'));
+  const vastId = comfyVast.getServer(user.id, server.id).vastId!;
+  vast.ssh(vastId)!.host.setTickMs(tickMs);
+  return { comfyVast, user, server, vastId };
+}
+
 describe('setup through the library', () => {
   it('goes on after the library is opened again mid-setup, without starting it twice', async () => {
-    vast = await startFakeVast({ speed: 100 });
-    dir = await mkdtemp(join(tmpdir(), 'setup-facade-'));
-    const first = await open();
-    const { user } = await first.users.createUser('ann');
-    const server = await first.createServer(user.id, { name: 'set me up', gpu: 'RTX 4090' });
-    await until(() => first.getServer(user.id, server.id).status === 'running');
-    const vastId = first.getServer(user.id, server.id).vastId!;
     // Lines far enough apart for the library to close between two of them.
-    vast.ssh(vastId)!.host.setTickMs(150);
+    const { comfyVast: first, user, server, vastId } = await runningServer('set me up', 150);
 
     const reachedStep3 = new Promise<void>((resolve) => first.on('execution:event', (e: ExecutionEvent) => e.entry.kind === 'step' && e.entry.line.step === 3 && resolve()));
     const { execution } = await first.startSetup(user.id, server.id);
@@ -57,19 +66,13 @@ describe('setup through the library', () => {
     expect(second.listExecutions(user.id, server.id)[0]).toMatchObject({ id: execution.id, status: 'completed', error: null });
     const steps = second.getExecutionLog(user.id, server.id, execution.id).entries.flatMap((e) => (e.kind === 'step' ? [e.line.step] : []));
     expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(vast.ssh(vastId)!.host.snapshot().jobs.map((j) => j.id)).toHaveLength(1);
+    expect(vast!.ssh(vastId)!.host.snapshot().jobs.map((j) => j.id)).toHaveLength(1);
   });
 
   it('counts a running setup as work: idle stop waits for it, and counts from its end', async () => {
-    vast = await startFakeVast({ speed: 100 });
-    dir = await mkdtemp(join(tmpdir(), 'setup-facade-'));
-    const comfyVast = await open();
-    const { user } = await comfyVast.users.createUser('ann');
-    const server = await comfyVast.createServer(user.id, { name: 'idle', gpu: 'RTX 4090' });
-    await until(() => comfyVast.getServer(user.id, server.id).status === 'running');
+    const { comfyVast, user, server } = await runningServer('idle', 100);
     await comfyVast.updateSchedule(user.id, server.id, 'stop', { schedule: { idleStopMinutes: 30 } });
     expect(comfyVast.getServer(user.id, server.id).idleStopAt).not.toBeNull();
-    vast.ssh(comfyVast.getServer(user.id, server.id).vastId!)!.host.setTickMs(100);
 
     await comfyVast.startSetup(user.id, server.id);
     expect(comfyVast.getServer(user.id, server.id).idleStopAt).toBeNull();
@@ -84,13 +87,7 @@ describe('setup through the library', () => {
   });
 
   it('takes ComfyUI down during a reset: not launched, generations refused, launched again once it answers', async () => {
-    vast = await startFakeVast({ speed: 100 });
-    dir = await mkdtemp(join(tmpdir(), 'setup-facade-'));
-    const comfyVast = await open();
-    const { user } = await comfyVast.users.createUser('ann');
-    const server = await comfyVast.createServer(user.id, { name: 'reset me', gpu: 'RTX 4090' });
-    await until(() => comfyVast.getServer(user.id, server.id).isLaunched);
-    vast.ssh(comfyVast.getServer(user.id, server.id).vastId!)!.host.setTickMs(100);
+    const { comfyVast, user, server } = await runningServer('reset me', 100, 'launched');
 
     const { execution } = await comfyVast.resetSetup(user.id, server.id, {});
     expect(comfyVast.getServer(user.id, server.id).isLaunched).toBe(false);
@@ -103,14 +100,8 @@ describe('setup through the library', () => {
   });
 
   it('counts a running model download as work too: idle stop waits for it, and counts from its end', async () => {
-    vast = await startFakeVast({ speed: 100 });
-    dir = await mkdtemp(join(tmpdir(), 'setup-facade-'));
-    const comfyVast = await open();
-    const { user } = await comfyVast.users.createUser('ann');
-    const server = await comfyVast.createServer(user.id, { name: 'idle', gpu: 'RTX 4090' });
-    await until(() => comfyVast.getServer(user.id, server.id).status === 'running');
+    const { comfyVast, user, server } = await runningServer('idle', 100);
     await comfyVast.updateSchedule(user.id, server.id, 'stop', { schedule: { idleStopMinutes: 30 } });
-    vast.ssh(comfyVast.getServer(user.id, server.id).vastId!)!.host.setTickMs(100);
 
     const { download } = await comfyVast.downloadModel(user.id, server.id, { url: 'https://example.com/detail.safetensors', folder: 'loras', filename: 'detail.safetensors' });
     expect(comfyVast.getServer(user.id, server.id).idleStopAt).toBeNull();
