@@ -64,10 +64,7 @@ export class GraphEditor {
     this.#canvas.allow_reconnect_links = false;
     this.#canvas.onDrawForeground = (ctx) => this.#drawRunning(ctx);
     this.#canvas.onNodeMoved = () => this.#scheduleSync();
-    this.#canvas.onSelectionChange = () => {
-      const selected = Object.values(this.#canvas.selected_nodes);
-      this.options.onSelect(selected.length === 1 ? selected[0] : undefined);
-    };
+    this.#canvas.onSelectionChange = () => this.#publishSelection();
     // Called when a frame is drawn with another pan or zoom.
     this.#canvas.ds.onChanged = () => this.#publishView();
     // A node whose type is a subgraph's id is an instance of it; its title button opens it, as in ComfyUI.
@@ -111,6 +108,8 @@ export class GraphEditor {
       const node = this.#canvas.graph?.getNodeById(id);
       if (node) this.#canvas.selectNode(node, true);
     }
+    // The inspector shows the reloaded node (its values may be the ones just changed), or nothing.
+    this.#publishSelection();
     if (first) this.#zoomToFit();
     else Object.assign(this.#canvas.ds, { scale: view.scale, offset: view.offset });
     this.#baseline = snapshot(this.#root);
@@ -256,6 +255,11 @@ export class GraphEditor {
     }
     this.#baseline = now;
     if (changes.length > 0) this.options.onChanges(changes);
+  }
+
+  #publishSelection(): void {
+    const selected = Object.values(this.#canvas.selected_nodes);
+    this.options.onSelect(selected.length === 1 ? selected[0] : undefined);
   }
 
   #zoomToFit(): void {

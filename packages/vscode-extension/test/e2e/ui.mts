@@ -63,8 +63,12 @@ async function main(): Promise<void> {
       return { x: box.x + (x + ox) * scale, y: box.y + (y + oy) * scale };
     };
     const title = await canvasPoint(863 + 60, 186 - 15);
-    await page.mouse.click(title.x, title.y);
-    await webview.locator('#inspector h3', { hasText: 'KSampler #3' }).waitFor({ timeout: 10_000 });
+    // Now and then a first click right after a load selects nothing: click until the panel shows the node.
+    for (let i = 0; !(await webview.locator('#inspector h3', { hasText: 'KSampler #3' }).isVisible()); i++) {
+      if (i > 10) throw new Error('clicking the KSampler title never selected it');
+      await page.mouse.click(title.x, title.y);
+      await webview.locator('#inspector h3', { hasText: 'KSampler #3' }).waitFor({ timeout: 2_000 }).catch(() => undefined);
+    }
     await webview.locator('#inspector [data-widget="steps"]').fill('21');
     await webview.locator('#inspector [data-widget="steps"]').press('Tab');
     await page.locator('.tab.dirty', { hasText: 'txt2img.comfy.json' }).waitFor({ timeout: 10_000 });
@@ -88,8 +92,9 @@ async function main(): Promise<void> {
     assert.equal(readFileSync(join(code.workspace, 'workflows/txt2img.comfy.json'), 'utf8'), original);
     console.log('✓ undo restored the file and the graph');
 
-    // ComfyUI's key to bypass the selected node reaches the graph inside VS Code.
+    // ComfyUI's key to bypass the selected node (still the sampler) reaches the graph inside VS Code.
     await page.mouse.click(title.x, title.y);
+    await webview.locator('#inspector h3', { hasText: 'KSampler #3' }).waitFor({ timeout: 10_000 });
     await page.keyboard.press('Control+b');
     await page.locator('.tab.dirty', { hasText: 'txt2img.comfy.json' }).waitFor({ timeout: 10_000 });
     await page.keyboard.press('Control+s');

@@ -56,6 +56,8 @@ describe('the graph editor (litegraph) in Chromium', () => {
     await editor.page.evaluate(() => document.getElementById('graph')!.removeAttribute('data-nodes'));
     await editor.send(workflowMessage(source));
     await editor.page.waitForFunction(() => document.getElementById('graph')!.dataset['nodes'] !== undefined);
+    // litegraph finds a node under the pointer by the bounds its last drawing measured: wait for a drawing.
+    await editor.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
   };
   /** Where a graph point is on the screen, by the view the page publishes (offset and scale). */
   const onScreen = async (x: number, y: number) => {
@@ -63,6 +65,19 @@ describe('the graph editor (litegraph) in Chromium', () => {
     const scale = Number(await data('scale'));
     const [ox, oy] = (await data('offset')).split(',').map(Number) as [number, number];
     return { x: box.x + (x + ox) * scale, y: box.y + (y + oy) * scale };
+  };
+  /** Clicks a node's title until the inspector shows it: now and then a first click right after a load selects nothing. */
+  const select = async (x: number, y: number, heading: string | RegExp) => {
+    const at = await onScreen(x, y);
+    for (let i = 0; ; i++) {
+      await editor.page.mouse.click(at.x, at.y);
+      const pattern = typeof heading === 'string' ? `^${heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$` : heading.source;
+      const shown = await editor.page
+        .waitForFunction((p) => new RegExp(p).test(document.querySelector('#inspector h3')?.textContent ?? ''), pattern, { timeout: 2000 })
+        .then(() => true, () => false);
+      if (shown) return;
+      if (i === 4) throw new Error(`no node ${String(heading)} at ${x}, ${y}`);
+    }
   };
   const editsPosted = async (from: number) => ((await editor.posted()).slice(from) as { type: string; changes?: GraphChange[] }[]).filter((m) => m.type === 'editGraph');
   const settle = () => editor.page.waitForTimeout(150);
@@ -85,9 +100,7 @@ describe('the graph editor (litegraph) in Chromium', () => {
     await load(text);
     expect(await data('nodes')).toBe('8');
     expect(await data('links')).toBe('9');
-    const at = await onScreen(863 + 60, 186 - 15);
-    await editor.page.mouse.click(at.x, at.y);
-    await expect.poll(() => editor.page.locator('#inspector h3').textContent()).toBe('KSampler #3');
+    await select(863 + 60, 186 - 15, 'KSampler #3');
     const before = (await editor.posted()).length;
     await editor.page.locator('#inspector [data-widget="steps"]').fill('31');
     await editor.page.keyboard.press('Tab');
@@ -137,8 +150,7 @@ describe('the graph editor (litegraph) in Chromium', () => {
 
   it('bypasses the selected node with Ctrl+B and mutes it with Ctrl+M, as ComfyUI does', async () => {
     await load(text);
-    const at = await onScreen(863 + 60, 186 - 15);
-    await editor.page.mouse.click(at.x, at.y);
+    await select(863 + 60, 186 - 15, 'KSampler #3');
     const before = (await editor.posted()).length;
     await editor.page.keyboard.press('Control+b');
     await expect.poll(() => editsPosted(before)).toHaveLength(1);
@@ -156,8 +168,7 @@ describe('the graph editor (litegraph) in Chromium', () => {
 
   it('undoes a change of links or nodes (those are edited as text) and posts nothing', async () => {
     await load(text);
-    const at = await onScreen(26 + 60, 474 - 15);
-    await editor.page.mouse.click(at.x, at.y);
+    await select(26 + 60, 474 - 15, 'Load Checkpoint #4');
     const before = (await editor.posted()).length;
     await editor.page.keyboard.press('Delete');
     await settle();
@@ -170,8 +181,7 @@ describe('the graph editor (litegraph) in Chromium', () => {
     const view = [await data('scale'), await data('offset')];
     const edited = applied(text, [{ kind: 'widget', nodeId: '3', index: 2, value: 31 }]);
     await load(edited);
-    const at = await onScreen(863 + 60, 186 - 15);
-    await editor.page.mouse.click(at.x, at.y);
+    await select(863 + 60, 186 - 15, 'KSampler #3');
     await expect.poll(() => editor.page.locator('#inspector [data-widget="steps"]').inputValue()).toBe('31');
     await load(text);
     await expect.poll(() => editor.page.locator('#inspector [data-widget="steps"]').inputValue()).toBe('20');
@@ -217,9 +227,7 @@ describe('the graph editor (litegraph) in Chromium', () => {
     await editor.page.reload();
     await load(source);
     expect(await data('subgraph')).toBe('');
-    const title = await onScreen(100 + 150, -15);
-    await editor.page.mouse.click(title.x, title.y);
-    await expect.poll(() => editor.page.locator('#inspector h3').textContent()).toBe('Prompt encoder #10');
+    await select(100 + 150, -15, 'Prompt encoder #10');
     await editor.page.locator('#open-subgraph').click();
     await expect.poll(() => data('subgraph')).toBe(id);
     expect(await data('nodes')).toBe('7');
@@ -235,14 +243,11 @@ describe('the graph editor (litegraph) in Chromium', () => {
     inside.nodes[1]!.pos = [500, 300];
     const source = JSON.stringify(spread, null, 2);
     await load(source);
-    const title = await onScreen(100 + 150, -15);
-    await editor.page.mouse.click(title.x, title.y);
+    await select(100 + 150, -15, 'Prompt encoder #10');
     await editor.page.locator('#open-subgraph').click();
     await expect.poll(() => data('subgraph')).not.toBe('');
     // The encoder inside, at [10, 0] in the subgraph.
-    const inner = await onScreen(10 + 60, -15);
-    await editor.page.mouse.click(inner.x, inner.y);
-    await expect.poll(() => editor.page.locator('#inspector h3').textContent()).toMatch(/#1$/);
+    await select(10 + 60, -15, /#1$/);
     const before = (await editor.posted()).length;
     await editor.page.locator('#inspector [data-widget="text"]').fill('a fox, edited inside');
     await editor.page.keyboard.press('Tab');
@@ -260,9 +265,7 @@ describe('the graph editor (litegraph) in Chromium', () => {
     await editor.page.evaluate(() => sessionStorage.clear());
     await editor.page.reload();
     await load(source);
-    const title = await onScreen(sampler.pos[0] + 60, sampler.pos[1] - 15);
-    await editor.page.mouse.click(title.x, title.y);
-    await expect.poll(() => editor.page.locator('#inspector h3').textContent()).toBe('KSampler #3');
+    await select(sampler.pos[0] + 60, sampler.pos[1] - 15, 'KSampler #3');
     const before = (await editor.posted()).length;
     await editor.page.locator('#inspector [data-widget="cfg"]').fill('6.5');
     await editor.page.keyboard.press('Tab');
