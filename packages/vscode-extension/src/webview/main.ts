@@ -34,14 +34,19 @@ let viewTimer: ReturnType<typeof setTimeout> | undefined;
 
 const graph = new GraphEditor(byId('graph'), {
   onChanges: (changes) => post({ type: 'editGraph', changes }),
-  onSelect: (node) =>
-    byId('inspector').replaceChildren(
+  onSelect: (node) => {
+    const inspector = byId('inspector');
+    // The panel is drawn again after each reload of the file: the field the user is in keeps the focus.
+    const focused = inspector.contains(document.activeElement) ? document.activeElement?.id : undefined;
+    inspector.replaceChildren(
       ...renderInspector(
         node,
         (index, value) => node && graph.setWidget(node, index, value),
         () => node && graph.openSubgraph(node),
       ),
-    ),
+    );
+    if (focused) document.getElementById(focused)?.focus();
+  },
   onView: (view: GraphViewState) => {
     saved.view = view;
     // Pan and zoom come many times a second; the kept state is written once they settle.
