@@ -130,7 +130,8 @@ export const ToWebview = z.discriminatedUnion('type', [
     problems: z.array(ProblemView),
   }),
   z.object({ type: z.literal('invalid'), message: z.string() }),
-  z.object({ type: z.literal('models'), models: z.array(ModelView), note: z.string().optional() }),
+  /** `server`: where a missing model can be downloaded to (the selected server). */
+  z.object({ type: z.literal('models'), models: z.array(ModelView), note: z.string().optional(), server: z.string().optional() }),
   /** A run began: what the last one showed is cleared. */
   z.object({ type: z.literal('started'), server: z.string() }),
   z.object({ type: z.literal('progress'), progress: ProgressView }),
@@ -159,6 +160,8 @@ export const FromWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('restore'), entryId: z.string() }),
   z.object({ type: z.literal('openImage'), entryId: z.string(), index: z.number().int().min(0) }),
   z.object({ type: z.literal('revealImage'), entryId: z.string(), index: z.number().int().min(0) }),
+  /** Downloads a missing model to the selected server. */
+  z.object({ type: z.literal('downloadModel'), name: z.string().min(1).max(255) }),
   /** Opens the file as text, at `span` when given (a problem's characters). */
   z.object({ type: z.literal('openText'), span: ProblemView.shape.span.optional() }),
 ]);

@@ -13,6 +13,7 @@ import { replaceValues } from '../workflow/value-edit.js';
 import type { ModelInfo } from '../api/port.js';
 import type { DocumentQueue } from './document-queue.js';
 import type { GalleryStore } from './gallery-store.js';
+import { DOWNLOAD_COMMAND } from './model-download.js';
 import type { GenerationRunner, RunUpdate } from './generation-runner.js';
 import type { ServerSelection } from './server-selection.js';
 import { applyTextEdits } from './text-edits.js';
@@ -121,6 +122,10 @@ export class WorkflowEditorProvider implements vscode.CustomTextEditorProvider {
         const values: Record<string, string | number> = { ...entry.parameters, prompt: entry.prompt, ...(entry.negativePrompt !== undefined ? { negativePrompt: entry.negativePrompt } : {}), ...(entry.seed !== undefined ? { seed: entry.seed } : {}) };
         return this.setParameters(document, values, refresh);
       }
+      case 'downloadModel':
+        // Not awaited: a download lasts long, and the editor's other messages must get through meanwhile.
+        void vscode.commands.executeCommand(DOWNLOAD_COMMAND, document.uri, message.name);
+        return;
       case 'openImage':
       case 'revealImage': {
         const entry = await this.entry(document, message.entryId);
@@ -247,5 +252,5 @@ function modelsMessage(inspection: Inspection): ToWebview {
     ? [...analysis.requiredModels.filter((m) => !missingNames.has(m.name)).map(view('available')), ...analysis.missingModels.map(view('missing'))]
     : (inspection.localModels ?? []).map(view('unchecked'));
   const note = inspection.serverNote ?? (inspection.server ? `Checked on ${inspection.server.name}.` : undefined);
-  return { type: 'models', models, ...(note ? { note } : {}) };
+  return { type: 'models', models, ...(note ? { note } : {}), ...(analysis && inspection.server ? { server: inspection.server.name } : {}) };
 }

@@ -126,7 +126,7 @@ function show(message: ToWebview): void {
       byId('message').textContent = message.message;
       break;
     case 'models':
-      byId('models').replaceChildren(...renderModels(message.models, message.note));
+      byId('models').replaceChildren(...renderModels(message.models, message.note, message.server, (name) => post({ type: 'downloadModel', name })));
       break;
     case 'started': {
       // Nothing of the previous run stays on screen.

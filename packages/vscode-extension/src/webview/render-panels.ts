@@ -71,12 +71,18 @@ export function renderProblems(problems: ProblemView[], reveal: (p: ProblemView)
   });
 }
 
-export function renderModels(models: ModelView[], note?: string): HTMLElement[] {
+/** The models and where each stands; a missing one can be downloaded to `server` (the selected one). */
+export function renderModels(models: ModelView[], note: string | undefined, server: string | undefined, download: (name: string) => void): HTMLElement[] {
   const rows = models.map((m) => {
     const li = el('li', { class: m.state });
     li.append(el('span', { class: 'model-name' }, m.name), el('span', { class: 'folder' }, ` models/${m.folder}`));
     li.append(el('span', { class: 'state' }, m.state === 'unchecked' ? '' : ` ${m.state}`));
     if (m.state !== 'available' && m.downloadUrl) li.append(el('a', { href: m.downloadUrl, class: 'download' }, ' download'));
+    if (m.state === 'missing' && server) {
+      const button = el('button', { type: 'button', class: 'link download-to' }, `Download to ${server}`);
+      button.addEventListener('click', () => download(m.name));
+      li.append(' ', button);
+    }
     return li;
   });
   if (note) rows.push(el('li', { class: 'muted' }, note));

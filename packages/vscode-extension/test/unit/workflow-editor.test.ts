@@ -150,17 +150,20 @@ describe('WorkflowEditorProvider', () => {
     expect(document.getText().split('\n').length).toBe(text.split('\n').length);
   });
 
-  it('opens an entry’s image, reveals it in the Explorer, and cancels one run of the queue', async () => {
+  it('opens an entry’s image, reveals it in the Explorer, cancels one run of the queue and downloads a missing model', async () => {
     const { send, runner } = await openEditor(fixtureText('txt2img.comfy.json'));
     send({ type: 'openImage', entryId: ENTRY.id, index: 0 });
     send({ type: 'revealImage', entryId: ENTRY.id, index: 0 });
     send({ type: 'openImage', entryId: ENTRY.id, index: 5 });
     send({ type: 'cancel', runId: 3 });
+    send({ type: 'downloadModel', name: 'dreamshaper_8.safetensors' });
     await vi.waitFor(() => expect(runner.cancel).toHaveBeenCalledTimes(1));
+    await vi.waitFor(() => expect(vscode.commands.executeCommand).toHaveBeenCalledTimes(3));
     const image = vscode.Uri.file('/ws/comfy-outputs/txt2img/20261127-142305_gpu-1_7_1.png');
-    expect(vi.mocked(vscode.commands.executeCommand).mock.calls).toEqual([
-      ['vscode.open', image],
-      ['revealInExplorer', image],
+    expect(vi.mocked(vscode.commands.executeCommand).mock.calls.map((call) => call.map(String))).toEqual([
+      ['vscode.open', String(image)],
+      ['revealInExplorer', String(image)],
+      ['comfyVast.downloadModel', 'file:///ws/workflows/txt2img.comfy.json', 'dreamshaper_8.safetensors'],
     ]);
     expect(vi.mocked(runner.cancel).mock.calls[0]![1]).toBe(3);
   });

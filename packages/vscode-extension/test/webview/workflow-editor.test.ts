@@ -133,4 +133,21 @@ describe('the workflow editor page in Chromium', () => {
     expect(await page.locator('#field-prompt').inputValue()).toBe('a lighthouse on a cliff at sunset, oil painting');
     expect(await page.locator('#run-status').textContent()).toBe('Done: 1 image(s) saved');
   });
+
+  it('offers to download a missing model to the selected server', async () => {
+    await send({
+      type: 'models',
+      models: [
+        { name: 'v1-5-pruned-emaonly.safetensors', folder: 'checkpoints', state: 'available' },
+        { name: 'dreamshaper_8.safetensors', folder: 'checkpoints', state: 'missing' },
+      ],
+      note: 'Checked on gpu-1.',
+      server: 'gpu-1',
+    });
+    await page.locator('#models button.download-to').waitFor();
+    expect(await page.locator('#models button.download-to').allTextContents()).toEqual(['Download to gpu-1']);
+    const before = (await posted()).length;
+    await page.locator('#models button.download-to').click();
+    expect((await posted()).slice(before)).toEqual([{ type: 'downloadModel', name: 'dreamshaper_8.safetensors' }]);
+  });
 });
