@@ -270,7 +270,8 @@ export class GraphEditor {
     const right = Math.max(...nodes.map((n) => n.pos[0] + n.size[0]));
     const bottom = Math.max(...nodes.map((n) => n.pos[1] + n.size[1]));
     const { width, height } = this.host.getBoundingClientRect();
-    const scale = Math.min(1, Math.max(0.3, Math.min(width / (right - left + 80), height / (bottom - top + 80))));
+    // 40 screen pixels of margin on each side.
+    const scale = Math.min(1, Math.max(0.3, Math.min((width - 80) / (right - left), (height - 80) / (bottom - top))));
     Object.assign(this.#canvas.ds, { scale, offset: [-left + 40 / scale, -top + 40 / scale] });
   }
 
