@@ -34,7 +34,7 @@ import {
 } from './scheduler/index.js';
 import { ServerService, type OfferSummary, type Server, type ServerTransition, type ServerStatusEvent, type ServerStatus } from './servers/index.js';
 import type { UserRecord } from './users/index.js';
-import { analyzeWorkflow, toApiPrompt, type AnalyzeOptions, type ConversionResult, type WorkflowAnalysis } from './workflow/index.js';
+import { analyzeWorkflow, toApiPrompt, type AnalyzeOptions, type ConversionResult, type ObjectInfo, type WorkflowAnalysis } from './workflow/index.js';
 import { AnalysisLog, WorkflowLibrary, type WorkflowInput, type WorkflowRecord } from './workflow-library/index.js';
 import { DEFAULT_REMOTE_LAYOUT, SshRunner, StoredHostKeyPins, loadRemoteScript, modelsDirOf, type ModelFileLine, type RemoteHost, type RemoteLayout } from './remote/index.js';
 import {
@@ -503,6 +503,11 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   async convertWorkflow(userId: number, serverId: number | null, workflow: unknown): Promise<ConversionResult> {
     const objectInfo = serverId === null ? undefined : await this.#comfyClient(userId, serverId).objectInfo();
     return toApiPrompt(workflow, { objectInfo });
+  }
+
+  /** ComfyUI's node definitions on the user's running server, so an editor shows that server's nodes. */
+  getObjectInfo(userId: number, serverId: number): Promise<ObjectInfo> {
+    return this.#comfyClient(userId, serverId).objectInfo();
   }
 
   // Schedules

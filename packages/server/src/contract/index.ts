@@ -1,6 +1,7 @@
 import { generationEndpoints } from './generations.js';
 import { healthEndpoints } from './health.js';
 import { modelEndpoints } from './models.js';
+import { objectInfoEndpoints } from './object-info.js';
 import { schedulerEndpoints } from './scheduler.js';
 import { setupEndpoints } from './setup.js';
 import { budgetEndpoints, usersEndpoints } from './users.js';
@@ -24,6 +25,7 @@ export const contract = {
   ...usersEndpoints,
   ...vastServerEndpoints,
   ...workflowEndpoints,
+  ...objectInfoEndpoints,
   ...generationEndpoints,
   ...setupEndpoints,
   ...modelEndpoints,

@@ -1,6 +1,7 @@
 import type { RouteContext } from './context.js';
 import { registerGenerationRoutes } from './generations.js';
 import { registerModelRoutes } from './models.js';
+import { registerObjectInfoRoutes } from './object-info.js';
 import { registerSchedulerRoutes } from './scheduler.js';
 import { registerSetupRoutes } from './setup.js';
 import { registerSystemRoutes } from './system.js';
@@ -16,6 +17,7 @@ export function registerRoutes(context: RouteContext): void {
   registerUserRoutes(context);
   registerVastServerRoutes(context);
   registerWorkflowRoutes(context);
+  registerObjectInfoRoutes(context);
   registerGenerationRoutes(context);
   registerModelRoutes(context);
   registerSetupRoutes(context);
