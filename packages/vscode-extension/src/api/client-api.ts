@@ -110,6 +110,9 @@ export function createClientApi(baseUrl: string, token: string): ComfyVastApi {
         estimatedGenerationTime: a.estimatedGenerationTime,
       };
     },
+    objectInfo(serverId) {
+      return client.getObjectInfo({ params: { serverId } });
+    },
     async convert(workflow, serverId) {
       const body = { workflow: workflow as Record<string, unknown> };
       return (serverId === undefined ? await client.convertWorkflowOffline({ body }) : await client.convertWorkflow({ params: { serverId }, body })).prompt;

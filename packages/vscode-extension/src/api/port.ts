@@ -97,6 +97,8 @@ export interface ComfyVastApi {
   createServer(request: NewServer): Promise<ServerInfo>;
   listGenerations(serverId: number): Promise<GenerationInfo[]>;
   analyze(serverId: number, workflow: unknown): Promise<AnalysisInfo>;
+  /** The running server's node definitions (ComfyUI's object_info), unchecked. */
+  objectInfo(serverId: number): Promise<Record<string, unknown>>;
   /** UI → API format, with the server's node definitions when a server is given. */
   convert(workflow: unknown, serverId?: number): Promise<Record<string, unknown>>;
   /** Queues the workflow on the server with the given parameters; `name` identifies the file it came from. */

@@ -1,17 +1,18 @@
 import type * as vscode from 'vscode';
 import type { AnalysisInfo, ModelInfo, ServerInfo } from '../api/port.js';
-import { CORE_OBJECT_INFO, analyzeLocally, type ObjectInfo } from '../workflow/core-adapter.js';
+import { analyzeLocally, type ObjectInfo } from '../workflow/core-adapter.js';
 import { findProblems, type Problem } from '../workflow/diagnostics.js';
 import { schemaProblems } from '../workflow/schema-problems.js';
 import { readWorkflowDocument, type WorkflowDocument } from '../workflow/workflow-doc.js';
 import type { Connection } from './connection.js';
+import { NodeDefinitionSource } from './node-definitions-source.js';
 import type { ServerSelection } from './server-selection.js';
 
 /** Everything known about one version of a workflow file. */
 export interface Inspection {
   json: unknown;
   doc: WorkflowDocument;
-  /** Core's bundled node definitions (the API does not publish a server's). */
+  /** The selected server's node definitions when signed in and it runs, else core's bundled ones. */
   objectInfo: ObjectInfo;
   problems: Problem[];
   server?: ServerInfo;
@@ -30,29 +31,33 @@ export interface Inspection {
  */
 export class WorkflowInsight {
   readonly #analyses = new Map<string, Promise<AnalysisInfo>>();
+  readonly #definitions: NodeDefinitionSource;
 
   constructor(
     private readonly connection: Connection,
     private readonly selection: ServerSelection,
-  ) {}
+  ) {
+    this.#definitions = new NodeDefinitionSource(connection, selection);
+  }
 
   /** Forgets server answers (after sign-in or a server change). */
   reset(): void {
     this.#analyses.clear();
   }
 
-  /** The document as it is now, with the node definitions it is read with; nothing asked of a server. */
-  read(document: vscode.TextDocument): Pick<Inspection, 'json' | 'doc' | 'objectInfo'> | undefined {
+  /** The document as it is now, with the node definitions of the last inspection; nothing asked of a server. */
+  read(document: vscode.TextDocument, objectInfo: ObjectInfo = this.#definitions.known()): Pick<Inspection, 'json' | 'doc' | 'objectInfo'> | undefined {
     const text = document.getText();
     const doc = readWorkflowDocument(text);
-    return doc ? { json: JSON.parse(text) as unknown, doc, objectInfo: CORE_OBJECT_INFO } : undefined;
+    return doc ? { json: JSON.parse(text) as unknown, doc, objectInfo } : undefined;
   }
 
   async inspect(document: vscode.TextDocument): Promise<Inspection | undefined> {
+    const objectInfo = await this.#definitions.current();
     const text = document.getText();
-    const read = this.read(document);
+    const read = this.read(document, objectInfo);
     if (!read) return undefined;
-    const { json, doc, objectInfo } = read;
+    const { json, doc } = read;
     const server = this.selection.selected;
     const remote = server ? await this.askServer(server, json, text).catch((error: unknown) => ({ note: (error as Error).message })) : { note: 'Select a server to check node types and models.' };
     const analysis = 'analysis' in remote ? remote.analysis : undefined;

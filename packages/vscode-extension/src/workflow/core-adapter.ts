@@ -8,6 +8,7 @@ import {
   describeInputs,
   outputTypes,
   findParameterTargets,
+  parseObjectInfo,
   parseWorkflow,
   toApiPrompt,
   type NodeInfo,
@@ -18,7 +19,7 @@ import {
 } from '@comfy-vast/core/workflow';
 import type { ParameterName } from '../protocol/messages.js';
 
-export { CORE_OBJECT_INFO, describeInputs, outputTypes, toApiPrompt, type NodeInfo, type ObjectInfo, type WorkflowAnalysis };
+export { CORE_OBJECT_INFO, describeInputs, outputTypes, parseObjectInfo, toApiPrompt, type NodeInfo, type ObjectInfo, type WorkflowAnalysis };
 
 // The form's parameter names are core's: a rename on either side fails to compile here.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
