@@ -28,6 +28,7 @@ describe('generations over REST and WebSocket', () => {
     socket.send({ type: 'subscribe', generationId: started.generationId });
 
     const progress: number[] = [];
+    const running: Array<{ currentNode: string | null; currentNodeId: string | null }> = [];
     let previews = 0;
     let complete: any;
     for (;;) {
@@ -36,6 +37,7 @@ describe('generations over REST and WebSocket', () => {
       expect(GenerationEvent.safeParse(m).error).toBeUndefined();
       if (m.type === 'progress') {
         progress.push(m.data.progress);
+        running.push({ currentNode: m.data.currentNode, currentNodeId: m.data.currentNodeId });
         if (m.data.previewImage) previews++;
         expect(m.seq).toEqual(expect.any(Number));
       } else {
@@ -48,6 +50,11 @@ describe('generations over REST and WebSocket', () => {
     expect(complete.userId).toBeUndefined();
     expect([...progress].sort((a, b) => a - b)).toEqual(progress);
     expect(previews).toBeGreaterThan(0);
+    // Each running node is named by its id in the prompt as well as by its class.
+    const { prompt } = await alice.convertWorkflow({ params: { serverId }, body: { workflow: BUILTIN_WORKFLOWS.find((w) => w.id === 1)!.workflow as Record<string, unknown> } });
+    const named = running.filter((r) => r.currentNode !== null);
+    expect(named.map((r) => r.currentNode)).toContain('KSampler');
+    for (const r of named) expect((prompt[r.currentNodeId!] as { class_type: string }).class_type).toBe(r.currentNode);
 
     const status = await alice.getProgress({ params: { generationId: started.generationId } });
     expect(status).toMatchObject({ generationId: started.generationId, status: 'completed', progress: 100 });

@@ -178,6 +178,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       apiPrompt: prepared.prompt,
       progress: 0,
       currentNode: null,
+      currentNodeId: null,
       totalNodes: model.totalNodes,
       completedNodes: 0,
       completedNodeIds: [],
@@ -275,7 +276,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     if (since >= g.seq) return [];
     const final = this.finalEvent(userId, generationId);
     if (final) return [final];
-    const data = { status: g.status, progress: g.progress, currentNode: g.currentNode, previewImage: this.#live.get(g.id)?.preview ?? null };
+    const data = { status: g.status, progress: g.progress, currentNode: g.currentNode, currentNodeId: g.currentNodeId, previewImage: this.#live.get(g.id)?.preview ?? null };
     return [{ type: 'progress', generationId: g.id, userId: g.userId, seq: g.seq, data }];
   }
 
@@ -396,7 +397,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     conn.on('node', (p, node) =>
       on(p, (id, live) => {
         live.model.startNode(node);
-        return this.#progressChange(id, live, { currentNode: live.model.classOf(node) });
+        return this.#progressChange(id, live, { currentNode: live.model.classOf(node), currentNodeId: node });
       }),
     );
     conn.on('progress', (p, node, value, max) =>
@@ -555,7 +556,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       generationId: id,
       userId: updated.userId,
       seq: updated.seq,
-      data: { status: updated.status, progress: updated.progress, currentNode: updated.currentNode, previewImage: live.preview },
+      data: { status: updated.status, progress: updated.progress, currentNode: updated.currentNode, currentNodeId: updated.currentNodeId, previewImage: live.preview },
     });
   }
 
@@ -598,6 +599,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
         status: 'completed',
         progress: 100,
         currentNode: null,
+      currentNodeId: null,
         completedNodes: done.totalNodes,
         completedAt: new Date(completedAt).toISOString(),
         executionTime: seconds(done.startedAt ?? done.createdAt, completedAt),
@@ -625,6 +627,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       status,
       error,
       currentNode: null,
+      currentNodeId: null,
       completedAt: new Date(now).toISOString(),
       executionTime: g.startedAt ? seconds(g.startedAt, now) : null,
       seq: g.seq + 1,

@@ -35,6 +35,8 @@ export const generationRecordSchema = z.object({
   apiPrompt: z.record(z.string(), z.unknown()),
   progress: z.number().min(0).max(100),
   currentNode: z.string().nullable(),
+  /** The prompt's id of that node (`currentNode` is its class, shared by every node of the class). */
+  currentNodeId: z.string().nullable().default(null),
   totalNodes: z.number().int(),
   completedNodes: z.number().int(),
   /** Which nodes have run and which came from cache: progress picks up from them after a restart. */

@@ -87,7 +87,8 @@ interface EventBase {
 
 export interface GenerationProgressEvent extends EventBase {
   type: 'progress';
-  data: { status: GenerationStatus; progress: number; currentNode: string | null; previewImage: string | null };
+  /** `currentNodeId` is the prompt's id of the running node, whose class `currentNode` names. */
+  data: { status: GenerationStatus; progress: number; currentNode: string | null; currentNodeId: string | null; previewImage: string | null };
 }
 
 export interface GenerationCompleteEvent extends EventBase {

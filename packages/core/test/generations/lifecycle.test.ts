@@ -73,8 +73,10 @@ describe('GenerationService lifecycle against the fake ComfyUI', () => {
     expect(h.service.listHistory(OTHER_USER, SERVER).items).toEqual([]);
     await expect.poll(() => h.service.getProgress(USER, ids[0]!).currentNode).toBe('KSampler');
     const current = h.service.get(USER, ids[0]!);
+    // The running node by its id in the prompt as submitted, beside its class.
+    const [samplerId] = Object.entries(current.apiPrompt).find(([, node]) => (node as { class_type: string }).class_type === 'KSampler')!;
     expect(h.service.eventsSince(USER, ids[0]!, 0)).toEqual([
-      { type: 'progress', generationId: ids[0], userId: USER, seq: current.seq, data: { status: 'executing', progress: current.progress, currentNode: 'KSampler', previewImage: null } },
+      { type: 'progress', generationId: ids[0], userId: USER, seq: current.seq, data: { status: 'executing', progress: current.progress, currentNode: 'KSampler', currentNodeId: samplerId, previewImage: null } },
     ]);
     for (const id of ids) await h.service.cancel(USER, id);
   });

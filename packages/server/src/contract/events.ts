@@ -10,7 +10,11 @@ export const GenerationEvent = z.discriminatedUnion('type', [
     type: z.literal('progress'),
     generationId: z.number().int(),
     seq: z.number().int(),
-    data: z.object({ status: GenerationStatus, progress: z.number(), currentNode: z.string().nullable(), previewImage: z.string().nullable() }),
+    /**
+     * `currentNodeId` (an addition) is the prompt's id of the running node, whose class `currentNode` names; optional
+     * so that a client reads a server that predates it.
+     */
+    data: z.object({ status: GenerationStatus, progress: z.number(), currentNode: z.string().nullable(), currentNodeId: z.string().nullable().optional(), previewImage: z.string().nullable() }),
   }),
   z.object({
     type: z.literal('complete'),

@@ -24,7 +24,7 @@ export function connectGenerationTopic(hub: WebSocketHub, comfyVast: ComfyVast):
     const before = shown.get(event.generationId);
     shown.set(event.generationId, event.data);
     if (event.data.previewImage === null) return hub.publish('generationId', event.generationId, event, { droppable: true });
-    const previewOnly = before !== undefined && before.progress === event.data.progress && before.currentNode === event.data.currentNode && before.status === event.data.status;
+    const previewOnly = before !== undefined && before.progress === event.data.progress && before.currentNodeId === event.data.currentNodeId && before.status === event.data.status;
     hub.publish('generationId', event.generationId, event, { droppable: true, withoutPreviews: previewOnly ? null : withoutPreview(event) });
   });
   hub.registerTopic('generationId', {

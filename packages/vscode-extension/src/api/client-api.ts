@@ -6,8 +6,8 @@ function toGenerationEvent(event: ApiEvent, generationId: number): GenerationEve
   if (!('generationId' in event) || event.generationId !== generationId) return undefined;
   switch (event.type) {
     case 'progress': {
-      const { status, progress, currentNode, previewImage } = event.data;
-      return { type: 'progress', status, progress, ...(currentNode ? { currentNode } : {}), ...(previewImage ? { previewImage } : {}) };
+      const { status, progress, currentNode, currentNodeId, previewImage } = event.data;
+      return { type: 'progress', status, progress, ...(currentNode ? { currentNode } : {}), ...(currentNodeId ? { currentNodeId } : {}), ...(previewImage ? { previewImage } : {}) };
     }
     case 'complete':
       return { type: 'complete', imageUrls: event.data.imageUrls };

@@ -81,7 +81,7 @@ export interface GenerateInput {
 }
 
 export type GenerationEvent =
-  | { type: 'progress'; status: string; progress: number; currentNode?: string; previewImage?: string }
+  | { type: 'progress'; status: string; progress: number; currentNode?: string; currentNodeId?: string; previewImage?: string }
   | { type: 'complete'; imageUrls: string[] }
   | { type: 'error'; error: string; node?: string; details?: string };
 

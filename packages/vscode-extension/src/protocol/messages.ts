@@ -84,6 +84,8 @@ export const ProgressView = z.object({
   status: z.string(),
   percent: z.number().min(0).max(100),
   currentNode: z.string().optional(),
+  /** The running node's id in the prompt: the UI node's id for a top-level node, not for one inside a subgraph. */
+  currentNodeId: z.string().max(200).optional(),
   /** A data: URL only: the webview never loads remote images. */
   preview: z.string().startsWith('data:image/').optional(),
 });

@@ -277,6 +277,7 @@ export class GenerationRunner implements vscode.Disposable {
             status: event.status,
             percent: Math.min(100, Math.max(0, event.progress)),
             ...(event.currentNode ? { currentNode: event.currentNode } : {}),
+            ...(event.currentNodeId ? { currentNodeId: event.currentNodeId } : {}),
             ...(event.previewImage?.startsWith('data:image/') ? { preview: event.previewImage } : {}),
           };
           progress.report({ increment: increments.next(view.percent), message: `${Math.round(view.percent)}%${view.currentNode ? ` · ${view.currentNode}` : ''}` });

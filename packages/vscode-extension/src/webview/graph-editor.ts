@@ -19,6 +19,13 @@ export interface GraphEditorOptions {
 type WidgetValue = string | number | boolean;
 const MODES = new Set([LGraphEventMode.ALWAYS, LGraphEventMode.NEVER, LGraphEventMode.BYPASS]);
 
+/** The node a generation runs: its class, its id in the prompt when known, and the run's progress. */
+interface Running {
+  type: string;
+  id?: string;
+  percent: number;
+}
+
 /** A node as ComfyUI draws it: bypassed nodes purple, muted ones dim. */
 class WorkflowNode extends LGraphNode {
   override get renderingBgColor(): string {
@@ -45,7 +52,7 @@ export class GraphEditor {
   #data: LiteGraphData | undefined;
   #baseline = new Map<string, string>();
   #structure = '';
-  #running: { type: string; percent: number } | undefined;
+  #running: Running | undefined;
   #syncTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -168,8 +175,8 @@ export class GraphEditor {
     this.#scheduleSync();
   }
 
-  /** Highlights the nodes of the class being run, with its progress; undefined clears it. */
-  setRunning(running: { type: string; percent: number } | undefined): void {
+  /** Highlights the node being run, with its progress; undefined clears it. */
+  setRunning(running: Running | undefined): void {
     this.#running = running;
     this.#applyRunning();
     this.host.dataset['running'] = running?.type ?? '';
@@ -177,7 +184,19 @@ export class GraphEditor {
   }
 
   #applyRunning(): void {
-    for (const node of this.#root.nodes) node.progress = this.#running && node.type === this.#running.type ? Math.max(0.01, this.#running.percent / 100) : undefined;
+    for (const node of this.#root.nodes) node.progress = this.#isRunning(node) ? Math.max(0.01, this.#running!.percent / 100) : undefined;
+    this.host.dataset['runningNodes'] = this.#root.nodes.filter((n) => this.#isRunning(n)).map((n) => String(n.id)).join(',');
+  }
+
+  /**
+   * The running node by its prompt id when that is a node of the main graph of the running class; else (a node
+   * inside a subgraph or group node, whose prompt id is not a UI id) every node of the class.
+   */
+  #isRunning(node: LGraphNode): boolean {
+    const running = this.#running;
+    if (!running || node.type !== running.type) return false;
+    const byId = running.id !== undefined && this.#root.nodes.some((n) => String(n.id) === running.id && n.type === running.type);
+    return byId ? node.graph === this.#root && String(node.id) === running.id : true;
   }
 
   #drawRunning(ctx: CanvasRenderingContext2D): void {
@@ -186,7 +205,7 @@ export class GraphEditor {
     ctx.strokeStyle = '#3ad36b';
     ctx.lineWidth = 4;
     for (const node of this.#canvas.graph?.nodes ?? []) {
-      if (node.type !== this.#running.type) continue;
+      if (!this.#isRunning(node)) continue;
       const title = LiteGraph.NODE_TITLE_HEIGHT;
       ctx.strokeRect(node.pos[0] - 4, node.pos[1] - title - 4, node.size[0] + 8, node.size[1] + title + 8);
     }

@@ -145,7 +145,8 @@ function show(message: ToWebview): void {
       byId('cancel').hidden = false;
       byId('bar-fill').style.width = `${message.progress.percent}%`;
       byId('run-status').textContent = progressText(message.progress);
-      graph.setRunning(message.progress.currentNode ? { type: message.progress.currentNode, percent: message.progress.percent } : undefined);
+      const { currentNode, currentNodeId, percent } = message.progress;
+      graph.setRunning(currentNode ? { type: currentNode, ...(currentNodeId ? { id: currentNodeId } : {}), percent } : undefined);
       const preview = byId<HTMLImageElement>('preview');
       if (message.progress.preview) {
         preview.src = message.progress.preview;

@@ -45,6 +45,9 @@ describe('the extension’s API over the real server (simulated GPU provider)', 
       });
     });
     expect(done).toMatchObject({ type: 'complete' });
+    // The running sampler is named by its node id in the file (a top-level node keeps it in the prompt) as well as by its class.
+    const sampler = readWorkflowDocument(text)!.nodes.find((n) => n.type === 'KSampler')!;
+    expect(events).toContainEqual(expect.objectContaining({ type: 'progress', currentNode: 'KSampler', currentNodeId: String(sampler.id) }));
     const urls = (done as Extract<GenerationEvent, { type: 'complete' }>).imageUrls;
     const bytes = await api.image(urls[0]!);
     expect(Buffer.from(bytes.subarray(1, 4)).toString()).toBe('PNG');

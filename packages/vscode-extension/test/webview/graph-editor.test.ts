@@ -219,6 +219,22 @@ describe('the graph editor (litegraph) in Chromium', () => {
     await expect.poll(() => data('running')).toBe('');
   });
 
+  it('highlights only the running one of two nodes of a class, by its id; all of the class when the id is not a node of the graph', async () => {
+    const source = readFileSync(new URL('bypass.ui.json', CORPUS), 'utf8');
+    const samplers = (JSON.parse(source).nodes as Array<{ id: number; type: string }>).filter((n) => n.type === 'KSampler').map((n) => String(n.id));
+    expect(samplers).toHaveLength(2);
+    await load(source);
+    await editor.send({ type: 'progress', progress: { status: 'executing', percent: 40, currentNode: 'KSampler', currentNodeId: samplers[1] } });
+    await expect.poll(() => data('running-nodes')).toBe(samplers[1]);
+    await editor.send({ type: 'progress', progress: { status: 'executing', percent: 60, currentNode: 'KSampler', currentNodeId: samplers[0] } });
+    await expect.poll(() => data('running-nodes')).toBe(samplers[0]);
+    // A node inside a subgraph runs under a prompt id of its own ("<instance>:<inner>"): the class is all there is.
+    await editor.send({ type: 'progress', progress: { status: 'executing', percent: 70, currentNode: 'KSampler', currentNodeId: `${samplers[0]}:5` } });
+    await expect.poll(async () => (await data('running-nodes')).split(',').sort()).toEqual([...samplers].sort());
+    await editor.send({ type: 'result', images: [] });
+    await expect.poll(() => data('running-nodes')).toBe('');
+  });
+
   it('opens a subgraph from its instance and comes back', async () => {
     const source = readFileSync(new URL('subgraph.ui.json', CORPUS), 'utf8');
     const id = JSON.parse(source).definitions.subgraphs[0].id as string;
