@@ -19,6 +19,9 @@ import { ADMIN_TOKEN, launchGpu, startApiServer } from '../support/api-server.js
 import { applyEditLikeVsCode } from './fake-edits.js';
 import { fixtureText } from './fixtures.js';
 
+/** These runs go through a real API server: its answers take longer than waitFor's default second on a loaded machine. */
+const SERVER_WAIT = { timeout: 15_000 };
+
 describe('GenerationRunner over the real API server', () => {
   let server: Awaited<ReturnType<typeof startApiServer>>;
   let gpu: ServerInfo;
@@ -180,7 +183,7 @@ describe('GenerationRunner over the real API server', () => {
     run.onDidChangeQueue(() => queues.push(run.queued(doc.uri).map((r) => r.state)));
     const firstSeed = JSON.parse(doc.getText()).nodes.find((n: { id: number }) => n.id === 3).widgets_values[0] as number;
     const runs = [run.generate(doc), run.generate(doc), run.generate(doc)];
-    await vi.waitFor(() => expect(run.queued(doc.uri)).toHaveLength(3));
+    await vi.waitFor(() => expect(run.queued(doc.uri)).toHaveLength(3), SERVER_WAIT);
     expect(run.queued(doc.uri).map((r) => r.summary)).toEqual([1, 2, 3].map((n) => expect.stringContaining(`seed ${firstSeed + n}`)));
     const images = await Promise.all(runs);
     expect(images.every((i) => i.length === 1)).toBe(true);
@@ -203,7 +206,7 @@ describe('GenerationRunner over the real API server', () => {
     const before = (await createClientApi(server.url, ADMIN_TOKEN).listGenerations(gpu.id)).length;
     const first = run.generate(doc);
     const second = run.generate(doc);
-    await vi.waitFor(() => expect(run.queued(doc.uri)).toHaveLength(2));
+    await vi.waitFor(() => expect(run.queued(doc.uri)).toHaveLength(2), SERVER_WAIT);
     run.cancel(doc.uri, run.queued(doc.uri)[1]!.id);
     expect(await second).toEqual([]);
     expect(await first).toHaveLength(1);
@@ -220,7 +223,7 @@ describe('GenerationRunner over the real API server', () => {
     vi.mocked(vscode.window.showErrorMessage).mockResolvedValue('Start it now' as never);
     const run = new GenerationRunner(real, { require: async () => stopped } as unknown as ServerSelection, { queue: new DocumentQueue(), gallery: new GalleryStore(), clock });
     expect(await run.generate(document())).toEqual([]);
-    await vi.waitFor(() => expect(vscode.window.showInformationMessage).toHaveBeenCalledWith(expect.stringContaining('starting "gpu-1"')));
+    await vi.waitFor(() => expect(vscode.window.showInformationMessage).toHaveBeenCalledWith(expect.stringContaining('starting "gpu-1"')), SERVER_WAIT);
     expect(vscode.window.showErrorMessage).toHaveBeenCalledWith(expect.stringContaining('not running'), 'Start it now');
     for (let i = 0; (await api.listServers()).find((s) => s.id === gpu.id)!.status !== 'running' && i < 200; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     expect((await api.listServers()).find((s) => s.id === gpu.id)!.status).toBe('running');
