@@ -5,6 +5,7 @@ import { CORE_OBJECT_INFO } from '../../src/workflow/core-adapter.js';
 import { graphEdits } from '../../src/workflow/graph-edit.js';
 import { applyEdit } from '../../src/workflow/value-edit.js';
 import { fixtureText } from './fixtures.js';
+import { difference } from '../support/text-difference.js';
 
 const corpus = (name: string) => readFileSync(new URL(`../../../core/test/workflow/corpus/${name}`, import.meta.url), 'utf8');
 
@@ -15,14 +16,6 @@ function edit(text: string, changes: GraphChange[]) {
   return { ...result, after };
 }
 
-/** What the texts differ in: the first and last differing stretch, as [before, after]. */
-function difference(a: string, b: string): [string, string] {
-  let start = 0;
-  while (start < a.length && a[start] === b[start]) start++;
-  let end = 0;
-  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++;
-  return [a.slice(start, a.length - end), b.slice(start, b.length - end)];
-}
 
 describe('graphEdits', () => {
   const text = fixtureText('txt2img.comfy.json');

@@ -9,6 +9,7 @@ import { findParameters } from '../../src/workflow/parameters.js';
 import { applyEdit } from '../../src/workflow/value-edit.js';
 import { readWorkflowDocument } from '../../src/workflow/workflow-doc.js';
 import { launchChromium, openEditorPage, type EditorPage, type Posted } from './harness.js';
+import { difference } from '../support/text-difference.js';
 
 const CORPUS = new URL('../../../core/test/workflow/corpus/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
@@ -27,14 +28,6 @@ function applied(text: string, changes: GraphChange[]): string {
   return [...edits].sort((a, b) => b.offset - a.offset).reduce(applyEdit, text);
 }
 
-/** What two texts differ in, as [before, after]. */
-function difference(a: string, b: string): [string, string] {
-  let start = 0;
-  while (start < a.length && a[start] === b[start]) start++;
-  let end = 0;
-  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++;
-  return [a.slice(start, a.length - end), b.slice(start, b.length - end)];
-}
 
 describe('the graph editor (litegraph) in Chromium', () => {
   let browser: Browser;
