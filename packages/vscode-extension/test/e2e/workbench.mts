@@ -64,3 +64,22 @@ export async function waitForNotification(page: Page, text: string | RegExp, tim
   }
   throw new Error(`no notification ${String(text)} within ${timeoutMs} ms`);
 }
+
+/**
+ * Records the text of every notification shown from now on, as a toast or in the notification center, so that a
+ * short-lived one (a progress notification of a fast run) is not missed between two polls; resolves with a reader.
+ */
+export async function recordNotifications(page: Page): Promise<() => Promise<string[]>> {
+  // A string, not a function: the test runner's transform would add helpers the page does not have.
+  await page.evaluate(`(() => {
+    const seen = new Set();
+    window.comfyVastNotifications = seen;
+    new MutationObserver(() => {
+      for (const item of document.querySelectorAll('.notification-toast, .notifications-center .notification-list-item')) {
+        const text = item.textContent.trim();
+        if (text) seen.add(text);
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  })()`);
+  return () => page.evaluate<string[]>('[...window.comfyVastNotifications]');
+}
