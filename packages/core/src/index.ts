@@ -2,6 +2,7 @@ export * from './errors/index.js';
 export * from './util/index.js';
 export * from './store/index.js';
 export * from './limits/index.js';
+export * from './cluster/index.js';
 export * from './users/index.js';
 export * from './vast/index.js';
 export * from './comfy/index.js';
