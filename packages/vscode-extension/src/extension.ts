@@ -39,7 +39,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const queue = new DocumentQueue();
   const gallery = new GalleryStore();
   const links = new GenerationLinks(context.workspaceState);
-  const runner = new GenerationRunner(connection, selection, { queue, gallery, links });
+  const runner = new GenerationRunner(connection, selection, { queue, gallery, links, definitions: () => insight.definitions() });
   const servers = new ServersView(connection, selection, vscode.Uri.joinPath(context.globalStorageUri, 'thumbnails'), links);
   const editor = new WorkflowEditorProvider(context.extensionUri, insight, runner, selection, queue, gallery);
 

@@ -7,7 +7,7 @@ import { imageFileName, numberedName, workflowName } from '../generate/output-pa
 import { ProgressIncrements } from '../generate/progress-math.js';
 import { planSeed } from '../generate/seed-control.js';
 import type { ProgressView } from '../protocol/messages.js';
-import { CORE_OBJECT_INFO } from '../workflow/core-adapter.js';
+import { CORE_OBJECT_INFO, type ObjectInfo } from '../workflow/core-adapter.js';
 import { findParameters } from '../workflow/parameters.js';
 import { readWorkflowDocument } from '../workflow/workflow-doc.js';
 import type { Connection } from './connection.js';
@@ -50,6 +50,8 @@ export interface RunnerOptions {
   clock?: Clock;
   /** A number in [0, 1) for randomized seeds. */
   random?: () => number;
+  /** The node definitions a run reads the file with (the selected server's when known); core's bundled ones by default. */
+  definitions?: () => Promise<ObjectInfo>;
 }
 
 /**
@@ -78,6 +80,7 @@ export class GenerationRunner implements vscode.Disposable {
   readonly #links: GenerationLinks | undefined;
   readonly #clock: Clock;
   readonly #random: () => number;
+  readonly #definitions: () => Promise<ObjectInfo>;
   #nextId = 1;
 
   constructor(
@@ -90,6 +93,7 @@ export class GenerationRunner implements vscode.Disposable {
     this.#links = options.links;
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
+    this.#definitions = options.definitions ?? (() => Promise.resolve(CORE_OBJECT_INFO));
   }
 
   isRunning(document: vscode.Uri): boolean {
@@ -232,16 +236,18 @@ export class GenerationRunner implements vscode.Disposable {
    * written back into the file (a minimal edit) so that the file says which seed made the latest image.
    */
   private async prepare(document: vscode.TextDocument, name: string): Promise<GenerateInput> {
+    // Asked first: the text read after it is the one the seed edit applies to.
+    const objectInfo = await this.#definitions();
     const text = document.getText();
     const doc = readWorkflowDocument(text);
     if (!doc) throw new Error('this file is not a ComfyUI workflow (or not valid JSON) any more');
     const json: unknown = JSON.parse(text);
-    const seed = planSeed(doc, findParameters(json, doc, CORE_OBJECT_INFO), this.#random);
+    const seed = planSeed(doc, findParameters(json, doc, objectInfo), this.#random);
     if (seed && !(await applyTextEdits(document, seed.edits))) {
       void vscode.window.showWarningMessage(`Comfy-Vast: could not write the seed ${seed.seed} into the file; the generation uses it anyway.`);
     }
     const edited = readWorkflowDocument(document.getText());
-    const request = edited ? generateInput(JSON.parse(document.getText()), edited, name) : generateInput(json, doc, name);
+    const request = edited ? generateInput(JSON.parse(document.getText()), edited, name, objectInfo) : generateInput(json, doc, name, objectInfo);
     if (seed) request.parameters.seed = seed.seed;
     return request;
   }

@@ -40,6 +40,11 @@ export class WorkflowInsight {
     this.#definitions = new NodeDefinitionSource(connection, selection);
   }
 
+  /** The node definitions to read workflows with now, asking the selected server when they are not known yet. */
+  definitions(): Promise<ObjectInfo> {
+    return this.#definitions.current();
+  }
+
   /** Forgets server answers (after sign-in or a server change). */
   reset(): void {
     this.#analyses.clear();

@@ -3,7 +3,8 @@ import { explainFailure } from '../../src/api/error-messages.js';
 import { imageFileName, numberedName, outputSegments, workflowName } from '../../src/generate/output-paths.js';
 import { ProgressIncrements } from '../../src/generate/progress-math.js';
 import { nextSeed, planSeed, seedControl } from '../../src/generate/seed-control.js';
-import { CORE_OBJECT_INFO } from '../../src/workflow/core-adapter.js';
+import { generateInput } from '../../src/generate/generate-input.js';
+import { CORE_OBJECT_INFO, type ObjectInfo } from '../../src/workflow/core-adapter.js';
 import { findParameters } from '../../src/workflow/parameters.js';
 import { applyEdit } from '../../src/workflow/value-edit.js';
 import { readWorkflowDocument } from '../../src/workflow/workflow-doc.js';
@@ -85,5 +86,22 @@ describe('seed control after generate', () => {
     const api = fixtureText('txt2img-api.json');
     const doc = readWorkflowDocument(api)!;
     expect(planSeed(doc, findParameters(JSON.parse(api), doc, CORE_OBJECT_INFO), () => 0.5)).toEqual({ seed: 42, edits: [] });
+  });
+});
+
+describe('generateInput', () => {
+  it('reads the widgets with the server’s node definitions when its ComfyUI lays a node out differently', () => {
+    // A ComfyUI whose KSampler has one more widget, after the seed: its saved workflows carry a value for it there.
+    const json = JSON.parse(fixtureText('txt2img.comfy.json')) as { nodes: { type: string; widgets_values: unknown[] }[] };
+    const sampler = json.nodes.find((n) => n.type === 'KSampler')!;
+    sampler.widgets_values.splice(2, 0, 'gaussian');
+    const bundled = CORE_OBJECT_INFO.KSampler!;
+    const order = [...bundled.input_order!.required!];
+    order.splice(order.indexOf('seed') + 1, 0, 'noise_type');
+    const required = { ...bundled.input.required, noise_type: [['gaussian', 'uniform'], {}] };
+    const server = { ...CORE_OBJECT_INFO, KSampler: { ...bundled, input: { ...bundled.input, required }, input_order: { ...bundled.input_order, required: order } } } as ObjectInfo;
+    const doc = readWorkflowDocument(JSON.stringify(json))!;
+    expect(generateInput(json, doc, 'txt2img', server).parameters).toMatchObject({ seed: 156680208700286, steps: 20, cfg: 8, sampler: 'euler' });
+    expect(generateInput(json, doc, 'txt2img').parameters.steps).not.toBe(20);
   });
 });
