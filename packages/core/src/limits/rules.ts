@@ -1,4 +1,4 @@
-import type { RateLimitRule } from './sliding-window-limiter.js';
+import type { RateLimitRule } from './rate-limiter.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -1,25 +1,5 @@
-import { ComfyVastError } from '../errors/index.js';
 import type { Clock } from '../util/clock.js';
-
-/** One window of a limit: at most `limit` units within any `windowMs` span. */
-export interface RateLimitRule {
-  /** Named in errors and headers, e.g. "minute". */
-  name: string;
-  limit: number;
-  windowMs: number;
-}
-
-export interface RateLimitResult {
-  allowed: boolean;
-  /** The window that is closest to (or over) its limit. */
-  window: string;
-  limit: number;
-  remaining: number;
-  /** Milliseconds until that window has room again for one more unit (0 when it has room now). */
-  retryAfterMs: number;
-  /** Milliseconds until that window is entirely empty again. */
-  resetMs: number;
-}
+import { checkRules, rateLimitError, windowRank, windowResult, type RateLimiter, type RateLimitResult, type RateLimitRule } from './rate-limiter.js';
 
 /**
  * One key's recent units, oldest first, in two parallel arrays (no object per unit); units of the same
@@ -51,13 +31,13 @@ const COMPACT_AT = 1024;
  * (no burst of twice the limit across a fixed-window boundary). Several windows are checked at once and a
  * request is admitted only when every window has room.
  */
-export class SlidingWindowLimiter {
+export class SlidingWindowLimiter implements RateLimiter {
   readonly rules: readonly RateLimitRule[];
   #clock: Clock;
   #log = new Map<string, KeyLog>();
 
   constructor(options: { rules: readonly RateLimitRule[]; clock: Clock }) {
-    if (options.rules.length === 0) throw new ComfyVastError('VALIDATION_ERROR', 'A limiter needs at least one rule');
+    checkRules(options.rules);
     this.rules = options.rules;
     this.#clock = options.clock;
   }
@@ -134,9 +114,8 @@ export class SlidingWindowLimiter {
     for (let r = 0; r < this.rules.length; r++) {
       const rule = this.rules[r]!;
       const used = log.used[r]!;
-      const allowed = used + cost <= rule.limit;
-      const retryAfterMs = allowed ? 0 : timeUntilRoom(log, log.first[r]!, used + cost - rule.limit, rule.windowMs, now);
-      const rank = (allowed ? 0 : 1e15) + retryAfterMs * 1e3 - Math.max(0, rule.limit - used) / (rule.limit + 1);
+      const retryAfterMs = used + cost <= rule.limit ? 0 : timeUntilRoom(log, log.first[r]!, used + cost - rule.limit, rule.windowMs, now);
+      const rank = windowRank(rule, used, cost, retryAfterMs);
       if (worst < 0 || rank > worstRank) {
         worst = r;
         worstRank = rank;
@@ -144,16 +123,8 @@ export class SlidingWindowLimiter {
       }
     }
     const rule = this.rules[worst]!;
-    const used = log.used[worst]!;
     const inside = log.first[worst]! < log.at.length;
-    return {
-      allowed: used + cost <= rule.limit,
-      window: rule.name,
-      limit: rule.limit,
-      remaining: Math.max(0, rule.limit - used),
-      retryAfterMs: worstRetry,
-      resetMs: inside ? log.at.at(-1)! + rule.windowMs - now : 0,
-    };
+    return windowResult(rule, log.used[worst]!, cost, worstRetry, inside ? log.at.at(-1)! + rule.windowMs - now : 0);
   }
 }
 
@@ -165,11 +136,4 @@ function timeUntilRoom(log: KeyLog, firstInside: number, excess: number, windowM
     if (freed >= excess) return Math.max(0, log.at[i]! + windowMs - now);
   }
   return windowMs;
-}
-
-export function rateLimitError(result: RateLimitResult, what = 'requests'): ComfyVastError {
-  const seconds = Math.ceil(result.retryAfterMs / 1000);
-  return new ComfyVastError('RATE_LIMIT_EXCEEDED', `Too many ${what}: the limit is ${result.limit} per ${result.window}. Try again in ${seconds} s.`, {
-    details: { window: result.window, limit: result.limit, remaining: result.remaining, retryAfter: seconds },
-  });
 }
