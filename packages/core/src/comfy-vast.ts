@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { DEFAULT_LIMITS, DEFAULT_QUOTAS, SlidingWindowLimiter, type LimitsConfig, type QuotasConfig } from './limits/index.js';
-import { LowdbStore, MemoryStore } from './store/index.js';
+import { LowdbStore, MemoryStore, PostgresStore } from './store/index.js';
 import type { Store } from './store/store.js';
 import { UserService } from './users/index.js';
 import { ComfyConnectionPool, type ComfyClient } from './comfy/index.js';
@@ -60,6 +60,8 @@ export interface ComfyVastOptions {
   dataDir?: string;
   /** A store of your own; by default the lowdb store in `dataDir`. */
   store?: Store;
+  /** Where generated images are kept (default `<dataDir>/images`), e.g. a directory that several installations mount. */
+  imagesDir?: string;
   clock?: Clock;
   logger?: Logger;
   /** Overrides of the API contract's rate limits, by limiter. */
@@ -195,6 +197,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       clock,
       logger: logger.child({ service: 'generations' }),
       dataDir: options.dataDir,
+      imagesDir: options.imagesDir,
       targets: { getComfyTarget: async (userId, serverId) => servers.getComfyTarget(userId, serverId) },
       limiter: this.limiters.generations,
       resolveWorkflow: async (userId, workflowId) => toApiPrompt(workflows.get(userId, workflowId).workflow).prompt,
@@ -665,6 +668,28 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     this.#budgets.on('budget:exceeded', (status) => this.emit('budget:exceeded', status));
   }
 
+  /**
+   * What holds the records, and whether what this process depends on answers now: PostgreSQL is asked a query, each
+   * given `timeoutMs`. `postgres` is null when the records are elsewhere. Once closed, nothing answers.
+   */
+  async health(timeoutMs = HEALTH_TIMEOUT_MS): Promise<HealthView> {
+    const store = this.#store;
+    const kind = store instanceof PostgresStore ? 'postgres' : store instanceof LowdbStore ? 'embedded' : store instanceof MemoryStore ? 'memory' : 'custom';
+    const postgres = store instanceof PostgresStore ? await this.#answers(store.ping(), timeoutMs) : null;
+    return { store: kind, postgres };
+  }
+
+  /** Whether `check` resolves within `timeoutMs`. */
+  #answers(check: Promise<unknown>, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(() => resolve(false), timeoutMs);
+      check.then(
+        () => resolve(true),
+        () => resolve(false),
+      ).finally(() => this.clock.clearTimeout(timer));
+    });
+  }
+
   /** Stops background work and flushes the store. */
   async close(): Promise<void> {
     this.#scheduler.close();
@@ -677,6 +702,16 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     this.#ssh?.closeAll();
     await this.#store.close();
   }
+}
+
+/** How long a health check waits for PostgreSQL or Redis to answer. */
+const HEALTH_TIMEOUT_MS = 1000;
+
+/** What `health()` answers. */
+export interface HealthView {
+  store: 'embedded' | 'postgres' | 'memory' | 'custom';
+  /** Whether PostgreSQL answered in time; null when the records are not in PostgreSQL. */
+  postgres: boolean | null;
 }
 
 /** Server statuses in which nothing runs on the box any more. */

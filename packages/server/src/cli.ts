@@ -19,6 +19,9 @@ program
   .option('--vast-api-url <url>', 'Vast.ai API base URL (VAST_API_URL)')
   .option('--log-level <level>', 'log level (COMFY_VAST_LOG_LEVEL, default info)')
   .option('-c, --config <file>', 'JSON configuration file (COMFY_VAST_CONFIG)')
+  .option('--database-url <url>', 'records in PostgreSQL, with --redis-url (COMFY_VAST_DATABASE_URL; the environment keeps a password out of ps)')
+  .option('--redis-url <url>', 'Redis, with --database-url (COMFY_VAST_REDIS_URL)')
+  .option('--images-dir <dir>', 'where generated images are kept (COMFY_VAST_IMAGES_DIR, default <data dir>/images)')
   .action(async (flags: Record<string, string | undefined>) => {
     const config = resolveConfig(process.env, {
       port: flags.port,
@@ -28,6 +31,9 @@ program
       vastApiUrl: flags.vastApiUrl,
       logLevel: flags.logLevel,
       config: flags.config,
+      databaseUrl: flags.databaseUrl,
+      redisUrl: flags.redisUrl,
+      imagesDir: flags.imagesDir,
     });
     const starting = startServer(config);
     // Listening before the handlers exist would let a signal right after start kill the process without a flush.
@@ -49,6 +55,10 @@ users
   .option('-d, --data-dir <dir>', 'data directory (COMFY_VAST_DATA, default ./data)')
   .action(async (name: string, flags: { dataDir?: string }) => {
     const config = resolveConfig(process.env, { dataDir: flags.dataDir, logLevel: 'silent' });
+    // A running server reads PostgreSQL once, at start: a user written behind its back would stay unseen and its id taken twice.
+    if (config.databaseUrl) {
+      throw new Error('the records are in PostgreSQL (COMFY_VAST_DATABASE_URL): create users through the API, POST /api/users with the admin token (see docs/deploy.md).');
+    }
     const dataDir = resolve(config.dataDir);
     // A mistyped or relative path would otherwise create a second, empty installation beside the real one.
     if (!(await stat(dataDir).then((s) => s.isDirectory(), () => false))) {

@@ -24,6 +24,12 @@ export const ServerConfig = z.object({
   civitaiToken: z.string().min(1).optional(),
   /** How much faster than Vast.ai simulated servers boot and stop (1 is real time). */
   simulationSpeed: z.coerce.number().positive().default(10),
+  /** Records in PostgreSQL instead of the data directory: `postgres://user:password@host:port/database`. Needs `redisUrl`. */
+  databaseUrl: z.string().refine(hasProtocol('postgres:', 'postgresql:'), 'must be postgres://user:password@host:port/database').optional(),
+  /** What the processes share, in Redis: `redis://[user:password@]host:port[/db]`. Needs `databaseUrl`. */
+  redisUrl: z.string().refine(hasProtocol('redis:', 'rediss:'), 'must be redis://[user:password@]host:port[/db] or rediss://...').optional(),
+  /** Where generated images are kept (default `<dataDir>/images`): a directory several installations can mount. */
+  imagesDir: z.string().min(1).optional(),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
@@ -42,6 +48,9 @@ export const ENV_KEYS = {
   COMFY_VAST_POLL_SECONDS: 'vastPollSeconds',
   HF_TOKEN: 'huggingfaceToken',
   CIVITAI_TOKEN: 'civitaiToken',
+  COMFY_VAST_DATABASE_URL: 'databaseUrl',
+  COMFY_VAST_REDIS_URL: 'redisUrl',
+  COMFY_VAST_IMAGES_DIR: 'imagesDir',
 } as const satisfies Record<string, keyof ServerConfig>;
 
 /**
@@ -61,7 +70,26 @@ export function resolveConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<keyo
   if (config.provider === 'vast' && !config.vastApiKey) {
     throw new ComfyVastError('VALIDATION_ERROR', 'The vast provider needs VAST_API_KEY (or use COMFY_VAST_PROVIDER=simulated)', { details: { field: 'vastApiKey' } });
   }
+  // PostgreSQL without Redis would leave the rate limits and events to each process; Redis alone has no records to share.
+  if ((config.databaseUrl === undefined) !== (config.redisUrl === undefined)) {
+    const [given, missing] = config.databaseUrl ? ['COMFY_VAST_DATABASE_URL', 'COMFY_VAST_REDIS_URL'] : ['COMFY_VAST_REDIS_URL', 'COMFY_VAST_DATABASE_URL'];
+    throw new ComfyVastError('VALIDATION_ERROR', `${given} is set but ${missing} is not: PostgreSQL and Redis are used together. Set both (see docs/deploy.md), or neither for the embedded store.`, {
+      details: { field: config.databaseUrl ? 'redisUrl' : 'databaseUrl' },
+    });
+  }
   return config;
+}
+
+/** Where a PostgreSQL URL points, `host:port/database`, for the banner, messages and logs: never its user or password. */
+export function databaseAddress(url: string): string {
+  const parsed = new URL(url);
+  const host = parsed.hostname || parsed.searchParams.get('host') || 'localhost';
+  const database = decodeURIComponent(parsed.pathname.slice(1));
+  return `${host}:${parsed.port || '5432'}${database ? `/${database}` : ''}`;
+}
+
+function hasProtocol(...protocols: string[]): (url: string) => boolean {
+  return (url) => URL.canParse(url) && protocols.includes(new URL(url).protocol);
 }
 
 /** The limiter rules a configuration asks for, over the contract's defaults. */

@@ -1,11 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ComfyVast, ComfyVastError } from '@comfy-vast/core';
+import { ComfyVast, ComfyVastError, openRedis, PostgresStore, redisAddress, type Redis } from '@comfy-vast/core';
 import type { FakeVast } from '@comfy-vast/testkit';
 import type pino from 'pino';
 import { buildApp, type App } from './app.js';
-import { limitRules, type ServerConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { databaseAddress, limitRules, type ServerConfig } from './config.js';
+import { createLogger, redactCredentials } from './logger.js';
 import { packageVersion } from './version.js';
 
 export interface RunningServer {
@@ -43,10 +43,17 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     ? { apiKey: simulation.apiKey, baseUrl: simulation.url, pollIntervalMs: 2_000, simulated: true }
     : { apiKey: config.vastApiKey!, baseUrl: config.vastApiUrl, pollIntervalMs: config.vastPollSeconds * 1000 };
   let comfyVast: ComfyVast;
+  let postgres: PostgresStore | undefined;
+  let redis: Redis | undefined;
   try {
+    postgres = config.databaseUrl ? await openPostgres(config.databaseUrl, logger) : undefined;
+    redis = config.redisUrl ? await openRedis({ url: config.redisUrl, logger }) : undefined;
     const credentials = { huggingface: config.huggingfaceToken, civitai: config.civitaiToken };
-    comfyVast = await ComfyVast.open({ dataDir, logger, limits: limitRules(config), vast, models: { credentials } });
+    const imagesDir = config.imagesDir ? resolve(config.imagesDir) : undefined;
+    comfyVast = await ComfyVast.open({ dataDir, store: postgres, imagesDir, logger, limits: limitRules(config), vast, models: { credentials } });
   } catch (error) {
+    redis?.disconnect();
+    await postgres?.close();
     await simulation?.close();
     throw error;
   }
@@ -57,6 +64,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await app.fastify.listen({ port: config.port, host: config.host });
   } catch (error) {
     await comfyVast.close();
+    await closeRedis(redis);
     await simulation?.close();
     throw error;
   }
@@ -64,7 +72,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
-  print(`comfy-vast ${version} listening on ${url}/api (data in ${dataDir})`);
+  print(`comfy-vast ${version} listening on ${url}/api (${whereThingsAre(config, dataDir, postgres)})`);
   if (simulation) {
     const howToRent = config.vastApiKey
       ? 'VAST_API_KEY is set but the provider is "simulated": set COMFY_VAST_PROVIDER=vast (or drop it) to rent real servers.'
@@ -80,10 +88,39 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const close = () =>
     (closing ??= (async () => {
       await app.fastify.close();
+      // The facade closes its store, PostgreSQL's connections included, once everything is written.
       await comfyVast.close();
+      await closeRedis(redis);
       await simulation?.close();
     })());
   return { url, app, comfyVast, config, generatedAdminToken, simulation, close };
+}
+
+/**
+ * Connects to PostgreSQL, migrates the schema and reads the records. A failure names the database by host, port and
+ * name (never the URL, which may hold a password) and ends the start.
+ */
+async function openPostgres(url: string, logger: pino.Logger): Promise<PostgresStore> {
+  try {
+    return await PostgresStore.open({ url, logger });
+  } catch (error) {
+    const reason = redactCredentials(error instanceof Error ? error.message : String(error));
+    throw new ComfyVastError('STORE_ERROR', `PostgreSQL at ${databaseAddress(url)} cannot be used: ${reason}`, {
+      details: { database: databaseAddress(url), ...(error instanceof ComfyVastError ? error.details : {}) },
+    });
+  }
+}
+
+/** Ends the connection politely when Redis answers, at once when it does not. */
+async function closeRedis(redis: Redis | undefined): Promise<void> {
+  await redis?.quit().catch(() => redis.disconnect());
+}
+
+/** The banner's account of where the records and the local files are. */
+function whereThingsAre(config: ServerConfig, dataDir: string, postgres: PostgresStore | undefined): string {
+  const images = config.imagesDir ? `, images in ${resolve(config.imagesDir)}` : '';
+  if (!postgres) return `data in ${dataDir}${images}`;
+  return `records in PostgreSQL at ${databaseAddress(config.databaseUrl!)} (schema ${postgres.schema}), Redis at ${redisAddress(config.redisUrl!)}, local files in ${dataDir}${images}`;
 }
 
 async function startSimulation(config: ServerConfig, dataDir: string): Promise<FakeVast> {

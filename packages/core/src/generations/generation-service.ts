@@ -5,7 +5,7 @@ import { ComfyConnectionPool, type ComfyConnection, type ComfyFileRef, type Comf
 import { generationCost } from '../scheduler/cost.js';
 import { detectWorkflowFormat, toApiPrompt } from '../workflow/index.js';
 import { ComfyVastError, isComfyVastError, parseOrThrow } from '../errors/index.js';
-import type { SlidingWindowLimiter } from '../limits/index.js';
+import type { RateLimiter } from '../limits/index.js';
 import type { Collection, Store } from '../store/index.js';
 import { silentLogger, systemClock, type Clock, type Logger } from '../util/index.js';
 import type { ApiPrompt } from '../workflow/index.js';
@@ -36,11 +36,13 @@ export interface GenerationServiceOptions {
   store: Store;
   clock?: Clock;
   logger?: Logger;
-  /** Images go to `<dataDir>/images`. */
+  /** Images go to `<dataDir>/images` unless `imagesDir` says otherwise. */
   dataDir: string;
+  /** Where images go, when not in the data directory (a directory several installations share). */
+  imagesDir?: string;
   targets: ComfyTargets;
   /** Generation rate limits, keyed by user (10/min, 100/h, 1000/day in the contract). */
-  limiter?: SlidingWindowLimiter;
+  limiter?: RateLimiter;
   /** The API prompt of a workflow by id (the workflow service's); without it only the built-in workflows are available. */
   resolveWorkflow?: (userId: number, workflowId: number) => Promise<ApiPrompt>;
   /** The server's GPU price in $/hour, for each generation's share of the bill. */
@@ -80,7 +82,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #targets: ComfyTargets;
-  readonly #limiter: SlidingWindowLimiter | undefined;
+  readonly #limiter: RateLimiter | undefined;
   readonly #resolveWorkflow: GenerationServiceOptions['resolveWorkflow'];
   readonly #pool: ComfyConnectionPool;
   readonly #ownsPool: boolean;
@@ -109,7 +111,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     this.#pricePerHour = options.pricePerHour ?? (() => null);
     this.#gpuOf = options.gpuOf ?? (() => null);
     this.#random = options.random ?? Math.random;
-    this.#images = new ImageStore(join(options.dataDir, 'images'));
+    this.#images = new ImageStore(options.imagesDir ?? join(options.dataDir, 'images'));
     for (const g of this.#generations.all()) this.#touch(g.serverId, Date.parse(g.completedAt ?? g.createdAt));
     this.#ownsPool = !options.connections;
     this.#pool =
@@ -157,7 +159,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
           ? this.#builtin(DEFAULT_WORKFLOW_ID)!
           : await this.#workflow(userId, body.workflowId);
     const prepared = preparePrompt(workflow, body, this.#random);
-    this.#limiter?.consumeOrThrow(String(userId), 1, 'generations');
+    await this.#limiter?.consumeOrThrow(String(userId), 1, 'generations');
     await conn.start();
 
     const promptId = randomUUID();

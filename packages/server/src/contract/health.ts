@@ -1,14 +1,33 @@
 import { z } from 'zod';
 import { defineEndpoint } from './endpoint.js';
 
+/** What holds the records: the data directory (`embedded`) or PostgreSQL; the library alone may run on the others. */
+const StoreKind = z.enum(['embedded', 'postgres', 'memory', 'custom']);
+/** Whether a service the process depends on answered a check just now (within a second). */
+const Reachability = z.enum(['up', 'down']);
+
+const Dependencies = {
+  store: StoreKind,
+  /** Present when the records are in PostgreSQL. */
+  postgres: Reachability.optional(),
+};
+
 export const healthEndpoints = {
   health: defineEndpoint({
     method: 'GET',
     path: '/health',
-    summary: 'Liveness: answers without authentication',
+    summary: 'Liveness: answers without authentication while the process runs, with what holds the records and whether it answers',
     tag: 'System',
     auth: 'none',
-    response: z.object({ status: z.literal('ok'), version: z.string(), provider: z.enum(['vast', 'simulated']) }),
+    response: z.object({ status: z.literal('ok'), version: z.string(), provider: z.enum(['vast', 'simulated']), ...Dependencies }),
+  }),
+  ready: defineEndpoint({
+    method: 'GET',
+    path: '/health/ready',
+    summary: 'Readiness, for load balancers: 200 once the store is open and migrated and everything it depends on answers; 503 otherwise and while shutting down',
+    tag: 'System',
+    auth: 'none',
+    response: z.object({ status: z.literal('ready'), ...Dependencies }),
   }),
   openapi: defineEndpoint({
     method: 'GET',

@@ -66,6 +66,11 @@ export class PostgresStore extends WriteBehindStore {
     return this.#schema;
   }
 
+  /** Resolves when PostgreSQL answers a query now (health checks); rejects with STORE_ERROR saying why it does not. */
+  async ping(): Promise<void> {
+    await this.#pool.query('SELECT 1').catch((error: unknown) => Promise.reject(databaseError('reach PostgreSQL', error)));
+  }
+
   protected openCollection<S extends z.ZodType<StoredRecord>>(definition: CollectionDefinition<S>): OpenedCollection<z.infer<S>> {
     type T = z.infer<S>;
     const { name } = definition;
