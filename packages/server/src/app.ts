@@ -48,14 +48,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     // URLs the router cannot decode never reach the hooks; the caller is still authenticated first.
-    frameworkErrors: (error, request, reply) => {
-      try {
-        admit(comfyVast, request, reply);
-      } catch (refusal) {
-        return sendError(refusal, request, reply);
-      }
-      return sendError(error, request, reply);
-    },
+    frameworkErrors: (error, request, reply) => admit(comfyVast, request, reply, (refusal) => void sendError(refusal ?? error, request, reply)),
     clientErrorHandler: (error, socket) => {
       if (error.code !== 'ECONNRESET' && socket.writable) socket.write(clientErrorResponse(error, now()));
       socket.destroy();

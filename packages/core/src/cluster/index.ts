@@ -1,4 +1,4 @@
-export { openRedis, redisAddress, type OpenRedisOptions } from './redis.js';
+export { DEFAULT_REDIS_PREFIX, openRedis, redisAddress, type OpenRedisOptions } from './redis.js';
 export type { Redis } from 'ioredis';
 export { RedisEventBus, type RedisEventBusOptions, type SharedEvent } from './event-bus.js';
 export { Lease, DEFAULT_LEASE_TTL_MS, type LeaseEvents, type LeaseLossReason, type LeaseOptions } from './lease.js';

@@ -10,6 +10,9 @@ export interface OpenRedisOptions {
   name?: string;
 }
 
+/** Before every key and channel comfy-vast writes in Redis, so that several installations can share one. */
+export const DEFAULT_REDIS_PREFIX = 'comfy-vast:';
+
 /** A command waits at most this many reconnections before it fails: a limit check must not hang while Redis is away. */
 const MAX_RETRIES_PER_REQUEST = 1;
 const CONNECT_TIMEOUT_MS = 5000;

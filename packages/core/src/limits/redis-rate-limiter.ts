@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ReplyError, type Redis } from 'ioredis';
+import { DEFAULT_REDIS_PREFIX } from '../cluster/redis.js';
 import { ComfyVastError } from '../errors/index.js';
 import type { Clock } from '../util/clock.js';
 import { checkRules, rateLimitError, windowRank, windowResult, type RateLimiter, type RateLimitResult, type RateLimitRule } from './rate-limiter.js';
@@ -107,8 +108,6 @@ return answer
 `;
 
 const SCRIPT_SHA = createHash('sha1').update(SCRIPT).digest('hex');
-
-export const DEFAULT_REDIS_PREFIX = 'comfy-vast:';
 
 export interface RedisRateLimiterOptions {
   /** An open client (see openRedis); the limiter neither opens nor closes it. */

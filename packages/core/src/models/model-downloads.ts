@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import PQueue from 'p-queue';
 import { ComfyVastError, parseOrThrow } from '../errors/index.js';
-import { rateLimitError, type SlidingWindowLimiter } from '../limits/index.js';
+import { onResult, rateLimitError, type Awaitable, type RateLimiter } from '../limits/index.js';
 import { modelRequestSchema, type ModelRequest } from '../remote/inputs.js';
 import type { ErrorLine } from '../remote/lines.js';
 import { followJob } from '../remote/remote-job.js';
@@ -62,7 +62,7 @@ export interface ModelDownloadsOptions {
   /** Running downloads per server; the rest wait as `queued` (default 5). */
   perServer?: number;
   /** Bytes each user may download per day, counted as they arrive (the limits' `downloadBytes`). */
-  quota?: SlidingWindowLimiter;
+  quota?: RateLimiter;
   /** Resolves Civitai pages and Hugging Face checksums; without it URLs are fetched as given. */
   lookup?: ModelUrlLookup;
   /** The installation's Hugging Face and Civitai tokens, each sent only to its own site. */
@@ -101,7 +101,7 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #perServer: number;
-  readonly #quota: SlidingWindowLimiter | undefined;
+  readonly #quota: RateLimiter | undefined;
   readonly #lookup: ModelUrlLookup | undefined;
   readonly #credentials: ModelCredentials;
   readonly #queues = new Map<number, PQueue>();
@@ -136,7 +136,7 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
   async request(userId: number, serverId: number, input: unknown): Promise<DownloadRequestResult> {
     const request = parseOrThrow(modelRequestSchema, input, 'model download');
     this.#remoteOf(userId, serverId);
-    this.#assertAllowance(userId, 1);
+    await this.#assertAllowance(userId, 1);
     const key = fileKey(serverId, request.folder, request.filename);
     const pending = this.#records.find((r) => r.serverId === serverId && PENDING_STATUSES.includes(r.status) && fileKey(r.serverId, r.folder, r.filename) === key);
     if (pending) return { download: this.#view(pending), created: false };
@@ -218,7 +218,7 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
 
   async #create(userId: number, serverId: number, request: ModelRequest): Promise<DownloadView> {
     const resolved = this.#lookup ? await this.#lookup.resolve(request.url, request.sha256, this.#credentials) : { url: request.url, sha256: request.sha256 ?? null, bytes: null };
-    if (resolved.bytes !== null) this.#assertAllowance(userId, resolved.bytes);
+    if (resolved.bytes !== null) await this.#assertAllowance(userId, resolved.bytes);
     const record = await this.#records.insert({
       userId,
       serverId,
@@ -239,9 +239,9 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
     return this.#view(this.#records.get(record.id) ?? record);
   }
 
-  #assertAllowance(userId: number, bytes: number): void {
+  async #assertAllowance(userId: number, bytes: number): Promise<void> {
     if (!this.#quota) return;
-    const result = this.#quota.peek(quotaKey(userId), bytes);
+    const result = await this.#quota.peek(quotaKey(userId), bytes);
     if (!result.allowed) throw rateLimitError(result, 'downloaded bytes');
   }
 
@@ -347,13 +347,21 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
     }
     const delta = bytes - live.counted;
     if (delta <= 0) return;
+    const quota = this.#quota;
     const key = quotaKey(record.userId);
-    const result = this.#quota.consume(key, delta);
     live.counted = bytes;
-    if (result.allowed || live.stopping) return;
-    if (result.remaining > 0) this.#quota.consume(key, result.remaining);
-    live.stopping = 'quota';
-    void this.#stopRemote(record);
+    const counted = onResult(quota.consume(key, delta), (result) => {
+      if (result.allowed || live.stopping) return;
+      if (result.remaining > 0) this.#uncounted(record, quota.consume(key, result.remaining));
+      live.stopping = 'quota';
+      void this.#stopRemote(record);
+    });
+    this.#uncounted(record, counted);
+  }
+
+  /** A shared allowance (Redis) answers later; when it cannot be reached, bytes go uncounted, the download goes on. */
+  #uncounted(record: DownloadRecord, counting: Awaitable<unknown>): void {
+    if (counting instanceof Promise) counting.catch((err: unknown) => this.#logger.warn({ downloadId: record.id, err: (err as Error).message }, 'downloaded bytes not counted'));
   }
 
   /** Stops a download's remote job (remote.sh `cancel`: the job's processes and its partial file). */

@@ -1,4 +1,4 @@
-import { apiLimitKey, rateLimitError, type SlidingWindowLimiter, type UserService } from '@comfy-vast/core';
+import { apiLimitKey, onResult, rateLimitError, type RateLimiter, type UserService } from '@comfy-vast/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate, bearerToken } from './auth.js';
 import { noRoute } from './no-route.js';
@@ -7,7 +7,7 @@ import { setRateLimitHeaders } from './rate-limit-headers.js';
 /** Who the tokens belong to and the API limit their requests spend (the facade is one). */
 export interface Gate {
   users: UserService;
-  limiters: { api: SlidingWindowLimiter };
+  limiters: { api: RateLimiter };
 }
 
 /**
@@ -17,20 +17,27 @@ export interface Gate {
 export type RouteAuth = 'none' | 'user' | 'admin' | 'upgrade';
 
 /**
+ * Told how admission ended: with the refusal, or nothing when the request goes on. Called at once when the API
+ * limit is this process's own, later when it is shared through Redis.
+ */
+export type Admitted = (refusal?: Error) => void;
+
+/**
  * Lets an authenticated request in and counts it against its user's API limit. Runs before routing, body
  * parsing and the framework's own errors, so an anonymous caller learns nothing but 401 about any path.
  */
-export function admit(gate: Gate, request: FastifyRequest, reply: FastifyReply): void {
-  admitToken(gate, request, reply, bearerToken(request.headers.authorization));
+export function admit(gate: Gate, request: FastifyRequest, reply: FastifyReply, done: Admitted): void {
+  admitToken(gate, request, reply, bearerToken(request.headers.authorization), done);
 }
 
 /**
  * A WebSocket upgrade may carry its token in the query too (a browser cannot set headers on one), or no token at
  * all: it then goes in anonymous, to authenticate by its first message within the hub's own limits.
  */
-export function admitUpgrade(gate: Gate, request: FastifyRequest, reply: FastifyReply): void {
+export function admitUpgrade(gate: Gate, request: FastifyRequest, reply: FastifyReply, done: Admitted): void {
   const token = queryToken(request) ?? bearerToken(request.headers.authorization);
-  if (token !== null) admitToken(gate, request, reply, token);
+  if (token === null) return done();
+  admitToken(gate, request, reply, token, done);
 }
 
 /**
@@ -39,29 +46,31 @@ export function admitUpgrade(gate: Gate, request: FastifyRequest, reply: Fastify
  */
 export function registerAdmission(fastify: FastifyInstance, gate: Gate): void {
   fastify.decorateRequest('user', null);
-  // A callback hook, not an async one: every request passes here, and a promise each is measurable.
-  fastify.addHook('onRequest', (request, reply, done) => {
-    try {
-      admitRequest(gate, request, reply);
-    } catch (refusal) {
-      return done(refusal as Error);
-    }
-    done();
-  });
+  // A callback hook, not an async one: every request passes here, and a promise each is measurable. Only a limit
+  // shared through Redis makes a request wait for an answer.
+  fastify.addHook('onRequest', (request, reply, done) => admitRequest(gate, request, reply, done));
 }
 
-function admitRequest(gate: Gate, request: FastifyRequest, reply: FastifyReply): void {
+function admitRequest(gate: Gate, request: FastifyRequest, reply: FastifyReply, done: Admitted): void {
   const auth = (request.routeOptions.config as { auth?: RouteAuth } | undefined)?.auth ?? 'user';
-  if (request.ws && auth === 'upgrade') return admitUpgrade(gate, request, reply);
-  if (auth !== 'none') admit(gate, request, reply);
-  if (request.ws) throw noRoute(request);
+  if (request.ws && auth === 'upgrade') return admitUpgrade(gate, request, reply, done);
+  const routed: Admitted = (refusal) => done(refusal ?? (request.ws ? noRoute(request) : undefined));
+  if (auth === 'none') return routed();
+  admit(gate, request, reply, routed);
 }
 
-function admitToken(gate: Gate, request: FastifyRequest, reply: FastifyReply, token: string | null): void {
-  request.user = authenticate(gate.users, token);
-  const result = gate.limiters.api.consume(apiLimitKey(request.user.id));
-  setRateLimitHeaders(reply, result);
-  if (!result.allowed) throw rateLimitError(result, 'requests');
+function admitToken(gate: Gate, request: FastifyRequest, reply: FastifyReply, token: string | null, done: Admitted): void {
+  try {
+    request.user = authenticate(gate.users, token);
+  } catch (refusal) {
+    return done(refusal as Error);
+  }
+  const counted = onResult(gate.limiters.api.consume(apiLimitKey(request.user.id)), (result) => {
+    setRateLimitHeaders(reply, result);
+    return result.allowed ? undefined : rateLimitError(result, 'requests');
+  });
+  if (counted instanceof Promise) counted.then(done, done);
+  else done(counted);
 }
 
 /** The first `token` of the query; an empty one is none. */

@@ -12,7 +12,7 @@ export function registerGenerationRoutes({ fastify, comfyVast }: RouteContext): 
       return toGenerateResponse(await comfyVast.generate(user.id, params.serverId, body));
     } catch (error) {
       // The refusal's headers are the generation limit's, not the API limit's set before routing.
-      if (isComfyVastError(error, 'RATE_LIMIT_EXCEEDED')) setRateLimitHeaders(reply, comfyVast.limiters.generations.peek(String(user.id)));
+      if (isComfyVastError(error, 'RATE_LIMIT_EXCEEDED')) setRateLimitHeaders(reply, await comfyVast.limiters.generations.peek(String(user.id)));
       throw error;
     }
   });

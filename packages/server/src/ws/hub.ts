@@ -1,4 +1,4 @@
-import { ComfyVastError, apiLimitKey, rateLimitError, systemClock, type Clock, type Logger, type SlidingWindowLimiter, type TimerHandle, type UserService } from '@comfy-vast/core';
+import { ComfyVastError, apiLimitKey, isComfyVastError, onResult, rateLimitError, systemClock, type Clock, type Logger, type RateLimiter, type TimerHandle, type UserService } from '@comfy-vast/core';
 import type { WebSocket } from 'ws';
 import { ClientMessage, type SocketError, type SocketEvent } from '../contract/index.js';
 
@@ -48,7 +48,7 @@ export interface HubOptions {
   users: UserService;
   logger: Logger;
   /** The API limiter: each message of an authenticated client counts against its user, as an HTTP request does. */
-  apiLimiter: SlidingWindowLimiter;
+  apiLimiter: RateLimiter;
   clock?: Clock;
   /** A client that has not authenticated this long after connecting is closed (default 5 s). */
   authTimeoutMs?: number;
@@ -72,7 +72,7 @@ export interface HubOptions {
 export class WebSocketHub {
   #users: UserService;
   #logger: Logger;
-  #apiLimiter: SlidingWindowLimiter;
+  #apiLimiter: RateLimiter;
   #clock: Clock;
   #authTimeoutMs: number;
   #maxWaitingPerAddress: number;
@@ -190,14 +190,23 @@ export class WebSocketHub {
   }
 
   #onMessage(conn: Connection, text: string | null): void {
+    if (conn.userId === null) return this.#handle(conn, text);
     // Counted before anything else, so that a flood of messages, valid or not, spends the user's limit.
-    if (conn.userId !== null) {
-      const result = this.#apiLimiter.consume(apiLimitKey(conn.userId));
-      if (!result.allowed) {
-        const error = rateLimitError(result, 'messages');
-        return this.#refuse(conn, errorEvent(error.code, error.message, error.details));
-      }
+    const counted = onResult(this.#apiLimiter.consume(apiLimitKey(conn.userId)), (result) => {
+      if (result.allowed) return this.#handle(conn, text);
+      const error = rateLimitError(result, 'messages');
+      this.#refuse(conn, errorEvent(error.code, error.message, error.details));
+    });
+    // A limit shared through Redis answers later (in the order asked); when Redis does not, the message is refused.
+    if (counted instanceof Promise) {
+      counted.catch((err: unknown) => {
+        if (isComfyVastError(err, 'SERVICE_UNAVAILABLE')) send(conn, errorEvent(err.code, err.message));
+        else this.#logger.error({ err, userId: conn.userId }, 'WebSocket message failed');
+      });
     }
+  }
+
+  #handle(conn: Connection, text: string | null): void {
     let message: ClientMessage;
     try {
       const parsed = ClientMessage.safeParse(text === null ? null : JSON.parse(text));
