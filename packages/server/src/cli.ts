@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { resolveConfig } from './config.js';
+import { migrateToPostgres } from './migrate.js';
 import { startServer } from './start.js';
 import { packageVersion } from './version.js';
 
@@ -71,6 +72,17 @@ users
     } finally {
       await comfyVast.close();
     }
+  });
+
+program
+  .command('migrate')
+  .description('Copy an embedded installation (a data directory) into PostgreSQL; the server must be stopped')
+  .requiredOption('--from <dir>', 'the data directory the server ran with')
+  .option('--to <url>', 'postgres://user:password@host:port/database (COMFY_VAST_DATABASE_URL; the environment keeps a password out of ps)')
+  .action(async (flags: { from: string; to?: string }) => {
+    const to = flags.to ?? process.env.COMFY_VAST_DATABASE_URL;
+    if (!to) throw new Error('name the database with --to or COMFY_VAST_DATABASE_URL (postgres://user:password@host:port/database).');
+    await migrateToPostgres({ from: flags.from, to, print: (line) => process.stdout.write(`${line}\n`) });
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -6,6 +6,9 @@ const WindowName = z.enum(['second', 'minute', 'hour', 'day']);
 /** `{ "api": { "minute": 1000, "hour": 10000 }, "generations": { "minute": 10 } }` */
 const LimitsOverride = z.partialRecord(z.enum(['api', 'generations', 'downloadBytes']), z.partialRecord(WindowName, z.number().int().positive()));
 
+/** A PostgreSQL URL; the messages never repeat it, since it may hold a password. */
+export const DatabaseUrl = z.string().refine(hasProtocol('postgres:', 'postgresql:'), 'must be postgres://user:password@host:port/database');
+
 export const ServerConfig = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(5000),
   host: z.string().min(1).default('127.0.0.1'),
@@ -25,7 +28,7 @@ export const ServerConfig = z.object({
   /** How much faster than Vast.ai simulated servers boot and stop (1 is real time). */
   simulationSpeed: z.coerce.number().positive().default(10),
   /** Records in PostgreSQL instead of the data directory: `postgres://user:password@host:port/database`. Needs `redisUrl`. */
-  databaseUrl: z.string().refine(hasProtocol('postgres:', 'postgresql:'), 'must be postgres://user:password@host:port/database').optional(),
+  databaseUrl: DatabaseUrl.optional(),
   /** What the processes share, in Redis: `redis://[user:password@]host:port[/db]`. Needs `databaseUrl`. */
   redisUrl: z.string().refine(hasProtocol('redis:', 'rediss:'), 'must be redis://[user:password@]host:port[/db] or rediss://...').optional(),
   /** Where generated images are kept (default `<dataDir>/images`): a directory several installations can mount. */

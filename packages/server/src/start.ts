@@ -1,11 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ComfyVast, ComfyVastError, openRedis, PostgresStore, redisAddress, type Redis } from '@comfy-vast/core';
+import { ComfyVast, ComfyVastError, openRedis, redisAddress, type PostgresStore, type Redis } from '@comfy-vast/core';
 import type { FakeVast } from '@comfy-vast/testkit';
 import type pino from 'pino';
 import { buildApp, type App } from './app.js';
 import { databaseAddress, limitRules, type ServerConfig } from './config.js';
-import { createLogger, redactCredentials } from './logger.js';
+import { createLogger } from './logger.js';
+import { openPostgres } from './open-postgres.js';
 import { packageVersion } from './version.js';
 
 export interface RunningServer {
@@ -94,21 +95,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       await simulation?.close();
     })());
   return { url, app, comfyVast, config, generatedAdminToken, simulation, close };
-}
-
-/**
- * Connects to PostgreSQL, migrates the schema and reads the records. A failure names the database by host, port and
- * name (never the URL, which may hold a password) and ends the start.
- */
-async function openPostgres(url: string, logger: pino.Logger): Promise<PostgresStore> {
-  try {
-    return await PostgresStore.open({ url, logger });
-  } catch (error) {
-    const reason = redactCredentials(error instanceof Error ? error.message : String(error));
-    throw new ComfyVastError('STORE_ERROR', `PostgreSQL at ${databaseAddress(url)} cannot be used: ${reason}`, {
-      details: { database: databaseAddress(url), ...(error instanceof ComfyVastError ? error.details : {}) },
-    });
-  }
 }
 
 /** Ends the connection politely when Redis answers, at once when it does not. */
