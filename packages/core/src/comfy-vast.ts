@@ -52,6 +52,7 @@ import {
 } from './models/index.js';
 import { InstallationKeys, VastClient, type LaunchOptions, type ServerRequirementsInput } from './vast/index.js';
 import { SetupService, basicModelSchema, resetRequestSchema, type BasicModel, type Execution, type ExecutionEvent, type ExecutionLog, type ExecutionStart } from './setup/index.js';
+import { Lease, type Redis } from './cluster/index.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { silentLogger, type Logger } from './util/logger.js';
 
@@ -94,6 +95,13 @@ export interface ComfyVastOptions {
   };
   /** Start background work (the reconciler, the scheduler) on open; default true. */
   autoStart?: boolean;
+  /**
+   * Redis shared by every process of the installation (the caller opens and closes it). With it, the reconciler,
+   * the scheduler and the budget checks run only in the process holding the `background` lease.
+   */
+  redis?: Redis;
+  /** How long the `background` lease outlives a holder that stopped renewing it (default 10 s). */
+  leaseTtlMs?: number;
 }
 
 /** Everything the services report, in one place: the API server forwards these to their owners. */
@@ -148,6 +156,10 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   readonly #layout: RemoteLayout;
   readonly #downloads: ModelDownloads;
   readonly #setup: SetupService;
+  /** Who runs the reconciler, scheduler and budget checks among several processes; null without Redis (this one does). */
+  readonly #lease: Lease | null;
+  /** Starts of that work, one after the other: the lease may come and go while one is under way. */
+  #backgroundStarts: Promise<void> = Promise.resolve();
 
   protected constructor(store: Store, options: ComfyVastOptions & { dataDir: string }, ssh: InstallationSsh | undefined) {
     super();
@@ -232,6 +244,12 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     budgets.enforceWith({ listServers: () => target.listServers(), drainAndStop: (serverId, reason) => scheduler.drainAndStop(serverId, reason) });
     watchers.on('changed', (serverId) => void scheduler.activityChanged(serverId).catch((err: unknown) => logger.error({ err }, 'idle check failed')));
     this.#wireEvents();
+    this.#lease = options.redis ? new Lease({ redis: options.redis, name: 'background', clock, logger, ttlMs: options.leaseTtlMs }) : null;
+    this.#lease?.on('acquired', () => {
+      this.#backgroundStarts = this.#backgroundStarts.then(() => this.#startBackground()).catch((err: unknown) => logger.error({ err }, 'background work failed to start'));
+    });
+    // Stopped at once (each stop is synchronous), before the lease can expire and another process start the same work.
+    this.#lease?.on('lost', () => this.#stopBackground());
   }
 
   static async open(options: ComfyVastOptions = {}): Promise<ComfyVast> {
@@ -240,14 +258,45 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     const comfyVast = new ComfyVast(store, { ...options, dataDir }, options.vast && options.dataDir ? await installationSsh(options.dataDir) : undefined);
     await comfyVast.#workflows.seedBuiltins();
     if (options.autoStart ?? true) {
-      comfyVast.#servers.startReconciler();
+      const lease = comfyVast.#lease;
+      if (!lease) comfyVast.#servers.startReconciler();
       await comfyVast.#generations.start();
       comfyVast.#downloads.start();
       comfyVast.#setup.start();
-      await comfyVast.#scheduler.start();
-      await comfyVast.#budgets.start();
+      // With Redis, the lease starts the rest when this process gets it: now, later or never.
+      if (lease) {
+        await lease.start();
+        await comfyVast.#backgroundStarts;
+      } else await comfyVast.#startBackground();
     }
     return comfyVast;
+  }
+
+  /** The work that must run in one process only; with a lease, started only while it is held. */
+  async #startBackground(): Promise<void> {
+    const held = () => this.#lease?.held ?? true;
+    if (!held()) return;
+    this.#servers.startReconciler();
+    await this.#scheduler.start();
+    if (held()) await this.#budgets.start();
+    // Lost while starting: what started after the loss stops again.
+    if (!held()) this.#stopBackground();
+  }
+
+  #stopBackground(): void {
+    this.#scheduler.close();
+    this.#budgets.close();
+    this.#servers.stopReconciler();
+  }
+
+  /**
+   * Whether this process runs the reconciler, the scheduler and the budget checks. Without Redis it is the only
+   * process, and does; with Redis, while it holds the `background` lease (`fence` counts that lease's holdings), and
+   * `known` is false until Redis first answered about it.
+   */
+  background(): { holder: boolean; known: boolean; fence: number | null } {
+    if (!this.#lease) return { holder: true, known: true, fence: null };
+    return { holder: this.#lease.held, known: this.#lease.known, fence: this.#lease.fence };
   }
 
   // Servers
@@ -692,9 +741,10 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
 
   /** Stops background work and flushes the store. */
   async close(): Promise<void> {
-    this.#scheduler.close();
-    this.#budgets.close();
-    this.#servers.stopReconciler();
+    // The lease is released after the work it guards stopped, so another process takes it over at once.
+    await this.#lease?.close();
+    await this.#backgroundStarts;
+    this.#stopBackground();
     await this.#generations.close();
     await this.#downloads.close();
     await this.#setup.close();

@@ -57,6 +57,8 @@ export class BudgetService extends EventEmitter<BudgetServiceEvents> {
   #clock: Clock;
   #logger: Logger;
   #timer: TimerHandle | null = null;
+  /** Between `start` and `close`: only then does a timer check budgets (in one process of several, the lease holder). */
+  #active = false;
   #onLedgerChanged = (_serverId: number, userId: number | null) => {
     if (userId !== null) void this.evaluate(userId).catch((err: unknown) => this.#logger.error({ err, userId }, 'budget check failed'));
   };
@@ -78,11 +80,15 @@ export class BudgetService extends EventEmitter<BudgetServiceEvents> {
 
   /** Watches the ledger and checks every budget once (a limit may have been reached while the process was down). */
   async start(): Promise<void> {
+    if (this.#active) return;
+    this.#active = true;
     this.#ledger.on('changed', this.#onLedgerChanged);
     await this.#evaluateAll();
   }
 
+  /** Stops watching; `start` may be called again. */
   close(): void {
+    this.#active = false;
     this.#ledger.off('changed', this.#onLedgerChanged);
     this.#disarm();
   }
@@ -169,6 +175,7 @@ export class BudgetService extends EventEmitter<BudgetServiceEvents> {
   /** The earliest instant a user's spending crosses their next threshold, or the month's end (spending resets). */
   #arm(): void {
     this.#disarm();
+    if (!this.#active) return;
     const now = this.#clock.now();
     let at = monthOf(now).end;
     for (const record of this.#records.all()) {

@@ -64,7 +64,8 @@ export class ServerReconciler {
     this.#timer = this.#o.clock.setTimeout(() => {
       this.#timer = null;
       void this.runOnce().finally(() => {
-        if (this.#active) this.#schedule(this.#intervalMs);
+        // A stop and start during the pass has already planned the next one: one chain of passes, not two.
+        if (this.#active && this.#timer === null) this.#schedule(this.#intervalMs);
       });
     }, ms);
   }
