@@ -4,25 +4,41 @@ import type { Collection, Page, PageOptions, StoredRecord } from './store.js';
 export type CollectionChange<T> = { op: 'put'; record: T } | { op: 'delete'; id: number };
 
 /**
+ * Where a collection's new ids come from when it does not count them itself (a store shared by several processes
+ * reserves them in blocks). Ids taken must be increasing and never given to anyone else.
+ */
+export interface IdSource {
+  /** The next id, or undefined when none is at hand: then `ready()` resolves once one is (or rejects saying why not). */
+  take(): number | undefined;
+  ready(): Promise<void>;
+}
+
+/**
  * The in-memory half of a collection: records kept in an id-ordered array (plus a map by id), so pages start
  * with a binary search on the cursor and never copy or sort. `persist` is called with every change, in order,
- * and its promise is the write's.
+ * and its promise is the write's. Ids are counted from `nextId` unless an IdSource is given; while an insert waits
+ * for the source's ids, the changes made after it wait too, so that they still apply in call order.
  */
 export class MemoryCollection<T extends StoredRecord> implements Collection<T> {
   readonly name: string;
   #byId = new Map<number, T>();
   #list: T[] = [];
   #nextId = 1;
+  #ids: IdSource | undefined;
+  /** Set while an insert waits for ids: the changes made meanwhile run after it. */
+  #waiting: Promise<void> | null = null;
   #persist: (change: CollectionChange<T>) => Promise<void>;
 
-  constructor(name: string, records: Iterable<T> = [], persist: (change: CollectionChange<T>) => Promise<void> = async () => {}, nextId = 1) {
+  constructor(name: string, records: Iterable<T> = [], persist: (change: CollectionChange<T>) => Promise<void> = async () => {}, ids: number | IdSource = 1) {
     this.name = name;
     this.#list = [...records].sort((a, b) => a.id - b.id);
     for (const r of this.#list) this.#byId.set(r.id, r);
-    this.#nextId = Math.max(nextId, (this.#list.at(-1)?.id ?? 0) + 1);
+    if (typeof ids === 'number') this.#nextId = Math.max(ids, (this.#list.at(-1)?.id ?? 0) + 1);
+    else this.#ids = ids;
     this.#persist = persist;
   }
 
+  /** The lowest id never handed out, when the collection counts its ids itself. */
   get nextId(): number {
     return this.#nextId;
   }
@@ -69,14 +85,31 @@ export class MemoryCollection<T extends StoredRecord> implements Collection<T> {
   }
 
   async insert(data: Omit<T, 'id'>): Promise<T> {
-    const record = { ...data, id: this.#nextId++ } as T;
-    this.#byId.set(record.id, record);
-    this.#list.push(record);
+    if (this.#waiting) return this.#afterWaiting(() => this.insert(data), true);
+    const id = this.#ids ? this.#ids.take() : this.#nextId++;
+    if (id === undefined) {
+      const waiting = this.#ids!.ready();
+      this.#waiting = waiting;
+      // Registered first, so it runs before the changes queued behind the wait.
+      waiting.then(
+        () => this.#stopWaiting(waiting),
+        () => this.#stopWaiting(waiting),
+      );
+      return this.#afterWaiting(() => this.insert(data), true);
+    }
+    const record = { ...data, id } as T;
+    // Ids from a source interleave with those other processes insert: the record goes to its place by id.
+    if (this.#ids) this.restore(id, record);
+    else {
+      this.#byId.set(id, record);
+      this.#list.push(record);
+    }
     await this.#persist({ op: 'put', record });
     return record;
   }
 
   async update(id: number, patch: Partial<Omit<T, 'id'>>): Promise<T> {
+    if (this.#waiting) return this.#afterWaiting(() => this.update(id, patch), false);
     const current = this.#byId.get(id);
     if (!current) throw new ComfyVastError('NOT_FOUND', `No record ${id} in ${this.name}`, { details: { collection: this.name, id } });
     const record = { ...current, ...patch, id } as T;
@@ -86,6 +119,7 @@ export class MemoryCollection<T extends StoredRecord> implements Collection<T> {
   }
 
   async delete(id: number): Promise<boolean> {
+    if (this.#waiting) return this.#afterWaiting(() => this.delete(id), false);
     if (!this.#byId.has(id)) return false;
     this.restore(id, undefined);
     await this.#persist({ op: 'delete', id });
@@ -104,6 +138,15 @@ export class MemoryCollection<T extends StoredRecord> implements Collection<T> {
       this.#byId.delete(id);
       this.#list.splice(at, 1);
     }
+  }
+
+  #stopWaiting(waiting: Promise<void>): void {
+    if (this.#waiting === waiting) this.#waiting = null;
+  }
+
+  /** Runs `change` once the ids waited for are at hand; an insert fails with the wait when no ids came. */
+  #afterWaiting<R>(change: () => Promise<R>, needsIds: boolean): Promise<R> {
+    return this.#waiting!.then(change, (error: unknown) => (needsIds ? Promise.reject(error) : change()));
   }
 
   /** The index of the first record whose id is at least `id`. */

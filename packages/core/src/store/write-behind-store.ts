@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { closedError } from './errors.js';
 import { checkCollectionName } from './layout.js';
-import { MemoryCollection, type CollectionChange } from './memory-collection.js';
+import { MemoryCollection, type CollectionChange, type IdSource } from './memory-collection.js';
 import type { Collection, CollectionDefinition, Store, StoredRecord } from './store.js';
 import { WriteQueue } from './write-queue.js';
 
@@ -18,25 +18,31 @@ export interface OpenedCollection<T extends StoredRecord> {
   records: Iterable<T>;
   /** The next id recorded by the backend (ids are never reused, even past the highest record's). */
   nextId: number;
+  /** Where new ids come from when the backend hands them out; otherwise the collection counts from `nextId`. */
+  ids?: IdSource;
   backend: CollectionBackend<T>;
   /** The error a failed write rejects with. */
   writeError(error: unknown): unknown;
 }
 
 interface OpenCollection {
-  collection: Collection<StoredRecord>;
+  collection: MemoryCollection<StoredRecord>;
   queue: WriteQueue<CollectionChange<StoredRecord>>;
+  /** How many local changes to each record are queued or being written. */
+  pending: Map<number, number>;
 }
 
 /**
  * What the embedded and the PostgreSQL store share: records and named values are served from memory; writes are
  * group-committed (WriteQueue) to the subclass's backend and resolve once durable; a write that fails puts memory
- * back as the backend last made it durable; and once closing has flushed, writes are refused.
+ * back as the backend last made it durable; and once closing has flushed, writes are refused. A subclass whose
+ * backend other processes write too puts their changes into memory with `applyRemote` / `applyRemoteValue`.
  */
 export abstract class WriteBehindStore implements Store {
   #values: Record<string, unknown>;
   #durableValues: Record<string, unknown>;
   #valueQueue: WriteQueue<string>;
+  #pendingValues = new Map<string, number>();
   #collections = new Map<string, OpenCollection>();
   #closed = false;
   #closing: Promise<void> | null = null;
@@ -71,6 +77,44 @@ export abstract class WriteBehindStore implements Store {
   /** Called once, after the last write: closes the backend's files or connections. */
   protected abstract release(): Promise<void>;
 
+  /**
+   * Puts a record as another process left it (undefined: deleted) into memory, unless a local change to it is
+   * queued or being written: that change was made on what memory held, and its write must meet the version it
+   * was made on (and be refused if that is gone), so the record is left alone and false returned; `recordSettled`
+   * tells when the local changes are done. A collection not opened yet is the subclass's to keep.
+   */
+  protected applyRemote(name: string, id: number, record: StoredRecord | undefined): boolean {
+    const open = this.#collections.get(name);
+    if (!open) return true;
+    if (open.pending.has(id)) return false;
+    open.collection.restore(id, record);
+    return true;
+  }
+
+  /** A named value as another process left it; like `applyRemote`, refused while a local write of the key is under way. */
+  protected applyRemoteValue(key: string, value: unknown): boolean {
+    if (this.#pendingValues.has(key)) return false;
+    if (value === undefined) {
+      delete this.#values[key];
+      delete this.#durableValues[key];
+    } else {
+      this.#values[key] = value;
+      this.#durableValues[key] = value;
+    }
+    return true;
+  }
+
+  /** The keys of the named values held. */
+  protected valueKeys(): string[] {
+    return Object.keys(this.#values);
+  }
+
+  /** The last local change queued for a record has been written or refused. */
+  protected recordSettled(_name: string, _id: number): void {}
+
+  /** The last local write queued for a named value has been made or refused. */
+  protected valueSettled(_key: string): void {}
+
   /** Validates the collection's records against its schema the first time it is asked for. */
   collection<S extends z.ZodType<StoredRecord>>(definition: CollectionDefinition<S>): Collection<z.infer<S>> {
     let open = this.#collections.get(definition.name);
@@ -87,7 +131,7 @@ export abstract class WriteBehindStore implements Store {
 
   async setValue<T>(key: string, value: T): Promise<void> {
     this.#values[key] = value;
-    await this.#valueQueue.push(key);
+    await tracked(this.#pendingValues, key, this.#valueQueue.push(key), () => this.valueSettled(key));
   }
 
   async flush(): Promise<void> {
@@ -129,8 +173,13 @@ export abstract class WriteBehindStore implements Store {
         return opened.writeError(error);
       },
     );
-    const collection: MemoryCollection<T> = new MemoryCollection<T>(definition.name, opened.records, (change) => queue.push(change), opened.nextId);
-    return { collection, queue } as unknown as OpenCollection;
+    const pending = new Map<number, number>();
+    const persist = (change: CollectionChange<T>): Promise<void> => {
+      const id = change.op === 'put' ? change.record.id : change.id;
+      return tracked(pending, id, queue.push(change), () => this.recordSettled(definition.name, id));
+    };
+    const collection: MemoryCollection<T> = new MemoryCollection<T>(definition.name, opened.records, persist, opened.ids ?? opened.nextId);
+    return { collection, queue, pending } as unknown as OpenCollection;
   }
 
   async #writeValues(keys: string[]): Promise<void> {
@@ -141,6 +190,21 @@ export abstract class WriteBehindStore implements Store {
     for (const [key, value] of changed) {
       if (value === undefined) delete this.#durableValues[key];
       else this.#durableValues[key] = value;
+    }
+  }
+}
+
+/** Counts `write` under `key` in `pending` until it settles; `settled` runs when the key's last write has. */
+async function tracked<K>(pending: Map<K, number>, key: K, write: Promise<void>, settled: () => void): Promise<void> {
+  pending.set(key, (pending.get(key) ?? 0) + 1);
+  try {
+    await write;
+  } finally {
+    const left = pending.get(key)! - 1;
+    if (left > 0) pending.set(key, left);
+    else {
+      pending.delete(key);
+      settled();
     }
   }
 }

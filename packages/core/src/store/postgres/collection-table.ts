@@ -3,9 +3,12 @@ import { ComfyVastError } from '../../errors/index.js';
 import type { Logger } from '../../util/index.js';
 import type { CollectionChange } from '../memory-collection.js';
 import type { StoredRecord } from '../store.js';
+import { recordNotices } from './change-notices.js';
 import { databaseError, errorCode, inTransaction, tableName, withClient } from './connection.js';
+import type { LoadedRow } from './load.js';
 import { lockKeys } from './migrations.js';
-import { COLLECTIONS_TABLE, createCollectionTable } from './tables.js';
+import type { RemoteTarget } from './remote-changes.js';
+import { createCollectionTable } from './tables.js';
 
 /** A record as the database holds it, with the version its next update or delete must find. */
 export interface DurableRecord<T> {
@@ -24,6 +27,9 @@ export interface CollectionTableOptions<T> {
   /** Checks a record read back after a conflict against the collection's schema. */
   parse(raw: unknown): T;
   logger: Logger;
+  /** The NOTIFY channel the other processes listen to, and this process's name in its notices. */
+  channel: string;
+  sender: string;
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -33,6 +39,7 @@ const UNIQUE_VIOLATION = '23505';
  * per record (a record inserted and updated in one batch is one insert). Updates and deletes name the version they
  * were made on; when another process changed the record since, the batch is refused with CONFLICT, nothing of it
  * is written, and the records it touched are read again so that memory can be put back to what the database holds.
+ * The same statement tells the other processes which records changed (NOTIFY, delivered when it commits).
  */
 export class CollectionTable<T extends StoredRecord> {
   readonly #o: CollectionTableOptions<T>;
@@ -66,9 +73,10 @@ export class CollectionTable<T extends StoredRecord> {
       else if (record) inserts.push(record);
       else if (known) deletes.push({ id, version: known.version });
     }
-    // On open the next id is the highest stored id + 1, or `_collections`' next id when higher: that one is written
-    // whenever a batch leaves an id it handed out absent (a delete, or an insert deleted in the same batch).
-    const nextId = [...net.values()].includes(null) ? Math.max(...net.keys()) + 1 : null;
+    const changed = new Map<number, number>();
+    for (const record of inserts) changed.set(record.id, 1);
+    for (const { record, version } of updates) changed.set(record.id, version + 1);
+    for (const { id } of deletes) changed.set(id, 0);
     const values = [
       inserts.map((r) => r.id),
       inserts.map((r) => JSON.stringify(r)),
@@ -77,8 +85,8 @@ export class CollectionTable<T extends StoredRecord> {
       updates.map((u) => u.version),
       deletes.map((d) => d.id),
       deletes.map((d) => d.version),
-      this.#o.name,
-      nextId,
+      this.#o.channel,
+      recordNotices(this.#o.sender, this.#o.name, changed),
     ];
     // One statement is atomic by itself, and a single update or delete that finds another version writes nothing:
     // only a batch whose version checks could fail part of it, or the table's first write, needs a transaction.
@@ -109,10 +117,12 @@ export class CollectionTable<T extends StoredRecord> {
     for (const { id } of deletes) durable.delete(id);
   }
 
-  /** One statement for the whole batch: inserts, version-checked updates and deletes, and the next id when needed. */
+  /**
+   * One statement for the whole batch: inserts, version-checked updates and deletes, and the notices of what changed
+   * (sent only when every check passed: a single refused update commits nothing else and tells nobody).
+   */
   #writeStatement(): string {
     const t = this.#table;
-    const ids = tableName(this.#o.schema, COLLECTIONS_TABLE);
     return `WITH inserted AS (
         INSERT INTO ${t} (id, data) SELECT * FROM unnest($1::bigint[], $2::json[]) RETURNING id
       ), updated AS (
@@ -122,11 +132,31 @@ export class CollectionTable<T extends StoredRecord> {
       ), deleted AS (
         DELETE FROM ${t} USING unnest($6::bigint[], $7::integer[]) AS d (id, version)
         WHERE ${t}.id = d.id AND ${t}.version = d.version RETURNING ${t}.id
-      ), handed_out AS (
-        INSERT INTO ${ids} (name, next_id) SELECT $8::text, $9::bigint WHERE $9::bigint IS NOT NULL
-        ON CONFLICT (name) DO UPDATE SET next_id = greatest(${ids}.next_id, excluded.next_id)
+      ), counts AS (
+        SELECT (SELECT count(*) FROM updated)::integer AS updated, (SELECT count(*) FROM deleted)::integer AS deleted
       )
-      SELECT (SELECT count(*) FROM updated)::integer AS updated, (SELECT count(*) FROM deleted)::integer AS deleted`;
+      SELECT updated, deleted, (
+        SELECT count(*) FROM (SELECT pg_notify($8, notice) FROM unnest($9::text[]) AS notice
+        WHERE updated = cardinality($3::bigint[]) AND deleted = cardinality($6::bigint[])) AS sent
+      ) AS notified FROM counts`;
+  }
+
+  /** Where the changes other processes make to this collection are applied: `memory` puts a record into memory (false: a local write to it is under way). */
+  remoteTarget(memory: (id: number, record: T | undefined) => boolean): RemoteTarget {
+    const { durable } = this.#o;
+    return {
+      version: (id) => durable.get(id)?.version,
+      ids: () => durable.keys(),
+      apply: (id: number, row: LoadedRow | undefined) => {
+        const record = row && this.#o.parse(row.data);
+        if (!memory(id, record)) return false;
+        if (row) {
+          durable.set(id, { record: record!, version: row.version });
+          this.#exists = true;
+        } else durable.delete(id);
+        return true;
+      },
+    };
   }
 
   #conflict(cause?: unknown): ComfyVastError {

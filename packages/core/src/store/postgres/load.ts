@@ -10,8 +10,8 @@ export interface LoadedRow {
 
 export interface LoadedTable {
   name: string;
-  rows: LoadedRow[];
-  /** The lowest id never handed out. */
+  rows: Map<number, LoadedRow>;
+  /** Above every id handed out when the schema was read. */
   nextId: number;
 }
 
@@ -28,16 +28,13 @@ export async function loadSchema(pool: pg.Pool, schema: string): Promise<LoadedS
   try {
     return await withClient(pool, (client) =>
       inTransaction(client, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async () => {
-        const names = await client.query<{ name: string }>(
-          `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND left(table_name, 1) <> '_' ORDER BY table_name`,
-          [schema],
-        );
+        const names = await collectionTables(client, schema);
         const handedOut = await client.query<{ name: string; next_id: number }>(`SELECT name, next_id FROM ${tableName(schema, COLLECTIONS_TABLE)}`);
         const nextIds = new Map(handedOut.rows.map((row) => [row.name, row.next_id]));
         const tables = new Map<string, LoadedTable>();
-        for (const { name } of names.rows) {
+        for (const name of names) {
           const { rows } = await client.query<LoadedRow>(`SELECT id, data, version FROM ${tableName(schema, name)} ORDER BY id`);
-          tables.set(name, { name, rows, nextId: Math.max(nextIds.get(name) ?? 1, (rows.at(-1)?.id ?? 0) + 1) });
+          tables.set(name, { name, rows: new Map(rows.map((row) => [row.id, row])), nextId: Math.max(nextIds.get(name) ?? 1, (rows.at(-1)?.id ?? 0) + 1) });
         }
         const values = await client.query<{ key: string; value: unknown }>(`SELECT key, value FROM ${tableName(schema, VALUES_TABLE)}`);
         return { tables, values: Object.fromEntries(values.rows.map((row) => [row.key, row.value])) };
@@ -46,4 +43,13 @@ export async function loadSchema(pool: pg.Pool, schema: string): Promise<LoadedS
   } catch (error) {
     throw databaseError(`read the database schema "${schema}"`, error);
   }
+}
+
+/** The collection tables of a schema (the store's own tables start with `_`). */
+export async function collectionTables(client: pg.ClientBase | pg.Pool, schema: string): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND left(table_name, 1) <> '_' ORDER BY table_name`,
+    [schema],
+  );
+  return rows.map((row) => row.name);
 }

@@ -1,13 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { z } from 'zod';
 import { ComfyVastError } from '../../errors/index.js';
 import { silentLogger, systemClock, type Clock, type Logger } from '../../util/index.js';
 import type { CollectionDefinition, StoredRecord } from '../store.js';
 import { WriteBehindStore, type OpenedCollection } from '../write-behind-store.js';
+import { valueNotices } from './change-notices.js';
+import { ChangeListener } from './change-listener.js';
 import { CollectionTable, type DurableRecord } from './collection-table.js';
 import { checkSchemaName, databaseError, openPool, tableName } from './connection.js';
+import { IdBlocks } from './id-blocks.js';
 import { loadSchema, type LoadedTable } from './load.js';
 import { migrate, postgresMigrations, type PostgresMigration } from './migrations.js';
+import { RemoteChanges, type RemoteChange, type RemoteTarget } from './remote-changes.js';
 import { VALUES_TABLE } from './tables.js';
 
 export interface PostgresStoreOptions {
@@ -22,41 +27,111 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** The database schema's history; defaults to core's `postgresMigrations`. */
   migrations?: readonly PostgresMigration[];
+  /** Ids each collection reserves at a time (default 100): see docs/storage.md on ids across processes. */
+  idBlockSize?: number;
 }
 
 const DEFAULT_SCHEMA = 'comfy_vast';
 const DEFAULT_POOL_SIZE = 5;
+const DEFAULT_ID_BLOCK_SIZE = 100;
+/** The listening connection reconnects after this, doubling up to `maxMs`. */
+const LISTEN_BACKOFF = { initialMs: 100, maxMs: 5000 };
+
+interface StoreParts {
+  pool: pg.Pool;
+  schema: string;
+  logger: Logger;
+  clock: Clock;
+  tables: Map<string, LoadedTable>;
+  values: Record<string, unknown>;
+  sender: string;
+  listener: ChangeListener;
+  idBlockSize: number;
+}
 
 /**
  * The store on PostgreSQL: a table per collection. Like the embedded store, everything is read into memory on
  * open and reads are served from memory; each batch of writes is one transaction and resolves once committed, and
- * a write that fails rejects after putting memory back as the database holds it. See docs/storage.md.
+ * a write that fails rejects after putting memory back as the database holds it. Several processes may open the
+ * same schema: ids come in blocks reserved in the database, and every write is announced (NOTIFY) so that the
+ * others apply it to their memory. See docs/storage.md.
  */
 export class PostgresStore extends WriteBehindStore {
   #pool: pg.Pool;
   #schema: string;
   #logger: Logger;
+  /** The collections read at open and not asked for yet, kept up to date with the others' changes. */
   #tables: Map<string, LoadedTable>;
+  /** The NOTIFY channel: the schema's name, so that stores on different schemas do not hear each other. */
+  #channel: string;
+  #sender: string;
+  #idBlockSize: number;
+  #idBlocks: IdBlocks[] = [];
+  #opened = new Map<string, RemoteTarget>();
+  #listener: ChangeListener;
+  #remote: RemoteChanges;
 
-  private constructor(pool: pg.Pool, schema: string, logger: Logger, tables: Map<string, LoadedTable>, values: Record<string, unknown>) {
-    super(values);
-    this.#pool = pool;
-    this.#schema = schema;
-    this.#logger = logger;
-    this.#tables = tables;
+  private constructor(parts: StoreParts) {
+    super(parts.values);
+    this.#pool = parts.pool;
+    this.#schema = parts.schema;
+    this.#channel = parts.schema;
+    this.#logger = parts.logger;
+    this.#tables = parts.tables;
+    this.#sender = parts.sender;
+    this.#listener = parts.listener;
+    this.#idBlockSize = parts.idBlockSize;
+    this.#remote = new RemoteChanges({
+      pool: parts.pool,
+      schema: parts.schema,
+      sender: parts.sender,
+      clock: parts.clock,
+      logger: parts.logger,
+      target: (name) => this.#opened.get(name) ?? this.#loadedTarget(name),
+      collections: () => [...this.#opened.keys(), ...this.#tables.keys()],
+      valueKeys: () => this.valueKeys(),
+      value: (key) => this.getValue(key),
+      applyValue: (key, value) => this.applyRemoteValue(key, value),
+    });
   }
 
-  /** Connects, migrates the schema (under an advisory lock) and reads every collection. */
+  /**
+   * Connects, migrates the schema (under an advisory lock), listens to the other processes' changes and reads every
+   * collection: the changes announced while it reads are applied once it has.
+   */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const schema = options.schema ?? DEFAULT_SCHEMA;
     checkSchemaName(schema);
     const logger = (options.logger ?? silentLogger).child({ component: 'store' });
+    const clock = options.clock ?? systemClock;
     const pool = openPool(options.url, options.poolSize ?? DEFAULT_POOL_SIZE, logger);
+    let store: PostgresStore | undefined;
+    const early: string[] = [];
+    let opened: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => (opened = resolve));
+    const listener = new ChangeListener({
+      url: options.url,
+      channel: schema,
+      clock,
+      logger,
+      backoff: LISTEN_BACKOFF,
+      onNotice: (payload) => (store ? store.#remote.notice(payload) : early.push(payload)),
+      catchUp: async () => {
+        await ready;
+        await store!.#remote.catchUp();
+      },
+    });
     try {
-      await migrate({ pool, schema, migrations: options.migrations ?? postgresMigrations, clock: options.clock ?? systemClock, logger });
+      await migrate({ pool, schema, migrations: options.migrations ?? postgresMigrations, clock, logger });
+      await listener.start();
       const { tables, values } = await loadSchema(pool, schema);
-      return new PostgresStore(pool, schema, logger, tables, values);
+      const sender = randomBytes(8).toString('hex');
+      store = new PostgresStore({ pool, schema, logger, clock, tables, values, sender, listener, idBlockSize: options.idBlockSize ?? DEFAULT_ID_BLOCK_SIZE });
+      opened();
+      for (const payload of early) store.#remote.notice(payload);
+      return store;
     } catch (error) {
+      await listener.close();
       await pool.end().catch(() => undefined);
       throw error;
     }
@@ -64,6 +139,22 @@ export class PostgresStore extends WriteBehindStore {
 
   get schema(): string {
     return this.#schema;
+  }
+
+  /**
+   * Whether memory holds every change the other processes committed: false from the moment the listening connection
+   * drops until it is back and everything has been read again.
+   */
+  get coherent(): boolean {
+    return this.#listener.coherent;
+  }
+
+  /**
+   * Calls `listener` after each change another process made has been applied to memory: the ids of one collection
+   * (inserted, updated or deleted: `get` says which), or the keys of named values. Returns the unsubscribe.
+   */
+  onRemoteChange(listener: (change: RemoteChange) => void): () => void {
+    return this.#remote.onRemoteChange(listener);
   }
 
   /** Resolves when PostgreSQL answers a query now (health checks); rejects with STORE_ERROR saying why it does not. */
@@ -81,19 +172,36 @@ export class PostgresStore extends WriteBehindStore {
     const loaded = this.#tables.get(name);
     // Kept until validation passes, so that asking again reports the same error instead of an empty collection.
     const durable = new Map<number, DurableRecord<T>>();
-    for (const row of loaded?.rows ?? []) durable.set(row.id, { record: parse(row.data), version: row.version });
+    for (const row of loaded?.rows.values() ?? []) durable.set(row.id, { record: parse(row.data), version: row.version });
     this.#tables.delete(name);
-    const table = new CollectionTable<T>({ pool: this.#pool, schema: this.#schema, name, durable, exists: loaded !== undefined, parse, logger: this.#logger });
+    const table = new CollectionTable<T>({
+      pool: this.#pool,
+      schema: this.#schema,
+      name,
+      durable,
+      exists: loaded !== undefined,
+      parse,
+      logger: this.#logger,
+      channel: this.#channel,
+      sender: this.#sender,
+    });
+    this.#opened.set(
+      name,
+      table.remoteTarget((id, record) => this.applyRemote(name, id, record)),
+    );
+    const ids = new IdBlocks({ pool: this.#pool, schema: this.#schema, name, floor: loaded?.nextId ?? 1, size: this.#idBlockSize, logger: this.#logger });
+    this.#idBlocks.push(ids);
     return {
       records: [...durable.values()].map((d) => d.record),
       nextId: loaded?.nextId ?? 1,
+      ids,
       backend: table,
       // The table's errors are already said in the operator's words.
       writeError: (error) => error,
     };
   }
 
-  /** Writes the values of the changed keys (a key set to undefined is removed), in one statement. */
+  /** Writes the values of the changed keys (a key set to undefined is removed), and announces them, in one statement. */
   protected async writeValues(changed: ReadonlyMap<string, unknown>): Promise<void> {
     const written = [...changed];
     const kept = written.filter(([, value]) => value !== undefined);
@@ -103,8 +211,10 @@ export class PostgresStore extends WriteBehindStore {
       `WITH kept AS (
         INSERT INTO ${values} (key, value) SELECT * FROM unnest($1::text[], $2::json[])
         ON CONFLICT (key) DO UPDATE SET value = excluded.value
-      ) DELETE FROM ${values} WHERE key = ANY($3::text[])`,
-      [kept.map(([key]) => key), kept.map(([, value]) => JSON.stringify(value)), removed],
+      ), removed AS (
+        DELETE FROM ${values} WHERE key = ANY($3::text[])
+      ) SELECT count(*) FROM (SELECT pg_notify($4, notice) FROM unnest($5::text[]) AS notice) AS sent`,
+      [kept.map(([key]) => key), kept.map(([, value]) => JSON.stringify(value)), removed, this.#channel, valueNotices(this.#sender, [...changed.keys()])],
     );
   }
 
@@ -112,8 +222,38 @@ export class PostgresStore extends WriteBehindStore {
     return databaseError('write the named values to PostgreSQL', error);
   }
 
-  protected release(): Promise<void> {
-    return this.#pool.end();
+  protected override recordSettled(name: string, id: number): void {
+    this.#remote.recordSettled(name, id);
+  }
+
+  protected override valueSettled(key: string): void {
+    this.#remote.valueSettled(key);
+  }
+
+  protected async release(): Promise<void> {
+    try {
+      await this.#listener.close();
+      await this.#remote.close();
+      for (const ids of this.#idBlocks) await ids.close();
+    } finally {
+      await this.#pool.end();
+    }
+  }
+
+  /** The rows kept for a collection not opened yet; one another process created since the load starts empty. */
+  #loadedTarget(name: string): RemoteTarget {
+    let table = this.#tables.get(name);
+    if (!table) this.#tables.set(name, (table = { name, rows: new Map(), nextId: 1 }));
+    const { rows } = table;
+    return {
+      version: (id) => rows.get(id)?.version,
+      ids: () => rows.keys(),
+      apply(id, row) {
+        if (row) rows.set(id, row);
+        else rows.delete(id);
+        return true;
+      },
+    };
   }
 }
 
