@@ -90,6 +90,11 @@ export class Drainer {
     this.#drains.delete(serverId);
   }
 
+  /** Drops every drain: the runner stopped, and nothing here will finish them. */
+  clear(): void {
+    this.#drains.clear();
+  }
+
   async #stop(server: ServerInfo, reason: ActionReason, message: string, cut?: CutWork): Promise<void> {
     this.#drains.delete(server.id);
     try {

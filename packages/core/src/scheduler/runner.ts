@@ -97,11 +97,16 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
     this.refresh();
   }
 
+  /**
+   * Stops planning and acting; `start` may be called again. Drains are dropped: this runner would never finish
+   * them, and a server it no longer drains must not keep refusing work here (another process may run the schedules).
+   */
   close(): void {
     this.#running = false;
     this.#schedules.off('changed', this.#onScheduleChanged);
     this.#disarm();
     this.#plans.clear();
+    this.#drainer.clear();
   }
 
   /** Replans every server (after bulk changes); returns quickly: only the plans are computed. */

@@ -6,6 +6,7 @@ import type { BudgetStatus } from '../../src/scheduler/cost.js';
 import { CostLedger } from '../../src/scheduler/ledger.js';
 import { HOUR_MS } from '../../src/scheduler/time-zone.js';
 import { NO_SPACING } from '../vast/helpers.js';
+import { rig } from '../scheduler/setup.js';
 
 // The lease stops and starts the background services as it leaves and comes back: each must start again cleanly.
 
@@ -83,5 +84,29 @@ describe('background services stopped and started again', () => {
     await ledger.recordStatus({ id: 1, userId: 7 }, 'stopped', { pricePerHour: 2, storagePerHour: 0 });
     expect(events).toHaveLength(1);
     budgets.close();
+  });
+
+  it('the scheduler drops its drains when stopped, so this process takes work again, and plans anew when started again', async () => {
+    const r = rig('2026-06-01T21:50Z');
+    r.target.add({ id: 1, status: 'running' });
+    r.target.setActivity(1, { running: 1 });
+    await r.schedule(1, { autoStart: false, timezone: 'America/New_York', weekdays: [1, 2, 3, 4, 5] }, { autoStop: true, stopTime: '18:00' });
+    await r.runner.start();
+    await r.clock.advanceTo(Date.parse('2026-06-01T22:00Z'));
+    expect(r.runner.isDraining(1)).toBe(true);
+
+    r.runner.close();
+    expect(r.runner.isDraining(1)).toBe(false);
+    expect(() => r.runner.assertAcceptingWork(1)).not.toThrow();
+    expect(r.runner.nextWakeAt).toBeNull();
+
+    // Started again the next day: the next 18:00 stop is planned, and done once the work is over.
+    await r.clock.advanceTo(Date.parse('2026-06-02T12:00Z'));
+    await r.runner.start();
+    expect(r.runner.nextWakeAt).toBe(Date.parse('2026-06-02T22:00Z'));
+    r.target.setActivity(1, { running: 0 });
+    await r.clock.advanceTo(Date.parse('2026-06-02T22:00Z'));
+    expect(r.target.calls.map((c) => `${c.action} ${new Date(c.at).toISOString()}`)).toEqual(['stop 2026-06-02T22:00:00.000Z']);
+    r.runner.close();
   });
 });
