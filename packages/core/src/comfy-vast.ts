@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
-import { DEFAULT_LIMITS, DEFAULT_QUOTAS, SlidingWindowLimiter, type LimitsConfig, type QuotasConfig } from './limits/index.js';
+import { DEFAULT_LIMITS, DEFAULT_QUOTAS, RedisRateLimiter, SlidingWindowLimiter, type LimitName, type LimitsConfig, type QuotasConfig, type RateLimiter } from './limits/index.js';
 import { LowdbStore, MemoryStore, PostgresStore } from './store/index.js';
 import type { Store } from './store/store.js';
 import { UserService } from './users/index.js';
@@ -96,8 +96,9 @@ export interface ComfyVastOptions {
   /** Start background work (the reconciler, the scheduler) on open; default true. */
   autoStart?: boolean;
   /**
-   * Redis shared by every process of the installation (the caller opens and closes it). With it, the reconciler,
-   * the scheduler and the budget checks run only in the process holding the `background` lease.
+   * Redis shared by every process of the installation (the caller opens and closes it). With it, the rate limits
+   * count what a user does on every process together, and the reconciler, the scheduler and the budget checks run
+   * only in the process holding the `background` lease.
    */
   redis?: Redis;
   /** How long the `background` lease outlives a holder that stopped renewing it (default 10 s). */
@@ -136,7 +137,8 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   readonly logger: Logger;
   /** Accounts and tokens: they carry no spending, so they are open to the API server's authentication. */
   readonly users: UserService;
-  readonly limiters: Record<keyof LimitsConfig, SlidingWindowLimiter>;
+  /** The API, generation and download limits: in this process, or shared through `redis` by every process. */
+  readonly limiters: Record<LimitName, RateLimiter>;
   readonly #store: Store;
   readonly #servers: ServerService;
   readonly #workflows: WorkflowLibrary;
@@ -167,11 +169,9 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     const logger = (this.logger = options.logger ?? silentLogger);
     this.#store = store;
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.limiters = {
-      api: new SlidingWindowLimiter({ rules: limits.api, clock }),
-      generations: new SlidingWindowLimiter({ rules: limits.generations, clock }),
-      downloadBytes: new SlidingWindowLimiter({ rules: limits.downloadBytes, clock }),
-    };
+    const redis = options.redis;
+    const limiter = (name: LimitName): RateLimiter => (redis ? new RedisRateLimiter({ redis, rules: limits[name], clock, name }) : new SlidingWindowLimiter({ rules: limits[name], clock }));
+    this.limiters = { api: limiter('api'), generations: limiter('generations'), downloadBytes: limiter('downloadBytes') };
     this.users = new UserService({ store, clock, logger: logger.child({ service: 'users' }) });
     // Built in dependency order: each service gets only services that already exist.
     const vast = options.vast && new VastClient({ apiKey: options.vast.apiKey, baseUrl: options.vast.baseUrl, clock, logger: logger.child({ service: 'vast' }) });
