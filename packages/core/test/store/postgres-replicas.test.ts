@@ -76,8 +76,11 @@ describe('PostgresStore opened by several processes on one schema', () => {
     const gone = await cb.insert({ tag: 2 });
     await cb.update(kept.id, { tag: 3 });
     await cb.delete(gone.id);
-    await eventually(() => expect(heard.flatMap((change) => (change.kind === 'records' ? change.ids : []))).toContain(gone.id));
-    await eventually(() => expect(a.collection(things).all()).toEqual([{ id: kept.id, tag: 3 }]));
+    // Changes are applied in commit order: once A has applied this one, it holds those before.
+    await b.collection(counters).insert({ n: 1 });
+    await eventually(() => expect(heard.map((change) => change.kind === 'records' && change.collection)).toContain('counters'));
+    expect(a.collection(things).all()).toEqual([{ id: kept.id, tag: 3 }]);
+    expect(a.collection(counters).all()).toEqual([{ id: 1, n: 1 }]);
   });
 
   it('applies named values set and removed by the other process', async () => {
@@ -101,6 +104,9 @@ describe('PostgresStore opened by several processes on one schema', () => {
     const record = await ca.insert({ tag: 0 });
     await eventually(() => expect(cb.get(record.id)).toEqual(record));
 
+    const heard: [RemoteChange[], RemoteChange[]] = [[], []];
+    a.onRemoteChange((change) => heard[0].push(change));
+    b.onRemoteChange((change) => heard[1].push(change));
     const results = await Promise.allSettled([ca.update(record.id, { a: 'A' }), cb.update(record.id, { b: 'B' })]);
     const refused = results.filter((r) => r.status === 'rejected');
     expect(refused).toHaveLength(1);
@@ -110,6 +116,10 @@ describe('PostgresStore opened by several processes on one schema', () => {
       expect(ca.get(record.id)).toEqual(written);
       expect(cb.get(record.id)).toEqual(written);
     });
+    // The refused side learnt the other's change through the refusal, and says so once, like any change it hears of.
+    const loser = heard[results.findIndex((r) => r.status === 'rejected')]!;
+    await eventually(() => expect(loser).toEqual([{ kind: 'records', collection: 'things', ids: [record.id] }]));
+    expect(heard[results.findIndex((r) => r.status === 'fulfilled')]).toEqual([]);
   });
 
   it('never lets a change made on a stale record overwrite the other process’s: counting from both ends is exact', async () => {

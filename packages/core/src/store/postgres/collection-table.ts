@@ -30,6 +30,8 @@ export interface CollectionTableOptions<T> {
   /** The NOTIFY channel the other processes listen to, and this process's name in its notices. */
   channel: string;
   sender: string;
+  /** The records read again after a conflict: another process changed them, and memory learns it through the refusal. */
+  conflicted(ids: number[]): void;
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -108,7 +110,10 @@ export class CollectionTable<T extends StoredRecord> {
     } catch (error) {
       const conflict = error instanceof ComfyVastError ? error : errorCode(error) === UNIQUE_VIOLATION ? this.#conflict(error) : null;
       if (!conflict) throw databaseError(`write collection ${this.#o.name} to PostgreSQL`, error);
-      await this.#reread([...net.keys()]).catch((rereadError: unknown) => this.#o.logger.warn({ err: rereadError, collection: this.#o.name }, 'could not read records again after a conflict'));
+      await this.#reread([...net.keys()]).then(
+        (changed) => this.#o.conflicted(changed),
+        (rereadError: unknown) => this.#o.logger.warn({ err: rereadError, collection: this.#o.name }, 'could not read records again after a conflict'),
+      );
       throw conflict;
     }
     this.#exists = true;
@@ -166,14 +171,18 @@ export class CollectionTable<T extends StoredRecord> {
     });
   }
 
-  /** Reads the records with these ids as the database holds them now. */
-  async #reread(ids: number[]): Promise<void> {
+  /** Reads the records with these ids as the database holds them now; returns those another process changed. */
+  async #reread(ids: number[]): Promise<number[]> {
     const { rows } = await this.#o.pool.query<{ id: number; data: unknown; version: number }>(`SELECT id, data, version FROM ${this.#table} WHERE id = ANY($1::bigint[])`, [ids]);
     const found = new Map(rows.map((row) => [row.id, row]));
+    const changed: number[] = [];
     for (const id of ids) {
       const row = found.get(id);
+      const known = this.#o.durable.get(id);
+      if (row ? known?.version !== row.version : known !== undefined) changed.push(id);
       if (row) this.#o.durable.set(id, { record: this.#o.parse(row.data), version: row.version });
       else this.#o.durable.delete(id);
     }
+    return changed;
   }
 }

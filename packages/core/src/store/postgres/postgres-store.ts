@@ -184,6 +184,7 @@ export class PostgresStore extends WriteBehindStore {
       logger: this.#logger,
       channel: this.#channel,
       sender: this.#sender,
+      conflicted: (ids) => this.#remote.conflicted(name, ids),
     });
     this.#opened.set(
       name,

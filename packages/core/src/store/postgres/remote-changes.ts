@@ -53,6 +53,8 @@ export class RemoteChanges {
   #keys = new Set<string>();
   #deferredRecords = new Map<string, Set<number>>();
   #deferredKeys = new Set<string>();
+  /** Records another process changed that memory learnt of through a refused write: reported once it settles. */
+  #conflicted = new Map<string, Set<number>>();
   #draining: Promise<void> | null = null;
   #retrying = false;
   #closed = false;
@@ -81,6 +83,14 @@ export class RemoteChanges {
     if ('k' in notice) for (const key of notice.k) this.#keys.add(key);
     else notice.i.forEach((id, n) => this.#note(notice.c, id, notice.v[n]!));
     this.#drain();
+  }
+
+  /** These records were read again after a write of them was refused: they are reported once that write settles. */
+  conflicted(collection: string, ids: number[]): void {
+    for (const id of ids) {
+      setOf(this.#conflicted, collection).add(id);
+      setOf(this.#deferredRecords, collection).add(id);
+    }
   }
 
   /** A local write to this record settled: a change deferred for it is read now. */
@@ -165,8 +175,12 @@ export class RemoteChanges {
     const applied: number[] = [];
     const apply = (id: number, row: LoadedRow | undefined) => {
       const known = target.version(id);
-      if (row ? known !== undefined && known >= row.version : known === undefined) return;
-      if (this.#applyOne(collection, target, id, row)) applied.push(id);
+      const newer = row ? known === undefined || known < row.version : known !== undefined;
+      if (newer && !this.#applyOne(collection, target, id, row)) return;
+      if (newer || this.#conflicted.get(collection)?.has(id)) {
+        this.#conflicted.get(collection)?.delete(id);
+        applied.push(id);
+      }
     };
     for (const id of gone) apply(id, undefined);
     for (const id of toRead) apply(id, rows.get(id));
@@ -176,9 +190,7 @@ export class RemoteChanges {
   #applyOne(collection: string, target: RemoteTarget, id: number, row: LoadedRow | undefined): boolean {
     try {
       if (target.apply(id, row)) return true;
-      let deferred = this.#deferredRecords.get(collection);
-      if (!deferred) this.#deferredRecords.set(collection, (deferred = new Set()));
-      deferred.add(id);
+      setOf(this.#deferredRecords, collection).add(id);
     } catch (error) {
       this.#o.logger.error({ err: error, collection, id }, 'a record another process wrote does not match its schema here; it was not applied');
     }
@@ -249,3 +261,9 @@ export class RemoteChanges {
 }
 
 const UNDEFINED_TABLE = '42P01';
+
+function setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  return set;
+}
