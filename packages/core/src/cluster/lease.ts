@@ -119,7 +119,7 @@ export class Lease extends EventEmitter<LeaseEvents> {
     return this.#state === 'holding' ? this.#fence : null;
   }
 
-  /** False until Redis answered a first attempt (or the lease was closed): who holds the lease is not known yet. */
+  /** False until Redis first answered an attempt (or the lease was closed): until then, who holds it is not known. */
   get known(): boolean {
     return this.#answered;
   }
@@ -151,7 +151,6 @@ export class Lease extends EventEmitter<LeaseEvents> {
     this.#inFlight = (renewing ? this.#renew(attempt) : this.#acquire(attempt)).finally(() => {
       this.#inFlight = null;
       if (!attempt.current) this.#clock.clearTimeout(attempt.handle);
-      this.#answered = true;
     });
     await this.#inFlight;
   }
@@ -241,6 +240,7 @@ export class Lease extends EventEmitter<LeaseEvents> {
   }
 
   #reachable(): void {
+    this.#answered = true;
     if (!this.#unreachable) return;
     this.#unreachable = false;
     this.#logger.info({}, 'Redis answers the lease again');

@@ -208,6 +208,24 @@ describe('Lease', () => {
     expect(lines.filter((l) => l === 'info Redis answers the lease again')).toHaveLength(1);
   }, 20_000);
 
+  it('is not known while Redis does not answer, and is taken as soon as it does', async () => {
+    const clock = new ManualClock(0);
+    const happenings: Happening[] = [];
+    const lines: string[] = [];
+    const a = await lease('a', happenings, { clock, prefix: prefix(), logger: recordingLogger(lines) });
+    clients[0]!.disconnect();
+    await a.start();
+    await run(clock, 5_000);
+    expect([a.known, a.held]).toEqual([false, false]);
+    await clients[0]!.connect();
+    await run(clock, 1_000);
+    await settled(() => a.held);
+    expect(a.known).toBe(true);
+    expect(happenings).toEqual(['a acquired 1']);
+    expect(lines.filter((l) => l.startsWith('warn Redis does not answer'))).toHaveLength(1);
+    expect(lines.filter((l) => l === 'info Redis answers the lease again')).toHaveLength(1);
+  });
+
   it('refuses timings where a holder could outlive its lease', async () => {
     const redis = await client();
     const clock = new ManualClock(0);
