@@ -56,6 +56,20 @@ export interface GenerationServiceOptions {
   silenceMs?: number;
   promptTimeoutMs?: number;
   unreachableMs?: number;
+  /** With several API processes on one store: which process follows which generation (see GenerationOwnership). */
+  ownership?: GenerationOwnership;
+}
+
+/**
+ * Several API processes on one store: each follows the generations it submitted (ComfyUI sends a prompt's events
+ * only to the socket of the client id that submitted it), and adopts those of a process that is gone by opening a
+ * socket with their client id, which ComfyUI then sends their events to.
+ */
+export interface GenerationOwnership {
+  /** This process's id, stored on the generations it follows. */
+  readonly self: string;
+  /** Which of these process ids belong to processes that still run. */
+  alive(owners: readonly string[]): Promise<ReadonlySet<string>>;
 }
 
 export interface GenerationServiceEvents {
@@ -99,6 +113,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
   readonly #queueReads = new WeakMap<ComfyConnection, { current: Promise<ComfyQueue> | null; next: Promise<ComfyQueue> | null }>();
   /** Built-in workflows as API prompts, converted once: every generate injects into a copy. */
   readonly #builtins = new Map<number, ApiPrompt | undefined>();
+  readonly #ownership: GenerationOwnership | undefined;
 
   constructor(options: GenerationServiceOptions) {
     super();
@@ -111,6 +126,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     this.#pricePerHour = options.pricePerHour ?? (() => null);
     this.#gpuOf = options.gpuOf ?? (() => null);
     this.#random = options.random ?? Math.random;
+    this.#ownership = options.ownership;
     this.#images = new ImageStore(options.imagesDir ?? join(options.dataDir, 'images'));
     for (const g of this.#generations.all()) this.#touch(g.serverId, Date.parse(g.completedAt ?? g.createdAt));
     this.#ownsPool = !options.connections;
@@ -133,8 +149,53 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
    * knows fail with the reason.
    */
   async start(): Promise<void> {
+    if (this.#ownership) return this.adoptOrphans();
     const pending = this.#generations.filter(isActive);
     await Promise.all(pending.map((g) => this.#resume(g)));
+  }
+
+  /**
+   * With several processes: takes over the generations in flight whose process is gone (or that no process
+   * follows), and lets go of those another process took over. Claiming is a versioned update, so of two processes
+   * adopting the same generation one wins and the other leaves it. Each adopted one is reconciled with its ComfyUI
+   * as after a restart: nothing is submitted again, and its events go on from its stored sequence number.
+   */
+  async adoptOrphans(): Promise<void> {
+    const ownership = this.#ownership;
+    if (!ownership) return;
+    for (const [id] of this.#live) {
+      const g = this.#generations.get(id);
+      if (g && g.owner !== ownership.self) this.#detach(id);
+    }
+    const candidates = this.#generations.filter((g) => isActive(g) && !this.#live.has(g.id) && g.owner !== ownership.self);
+    const owners = [...new Set(candidates.map((g) => g.owner).filter((o): o is string => o !== null))];
+    const alive = owners.length > 0 ? await ownership.alive(owners) : new Set<string>();
+    const orphans = candidates.filter((g) => g.owner === null || !alive.has(g.owner));
+    await Promise.all(
+      orphans.map(async (g) => {
+        let claimed: GenerationRecord;
+        try {
+          claimed = await this.#generations.update(g.id, { owner: ownership.self });
+        } catch (err) {
+          if (isComfyVastError(err, 'CONFLICT')) return;
+          throw err;
+        }
+        this.#logger.info({ generationId: g.id, from: g.owner }, 'Following a generation whose process is gone');
+        await this.#resume(claimed);
+      }),
+    );
+  }
+
+  /**
+   * Records another process changed: a generation this process follows that ended there (cancelled through another
+   * process) or was taken over is let go, without an event (the other process sent it).
+   */
+  remoteChanged(ids: readonly number[]): void {
+    for (const id of ids) {
+      if (!this.#live.has(id)) continue;
+      const g = this.#generations.get(id);
+      if (!g || !isActive(g) || (this.#ownership && g.owner !== this.#ownership.self)) this.#detach(id);
+    }
   }
 
   /** A server's status changed: its generations are looked at again now, so those of a server gone fail at once. */
@@ -177,6 +238,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       status: 'queued',
       promptId,
       clientId: conn.socket.clientId,
+      owner: this.#ownership?.self ?? null,
       apiPrompt: prepared.prompt,
       progress: 0,
       currentNode: null,
@@ -289,8 +351,13 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
   async cancel(userId: number, generationId: number): Promise<GenerationProgress> {
     const g = this.#owned(userId, generationId);
     if (!isActive(g)) return this.#progressOf(g);
-    const conn = this.#live.get(g.id)?.conn;
+    // Followed by another process: its ComfyUI is told here all the same, over HTTP.
+    const conn = this.#live.get(g.id)?.conn ?? (this.#ownership ? await this.#anyConnection(g) : undefined);
     await this.#enqueue(g.id, () => this.#fail(g.id, 'cancelled', cancelledError));
+    // A process following it may have stored progress at the same moment (CONFLICT, memory read again): try again.
+    for (let attempt = 0; this.#ownership && attempt < 5 && isActive(this.#generations.get(g.id)!); attempt++) {
+      await this.#enqueue(g.id, () => this.#fail(g.id, 'cancelled', cancelledError));
+    }
     const ended = this.#generations.get(g.id)!;
     if (conn && ended.status === 'cancelled') await this.#dropRemote(conn, g.promptId);
     return this.#progressOf(ended);
@@ -376,8 +443,10 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     return g;
   }
 
+  /** The client id of this process's latest generation on the server: never another live process's socket. */
   #lastClientId(serverId: number): string | undefined {
-    return this.#generations.page({ where: (g) => g.serverId === serverId, limit: 1 }).items[0]?.clientId;
+    const self = this.#ownership?.self ?? null;
+    return this.#generations.page({ where: (g) => g.serverId === serverId && g.owner === self, limit: 1 }).items[0]?.clientId;
   }
 
   #connection(target: ComfyTarget, clientId: string | undefined): ComfyConnection {
@@ -519,6 +588,12 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       reason = isComfyVastError(err, 'SERVER_NOT_FOUND') ? `Server ${g.serverId} is gone` : (err as Error).message;
     }
     return { error: 'Generation lost', node: null, details: `${reason}; its ComfyUI queue did not survive` };
+  }
+
+  /** A connection to the generation's ComfyUI for HTTP requests (its socket is not opened), or none when the server is gone. */
+  async #anyConnection(g: GenerationRecord): Promise<ComfyConnection | undefined> {
+    const target = await this.#targetOf(g);
+    return 'error' in target ? undefined : this.#pool.get(target);
   }
 
   /** Best effort: removes the prompt from ComfyUI's queue, or interrupts it if it already runs. */

@@ -31,6 +31,11 @@ export const generationRecordSchema = z.object({
   promptId: z.string(),
   /** Our socket's client id on that ComfyUI, reused after a restart so its events keep coming to us. */
   clientId: z.string(),
+  /**
+   * With several API processes: the process that follows the generation (holds the socket of `clientId`); another
+   * adopts it when that process is gone. Null in a single process.
+   */
+  owner: z.string().nullable().default(null),
   /** The API prompt as submitted: needed to weigh progress again after a restart. */
   apiPrompt: z.record(z.string(), z.unknown()),
   progress: z.number().min(0).max(100),
