@@ -11,7 +11,7 @@ export interface IdBlocksOptions {
   name: string;
   /** Above every id the table held when loaded: ids below it may have been handed out before blocks existed. */
   floor: number;
-  /** Ids per block. */
+  /** Ids per block, at first and at least. */
   size: number;
   logger: Logger;
 }
@@ -25,7 +25,8 @@ interface Block {
  * A collection's ids when several processes insert into it: each reserves blocks of ids from `_collections.next_id`
  * in one atomic statement and hands them out in memory, in increasing order. The next block is reserved in the
  * background once a quarter of the current one is left, so an insert waits for the database only when a burst
- * outruns that. Closing gives the unused end of the last block back when no process reserved after it.
+ * outruns that; then the blocks double (up to 64 times the size) so that bursts keep being written in large
+ * batches. Closing gives the unused end of the last block back when no process reserved after it.
  */
 export class IdBlocks implements IdSource {
   readonly #o: IdBlocksOptions;
@@ -34,10 +35,12 @@ export class IdBlocks implements IdSource {
   #current: Block = { start: 0, end: 0 };
   #ahead: Block | null = null;
   #reserving: Promise<void> | null = null;
+  #size: number;
   #closed = false;
 
   constructor(options: IdBlocksOptions) {
     this.#o = options;
+    this.#size = options.size;
     const ids = tableName(options.schema, COLLECTIONS_TABLE);
     this.#reserveStatement = `INSERT INTO ${ids} (name, next_id) VALUES ($1, $2::bigint + $3::bigint)
       ON CONFLICT (name) DO UPDATE SET next_id = greatest(${ids}.next_id, $2::bigint) + $3::bigint
@@ -52,7 +55,7 @@ export class IdBlocks implements IdSource {
     }
     if (this.#current.start >= this.#current.end) return undefined;
     const id = this.#current.start++;
-    if (!this.#ahead && !this.#reserving && this.#current.end - this.#current.start <= this.#o.size / 4) {
+    if (!this.#ahead && !this.#reserving && this.#current.end - this.#current.start <= this.#size / 4) {
       this.#reserve().catch((error: unknown) => this.#o.logger.warn({ err: error, collection: this.#o.name }, 'could not reserve the next block of ids; the next insert tries again'));
     }
     return id;
@@ -62,6 +65,8 @@ export class IdBlocks implements IdSource {
     if (this.#closed) throw closedError();
     await this.#reserving?.catch(() => undefined);
     if (this.#ahead || this.#current.start < this.#current.end) return;
+    // The first block is not outrun: it was never there.
+    if (this.#current.end > 0) this.#size = Math.min(this.#o.size * 64, this.#size * 2);
     await this.#reserve();
   }
 
@@ -82,9 +87,10 @@ export class IdBlocks implements IdSource {
   #reserve(): Promise<void> {
     this.#reserving ??= (async () => {
       try {
-        const { rows } = await this.#o.pool.query<{ start: number }>(this.#reserveStatement, [this.#o.name, this.#o.floor, this.#o.size]);
+        const size = this.#size;
+        const { rows } = await this.#o.pool.query<{ start: number }>(this.#reserveStatement, [this.#o.name, this.#o.floor, size]);
         const start = rows[0]!.start;
-        this.#ahead = { start, end: start + this.#o.size };
+        this.#ahead = { start, end: start + size };
       } catch (error) {
         throw databaseError(`reserve ids for collection ${this.#o.name} in PostgreSQL`, error);
       } finally {
