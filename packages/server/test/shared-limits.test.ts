@@ -51,11 +51,16 @@ describe('the API limit shared by API processes through Redis', () => {
       expect(refused.headers.get('retry-after')).toBe('60');
       expect(refused.body).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED', details: { window: 'minute', limit: 5 } });
     }
-    // An anonymous caller is refused before any limit is asked.
+    // An anonymous caller is refused before any limit is asked; a URL the router cannot decode still counts.
     expect((await raw(a, '/api/users/me')).status).toBe(401);
+    const undecodable = await raw(b, '/api/comfy/images/%E0%A4%A', { token: ADMIN_TOKEN });
+    expect(undecodable.status).toBe(429);
 
     await clock.advance(60_000);
     expect((await raw(b, '/api/users/me', { token: ADMIN_TOKEN })).status).toBe(200);
+    const judged = await raw(a, '/api/comfy/images/%E0%A4%A', { token: ADMIN_TOKEN });
+    expect(judged.status).toBe(400);
+    expect(judged.headers.get('ratelimit-remaining')).toBe('3');
   }, 30_000);
 
   it('counts WebSocket messages on one process against requests made to another', async () => {

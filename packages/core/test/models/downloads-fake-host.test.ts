@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { sshKeyPair, startFakeSsh, type FakeSsh } from '@comfy-vast/testkit';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SlidingWindowLimiter } from '../../src/limits/index.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openRedis, type Redis } from '../../src/cluster/index.js';
+import { RedisRateLimiter, SlidingWindowLimiter, type RateLimiter, type RateLimitRule } from '../../src/limits/index.js';
 import { ModelDownloads, jobId, type DownloadView } from '../../src/models/model-downloads.js';
 import { buildModelListing } from '../../src/models/model-listing.js';
 import { ModelUrlLookup } from '../../src/models/url-lookup.js';
@@ -9,8 +10,9 @@ import type { RemoteLine } from '../../src/remote/lines.js';
 import { loadRemoteScript } from '../../src/remote/remote-script.js';
 import { SshRunner } from '../../src/remote/ssh-runner.js';
 import { MemoryStore } from '../../src/store/index.js';
-import { ManualClock } from '../../src/util/index.js';
+import { ManualClock, silentLogger } from '../../src/util/index.js';
 import { memoryPins } from '../remote/helpers/runner.js';
+import { startPrivateRedis, type PrivateRedis } from '../store/helpers/redis-server.js';
 
 // ModelDownloads against the testkit's fake SSH host, which simulated servers use: the line protocol, the cap,
 // the daily allowance, cancelling, a restart of ours mid-download, and the URL lookups.
@@ -21,6 +23,17 @@ let fake: FakeSsh;
 let runner: SshRunner;
 let store: MemoryStore;
 let open: ModelDownloads[];
+let redisServer: PrivateRedis;
+let redis: Redis;
+
+beforeAll(async () => {
+  redisServer = await startPrivateRedis();
+  redis = await openRedis({ url: redisServer.url, logger: silentLogger });
+}, 30_000);
+afterAll(async () => {
+  await redis?.quit();
+  await redisServer?.stop();
+});
 
 beforeEach(async () => {
   fake = await startFakeSsh({
@@ -115,15 +128,20 @@ describe('downloads on the fake host', () => {
     expect([a.created, b.created].sort()).toEqual([false, true]);
   });
 
-  it('counts bytes against the daily allowance, refuses with what remains, and has room again a day later', async () => {
+  // The allowance of this process, and the one every process shares through Redis, which answers later.
+  const allowances: Array<[string, (rules: RateLimitRule[], clock: ManualClock) => RateLimiter]> = [
+    ['its own', (rules, clock) => new SlidingWindowLimiter({ rules, clock })],
+    ['shared through Redis', (rules, clock) => new RedisRateLimiter({ redis, rules, clock, name: 'downloadBytes', prefix: `test-${Date.now()}:` })],
+  ];
+  it.each(allowances)('counts bytes against the daily allowance (%s), refuses with what remains, and has room again a day later', async (_, allowance) => {
     const clock = new ManualClock(Date.parse('2026-12-06T08:00:00Z'));
-    const quota = new SlidingWindowLimiter({ rules: [{ name: 'day', limit: 10_000, windowMs: 86_400_000 }], clock });
+    const quota = allowance([{ name: 'day', limit: 10_000, windowMs: 86_400_000 }], clock);
     const service = downloads({ quota, clock });
     for (const name of ['q1.safetensors', 'q2.safetensors']) {
       const { download } = await service.request(1, 1, model(name));
       expect(await service.settled(download.downloadId)).toMatchObject({ status: 'completed' });
     }
-    expect(quota.peek('1').remaining).toBe(2000);
+    expect((await quota.peek('1')).remaining).toBe(2000);
     // The third starts with 2000 bytes left, and is stopped once it runs past them.
     const { download } = await service.request(1, 1, model('q3.safetensors'));
     expect(await service.settled(download.downloadId)).toMatchObject({ status: 'failed', error: 'Stopped: the daily download allowance is used up' });
