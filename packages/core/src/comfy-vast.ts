@@ -25,6 +25,8 @@ import {
   SchedulerRunner,
   ServerScheduleTarget,
   ServerWatchers,
+  budgetsCollection,
+  schedulesCollection,
   type BudgetStatus,
   type ScheduleSide,
   type ScheduleView,
@@ -32,7 +34,7 @@ import {
   type RemoteActivity,
   type ServerInfo,
 } from './scheduler/index.js';
-import { ServerService, type OfferSummary, type Server, type ServerTransition, type ServerStatusEvent, type ServerStatus } from './servers/index.js';
+import { ServerService, serversCollection, type OfferSummary, type Server, type ServerTransition, type ServerStatusEvent, type ServerStatus } from './servers/index.js';
 import type { UserRecord } from './users/index.js';
 import { analyzeWorkflow, toApiPrompt, type AnalyzeOptions, type ConversionResult, type ObjectInfo, type WorkflowAnalysis } from './workflow/index.js';
 import { AnalysisLog, WorkflowLibrary, type WorkflowInput, type WorkflowRecord } from './workflow-library/index.js';
@@ -241,7 +243,13 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     }));
     const scheduler = (this.#scheduler = new SchedulerRunner({ target, schedules: this.#schedules, store, clock, logger: logger.child({ service: 'scheduler' }) }));
     // Budgets stop servers through the scheduler (draining first), and the scheduler asks budgets before a start.
-    budgets.enforceWith({ listServers: () => target.listServers(), drainAndStop: (serverId, reason) => scheduler.drainAndStop(serverId, reason) });
+    // With a lease, only its holder stops servers for budgets: a drain begun elsewhere would never be finished there.
+    budgets.enforceWith({
+      listServers: () => target.listServers(),
+      drainAndStop: async (serverId, reason) => {
+        if (this.#lease?.held ?? true) await scheduler.drainAndStop(serverId, reason);
+      },
+    });
     watchers.on('changed', (serverId) => void scheduler.activityChanged(serverId).catch((err: unknown) => logger.error({ err }, 'idle check failed')));
     this.#wireEvents();
     this.#lease = options.redis ? new Lease({ redis: options.redis, name: 'background', clock, logger, ttlMs: options.leaseTtlMs }) : null;
@@ -250,6 +258,15 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     });
     // Stopped at once (each stop is synchronous), before the lease can expire and another process start the same work.
     this.#lease?.on('lost', () => this.#stopBackground());
+    // What another process changed in schedules, servers and budgets: replanned and checked where that work runs.
+    if (store instanceof PostgresStore) {
+      store.onRemoteChange((change) => {
+        if (change.kind !== 'records') return;
+        if (change.collection === schedulesCollection.name) this.#schedules.remoteChanged(change.ids);
+        else if (change.collection === serversCollection.name) for (const id of change.ids) scheduler.serverChanged(id);
+        else if (change.collection === budgetsCollection.name) void budgets.remoteChanged(change.ids).catch((err: unknown) => logger.error({ err }, 'budget check failed'));
+      });
+    }
   }
 
   static async open(options: ComfyVastOptions = {}): Promise<ComfyVast> {

@@ -139,6 +139,19 @@ export class BudgetService extends EventEmitter<BudgetServiceEvents> {
     assertWithinBudget(this.status(userId));
   }
 
+  /**
+   * Budget records another process wrote or deleted (ids, already in the store's memory): checked here as if set
+   * here, when this service runs the checks (`start`); elsewhere the process that runs them does.
+   */
+  async remoteChanged(recordIds: readonly number[]): Promise<void> {
+    if (!this.#active) return;
+    for (const id of recordIds) {
+      const record = this.#records.get(id);
+      if (record) await this.#enforce(record);
+    }
+    this.#arm();
+  }
+
   /** Sends the month's warning or stops the user's servers when a threshold is reached, then resets the timer. */
   async evaluate(userId: number): Promise<void> {
     const record = this.#record(userId);

@@ -87,6 +87,26 @@ export class ScheduleService extends EventEmitter<ScheduleServiceEvents> {
     this.emit('changed', serverId, null);
   }
 
+  /**
+   * Schedule records another process wrote or deleted (ids of the collection, already in the store's memory):
+   * looked up as local ones are, and announced the same way, so the runner replans them.
+   */
+  remoteChanged(recordIds: readonly number[]): void {
+    for (const id of recordIds) {
+      const record = this.#records.get(id);
+      if (record) {
+        this.#byServer.set(record.serverId, id);
+        this.emit('changed', record.serverId, this.get(record.serverId));
+        continue;
+      }
+      for (const [serverId, recordId] of this.#byServer) {
+        if (recordId !== id) continue;
+        this.#byServer.delete(serverId);
+        this.emit('changed', serverId, null);
+      }
+    }
+  }
+
   /** The schedule of a server the caller may see. */
   view(server: ServerInfo): ScheduleView {
     const schedule = this.get(server.id);

@@ -1,6 +1,7 @@
-import { ComfyVast, ManualClock, MemoryStore, openRedis, silentLogger, type Redis, type SchedulerHistoryRecord } from '@comfy-vast/core';
+import { ComfyVast, ManualClock, MemoryStore, openRedis, silentLogger, type Redis, type Store } from '@comfy-vast/core';
 import { startFakeVast, type FakeVast } from '@comfy-vast/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { postgresHarness } from '../store/helpers/postgres.js';
 import { startPrivateRedis, type PrivateRedis } from '../store/helpers/redis-server.js';
 
 const USER = 1;
@@ -10,6 +11,7 @@ const RENEW_DEADLINE_MS = TTL_MS * 0.8;
 const RETRY_MS = TTL_MS / 10;
 const KEY = 'comfy-vast:lease:background';
 
+const postgres = postgresHarness();
 let server: PrivateRedis;
 let admin: Redis;
 let vast: FakeVast | undefined;
@@ -50,43 +52,54 @@ async function until(clock: ManualClock, check: () => boolean): Promise<void> {
   expect(check()).toBe(true);
 }
 
-/** Two API processes on one set of records (one store object: what PostgreSQL gives replicas) and one Redis. */
-async function openReplica(clock: ManualClock, store: MemoryStore, redis: Redis): Promise<{ facade: ComfyVast; actions: SchedulerHistoryRecord[] }> {
+/** An API process on the given records (each process its own store) and Redis. */
+async function openReplica(clock: ManualClock, store: Store, redis: Redis): Promise<{ facade: ComfyVast }> {
   const facade = await ComfyVast.open({ clock, store, vast: { apiKey: vast!.apiKey, baseUrl: vast!.url, pollIntervalMs: 60_000 }, redis, leaseTtlMs: TTL_MS });
   facades.push(facade);
-  const actions: SchedulerHistoryRecord[] = [];
-  facade.on('scheduler:action', (record) => actions.push(record));
-  return { facade, actions };
+  return { facade };
 }
+
+/** What the scheduler did to a server, oldest first, as every process reads it. */
+const actions = (facade: ComfyVast, serverId: number) =>
+  facade
+    .scheduleHistory(USER, serverId, { limit: 100 })
+    .items.filter((h) => h.trigger === 'schedule')
+    .map((h) => `${h.event} ${h.at.slice(0, 16)}`)
+    .reverse();
 
 describe('background work among several processes sharing Redis', () => {
   it('fires each scheduled action once, in the lease holder, and moves to the other process when the holder is cut off', async () => {
     // Monday 2 March 2026, 07:00 in New York.
     const clock = new ManualClock(Date.parse('2026-03-02T12:00:00Z'));
     vast = await startFakeVast({ now: () => clock.now(), intervalsMs: { search: 0, create: 0, list: 0, show: 0, manage: 0, destroy: 0, sshKeys: 0, instanceSsh: 0, user: 0 } });
-    const store = new MemoryStore();
+    // Two processes on one PostgreSQL schema, each with its own store, and one Redis.
+    const schema = postgres.schema();
     const redisA = await client();
-    const a = await openReplica(clock, store, redisA);
+    const a = await openReplica(clock, await postgres.open({ schema, clock }), redisA);
+    const b = await openReplica(clock, await postgres.open({ schema, clock }), await client());
     expect(a.facade.background()).toEqual({ holder: true, known: true, fence: 1 });
+    expect(b.facade.background()).toEqual({ holder: false, known: true, fence: null });
 
     const created = await a.facade.createServer(USER, { name: 'office', gpu: 'RTX 4090' });
-    await until(clock, () => a.facade.getServer(USER, created.id).status === 'running');
-    await a.facade.stopServer(USER, created.id);
+    // Until the other process has heard of the last write (the launch the holder's reconciler saw): its own write
+    // on an older version would be refused with CONFLICT.
+    const same = () => JSON.stringify(b.facade.listServers(USER)) === JSON.stringify(a.facade.listServers(USER));
+    await until(clock, () => a.facade.getServer(USER, created.id).isLaunched && same());
+    // Asked of the process that does not run the scheduler: the one that does replans from what the store hears.
+    await b.facade.stopServer(USER, created.id);
     await until(clock, () => a.facade.getServer(USER, created.id).status === 'stopped');
-    await a.facade.updateSchedule(USER, created.id, 'start', { schedule: { autoStart: true, startTime: '09:00', timezone: 'America/New_York', weekdays: [1, 2, 3, 4, 5] } });
-    await a.facade.updateSchedule(USER, created.id, 'stop', { schedule: { autoStop: true, stopTime: '18:00' } });
-
-    // The second process opens on the same records and finds the lease taken.
-    const b = await openReplica(clock, store, await client());
-    expect(b.facade.background()).toEqual({ holder: false, known: true, fence: null });
+    await b.facade.updateSchedule(USER, created.id, 'start', { schedule: { autoStart: true, startTime: '09:00', timezone: 'America/New_York', weekdays: [1, 2, 3, 4, 5] } });
+    await b.facade.updateSchedule(USER, created.id, 'stop', { schedule: { autoStop: true, stopTime: '18:00' } });
+    await until(clock, () => a.facade.nextWakeAt === Date.parse('2026-03-02T14:00:00Z'));
+    expect(b.facade.nextWakeAt).toBeNull();
     const manageCalls = () => vast!.calls().filter((c) => c.method === 'PUT' && c.path.startsWith('/api/v0/instances/')).length;
     const before = manageCalls();
 
     // 09:00 in New York: one start, by the holder.
     await run(clock, Date.parse('2026-03-02T14:05:00Z') - clock.now());
     expect(manageCalls() - before).toBe(1);
-    expect(a.actions.map((r) => `${r.event} ${r.at.slice(0, 16)}`)).toEqual(['started 2026-03-02T14:00']);
-    expect(b.actions).toEqual([]);
+    expect(actions(a.facade, created.id)).toEqual(['started 2026-03-02T14:00']);
+    await until(clock, () => actions(b.facade, created.id).length === 1);
     await until(clock, () => a.facade.getServer(USER, created.id).status === 'running');
 
     // The holder loses Redis (a partition, or a process that hangs): it keeps running but can no longer renew.
@@ -109,9 +122,10 @@ describe('background work among several processes sharing Redis', () => {
     // 18:00 in New York: one stop, by the new holder.
     await run(clock, Date.parse('2026-03-02T23:05:00Z') - clock.now());
     expect(manageCalls() - before).toBe(2);
-    expect(b.actions.map((r) => `${r.event} ${r.at.slice(0, 16)}`)).toEqual(['stopped 2026-03-02T23:00']);
-    expect(a.actions).toHaveLength(1);
-    await until(clock, () => b.facade.getServer(USER, created.id).status === 'stopped');
+    expect(actions(b.facade, created.id)).toEqual(['started 2026-03-02T14:00', 'stopped 2026-03-02T23:00']);
+    expect(b.facade.nextWakeAt).toBe(Date.parse('2026-03-03T14:00:00Z'));
+    expect(a.facade.nextWakeAt).toBeNull();
+    await until(clock, () => a.facade.getServer(USER, created.id).status === 'stopped');
   }, 120_000);
 
   it('hands the lease over at once when its holder closes, and runs everything in one process without Redis', async () => {
