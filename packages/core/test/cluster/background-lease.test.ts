@@ -128,6 +128,26 @@ describe('background work among several processes sharing Redis', () => {
     await until(clock, () => a.facade.getServer(USER, created.id).status === 'stopped');
   }, 120_000);
 
+  it('stops a server for a budget set on the process that does not run the checks, once, from the one that does', async () => {
+    const clock = new ManualClock(Date.parse('2026-03-02T12:00:00Z'));
+    vast = await startFakeVast({ now: () => clock.now(), intervalsMs: { search: 0, create: 0, list: 0, show: 0, manage: 0, destroy: 0, sshKeys: 0, instanceSsh: 0, user: 0 } });
+    const schema = postgres.schema();
+    const a = await openReplica(clock, await postgres.open({ schema, clock }), await client());
+    const b = await openReplica(clock, await postgres.open({ schema, clock }), await client());
+    const { user } = await a.facade.users.createUser('ann');
+    const created = await a.facade.createServer(user.id, { name: 'office', gpu: 'RTX 4090' });
+    await until(clock, () => a.facade.getServer(user.id, created.id).status === 'running');
+    await run(clock, 2 * 3_600_000);
+    const manageCalls = () => vast!.calls().filter((c) => c.method === 'PUT' && c.path.startsWith('/api/v0/instances/')).length;
+    const before = manageCalls();
+
+    await b.facade.setBudget(user.id, 0.01);
+    await until(clock, () => a.facade.getServer(user.id, created.id).status === 'stopped');
+    expect(manageCalls() - before).toBe(1);
+    const history = a.facade.scheduleHistory(user.id, created.id).items.map((h) => `${h.event} ${h.trigger}`);
+    expect(history).toEqual(['stopped budget']);
+  }, 120_000);
+
   it('hands the lease over at once when its holder closes, and runs everything in one process without Redis', async () => {
     const clock = new ManualClock(Date.parse('2026-03-02T12:00:00Z'));
     vast = await startFakeVast({ now: () => clock.now() });
