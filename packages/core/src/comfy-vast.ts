@@ -162,6 +162,8 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   readonly #setup: SetupService;
   /** Who runs the reconciler, scheduler and budget checks among several processes; null without Redis (this one does). */
   readonly #lease: Lease | null;
+  /** Shared with every process of the installation; the caller opens and closes it. */
+  readonly #redis: Redis | null;
   /** Starts of that work, one after the other: the lease may come and go while one is under way. */
   #backgroundStarts: Promise<void> = Promise.resolve();
 
@@ -170,6 +172,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     const clock = (this.clock = options.clock ?? systemClock);
     const logger = (this.logger = options.logger ?? silentLogger);
     this.#store = store;
+    this.#redis = options.redis ?? null;
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     const redis = options.redis;
     const limiter = (name: LimitName): RateLimiter => (redis ? new RedisRateLimiter({ redis, rules: limits[name], clock, name }) : new SlidingWindowLimiter({ rules: limits[name], clock }));
@@ -735,14 +738,17 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   }
 
   /**
-   * What holds the records, and whether what this process depends on answers now: PostgreSQL is asked a query, each
-   * given `timeoutMs`. `postgres` is null when the records are elsewhere. Once closed, nothing answers.
+   * What holds the records, and whether what this process depends on answers now: PostgreSQL is asked a query and
+   * Redis a PING, each given `timeoutMs`. `postgres` is null when the records are elsewhere, `redis` without Redis.
    */
   async health(timeoutMs = HEALTH_TIMEOUT_MS): Promise<HealthView> {
     const store = this.#store;
     const kind = store instanceof PostgresStore ? 'postgres' : store instanceof LowdbStore ? 'embedded' : store instanceof MemoryStore ? 'memory' : 'custom';
-    const postgres = store instanceof PostgresStore ? await this.#answers(store.ping(), timeoutMs) : null;
-    return { store: kind, postgres };
+    const [postgres, redis] = await Promise.all([
+      store instanceof PostgresStore ? this.#answers(store.ping(), timeoutMs) : null,
+      this.#redis ? this.#answers(this.#redis.ping(), timeoutMs) : null,
+    ]);
+    return { store: kind, postgres, redis };
   }
 
   /** Whether `check` resolves within `timeoutMs`. */
@@ -779,6 +785,8 @@ export interface HealthView {
   store: 'embedded' | 'postgres' | 'memory' | 'custom';
   /** Whether PostgreSQL answered in time; null when the records are not in PostgreSQL. */
   postgres: boolean | null;
+  /** Whether Redis answered in time; null without Redis. */
+  redis: boolean | null;
 }
 
 /** Server statuses in which nothing runs on the box any more. */

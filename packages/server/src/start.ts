@@ -51,7 +51,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     redis = config.redisUrl ? await openRedis({ url: config.redisUrl, logger }) : undefined;
     const credentials = { huggingface: config.huggingfaceToken, civitai: config.civitaiToken };
     const imagesDir = config.imagesDir ? resolve(config.imagesDir) : undefined;
-    comfyVast = await ComfyVast.open({ dataDir, store: postgres, imagesDir, logger, limits: limitRules(config), vast, models: { credentials } });
+    comfyVast = await ComfyVast.open({ dataDir, store: postgres, redis, imagesDir, logger, limits: limitRules(config), vast, models: { credentials } });
   } catch (error) {
     redis?.disconnect();
     await postgres?.close();

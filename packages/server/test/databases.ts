@@ -30,6 +30,7 @@ export function useDatabases() {
   });
   return {
     postgres: () => postgres!,
+    redis: () => redis!,
     redisUrl: () => redis!.url,
     /** A new empty database; its URL, with the password. */
     async database(): Promise<string> {

@@ -10,6 +10,8 @@ const Dependencies = {
   store: StoreKind,
   /** Present when the records are in PostgreSQL. */
   postgres: Reachability.optional(),
+  /** Present when the process uses Redis. */
+  redis: Reachability.optional(),
 };
 
 export const healthEndpoints = {

@@ -15,7 +15,7 @@ export function registerSystemRoutes({ fastify, comfyVast, provider, version }: 
     const view = await comfyVast.health();
     const down = unreachable(view);
     if (down.length > 0) {
-      throw new ComfyVastError('SERVICE_UNAVAILABLE', `Not ready: ${down.join(' and ')} does not answer`, { details: { ...toHealthWire(view), retryAfter: RETRY_AFTER_S } });
+      throw new ComfyVastError('SERVICE_UNAVAILABLE', `Not ready: ${down.join(' and ')} ${down.length > 1 ? 'do' : 'does'} not answer`, { details: { ...toHealthWire(view), retryAfter: RETRY_AFTER_S } });
     }
     return { status: 'ready' as const, ...toHealthWire(view) };
   });
