@@ -16,10 +16,10 @@ export interface CollectionBackend<T extends StoredRecord> {
 /** A collection as its backend opened it: the records it holds and where they are written. */
 export interface OpenedCollection<T extends StoredRecord> {
   records: Iterable<T>;
-  /** The next id recorded by the backend (ids are never reused, even past the highest record's). */
-  nextId: number;
-  /** Where new ids come from when the backend hands them out; otherwise the collection counts from `nextId`. */
+  /** Where new ids come from when the backend hands them out; otherwise the collection counts them from `nextId`. */
   ids?: IdSource;
+  /** The next id recorded by the backend (ids are never reused, even past the highest record's); default 1. */
+  nextId?: number;
   backend: CollectionBackend<T>;
   /** The error a failed write rejects with. */
   writeError(error: unknown): unknown;
@@ -178,7 +178,7 @@ export abstract class WriteBehindStore implements Store {
       const id = change.op === 'put' ? change.record.id : change.id;
       return tracked(pending, id, queue.push(change), () => this.recordSettled(definition.name, id));
     };
-    const collection: MemoryCollection<T> = new MemoryCollection<T>(definition.name, opened.records, persist, opened.ids ?? opened.nextId);
+    const collection: MemoryCollection<T> = new MemoryCollection<T>(definition.name, opened.records, persist, opened.ids ?? opened.nextId ?? 1);
     return { collection, queue, pending } as unknown as OpenCollection;
   }
 

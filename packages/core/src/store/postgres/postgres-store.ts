@@ -194,7 +194,6 @@ export class PostgresStore extends WriteBehindStore {
     this.#idBlocks.push(ids);
     return {
       records: [...durable.values()].map((d) => d.record),
-      nextId: loaded?.nextId ?? 1,
       ids,
       backend: table,
       // The table's errors are already said in the operator's words.
