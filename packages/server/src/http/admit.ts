@@ -1,4 +1,4 @@
-import { apiLimitKey, onResult, rateLimitError, type RateLimiter, type UserService } from '@comfy-vast/core';
+import { apiLimitKey, rateLimitError, type RateLimiter, type RateLimitResult, type UserService } from '@comfy-vast/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate, bearerToken } from './auth.js';
 import { noRoute } from './no-route.js';
@@ -54,9 +54,10 @@ export function registerAdmission(fastify: FastifyInstance, gate: Gate): void {
 function admitRequest(gate: Gate, request: FastifyRequest, reply: FastifyReply, done: Admitted): void {
   const auth = (request.routeOptions.config as { auth?: RouteAuth } | undefined)?.auth ?? 'user';
   if (request.ws && auth === 'upgrade') return admitUpgrade(gate, request, reply, done);
-  const routed: Admitted = (refusal) => done(refusal ?? (request.ws ? noRoute(request) : undefined));
-  if (auth === 'none') return routed();
-  admit(gate, request, reply, routed);
+  // An upgrade on any other route is answered as a path without a route, once its caller is known.
+  if (request.ws) return auth === 'none' ? done(noRoute(request)) : admit(gate, request, reply, (refusal) => done(refusal ?? noRoute(request)));
+  if (auth === 'none') return done();
+  admit(gate, request, reply, done);
 }
 
 function admitToken(gate: Gate, request: FastifyRequest, reply: FastifyReply, token: string | null, done: Admitted): void {
@@ -65,12 +66,16 @@ function admitToken(gate: Gate, request: FastifyRequest, reply: FastifyReply, to
   } catch (refusal) {
     return done(refusal as Error);
   }
-  const counted = onResult(gate.limiters.api.consume(apiLimitKey(request.user.id)), (result) => {
-    setRateLimitHeaders(reply, result);
-    return result.allowed ? undefined : rateLimitError(result, 'requests');
-  });
-  if (counted instanceof Promise) counted.then(done, done);
-  else done(counted);
+  const counted = gate.limiters.api.consume(apiLimitKey(request.user.id));
+  // No closure on the local path: it runs for every request.
+  if (counted instanceof Promise) counted.then((result) => done(answer(reply, result)), done);
+  else done(answer(reply, counted));
+}
+
+/** Sets the limit's headers; the refusal when the limit is spent. */
+function answer(reply: FastifyReply, result: RateLimitResult): Error | undefined {
+  setRateLimitHeaders(reply, result);
+  return result.allowed ? undefined : rateLimitError(result, 'requests');
 }
 
 /** The first `token` of the query; an empty one is none. */
