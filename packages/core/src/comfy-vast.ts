@@ -26,6 +26,7 @@ import {
   ServerScheduleTarget,
   ServerWatchers,
   budgetsCollection,
+  costEventsCollection,
   schedulesCollection,
   type BudgetStatus,
   type ScheduleSide,
@@ -268,6 +269,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
         if (change.collection === schedulesCollection.name) this.#schedules.remoteChanged(change.ids);
         else if (change.collection === serversCollection.name) for (const id of change.ids) scheduler.serverChanged(id);
         else if (change.collection === budgetsCollection.name) void budgets.remoteChanged(change.ids).catch((err: unknown) => logger.error({ err }, 'budget check failed'));
+        else if (change.collection === costEventsCollection.name) this.#ledger.remoteChanged(change.ids);
       });
     }
   }

@@ -48,6 +48,16 @@ export class CostLedger extends EventEmitter<CostLedgerEvents> {
     this.emit('changed', server.id, server.userId);
   }
 
+  /** Status changes another process recorded (ids, already in the store's memory): counted here as well. */
+  remoteChanged(recordIds: readonly number[]): void {
+    for (const id of recordIds) {
+      const record = this.#records.get(id);
+      if (!record) continue;
+      this.#append(record);
+      this.emit('changed', record.serverId, record.userId);
+    }
+  }
+
   /** Dollars the server has cost from its first recorded status until now. */
   costSoFar(serverId: number): number {
     const changes = this.#byServer.get(serverId)?.changes;
@@ -85,6 +95,10 @@ export class CostLedger extends EventEmitter<CostLedgerEvents> {
       entry = { userId: record.userId, changes: [] };
       this.#byServer.set(record.serverId, entry);
     }
-    entry.changes.push({ status: record.status, at: record.at, pricePerHour: record.pricePerHour, storagePerHour: record.storagePerHour });
+    const change = { status: record.status, at: record.at, pricePerHour: record.pricePerHour, storagePerHour: record.storagePerHour };
+    // In time order: another process's change may be heard of after a later one of this process.
+    let i = entry.changes.length;
+    while (i > 0 && entry.changes[i - 1]!.at > change.at) i--;
+    entry.changes.splice(i, 0, change);
   }
 }

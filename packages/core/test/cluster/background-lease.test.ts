@@ -141,6 +141,10 @@ describe('background work among several processes sharing Redis', () => {
     const manageCalls = () => vast!.calls().filter((c) => c.method === 'PUT' && c.path.startsWith('/api/v0/instances/')).length;
     const before = manageCalls();
 
+    // Both processes count what the server cost, whichever of them recorded its status changes.
+    const spent = (f: ComfyVast) => f.getBudget(user, user.id).spent;
+    expect(spent(a.facade)).toBeGreaterThan(0);
+    expect(spent(b.facade)).toBe(spent(a.facade));
     await b.facade.setBudget(user.id, 0.01);
     await until(clock, () => a.facade.getServer(user.id, created.id).status === 'stopped');
     expect(manageCalls() - before).toBe(1);
