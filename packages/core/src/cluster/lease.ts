@@ -4,6 +4,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { Redis } from 'ioredis';
 import { ComfyVastError } from '../errors/index.js';
 import type { Clock, Logger, TimerHandle } from '../util/index.js';
+import { DEFAULT_REDIS_PREFIX } from './redis.js';
 
 export interface LeaseOptions {
   redis: Redis;
@@ -36,7 +37,9 @@ export interface LeaseEvents {
 }
 
 export const DEFAULT_LEASE_TTL_MS = 10_000;
-const DEFAULT_KEY_PREFIX = 'comfy-vast:';
+
+/** The key of a named lease: whoever holds it, the key exists; once it expired or was released, it does not. */
+export const leaseKey = (name: string, prefix = DEFAULT_REDIS_PREFIX): string => `${prefix}lease:${name}`;
 
 // A positive answer is the new fence; zero or less means another holds the key for -answer ms more. Taking back a
 // key still carrying our own token (a renewal answered after we had given up) counts as a new acquisition.
@@ -54,8 +57,9 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
  * give up) run on the injected clock, while the expiry itself is Redis's `PX`, counted by the Redis server from
  * when the command reached it, which is after it was sent. So a deadline below the ttl, started at sending, falls
  * before Redis's expiry as long as the injected clock runs at most (ttl - renewDeadline) / ttl slower than Redis's:
- * only the rates of the two clocks are compared, never their readings. Past the deadline, fencing numbers are what
- * protect against a holder that was paused and did not notice.
+ * only the rates of the two clocks are compared, never their readings. A holder paused past its deadline (a long
+ * garbage collection, a suspended machine) can still act once before its timer fires: no timing rule prevents
+ * that, which is why each holding carries a fencing number higher than every earlier one.
  */
 interface Attempt {
   handle: TimerHandle;
@@ -102,7 +106,7 @@ export class Lease extends EventEmitter<LeaseEvents> {
         details: { ttlMs: ttl, renewEveryMs: this.#renewEveryMs, renewDeadlineMs: this.#renewDeadlineMs, retryMs: this.#retryMs },
       });
     }
-    this.key = `${options.prefix ?? DEFAULT_KEY_PREFIX}lease:${options.name}`;
+    this.key = leaseKey(options.name, options.prefix);
     this.#fenceKey = `${this.key}:fence`;
     this.#redis = options.redis;
     this.#clock = options.clock;
