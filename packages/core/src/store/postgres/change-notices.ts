@@ -6,7 +6,9 @@ import { z } from 'zod';
  * named values changed. The receivers read the records themselves: a notice never carries data.
  */
 export const ChangeNotice = z.union([
-  z.object({ s: z.string(), c: z.string(), i: z.array(z.number().int().positive()), v: z.array(z.number().int().nonnegative()) }),
+  z
+    .object({ s: z.string(), c: z.string(), i: z.array(z.number().int().positive()), v: z.array(z.number().int().nonnegative()) })
+    .refine((notice) => notice.i.length === notice.v.length, 'one version per id'),
   z.object({ s: z.string(), k: z.array(z.string()) }),
 ]);
 export type ChangeNotice = z.infer<typeof ChangeNotice>;
