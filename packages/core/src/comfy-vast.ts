@@ -11,6 +11,7 @@ import { ComfyVastError, isComfyVastError, parseOrThrow } from './errors/index.j
 import {
   GenerationFollowers,
   GenerationService,
+  generationsCollection,
   type ActiveGeneration,
   type GenerateResult,
   type GenerationEvent,
@@ -55,8 +56,8 @@ import {
 } from './models/index.js';
 import { InstallationKeys, VastClient, type LaunchOptions, type ServerRequirementsInput } from './vast/index.js';
 import { SetupService, basicModelSchema, resetRequestSchema, type BasicModel, type Execution, type ExecutionEvent, type ExecutionLog, type ExecutionStart } from './setup/index.js';
-import { Lease, type Redis } from './cluster/index.js';
-import { systemClock, type Clock } from './util/clock.js';
+import { DEFAULT_LEASE_TTL_MS, Lease, ProcessPresence, RedisEventBus, type Redis, type SharedEvent } from './cluster/index.js';
+import { systemClock, type Clock, type TimerHandle } from './util/clock.js';
 import { silentLogger, type Logger } from './util/logger.js';
 
 export interface ComfyVastOptions {
@@ -100,8 +101,9 @@ export interface ComfyVastOptions {
   autoStart?: boolean;
   /**
    * Redis shared by every process of the installation (the caller opens and closes it). With it, the rate limits
-   * count what a user does on every process together, and the reconciler, the scheduler and the budget checks run
-   * only in the process holding the `background` lease.
+   * count what a user does on every process together, the reconciler, the scheduler and the budget checks run
+   * only in the process holding the `background` lease, every process emits the events of work any process runs,
+   * and the generations a process followed are adopted by another once it is gone (after `leaseTtlMs`).
    */
   redis?: Redis;
   /** How long the `background` lease outlives a holder that stopped renewing it (default 10 s). */
@@ -167,6 +169,12 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   readonly #redis: Redis | null;
   /** Starts of that work, one after the other: the lease may come and go while one is under way. */
   #backgroundStarts: Promise<void> = Promise.resolve();
+  /** This process among the others on the same Redis; null without Redis. */
+  readonly #presence: ProcessPresence | null;
+  /** The other processes' events, and this one's to them; null without Redis. */
+  #bus: RedisEventBus | null = null;
+  #adoption: TimerHandle | null = null;
+  readonly #leaseTtlMs: number;
 
   protected constructor(store: Store, options: ComfyVastOptions & { dataDir: string }, ssh: InstallationSsh | undefined) {
     super();
@@ -210,6 +218,9 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     this.#comfy = new ComfyConnectionPool({ clock, logger: logger.child({ service: 'comfy' }) });
     const workflows = (this.#workflows = new WorkflowLibrary({ store, clock, quota: { ...DEFAULT_QUOTAS, ...options.quotas }.workflows }));
     this.#analyses = new AnalysisLog({ store, clock });
+    this.#leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    this.#presence = options.redis ? new ProcessPresence({ redis: options.redis, clock, logger: logger.child({ service: 'presence' }), ttlMs: options.leaseTtlMs }) : null;
+    const presence = this.#presence;
     const generations = (this.#generations = new GenerationService({
       store,
       clock,
@@ -222,6 +233,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       connections: this.#comfy,
       pricePerHour: (serverId) => servers.find(serverId)?.server.pricePerHour ?? null,
       gpuOf: (serverId) => servers.find(serverId)?.server.gpu ?? null,
+      ownership: presence ? { self: presence.id, alive: (owners) => presence.alive(owners) } : undefined,
     }));
     const watchers = new ServerWatchers({ clock });
     this.#setup = new SetupService({
@@ -279,10 +291,12 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'comfy-vast-')));
     const comfyVast = new ComfyVast(store, { ...options, dataDir }, options.vast && options.dataDir ? await installationSsh(options.dataDir) : undefined);
     await comfyVast.#workflows.seedBuiltins();
+    if (options.redis) await comfyVast.#joinProcesses(options.redis, store);
     if (options.autoStart ?? true) {
       const lease = comfyVast.#lease;
       if (!lease) comfyVast.#servers.startReconciler();
       await comfyVast.#generations.start();
+      comfyVast.#scheduleAdoption();
       comfyVast.#downloads.start();
       comfyVast.#setup.start();
       // With Redis, the lease starts the rest when this process gets it: now, later or never.
@@ -292,6 +306,36 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       } else await comfyVast.#startBackground();
     }
     return comfyVast;
+  }
+
+  /**
+   * Among other processes: announces this one, shares events through Redis, and lets go of the generations another
+   * process ended or took over as soon as the store hears of it.
+   */
+  async #joinProcesses(redis: Redis, store: Store): Promise<void> {
+    await this.#presence!.start();
+    this.#bus = await RedisEventBus.open({ redis, logger: this.logger });
+    this.#bus.onEvent((event) => this.#receive(event));
+    if (store instanceof PostgresStore) {
+      store.onRemoteChange((change) => {
+        if (change.kind === 'records' && change.collection === generationsCollection.name) this.#generations.remoteChanged(change.ids);
+      });
+    }
+  }
+
+  /** Looks for generations left by a process that is gone, twice per lease time (it counts as gone after one). */
+  #scheduleAdoption(): void {
+    if (!this.#presence) return;
+    const every = this.#leaseTtlMs / 2;
+    const next = () => {
+      this.#adoption = this.clock.setTimeout(() => {
+        void this.#generations
+          .adoptOrphans()
+          .catch((err: unknown) => this.logger.warn({ err }, 'could not look for generations to adopt'))
+          .finally(() => this.#adoption && next());
+      }, every);
+    };
+    next();
   }
 
   /** The work that must run in one process only; with a lease, started only while it is held. */
@@ -696,14 +740,9 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     const report = (error: unknown) => this.logger.error({ err: error }, 'event handling failed');
     this.#servers.on('server:created', ({ userId, server }) => void recordStatus(server, userId).catch(report));
     this.#servers.on('server:status', (event) => {
-      this.#target.statusChanged(event.server.id, event.server.status);
-      this.#generations.serverChanged(event.server.id);
-      this.#scheduler.serverChanged(event.server.id);
-      if (GONE.has(event.server.status)) this.#setup.serverGone(event.server.id, `The server is ${event.server.status}`);
-      if (GONE.has(event.server.status)) void this.#downloads.serverGone(event.server.id, `The server is ${event.server.status}`).catch(report);
-      if (event.server.status === 'running') this.#setup.serverRunning(event.server.id);
+      this.#serverStatusHere(event);
       void recordStatus(event.server, event.userId).catch(report);
-      this.emit('server:status', event);
+      this.#share('server:status', event);
     });
     this.#servers.on('server:deleted', ({ userId, server }) => {
       this.#scheduler.serverChanged(server.id);
@@ -713,30 +752,63 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       void this.#pins.forget(String(server.id)).catch(report);
     });
     const onGeneration = (event: GenerationEvent) => {
-      this.#followers.record(event);
-      this.emit('generation:event', event);
-      if (event.type === 'progress') return;
-      const serverId = this.#generations.get(event.userId, event.generationId).serverId;
-      void this.#scheduler.activityChanged(serverId).catch(report);
+      this.#generationHere(event);
+      this.#bus?.publish({ name: 'generation:event', args: [event] });
     };
     this.#generations.on('progress', onGeneration);
     this.#generations.on('complete', onGeneration);
     this.#generations.on('error', onGeneration);
     this.#downloads.on('download', (view) => {
-      this.emit('download:event', view);
+      this.#share('download:event', view);
       // Progress moves no count: only a new, finished or cancelled download changes what the scheduler waits for.
       if (view.status !== 'downloading') void this.#scheduler.activityChanged(view.serverId).catch(report);
     });
     this.#setup.on('execution:event', (event) => {
-      this.emit('execution:event', event);
+      this.#share('execution:event', event);
       if (event.status === 'running') return;
       void this.#scheduler.activityChanged(event.serverId).catch(report);
       // ComfyUI answers now: the reconciler's probe marks the server launched.
       if (event.status === 'completed') void this.#servers.reconcile().catch(report);
     });
-    this.#scheduler.on('scheduler:action', (record) => this.emit('scheduler:action', record));
-    this.#budgets.on('budget:warning', (status) => this.emit('budget:warning', status));
-    this.#budgets.on('budget:exceeded', (status) => this.emit('budget:exceeded', status));
+    this.#scheduler.on('scheduler:action', (record) => this.#share('scheduler:action', record));
+    this.#budgets.on('budget:warning', (status) => this.#share('budget:warning', status));
+    this.#budgets.on('budget:exceeded', (status) => this.#share('budget:exceeded', status));
+  }
+
+  /** What a server's new status means for the work of this process, wherever the change was seen. */
+  #serverStatusHere(event: ServerStatusEvent): void {
+    const { id, status } = event.server;
+    this.#target.statusChanged(id, status);
+    this.#generations.serverChanged(id);
+    this.#scheduler.serverChanged(id);
+    if (GONE.has(status)) {
+      this.#setup.serverGone(id, `The server is ${status}`);
+      void this.#downloads.serverGone(id, `The server is ${status}`).catch((err: unknown) => this.logger.error({ err }, 'event handling failed'));
+    }
+    if (status === 'running') this.#setup.serverRunning(id);
+  }
+
+  /** A generation's event, from this process or another: kept for replays, emitted, and its end rechecks idle stop. */
+  #generationHere(event: GenerationEvent): void {
+    this.#followers.record(event);
+    this.emit('generation:event', event);
+    if (event.type === 'progress') return;
+    // Another process's generation may not have reached this process's records yet: its server is rechecked later.
+    const serverId = this.#generations.find(event.generationId)?.serverId;
+    if (serverId !== undefined) void this.#scheduler.activityChanged(serverId).catch((err: unknown) => this.logger.error({ err }, 'event handling failed'));
+  }
+
+  /** Emits an event here and, among several processes, to the others. */
+  #share<K extends SharedEventName>(name: K, ...args: ComfyVastEvents[K]): void {
+    (this.emit as (name: K, ...args: ComfyVastEvents[K]) => boolean)(name, ...args);
+    this.#bus?.publish({ name, args });
+  }
+
+  /** Another process's event, as if this process had seen it (less what only the process that saw it does). */
+  #receive({ name, args }: SharedEvent): void {
+    if (name === 'generation:event') return this.#generationHere(args[0] as GenerationEvent);
+    if (name === 'server:status') this.#serverStatusHere(args[0] as ServerStatusEvent);
+    if (SHARED_EVENTS.has(name as SharedEventName)) (this.emit as (name: string, ...args: unknown[]) => boolean)(name, ...args);
   }
 
   /**
@@ -770,11 +842,16 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     await this.#lease?.close();
     await this.#backgroundStarts;
     this.#stopBackground();
+    if (this.#adoption) this.clock.clearTimeout(this.#adoption);
+    this.#adoption = null;
     await this.#generations.close();
     await this.#downloads.close();
     await this.#setup.close();
     await this.#comfy.closeAll();
     this.#ssh?.closeAll();
+    // Withdrawn once nothing is followed here any more: the other processes adopt at their next look, not after the ttl.
+    await this.#presence?.close();
+    await this.#bus?.close();
     await this.#store.close();
   }
 }
@@ -790,6 +867,10 @@ export interface HealthView {
   /** Whether Redis answered in time; null without Redis. */
   redis: boolean | null;
 }
+
+/** The events every process emits, wherever they happened. */
+type SharedEventName = Exclude<keyof ComfyVastEvents, 'generation:event'>;
+const SHARED_EVENTS = new Set<SharedEventName>(['server:status', 'download:event', 'execution:event', 'scheduler:action', 'budget:warning', 'budget:exceeded']);
 
 /** Server statuses in which nothing runs on the box any more. */
 const GONE = new Set<ServerStatus>(['stopping', 'stopped', 'deleted']);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from '../util/index.js';
+import { DEFAULT_REDIS_PREFIX } from './redis.js';
 
 /** One event of the library, by name, with its arguments: plain JSON (records keep dates as ISO strings). */
 export interface SharedEvent {
@@ -57,7 +58,7 @@ export class RedisEventBus {
     const subscriber = options.redis.duplicate({ connectionName: 'comfy-vast-events' });
     // ioredis re-subscribes by itself after a reconnection; errors are the main client's to report.
     subscriber.on('error', () => undefined);
-    const bus = new RedisEventBus(options.redis, subscriber, `${options.prefix ?? 'comfy-vast:'}events`, options.logger.child({ component: 'event-bus' }));
+    const bus = new RedisEventBus(options.redis, subscriber, `${options.prefix ?? DEFAULT_REDIS_PREFIX}events`, options.logger.child({ component: 'event-bus' }));
     try {
       await subscriber.subscribe(bus.#channel);
     } catch (error) {

@@ -1,4 +1,5 @@
 export { DEFAULT_REDIS_PREFIX, openRedis, redisAddress, type OpenRedisOptions } from './redis.js';
 export type { Redis } from 'ioredis';
 export { RedisEventBus, type RedisEventBusOptions, type SharedEvent } from './event-bus.js';
-export { Lease, DEFAULT_LEASE_TTL_MS, type LeaseEvents, type LeaseLossReason, type LeaseOptions } from './lease.js';
+export { Lease, DEFAULT_LEASE_TTL_MS, leaseKey, type LeaseEvents, type LeaseLossReason, type LeaseOptions } from './lease.js';
+export { ProcessPresence, type ProcessPresenceOptions } from './process-presence.js';

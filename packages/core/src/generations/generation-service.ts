@@ -114,6 +114,8 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
   /** Built-in workflows as API prompts, converted once: every generate injects into a copy. */
   readonly #builtins = new Map<number, ApiPrompt | undefined>();
   readonly #ownership: GenerationOwnership | undefined;
+  /** serverId -> the generations in flight there that another process follows (they count as that server's work). */
+  readonly #elsewhere = new Map<number, Set<number>>();
 
   constructor(options: GenerationServiceOptions) {
     super();
@@ -127,6 +129,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     this.#gpuOf = options.gpuOf ?? (() => null);
     this.#random = options.random ?? Math.random;
     this.#ownership = options.ownership;
+    if (this.#ownership) for (const g of this.#generations.filter(isActive)) this.#noteElsewhere(g);
     this.#images = new ImageStore(options.imagesDir ?? join(options.dataDir, 'images'));
     for (const g of this.#generations.all()) this.#touch(g.serverId, Date.parse(g.completedAt ?? g.createdAt));
     this.#ownsPool = !options.connections;
@@ -181,6 +184,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
           throw err;
         }
         this.#logger.info({ generationId: g.id, from: g.owner }, 'Following a generation whose process is gone');
+        this.#noteElsewhere(claimed);
         await this.#resume(claimed);
       }),
     );
@@ -192,10 +196,30 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
    */
   remoteChanged(ids: readonly number[]): void {
     for (const id of ids) {
-      if (!this.#live.has(id)) continue;
       const g = this.#generations.get(id);
+      if (g) this.#noteElsewhere(g);
+      if (!this.#live.has(id)) continue;
       if (!g || !isActive(g) || (this.#ownership && g.owner !== this.#ownership.self)) this.#detach(id);
     }
+  }
+
+  /** Keeps count of the generations in flight that another process follows, and when a server last saw one. */
+  #noteElsewhere(g: GenerationRecord): void {
+    const ids = this.#elsewhere.get(g.serverId);
+    if (isActive(g) && g.owner !== (this.#ownership?.self ?? null)) {
+      if (ids) ids.add(g.id);
+      else this.#elsewhere.set(g.serverId, new Set([g.id]));
+      this.#touch(g.serverId, Date.parse(g.startedAt ?? g.createdAt));
+      return;
+    }
+    if (!ids?.delete(g.id)) return;
+    if (ids.size === 0) this.#elsewhere.delete(g.serverId);
+    this.#touch(g.serverId, g.completedAt ? Date.parse(g.completedAt) : this.#clock.now());
+  }
+
+  /** A generation of any user, or undefined (for the library's own bookkeeping, never an answer to a user). */
+  find(generationId: number): GenerationRecord | undefined {
+    return this.#generations.get(generationId);
   }
 
   /** A server's status changed: its generations are looked at again now, so those of a server gone fail at once. */
@@ -494,12 +518,14 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
   activity(serverId: number): { queued: number; running: number; lastActivityAt: number } {
     let queued = 0;
     let running = 0;
-    for (const id of this.#live.keys()) {
+    const tally = (id: number) => {
       const g = this.#generations.get(id);
-      if (g?.serverId !== serverId) continue;
+      if (g?.serverId !== serverId) return;
       if (g.status === 'queued') queued++;
       else if (g.status === 'executing') running++;
-    }
+    };
+    for (const id of this.#live.keys()) tally(id);
+    for (const id of this.#elsewhere.get(serverId) ?? []) tally(id);
     return { queued, running, lastActivityAt: this.#lastActivity.get(serverId) ?? 0 };
   }
 
