@@ -183,7 +183,7 @@ function printReport(report: MigrationReport, from: string, print: (line: string
   const width = Math.max(10, ...report.collections.map((c) => c.name.length));
   print(`${'collection'.padEnd(width)}  records  next id`);
   for (const c of report.collections) print(`${c.name.padEnd(width)}  ${String(c.records).padStart(7)}  ${String(c.nextId).padStart(7)}`);
-  print(`${report.values} named values. Every record id and named value read back from PostgreSQL matches the data directory.`);
+  print(`${report.values} named value${report.values === 1 ? '' : 's'}. Every record id and named value read back from PostgreSQL matches the data directory.`);
   print(`Images: ${report.images.files} in ${report.images.dir}, left in place. Start the server with the same data directory`);
   print(`(COMFY_VAST_DATA=${from}), which keeps the SSH key your servers were set up with, or point COMFY_VAST_IMAGES_DIR there.`);
 }

@@ -43,7 +43,7 @@ describe('the API server on PostgreSQL and Redis', () => {
     for (const text of [...first.printed, ...second.printed, first.logs.text, second.logs.text]) expect(text).not.toContain(DATABASE_PASSWORD);
   }, 120_000);
 
-  it('answers health with the store and whether PostgreSQL answers, and readiness 503 while PostgreSQL is down', async () => {
+  it('answers health with the store and whether PostgreSQL and Redis answer, and readiness 503 while either is down', async () => {
     const server = await startOn({ COMFY_VAST_DATA: await db.dataDir(), COMFY_VAST_DATABASE_URL: await db.database(), COMFY_VAST_REDIS_URL: db.redisUrl() });
     try {
       expect((await raw(server, '/api/health')).body).toEqual({ status: 'ok', version: expect.any(String), provider: 'simulated', store: 'postgres', postgres: 'up', redis: 'up' });
@@ -56,6 +56,11 @@ describe('the API server on PostgreSQL and Redis', () => {
         expect(ready.status).toBe(503);
         expect(ready.headers.get('retry-after')).toBe('5');
         expect(ready.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE', error: 'Not ready: PostgreSQL does not answer', details: { store: 'postgres', postgres: 'down', redis: 'up' } });
+        // Reads are served from memory; a write is refused, and nothing of it is kept.
+        expect((await raw(server, '/api/users', { token: ADMIN_TOKEN })).status).toBe(200);
+        const write = await raw(server, '/api/users', { token: ADMIN_TOKEN, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'during-outage' }) });
+        expect(write).toMatchObject({ status: 500, body: { code: 'STORE_ERROR' } });
+        expect(JSON.stringify(write.body)).not.toContain(DATABASE_PASSWORD);
       });
       await until(() => raw(server, '/api/health/ready'), (r) => r.status === 200, 15_000);
 
@@ -64,8 +69,14 @@ describe('the API server on PostgreSQL and Redis', () => {
         expect((await raw(server, '/api/health')).body).toMatchObject({ status: 'ok', postgres: 'up', redis: 'down' });
         const ready = await raw(server, '/api/health/ready');
         expect(ready).toMatchObject({ status: 503, body: { code: 'SERVICE_UNAVAILABLE', error: 'Not ready: Redis does not answer', details: { postgres: 'up', redis: 'down' } } });
+        // The API's rate limit cannot be checked: requests are refused rather than let through unlimited.
+        expect(await raw(server, '/api/users', { token: ADMIN_TOKEN })).toMatchObject({ status: 503, body: { code: 'SERVICE_UNAVAILABLE' } });
       });
       await until(() => raw(server, '/api/health/ready'), (r) => r.status === 200, 15_000);
+      // The write refused during the outage was not kept, and writes go through again without a restart.
+      expect((await raw(server, '/api/users', { token: ADMIN_TOKEN })).body.map((u: { username: string }) => u.username)).toEqual(['admin']);
+      const after = await raw(server, '/api/users', { token: ADMIN_TOKEN, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'after-outage' }) });
+      expect(after.status).toBe(201);
       expect(JSON.stringify((await raw(server, '/api/health')).body)).not.toContain('127.0.0.1');
     } finally {
       await server.close();
