@@ -9,14 +9,15 @@ import { ADMIN_TOKEN, launchServer, raw, until } from './helpers.js';
 const db = useDatabases();
 
 describe('the API server on PostgreSQL and Redis', () => {
-  it('keeps users, servers and generations in PostgreSQL across a restart, and never shows the password', async () => {
+  it('keeps users, servers and generations in PostgreSQL and images in a directory of their own across a restart, and never shows the password', async () => {
     const databaseUrl = await db.database();
     const dataDir = await db.dataDir();
-    const env = { COMFY_VAST_DATA: dataDir, COMFY_VAST_DATABASE_URL: databaseUrl, COMFY_VAST_REDIS_URL: db.redisUrl() };
+    const imagesDir = await db.dataDir();
+    const env = { COMFY_VAST_DATA: dataDir, COMFY_VAST_DATABASE_URL: databaseUrl, COMFY_VAST_REDIS_URL: db.redisUrl(), COMFY_VAST_IMAGES_DIR: imagesDir };
     const address = `127.0.0.1:${new URL(databaseUrl).port}${new URL(databaseUrl).pathname}`;
 
     const first = await startOn(env);
-    expect(first.printed[0]).toContain(`records in PostgreSQL at ${address} (schema comfy_vast), Redis at ${new URL(db.redisUrl()).host}, local files in ${dataDir}`);
+    expect(first.printed[0]).toContain(`records in PostgreSQL at ${address} (schema comfy_vast), Redis at ${new URL(db.redisUrl()).host}, local files in ${dataDir}, images in ${imagesDir})`);
     const admin = createClient({ baseUrl: first.url, token: ADMIN_TOKEN });
     const created = await admin.createUser({ body: { username: 'alice' } });
     const alice = createClient({ baseUrl: first.url, token: created.token });
@@ -29,6 +30,8 @@ describe('the API server on PostgreSQL and Redis', () => {
     const [users] = await db.query<{ count: number }>(databaseUrl, 'SELECT count(*)::integer AS count FROM comfy_vast.users');
     expect(users!.count).toBe(2);
     expect(await readdir(dataDir)).not.toContain('collections');
+    expect(await readdir(dataDir)).not.toContain('images');
+    expect(await readdir(imagesDir)).toEqual([expect.stringMatching(new RegExp(`^${started.generationId}_\\d+\\.png$`))]);
 
     const second = await startOn(env);
     const again = createClient({ baseUrl: second.url, token: created.token });
