@@ -57,7 +57,7 @@ describe('generations over REST and WebSocket', () => {
     for (const r of named) expect((prompt[r.currentNodeId!] as { class_type: string }).class_type).toBe(r.currentNode);
 
     const status = await alice.getProgress({ params: { generationId: started.generationId } });
-    expect(status).toMatchObject({ generationId: started.generationId, status: 'completed', progress: 100 });
+    expect(status).toMatchObject({ generationId: started.generationId, status: 'completed', progress: 100, currentNode: null, currentNodeId: null });
     expect(status.completedNodes).toBe(status.totalNodes);
     expect(status.cost).toBeGreaterThan(0);
 

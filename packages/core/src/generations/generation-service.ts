@@ -760,6 +760,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       status: g.status,
       progress: g.progress,
       currentNode: g.currentNode,
+      currentNodeId: g.currentNodeId,
       totalNodes: g.totalNodes,
       completedNodes: g.completedNodes,
       previewImage: this.#live.get(g.id)?.preview ?? null,

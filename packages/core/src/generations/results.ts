@@ -43,6 +43,8 @@ export interface GenerationProgress {
   /** 0 to 100. */
   progress: number;
   currentNode: string | null;
+  /** The prompt's id of the running node, whose class `currentNode` names. */
+  currentNodeId: string | null;
   totalNodes: number;
   completedNodes: number;
   previewImage: string | null;

@@ -75,6 +75,7 @@ describe('GenerationService lifecycle against the fake ComfyUI', () => {
     const current = h.service.get(USER, ids[0]!);
     // The running node by its id in the prompt as submitted, beside its class.
     const [samplerId] = Object.entries(current.apiPrompt).find(([, node]) => (node as { class_type: string }).class_type === 'KSampler')!;
+    expect(h.service.getProgress(USER, ids[0]!)).toMatchObject({ currentNode: 'KSampler', currentNodeId: samplerId });
     expect(h.service.eventsSince(USER, ids[0]!, 0)).toEqual([
       { type: 'progress', generationId: ids[0], userId: USER, seq: current.seq, data: { status: 'executing', progress: current.progress, currentNode: 'KSampler', currentNodeId: samplerId, previewImage: null } },
     ]);

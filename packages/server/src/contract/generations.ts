@@ -60,6 +60,8 @@ const GenerationProgress = z.object({
   status: GenerationStatus,
   progress: z.number().min(0).max(100),
   currentNode: z.string().nullable(),
+  /** Addition: the prompt's id of the running node (`currentNode` is its class, shared by every node of the class). */
+  currentNodeId: z.string().nullable(),
   totalNodes: z.number().int(),
   completedNodes: z.number().int(),
   previewImage: z.string().nullable(),
