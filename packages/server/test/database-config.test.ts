@@ -61,6 +61,14 @@ describe('PostgreSQL and Redis in the configuration', () => {
     expect(databaseAddress('postgresql://comfy:secret@[::1]:5433/my%20db')).toBe('[::1]:5433/my db');
   });
 
+  it('sends `users add` to the API when the records are in PostgreSQL', async () => {
+    const add = run(['users', 'add', 'dave'], { COMFY_VAST_DATABASE_URL: DATABASE, COMFY_VAST_REDIS_URL: REDIS });
+    expect(await add.exit).toBe(1);
+    expect(add.output()).toBe(
+      'comfy-vast: the records are in PostgreSQL (COMFY_VAST_DATABASE_URL): create users through the API, POST /api/users with the admin token (see docs/deploy.md).\n',
+    );
+  }, 30_000);
+
   it('ends `serve` with the message alone when only one is given', async () => {
     const serve = run(['serve'], { COMFY_VAST_DATA: join(tmpdir(), 'comfy-vast-never-created'), COMFY_VAST_DATABASE_URL: DATABASE });
     expect(await serve.exit).toBe(1);

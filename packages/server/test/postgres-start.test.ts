@@ -98,6 +98,21 @@ describe('the API server on PostgreSQL and Redis', () => {
     }
   });
 
+  it('serves from the command line on PostgreSQL and Redis given as flags, and stops on SIGTERM with exit 0 once everything is written', async () => {
+    const databaseUrl = await db.database();
+    const serve = run(['serve', '--database-url', databaseUrl, '--redis-url', db.redisUrl()], { COMFY_VAST_DATA: await db.dataDir(), COMFY_VAST_ADMIN_TOKEN: ADMIN_TOKEN });
+    const url = await serve.url;
+    const admin = createClient({ baseUrl: url, token: ADMIN_TOKEN });
+    await admin.createUser({ body: { username: 'carol' } });
+    expect((await raw({ url }, '/api/health/ready')).status).toBe(200);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exit).toBe(0);
+    expect(serve.output()).toContain('records in PostgreSQL at 127.0.0.1:');
+    expect(serve.output()).not.toContain(DATABASE_PASSWORD);
+    const [row] = await db.query<{ usernames: string[] }>(databaseUrl, `SELECT array_agg(data->>'username' ORDER BY id) AS usernames FROM comfy_vast.users`);
+    expect(row!.usernames).toEqual(['admin', 'carol']);
+  }, 60_000);
+
   it('refuses to start when PostgreSQL or Redis cannot be reached, naming host and port only, without a stack', async () => {
     const nowhere = await freePort();
     const database = `postgres://comfy_vast:${DATABASE_PASSWORD}@127.0.0.1:${nowhere}/records`;
