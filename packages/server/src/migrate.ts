@@ -39,8 +39,8 @@ const COLLECTION_FILE = /^([a-z0-9][a-z0-9_-]*)(?:\.\d+\.jsonl|\.json)$/i;
 /**
  * Copies an embedded installation (the records of its data directory) into PostgreSQL: every collection and named
  * value, each record with its id, and each collection's next id, so that an id is never given twice. The target must
- * hold none of them yet. Every record's id and every value are then read back from the database and compared. Images stay in the
- * data directory's `images` folder, to be used from there.
+ * hold none of them yet. Every record's id and every value are then read back from the database and compared.
+ * Images stay in the data directory's `images` folder, to be used from there.
  */
 export async function migrateToPostgres(options: MigrateOptions): Promise<MigrationReport> {
   const to = parseOrThrow(DatabaseUrl, options.to, 'database URL');
