@@ -55,10 +55,14 @@ export class IdBlocks implements IdSource {
     }
     if (this.#current.start >= this.#current.end) return undefined;
     const id = this.#current.start++;
-    if (!this.#ahead && !this.#reserving && this.#current.end - this.#current.start <= this.#size / 4) {
-      this.#reserve().catch((error: unknown) => this.#o.logger.warn({ err: error, collection: this.#o.name }, 'could not reserve the next block of ids; the next insert tries again'));
-    }
+    if (!this.#ahead && this.#current.end - this.#current.start <= this.#size / 4) this.reserveAhead();
     return id;
+  }
+
+  /** Reserves the next block in the background (at open, so that the first insert finds ids at hand). */
+  reserveAhead(): void {
+    if (this.#reserving || this.#closed) return;
+    this.#reserve().catch((error: unknown) => this.#o.logger.warn({ err: error, collection: this.#o.name }, 'could not reserve the next block of ids; the next insert tries again'));
   }
 
   async ready(): Promise<void> {

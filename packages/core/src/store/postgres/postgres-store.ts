@@ -192,6 +192,7 @@ export class PostgresStore extends WriteBehindStore {
     );
     const ids = new IdBlocks({ pool: this.#pool, schema: this.#schema, name, floor: loaded?.nextId ?? 1, size: this.#idBlockSize, logger: this.#logger });
     this.#idBlocks.push(ids);
+    ids.reserveAhead();
     return {
       records: [...durable.values()].map((d) => d.record),
       ids,
