@@ -16,7 +16,7 @@ describe('server platform', () => {
   it('answers health without a token', async () => {
     const res = await raw(server, '/api/health');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), provider: 'simulated' });
+    expect(res.body).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), provider: 'simulated', store: 'embedded' });
   });
 
   it('refuses every other route without a valid token', async () => {
@@ -63,6 +63,7 @@ describe('server platform', () => {
     expect(res.body.openapi).toBe('3.1.0');
     expect(res.body.paths['/api/users/me/tokens/{id}'].delete.parameters[0]).toMatchObject({ name: 'id', in: 'path', required: true });
     expect(res.body.paths['/api/health'].get.security).toEqual([]);
+    expect(res.body.paths['/api/health/ready'].get.security).toEqual([]);
   });
 
   it('accepts a trailing slash', async () => {
