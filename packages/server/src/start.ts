@@ -29,7 +29,7 @@ export interface StartOptions {
   print?: (line: string) => void;
 }
 
-/** Opens the data directory, builds the API and listens. */
+/** Opens the records (the data directory, or PostgreSQL with Redis), builds the API and listens. */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
