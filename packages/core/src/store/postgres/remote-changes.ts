@@ -158,6 +158,8 @@ export class RemoteChanges {
       }
     })().finally(() => {
       this.#draining = null;
+      // Noted between the loop's last check and now.
+      if (this.#records.size > 0 || this.#keys.size > 0) this.#drain();
     });
   }
 
