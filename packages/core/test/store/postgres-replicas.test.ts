@@ -158,6 +158,26 @@ describe('PostgresStore opened by several processes on one schema', () => {
     expect(conflicts).toBeGreaterThan(0);
   });
 
+  it('rejects an insert that cannot get ids with STORE_ERROR, and still makes the changes made after it, in order', async () => {
+    const { schema, a, b } = await pair();
+    const first = await a.collection(things).insert({ tag: 1 });
+    await h.query(`ALTER TABLE ${schema}._collections RENAME TO ids_away`);
+    try {
+      // B opens the collection now: the block it reserves at open cannot be had.
+      const cb = b.collection(things);
+      await eventually(() => expect(cb.get(first.id)).toEqual(first));
+      const [inserted, updated] = await Promise.allSettled([cb.insert({ tag: 2 }), cb.update(first.id, { tag: 3 })]);
+      expect(inserted).toMatchObject({ status: 'rejected', reason: { code: 'STORE_ERROR', details: { sqlState: '42P01' } } });
+      expect(updated).toEqual({ status: 'fulfilled', value: { id: first.id, tag: 3 } });
+      expect(cb.all()).toEqual([{ id: first.id, tag: 3 }]);
+    } finally {
+      await h.query(`ALTER TABLE ${schema}.ids_away RENAME TO _collections`);
+    }
+    const later = await b.collection(things).insert({ tag: 4 });
+    expect(later.id).not.toBe(first.id);
+    await eventually(() => expect(a.collection(things).all()).toEqual([{ id: first.id, tag: 3 }, later]));
+  });
+
   it('tells the others of a batch too large for one notice in several', async () => {
     const { a, b } = await pair({ idBlockSize: 5000 });
     const [ca, cb] = [a.collection(things), b.collection(things)];
