@@ -16,6 +16,8 @@ export const DEFAULT_REDIS_PREFIX = 'comfy-vast:';
 /** A command waits at most this many reconnections before it fails: a limit check must not hang while Redis is away. */
 const MAX_RETRIES_PER_REQUEST = 1;
 const CONNECT_TIMEOUT_MS = 5000;
+/** A Redis that holds the connection but stops answering fails each command after this, instead of hanging a request. */
+const COMMAND_TIMEOUT_MS = 2000;
 /** Reconnection delays double from 50 ms up to this ceiling, and go on for as long as the process runs. */
 const MAX_RECONNECT_DELAY_MS = 2000;
 
@@ -56,6 +58,7 @@ export async function openRedis(options: OpenRedisOptions): Promise<Redis> {
     lazyConnect: true,
     connectionName: options.name ?? 'comfy-vast',
     connectTimeout: CONNECT_TIMEOUT_MS,
+    commandTimeout: COMMAND_TIMEOUT_MS,
     maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), MAX_RECONNECT_DELAY_MS),
   });
