@@ -1,6 +1,7 @@
 /**
  * The API server under test, started as `comfy-vast serve` starts it (startServer over a fresh data directory,
- * logging silent as a loaded deployment would run at warn), with limits high enough not to refuse the load.
+ * logging silent as a loaded deployment would run at warn), with limits high enough not to refuse the load; with
+ * `databaseUrl` and `redisUrl`, one replica of several on PostgreSQL and Redis.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { resolveConfig, startServer } from '@comfy-vast/server';
 import { serve, wallMs } from '../lib/serve.js';
 
-const { args, ready } = serve<{ token: string; logLevel?: string }>({
+const { args, ready } = serve<{ token: string; logLevel?: string; databaseUrl?: string; redisUrl?: string; imagesDir?: string }>({
   url: () => server.url,
   stats: () => ({ rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed, ...server.app.hub.stats }),
   gc: () => {
@@ -32,6 +33,8 @@ const config = resolveConfig({
   COMFY_VAST_ADMIN_TOKEN: args.token,
   COMFY_VAST_LOG_LEVEL: args.logLevel ?? 'warn',
   COMFY_VAST_LIMITS: JSON.stringify({ api: { minute: many, hour: many }, generations: { minute: many, hour: many, day: many } }),
+  // One of several replicas (bench/replicas.bench.ts): records in PostgreSQL, what they share in Redis.
+  ...(args.databaseUrl ? { COMFY_VAST_DATABASE_URL: args.databaseUrl, COMFY_VAST_REDIS_URL: args.redisUrl, COMFY_VAST_IMAGES_DIR: args.imagesDir } : {}),
 });
 const server = await startServer(config, { print: () => {} });
 const hub = server.app.hub;
