@@ -49,6 +49,8 @@ const RETRY_MS = 1000;
  */
 export class RemoteChanges {
   readonly #o: RemoteChangesOptions;
+  /** How this process's own notices begin (change-notices.ts writes the sender first): skipped without parsing. */
+  readonly #own: string;
   #records = new Map<string, Map<number, number>>();
   #keys = new Set<string>();
   #deferredRecords = new Map<string, Set<number>>();
@@ -62,6 +64,7 @@ export class RemoteChanges {
 
   constructor(options: RemoteChangesOptions) {
     this.#o = options;
+    this.#own = `{"s":${JSON.stringify(options.sender)},`;
   }
 
   /** Calls `listener` with every change of another process once it is in memory; returns the unsubscribe. */
@@ -72,6 +75,7 @@ export class RemoteChanges {
 
   /** One NOTIFY payload. */
   notice(payload: string): void {
+    if (payload.startsWith(this.#own)) return;
     let notice: ChangeNotice;
     try {
       notice = ChangeNotice.parse(JSON.parse(payload));
