@@ -5,7 +5,7 @@ import { EventEmitter } from 'eventemitter3';
 import { DEFAULT_LIMITS, DEFAULT_QUOTAS, RedisRateLimiter, SlidingWindowLimiter, type LimitName, type LimitsConfig, type QuotasConfig, type RateLimiter } from './limits/index.js';
 import { LowdbStore, MemoryStore, PostgresStore } from './store/index.js';
 import type { Store } from './store/store.js';
-import { UserService } from './users/index.js';
+import { tokensCollection, UserService } from './users/index.js';
 import { ComfyConnectionPool, type ComfyClient } from './comfy/index.js';
 import { ComfyVastError, isComfyVastError, parseOrThrow } from './errors/index.js';
 import {
@@ -274,7 +274,8 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     });
     // Stopped at once (each stop is synchronous), before the lease can expire and another process start the same work.
     this.#lease?.on('lost', () => this.#stopBackground());
-    // What another process changed in schedules, servers and budgets: replanned and checked where that work runs.
+    // What another process changed in schedules, servers and budgets: replanned and checked where that work runs;
+    // tokens it issued: known here too.
     if (store instanceof PostgresStore) {
       store.onRemoteChange((change) => {
         if (change.kind !== 'records') return;
@@ -282,6 +283,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
         else if (change.collection === serversCollection.name) for (const id of change.ids) scheduler.serverChanged(id);
         else if (change.collection === budgetsCollection.name) void budgets.remoteChanged(change.ids).catch((err: unknown) => logger.error({ err }, 'budget check failed'));
         else if (change.collection === costEventsCollection.name) this.#ledger.remoteChanged(change.ids);
+        else if (change.collection === tokensCollection.name) this.users.remoteChanged(change.ids);
       });
     }
   }
@@ -813,7 +815,8 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
 
   /**
    * What holds the records, and whether what this process depends on answers now: PostgreSQL is asked a query and
-   * Redis a PING, each given `timeoutMs`. `postgres` is null when the records are elsewhere, `redis` without Redis.
+   * Redis a PING, each given `timeoutMs`. `postgres` is null when the records are elsewhere, `redis` and `leases`
+   * without Redis.
    */
   async health(timeoutMs = HEALTH_TIMEOUT_MS): Promise<HealthView> {
     const store = this.#store;
@@ -822,7 +825,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       store instanceof PostgresStore ? this.#answers(store.ping(), timeoutMs) : null,
       this.#redis ? this.#answers(this.#redis.ping(), timeoutMs) : null,
     ]);
-    return { store: kind, postgres, redis };
+    return { store: kind, postgres, redis, leases: this.#lease ? this.#lease.known : null };
   }
 
   /** Whether `check` resolves within `timeoutMs`. */
@@ -866,6 +869,8 @@ export interface HealthView {
   postgres: boolean | null;
   /** Whether Redis answered in time; null without Redis. */
   redis: boolean | null;
+  /** Whether Redis has said who holds the background lease (this process or another); null without Redis. */
+  leases: boolean | null;
 }
 
 /** The events every process emits, wherever they happened. */

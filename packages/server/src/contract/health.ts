@@ -12,6 +12,8 @@ const Dependencies = {
   postgres: Reachability.optional(),
   /** Present when the process uses Redis. */
   redis: Reachability.optional(),
+  /** With Redis: whether Redis has said which process holds the background lease (the reconciler, scheduler and budget checks). */
+  leases: z.enum(['known', 'unknown']).optional(),
 };
 
 export const healthEndpoints = {
@@ -26,7 +28,7 @@ export const healthEndpoints = {
   ready: defineEndpoint({
     method: 'GET',
     path: '/health/ready',
-    summary: 'Readiness, for load balancers: 200 once the store is open and migrated and everything it depends on answers; 503 otherwise and while shutting down',
+    summary: 'Readiness, for load balancers: 200 once the store is open and migrated, everything it depends on answers and the leases are known; 503 otherwise and while shutting down',
     tag: 'System',
     auth: 'none',
     response: z.object({ status: z.literal('ready'), ...Dependencies }),

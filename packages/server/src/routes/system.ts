@@ -2,7 +2,7 @@ import { ComfyVastError } from '@comfy-vast/core';
 import { contract } from '../contract/index.js';
 import { route } from '../http/route.js';
 import { buildOpenApi } from '../openapi.js';
-import { toHealthWire, unreachable } from '../wire/health.js';
+import { notReady, toHealthWire } from '../wire/health.js';
 import type { RouteContext } from './context.js';
 
 /** A load balancer asks again after this; a database or Redis that went away usually takes longer to come back. */
@@ -13,9 +13,9 @@ export function registerSystemRoutes({ fastify, comfyVast, provider, version }: 
   route(fastify, contract.health, async () => ({ status: 'ok' as const, version, provider, ...toHealthWire(await comfyVast.health()) }));
   route(fastify, contract.ready, async () => {
     const view = await comfyVast.health();
-    const down = unreachable(view);
-    if (down.length > 0) {
-      throw new ComfyVastError('SERVICE_UNAVAILABLE', `Not ready: ${down.join(' and ')} ${down.length > 1 ? 'do' : 'does'} not answer`, { details: { ...toHealthWire(view), retryAfter: RETRY_AFTER_S } });
+    const reasons = notReady(view);
+    if (reasons.length > 0) {
+      throw new ComfyVastError('SERVICE_UNAVAILABLE', `Not ready: ${reasons.join('; ')}`, { details: { ...toHealthWire(view), retryAfter: RETRY_AFTER_S } });
     }
     return { status: 'ready' as const, ...toHealthWire(view) };
   });

@@ -4,16 +4,25 @@ type HealthView = Awaited<ReturnType<ComfyVast['health']>>;
 
 type Reachability = 'up' | 'down';
 
-/** What holds the records and, for each service the process depends on, `up` or `down`. */
-export function toHealthWire(view: HealthView): { store: HealthView['store']; postgres?: Reachability; redis?: Reachability } {
-  return { store: view.store, ...reachability('postgres', view.postgres), ...reachability('redis', view.redis) };
+/** What holds the records, for each service the process depends on `up` or `down`, and whether the leases are known. */
+export function toHealthWire(view: HealthView): { store: HealthView['store']; postgres?: Reachability; redis?: Reachability; leases?: 'known' | 'unknown' } {
+  return {
+    store: view.store,
+    ...reachability('postgres', view.postgres),
+    ...reachability('redis', view.redis),
+    ...(view.leases === null ? {} : { leases: view.leases ? 'known' : 'unknown' }),
+  };
 }
 
 function reachability<K extends string>(key: K, answers: boolean | null): Partial<Record<K, Reachability>> {
   return answers === null ? {} : ({ [key]: answers ? 'up' : 'down' } as Record<K, Reachability>);
 }
 
-/** The services that did not answer, by name: empty when the process is ready. */
-export function unreachable(view: HealthView): string[] {
-  return [...(view.postgres === false ? ['PostgreSQL'] : []), ...(view.redis === false ? ['Redis'] : [])];
+/** What keeps the process from being ready, in words: empty when it is ready. */
+export function notReady(view: HealthView): string[] {
+  return [
+    ...(view.postgres === false ? ['PostgreSQL does not answer'] : []),
+    ...(view.redis === false ? ['Redis does not answer'] : []),
+    ...(view.leases === false ? ['the background lease is not known yet'] : []),
+  ];
 }
