@@ -70,6 +70,18 @@ export class UserService {
     return this.#users.get(record.userId) ?? null;
   }
 
+  /**
+   * Tokens another process issued or revoked (ids, already in the store's memory): indexed here, so a token issued
+   * through any process signs in on this one; a revoked one would fail anyway (`authenticate` finds no record).
+   */
+  remoteChanged(tokenIds: readonly number[]): void {
+    for (const id of tokenIds) {
+      const record = this.#tokens.get(id);
+      if (record) this.#byHash.set(record.hash, id);
+      else for (const [hash, known] of this.#byHash) if (known === id) this.#byHash.delete(hash);
+    }
+  }
+
   getUser(id: number): UserRecord | undefined {
     return this.#users.get(id);
   }
