@@ -56,7 +56,7 @@ users
   .option('-d, --data-dir <dir>', 'data directory (COMFY_VAST_DATA, default ./data)')
   .action(async (name: string, flags: { dataDir?: string }) => {
     const config = resolveConfig(process.env, { dataDir: flags.dataDir, logLevel: 'silent' });
-    // A running server reads PostgreSQL once, at start: a user written behind its back would stay unseen and its id taken twice.
+    // The library opened here would run the scheduler beside the server's on the same records: the server's API creates users.
     if (config.databaseUrl) {
       throw new Error('the records are in PostgreSQL (COMFY_VAST_DATABASE_URL): create users through the API, POST /api/users with the admin token (see docs/deploy.md).');
     }
