@@ -44,6 +44,7 @@ import { DEFAULT_REMOTE_LAYOUT, SshRunner, StoredHostKeyPins, loadRemoteScript, 
 import {
   ModelDownloads,
   ModelUrlLookup,
+  downloadsCollection,
   buildModelListing,
   downloadMissingRequestSchema,
   planMissingDownloads,
@@ -54,9 +55,9 @@ import {
   type ModelListing,
   type ModelUrlLookupOptions,
 } from './models/index.js';
-import { InstallationKeys, VastClient, type LaunchOptions, type ServerRequirementsInput } from './vast/index.js';
-import { SetupService, basicModelSchema, resetRequestSchema, type BasicModel, type Execution, type ExecutionEvent, type ExecutionLog, type ExecutionStart } from './setup/index.js';
-import { DEFAULT_LEASE_TTL_MS, Lease, ProcessPresence, RedisEventBus, type Redis, type SharedEvent } from './cluster/index.js';
+import { InstallationKeys, VastClient, sharedInstallationKey, type LaunchOptions, type ServerRequirementsInput } from './vast/index.js';
+import { SetupService, basicModelSchema, executionsCollection, resetRequestSchema, type BasicModel, type Execution, type ExecutionEvent, type ExecutionLog, type ExecutionStart } from './setup/index.js';
+import { DEFAULT_LEASE_TTL_MS, Lease, ProcessPresence, RedisEventBus, type Redis, type SharedEvent, type WorkOwnership } from './cluster/index.js';
 import { systemClock, type Clock, type TimerHandle } from './util/clock.js';
 import { silentLogger, type Logger } from './util/logger.js';
 
@@ -103,7 +104,8 @@ export interface ComfyVastOptions {
    * Redis shared by every process of the installation (the caller opens and closes it). With it, the rate limits
    * count what a user does on every process together, the reconciler, the scheduler and the budget checks run
    * only in the process holding the `background` lease, every process emits the events of work any process runs,
-   * and the generations a process followed are adopted by another once it is gone (after `leaseTtlMs`).
+   * and the generations, setups and downloads a process followed are adopted by another once it is gone (after
+   * `leaseTtlMs`).
    */
   redis?: Redis;
   /** How long the `background` lease outlives a holder that stopped renewing it (default 10 s). */
@@ -203,8 +205,14 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     this.#pins = new StoredHostKeyPins(store);
     this.#layout = { ...DEFAULT_REMOTE_LAYOUT, ...options.remote };
     this.#ssh = ssh ? new SshRunner({ privateKey: ssh.privateKey, script: ssh.script, pins: this.#pins, clock, logger: logger.child({ service: 'ssh' }) }) : null;
+    this.#leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    this.#presence = options.redis ? new ProcessPresence({ redis: options.redis, clock, logger: logger.child({ service: 'presence' }), ttlMs: options.leaseTtlMs }) : null;
+    const presence = this.#presence;
+    // Generations, setups and downloads are each followed by the process that started them, adopted when it is gone.
+    const ownership: WorkOwnership | undefined = presence ? { self: presence.id, alive: (owners) => presence.alive(owners) } : undefined;
     this.#downloads = new ModelDownloads({
       store,
+      ownership,
       clock,
       logger: logger.child({ service: 'downloads' }),
       remoteOf: (userId, serverId) => {
@@ -218,9 +226,6 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     this.#comfy = new ComfyConnectionPool({ clock, logger: logger.child({ service: 'comfy' }) });
     const workflows = (this.#workflows = new WorkflowLibrary({ store, clock, quota: { ...DEFAULT_QUOTAS, ...options.quotas }.workflows }));
     this.#analyses = new AnalysisLog({ store, clock });
-    this.#leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
-    this.#presence = options.redis ? new ProcessPresence({ redis: options.redis, clock, logger: logger.child({ service: 'presence' }), ttlMs: options.leaseTtlMs }) : null;
-    const presence = this.#presence;
     const generations = (this.#generations = new GenerationService({
       store,
       clock,
@@ -233,7 +238,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       connections: this.#comfy,
       pricePerHour: (serverId) => servers.find(serverId)?.server.pricePerHour ?? null,
       gpuOf: (serverId) => servers.find(serverId)?.server.gpu ?? null,
-      ownership: presence ? { self: presence.id, alive: (owners) => presence.alive(owners) } : undefined,
+      ownership,
     }));
     const watchers = new ServerWatchers({ clock });
     this.#setup = new SetupService({
@@ -244,6 +249,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       layout: this.#layout,
       watchers,
       basicModels: parseOrThrow(basicModelSchema.array(), options.setup?.basicModels ?? [], 'setup.basicModels option'),
+      ownership,
     });
     this.#followers = new GenerationFollowers({ generations, watchers });
     this.#ledger = new CostLedger({ store, clock });
@@ -291,7 +297,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   static async open(options: ComfyVastOptions = {}): Promise<ComfyVast> {
     const store = options.store ?? (options.dataDir ? await LowdbStore.open({ dir: options.dataDir, logger: options.logger, clock: options.clock }) : new MemoryStore());
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'comfy-vast-')));
-    const comfyVast = new ComfyVast(store, { ...options, dataDir }, options.vast && options.dataDir ? await installationSsh(options.dataDir) : undefined);
+    const comfyVast = new ComfyVast(store, { ...options, dataDir }, options.vast ? await installationSsh(store, options) : undefined);
     await comfyVast.#workflows.seedBuiltins();
     if (options.redis) await comfyVast.#joinProcesses(options.redis, store);
     if (options.autoStart ?? true) {
@@ -299,8 +305,8 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       if (!lease) comfyVast.#servers.startReconciler();
       await comfyVast.#generations.start();
       comfyVast.#scheduleAdoption();
-      comfyVast.#downloads.start();
-      comfyVast.#setup.start();
+      await comfyVast.#downloads.start();
+      await comfyVast.#setup.start();
       // With Redis, the lease starts the rest when this process gets it: now, later or never.
       if (lease) {
         await lease.start();
@@ -311,8 +317,8 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   }
 
   /**
-   * Among other processes: announces this one, shares events through Redis, and lets go of the generations another
-   * process ended or took over as soon as the store hears of it.
+   * Among other processes: announces this one, shares events through Redis, and lets go of the generations, setups
+   * and downloads another process ended or took over as soon as the store hears of it.
    */
   async #joinProcesses(redis: Redis, store: Store): Promise<void> {
     await this.#presence!.start();
@@ -320,20 +326,25 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     this.#bus.onEvent((event) => this.#receive(event));
     if (store instanceof PostgresStore) {
       store.onRemoteChange((change) => {
-        if (change.kind === 'records' && change.collection === generationsCollection.name) this.#generations.remoteChanged(change.ids);
+        if (change.kind !== 'records') return;
+        if (change.collection === generationsCollection.name) this.#generations.remoteChanged(change.ids);
+        const servers =
+          change.collection === executionsCollection.name ? this.#setup.remoteChanged(change.ids) : change.collection === downloadsCollection.name ? this.#downloads.remoteChanged(change.ids) : [];
+        // A setup or download that began, moved or ended elsewhere: idle stop looks at its server again here.
+        for (const id of servers) void this.#scheduler.activityChanged(id).catch((err: unknown) => this.logger.error({ err }, 'idle check failed'));
       });
     }
   }
 
-  /** Looks for generations left by a process that is gone, twice per lease time (it counts as gone after one). */
+  /** Looks for generations, setups and downloads left by a process that is gone, twice per lease time (it counts as gone after one). */
   #scheduleAdoption(): void {
     if (!this.#presence) return;
     const every = this.#leaseTtlMs / 2;
+    const adopt = (what: string, service: { adoptOrphans(): Promise<void> }) =>
+      service.adoptOrphans().catch((err: unknown) => this.logger.warn({ err }, `could not look for ${what} to adopt`));
     const next = () => {
       this.#adoption = this.clock.setTimeout(() => {
-        void this.#generations
-          .adoptOrphans()
-          .catch((err: unknown) => this.logger.warn({ err }, 'could not look for generations to adopt'))
+        void Promise.all([adopt('generations', this.#generations), adopt('setups', this.#setup), adopt('downloads', this.#downloads)])
           .finally(() => this.#adoption && next());
       }, every);
     };
@@ -887,9 +898,18 @@ interface InstallationSsh {
   script: string;
 }
 
-/** One key pair per installation, attached to every instance so that setup can reach it over SSH. */
-async function installationSsh(dataDir: string): Promise<InstallationSsh> {
-  const keys = new InstallationKeys(join(dataDir, 'ssh'));
+/**
+ * One key pair per installation, attached to every instance so that setup can reach it over SSH: in the data
+ * directory, or, when several processes share the records (PostgreSQL), in the store, so that each reaches the
+ * instances any of them created. None without either.
+ */
+async function installationSsh(store: Store, options: Pick<ComfyVastOptions, 'dataDir' | 'clock'>): Promise<InstallationSsh | undefined> {
+  const keys = options.dataDir === undefined ? undefined : new InstallationKeys(join(options.dataDir, 'ssh'));
+  if (store instanceof PostgresStore) {
+    const [pair, script] = await Promise.all([sharedInstallationKey({ store, clock: options.clock ?? systemClock, legacy: keys }), loadRemoteScript()]);
+    return { ...pair, script };
+  }
+  if (!keys) return undefined;
   const { publicKey } = await keys.load();
   const [privateKey, script] = await Promise.all([keys.privateKey(), loadRemoteScript()]);
   return { publicKey, privateKey, script };

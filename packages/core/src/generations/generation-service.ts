@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { ComfyConnectionPool, type ComfyConnection, type ComfyFileRef, type ComfyQueue, type ComfyTarget, type ComfyUiOutput, type PromptOutcome } from '../comfy/index.js';
+import { claimOrphans, type WorkOwnership } from '../cluster/orphans.js';
 import { generationCost } from '../scheduler/cost.js';
 import { detectWorkflowFormat, toApiPrompt } from '../workflow/index.js';
 import { ComfyVastError, isComfyVastError, parseOrThrow } from '../errors/index.js';
@@ -65,12 +66,7 @@ export interface GenerationServiceOptions {
  * only to the socket of the client id that submitted it), and adopts those of a process that is gone by opening a
  * socket with their client id, which ComfyUI then sends their events to.
  */
-export interface GenerationOwnership {
-  /** This process's id, stored on the generations it follows. */
-  readonly self: string;
-  /** Which of these process ids belong to processes that still run. */
-  alive(owners: readonly string[]): Promise<ReadonlySet<string>>;
-}
+export type GenerationOwnership = WorkOwnership;
 
 export interface GenerationServiceEvents {
   progress: (event: GenerationProgressEvent) => void;
@@ -171,21 +167,12 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
       if (g && g.owner !== ownership.self) this.#detach(id);
     }
     const candidates = this.#generations.filter((g) => isActive(g) && !this.#live.has(g.id) && g.owner !== ownership.self);
-    const owners = [...new Set(candidates.map((g) => g.owner).filter((o): o is string => o !== null))];
-    const alive = owners.length > 0 ? await ownership.alive(owners) : new Set<string>();
-    const orphans = candidates.filter((g) => g.owner === null || !alive.has(g.owner));
+    const claimed = await claimOrphans(this.#generations, candidates, ownership);
     await Promise.all(
-      orphans.map(async (g) => {
-        let claimed: GenerationRecord;
-        try {
-          claimed = await this.#generations.update(g.id, { owner: ownership.self });
-        } catch (err) {
-          if (isComfyVastError(err, 'CONFLICT')) return;
-          throw err;
-        }
-        this.#logger.info({ generationId: g.id, from: g.owner }, 'Following a generation whose process is gone');
-        this.#noteElsewhere(claimed);
-        await this.#resume(claimed);
+      claimed.map(async (g) => {
+        this.#logger.info({ generationId: g.id }, 'Following a generation whose process is gone');
+        this.#noteElsewhere(g);
+        await this.#resume(g);
       }),
     );
   }

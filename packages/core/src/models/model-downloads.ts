@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import PQueue from 'p-queue';
-import { ComfyVastError, parseOrThrow } from '../errors/index.js';
+import { claimOrphans, type WorkOwnership } from '../cluster/orphans.js';
+import { ComfyVastError, isComfyVastError, parseOrThrow } from '../errors/index.js';
 import { onResult, rateLimitError, type Awaitable, type RateLimiter } from '../limits/index.js';
 import { modelRequestSchema, type ModelRequest } from '../remote/inputs.js';
 import type { ErrorLine } from '../remote/lines.js';
@@ -18,6 +19,9 @@ import type { ModelUrlLookup } from './url-lookup.js';
 
 /** The contract's "5 concurrent downloads per server". */
 export const DOWNLOADS_PER_SERVER = 5;
+
+/** How many times a cancel is written again when another process changed the download at the same moment. */
+const CANCEL_ATTEMPTS = 5;
 
 /** How often a running download's byte count is written to the store (its remote log has every line anyway). */
 const SAVE_EVERY_MS = 5_000;
@@ -67,6 +71,8 @@ export interface ModelDownloadsOptions {
   lookup?: ModelUrlLookup;
   /** The installation's Hugging Face and Civitai tokens, each sent only to its own site. */
   credentials?: ModelCredentials;
+  /** With several API processes on one store: each runs the downloads it queued, and adopts those of a process that is gone. */
+  ownership?: WorkOwnership;
 }
 
 export interface ModelDownloadsEvents {
@@ -86,7 +92,8 @@ interface Live {
   savedAt: number;
   /** Bytes of this download already counted against its owner's daily allowance. */
   counted: number | null;
-  stopping: 'cancel' | 'quota' | 'close' | 'gone' | null;
+  /** `released`: another process ended it or runs it now, and this one lets go of it, leaving its record alone. */
+  stopping: 'cancel' | 'quota' | 'close' | 'gone' | 'released' | null;
 }
 
 /**
@@ -109,6 +116,9 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
   /** Requests being looked up, by file, so that two at once still make one download. */
   readonly #creating = new Map<string, Promise<DownloadView>>();
   readonly #lastActivity = new Map<number, number>();
+  readonly #ownership: WorkOwnership | undefined;
+  /** The `owner` of the downloads this process runs: null in a single process. */
+  readonly #self: string | null;
 
   constructor(options: ModelDownloadsOptions) {
     super();
@@ -120,12 +130,55 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
     this.#quota = options.quota;
     this.#lookup = options.lookup;
     this.#credentials = options.credentials ?? {};
+    this.#ownership = options.ownership;
+    this.#self = options.ownership?.self ?? null;
   }
 
-  /** Re-attaches the running downloads of a previous run and queues the queued ones again, in their order. */
-  start(): void {
+  /**
+   * Re-attaches the running downloads of a previous run and queues the queued ones again, in their order; with
+   * several processes, those left by a process that is gone.
+   */
+  async start(): Promise<void> {
+    if (this.#ownership) return this.adoptOrphans();
     const pending = this.#records.filter((r) => PENDING_STATUSES.includes(r.status)).sort((a, b) => a.id - b.id);
     for (const record of pending) this.#enqueue(record);
+  }
+
+  /**
+   * With several processes: takes over the pending downloads whose process is gone (or that no process runs), each
+   * re-attached to its remote job or queued again as after a restart, and lets go of those another process took over.
+   */
+  async adoptOrphans(): Promise<void> {
+    const ownership = this.#ownership;
+    if (!ownership) return;
+    this.remoteChanged([...this.#live.keys()]);
+    const candidates = this.#records.filter((r) => PENDING_STATUSES.includes(r.status) && !this.#live.has(r.id) && r.owner !== ownership.self);
+    const claimed = await claimOrphans(this.#records, candidates, ownership);
+    for (const record of claimed.sort((a, b) => a.id - b.id)) {
+      this.#logger.info({ serverId: record.serverId, downloadId: record.id }, 'Running a download whose process is gone');
+      this.#enqueue(record);
+    }
+  }
+
+  /**
+   * Records another process changed: their server counts as active, and a download run here that another process
+   * ended (cancelled through it) or took over is let go, without an event (that process sent it). Answers the
+   * servers of the downloads changed elsewhere, whose work idle stop looks at again.
+   */
+  remoteChanged(ids: readonly number[]): Set<number> {
+    const servers = new Set<number>();
+    for (const id of ids) {
+      const record = this.#records.get(id);
+      if (record && record.owner !== this.#self) {
+        this.#lastActivity.set(record.serverId, this.#clock.now());
+        servers.add(record.serverId);
+      }
+      const live = this.#live.get(id);
+      if (!live || live.stopping || (record && PENDING_STATUSES.includes(record.status) && record.owner === this.#self)) continue;
+      live.stopping = 'released';
+      live.abort.abort(new ComfyVastError('CONFLICT', 'Another process runs this download now'));
+    }
+    return servers;
   }
 
   /**
@@ -164,7 +217,7 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
       .map((r) => this.#view(r));
   }
 
-  /** Downloads queued or running on a server, and when one last moved (epoch ms, 0 when none ever did). */
+  /** Downloads queued or running on a server (whichever process runs them), and when one last moved (epoch ms, 0 when none ever did). */
   activity(serverId: number): { downloads: number; lastActivityAt: number } {
     return { downloads: this.#records.count((r) => r.serverId === serverId && PENDING_STATUSES.includes(r.status)), lastActivityAt: this.#lastActivity.get(serverId) ?? 0 };
   }
@@ -186,18 +239,20 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
     const live = this.#live.get(downloadId);
     if (!PENDING_STATUSES.includes(record.status)) return this.#view(record);
     if (live) live.stopping = 'cancel';
-    const cancelled = await this.#finish(record.id, { status: 'cancelled', error: null });
-    if (record.status === 'downloading') await this.#stopRemote(record);
+    const { cancelled, wasRunning } = await this.#cancelRecord(record.id);
+    // Run by another process or by this one, the remote job is stopped from here.
+    if (wasRunning) await this.#stopRemote(record);
     live?.abort.abort(new ComfyVastError('CONFLICT', 'The download was cancelled'));
     return this.#view(cancelled);
   }
 
   /**
    * The server stopped or went away: its pending downloads fail now, rather than after their SSH retries. A partial
-   * file stays on the server's disk, and a later request for the same file resumes it.
+   * file stays on the server's disk, and a later request for the same file resumes it. Each process fails those it
+   * runs; those of a process that is gone fail once adopted.
    */
   async serverGone(serverId: number, reason: string): Promise<void> {
-    for (const record of this.#records.filter((r) => r.serverId === serverId && PENDING_STATUSES.includes(r.status))) {
+    for (const record of this.#records.filter((r) => r.serverId === serverId && PENDING_STATUSES.includes(r.status) && r.owner === this.#self)) {
       const live = this.#live.get(record.id);
       if (live) live.stopping = 'gone';
       await this.#finish(record.id, { status: 'failed', error: reason });
@@ -227,6 +282,7 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
       filename: request.filename,
       sha256: resolved.sha256,
       status: 'queued',
+      owner: this.#self,
       downloadedBytes: 0,
       totalBytes: resolved.bytes,
       error: null,
@@ -297,11 +353,12 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
           if (line.kind === 'progress') this.#onProgress(record, live, line.line.bytes, line.line.total);
         },
       });
-      if (live.stopping === 'close' || live.stopping === 'cancel' || live.stopping === 'gone') return;
+      if (live.stopping && live.stopping !== 'quota') return;
       if (outcome.done.rc === 0) await this.#finish(id, { status: 'completed', error: null, downloadedBytes: live.bytes, totalBytes: live.total ?? live.bytes });
       else await this.#finish(id, { status: 'failed', error: this.#failure(live, outcome.error, outcome.done.rc) });
     } catch (error) {
-      if (live.stopping === 'close' || live.stopping === 'cancel' || live.stopping === 'gone') return;
+      // CONFLICT: another process changed the download meanwhile (cancelled or took it over); its notice lets go of it here.
+      if ((live.stopping && live.stopping !== 'quota') || isComfyVastError(error, 'CONFLICT')) return;
       this.#logger.warn({ serverId: record.serverId, downloadId: id, err: (error as Error).message }, 'model download failed');
       await this.#finish(id, { status: 'failed', error: (error as Error).message });
     }
@@ -371,6 +428,23 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
       await runner.run(target, ['cancel', '--job', jobId(record), '--models', target.modelsDir, '--folder', record.folder, '--name', record.filename], { timeoutMs: 60_000 });
     } catch (error) {
       this.#logger.warn({ serverId: record.serverId, downloadId: record.id, err: (error as Error).message }, 'remote download not stopped');
+    }
+  }
+
+  /**
+   * Cancels the record. With several processes, the one running the download may store its progress at the same
+   * moment (CONFLICT, memory read again): tried again while it is still pending.
+   */
+  async #cancelRecord(id: number): Promise<{ cancelled: DownloadRecord; wasRunning: boolean }> {
+    for (let attempt = 1; ; attempt++) {
+      const wasRunning = this.#records.get(id)?.status === 'downloading';
+      try {
+        return { cancelled: await this.#finish(id, { status: 'cancelled', error: null }), wasRunning };
+      } catch (error) {
+        const current = this.#records.get(id);
+        if (!this.#ownership || attempt >= CANCEL_ATTEMPTS || !isComfyVastError(error, 'CONFLICT') || !current) throw error;
+        if (!PENDING_STATUSES.includes(current.status)) return { cancelled: current, wasRunning: false };
+      }
     }
   }
 

@@ -22,6 +22,11 @@ export const downloadRecordSchema = z.object({
   filename: z.string(),
   sha256: z.string().nullable(),
   status: downloadStatusSchema,
+  /**
+   * With several API processes: the process that runs the download (its queue slot, its remote job); another adopts
+   * it when that process is gone. Null in a single process.
+   */
+  owner: z.string().nullable().default(null),
   downloadedBytes: z.number().int().nonnegative(),
   totalBytes: z.number().int().nonnegative().nullable(),
   error: z.string().nullable(),

@@ -4,6 +4,7 @@ export {
   EXECUTION_STATUSES,
   SCRIPT_IDS,
   basicModelSchema,
+  executionsCollection,
   executionStatusSchema,
   executionLogEntrySchema,
   resetRequestSchema,

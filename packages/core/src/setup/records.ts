@@ -39,6 +39,11 @@ export const executionRecordSchema = z.object({
   scriptId: z.number().int(),
   /** The remote job's id, chosen before it starts: starting it again only re-attaches. */
   jobId: z.string(),
+  /**
+   * With several API processes: the process that follows the execution's job; another adopts it when that process
+   * is gone. Null in a single process.
+   */
+  owner: z.string().nullable().default(null),
   /** Reset only: whether the models folder is kept. */
   keepModels: z.boolean().nullable(),
   status: executionStatusSchema,

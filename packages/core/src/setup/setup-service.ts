@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
+import { claimOrphans, type WorkOwnership } from '../cluster/orphans.js';
 import { ComfyVastError, isComfyVastError } from '../errors/index.js';
 import type { RemoteLayout } from '../remote/layout.js';
 import type { RemoteLine } from '../remote/lines.js';
@@ -13,8 +14,8 @@ import { appendToLog, isLoggedLine } from './execution-log.js';
 import { SCRIPT_IDS, executionsCollection, type BasicModel, type ExecutionError, type ExecutionKind, type ExecutionLogEntry, type ExecutionRecord, type ExecutionStatus } from './records.js';
 import { StepTimings, stepsOf } from './step-timings.js';
 
-/** An execution as the library shows it: its record without the owner's id, the job id, the offset or the log. */
-export type Execution = Omit<ExecutionRecord, 'userId' | 'jobId' | 'offset' | 'log' | 'lastSeq' | 'stepStartedAt'>;
+/** An execution as the library shows it: its record without the user's id, the following process, the job id, the offset or the log. */
+export type Execution = Omit<ExecutionRecord, 'userId' | 'jobId' | 'offset' | 'log' | 'lastSeq' | 'stepStartedAt' | 'owner'>;
 
 export interface ExecutionStart {
   execution: Execution;
@@ -57,6 +58,8 @@ export interface SetupServiceOptions {
   watchers: ServerWatchers;
   /** Models each setup fetches when missing (none by default: the step is then skipped). */
   basicModels?: readonly BasicModel[];
+  /** With several API processes on one store: each follows the executions it started, and adopts those of a process that is gone. */
+  ownership?: WorkOwnership;
 }
 
 /** A progress line is saved at most this often; every other line is saved at once. */
@@ -67,6 +70,8 @@ interface Live {
   abort: AbortController;
   /** Why it was aborted: null when our side is closing (the execution stays running, to re-attach at the next open). */
   abortReason: ExecutionError | null;
+  /** Let go because another process ended it or follows it now: it is left as the store holds it. */
+  released: boolean;
   saving: Promise<unknown>;
   savedAt: number;
   done: Promise<void>;
@@ -87,22 +92,62 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
   /** executionId -> serverId of the executions somebody follows. */
   readonly #followed = new Map<number, number>();
   #closing = false;
+  /** The `owner` of the executions this process follows: null in a single process. */
+  readonly #self: string | null;
 
   constructor(options: SetupServiceOptions) {
     super();
     this.#o = options;
+    this.#self = options.ownership?.self ?? null;
     this.#executions = options.store.collection(executionsCollection);
     this.#timings = new StepTimings(options.store);
   }
 
-  /** Re-attaches to the executions left running by the last run of ours, from the offsets they reached. */
-  start(): void {
+  /**
+   * Re-attaches to the executions left running by the last run of ours, from the offsets they reached; with several
+   * processes, to those left by a process that is gone.
+   */
+  async start(): Promise<void> {
+    if (this.#o.ownership) return this.adoptOrphans();
     for (const record of this.#executions.filter((r) => r.status === 'running')) this.#attach({ ...record, stepStartedAt: null });
   }
 
-  /** The server runs now: executions asked for while it was coming up begin. */
+  /**
+   * With several processes: takes over the running executions whose process is gone (or that no process follows),
+   * each re-attached from the offset it reached as after a restart, and lets go of those another process took over.
+   */
+  async adoptOrphans(): Promise<void> {
+    const ownership = this.#o.ownership;
+    if (!ownership) return;
+    this.remoteChanged([...this.#live.keys()]);
+    const candidates = this.#executions.filter((r) => r.status === 'running' && !this.#live.has(r.id) && r.owner !== ownership.self);
+    for (const record of await claimOrphans(this.#executions, candidates, ownership)) {
+      this.#o.logger.info({ serverId: record.serverId, executionId: record.id }, 'Following an execution whose process is gone');
+      this.#attach({ ...record, stepStartedAt: null });
+    }
+  }
+
+  /**
+   * Records another process changed: an execution followed here that another process ended or took over is let go,
+   * without an event (that process sent it); the remote job goes on. Answers the servers of the executions changed
+   * elsewhere, whose work idle stop looks at again.
+   */
+  remoteChanged(ids: readonly number[]): Set<number> {
+    const servers = new Set<number>();
+    for (const id of ids) {
+      const live = this.#live.get(id);
+      const record = this.#executions.get(id);
+      if (record && record.owner !== this.#self) servers.add(record.serverId);
+      if (!live || live.released || (record?.status === 'running' && record.owner === this.#self)) continue;
+      live.released = true;
+      live.abort.abort(new ComfyVastError('CONFLICT', 'Another process follows this execution now'));
+    }
+    return servers;
+  }
+
+  /** The server runs now: executions asked for while it was coming up begin (those of this process). */
   serverRunning(serverId: number): void {
-    for (const record of this.#executions.filter((r) => r.serverId === serverId && r.status === 'running')) this.#attach(record);
+    for (const record of this.#executions.filter((r) => r.serverId === serverId && r.status === 'running' && r.owner === this.#self)) this.#attach(record);
   }
 
   /** Starts ComfyUI's setup on the server, or answers the execution already running there. */
@@ -180,10 +225,13 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
     return { running: record.status === 'running', lastActivityAt: Date.parse(at) };
   }
 
-  /** The server stopped or went away: what runs there, or waits for it to run, cannot finish. */
+  /**
+   * The server stopped or went away: what runs there, or waits for it to run, cannot finish. Each process ends what
+   * it follows; what a process that is gone followed ends once adopted.
+   */
   serverGone(serverId: number, why: string): void {
     const error = { message: why, reason: 'stopped' };
-    for (const record of this.#executions.filter((r) => r.serverId === serverId && r.status === 'running')) {
+    for (const record of this.#executions.filter((r) => r.serverId === serverId && r.status === 'running' && r.owner === this.#self)) {
       const live = this.#live.get(record.id);
       if (!live) {
         void this.#fail(record, error);
@@ -222,6 +270,7 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
         kind,
         scriptId: SCRIPT_IDS[kind],
         jobId: `${kind}-${serverId}-${now.toString(36)}-${randomBytes(4).toString('hex')}`,
+        owner: this.#self,
         keepModels,
         status: 'running',
         step: null,
@@ -266,7 +315,7 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
 
   #follow(record: ExecutionRecord, remote: { runner: Pick<SshRunner, 'run'>; host: RemoteHost }): void {
     const abort = new AbortController();
-    const live: Live = { record, abort, abortReason: null, saving: Promise.resolve(), savedAt: this.#o.clock.now(), done: Promise.resolve() };
+    const live: Live = { record, abort, abortReason: null, released: false, saving: Promise.resolve(), savedAt: this.#o.clock.now(), done: Promise.resolve() };
     this.#live.set(record.id, live);
     live.done = (async () => {
       try {
@@ -275,9 +324,10 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
           signal: abort.signal,
           onLine: (line, offset) => this.#onLine(live, line, offset),
         });
+        if (live.released) return;
         await this.#finish(live, outcome.done.rc === 0 ? null : failureOf(outcome.error, outcome.done));
       } catch (error) {
-        if (this.#closing && live.abortReason === null) return;
+        if ((this.#closing || live.released) && live.abortReason === null) return;
         await this.#finish(live, live.abortReason ?? { message: messageOf(error), reason: reasonOf(error) });
       } finally {
         await live.saving;
@@ -325,9 +375,10 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
   }
 
   #save(live: Live): void {
-    const { id, ...data } = live.record;
+    // Never the owner: a save queued before another process took the execution over must not take it back.
+    const { id, owner: _owner, ...data } = live.record;
     live.savedAt = this.#o.clock.now();
-    live.saving = live.saving.then(() => this.#executions.update(id, data)).catch((error: unknown) => this.#o.logger.error({ err: error, executionId: id }, 'execution not saved'));
+    live.saving = live.saving.then(() => (live.released ? undefined : this.#executions.update(id, data))).catch((error: unknown) => this.#o.logger.error({ err: error, executionId: id }, 'execution not saved'));
   }
 
   /** Ends a followed execution: completed when `error` is null, else failed with it; the done line is its last entry. */
@@ -353,7 +404,7 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
   /** Fails an execution nobody follows (one that cannot be re-attached, or whose server went while it waited). */
   async #fail(record: ExecutionRecord, error: ExecutionError): Promise<void> {
     if (this.#live.has(record.id)) return;
-    const live: Live = { record, abort: new AbortController(), abortReason: error, saving: Promise.resolve(), savedAt: 0, done: Promise.resolve() };
+    const live: Live = { record, abort: new AbortController(), abortReason: error, released: false, saving: Promise.resolve(), savedAt: 0, done: Promise.resolve() };
     // Held as live while it is being failed, so that nothing attaches to it or fails it a second time meanwhile.
     this.#live.set(record.id, live);
     try {
@@ -389,7 +440,7 @@ export class SetupService extends EventEmitter<SetupServiceEvents> {
   }
 
   #view(record: ExecutionRecord): Execution {
-    const { userId: _u, jobId: _j, offset: _o, log: _l, lastSeq: _s, stepStartedAt: _t, ...view } = record;
+    const { userId: _u, jobId: _j, offset: _o, log: _l, lastSeq: _s, stepStartedAt: _t, owner: _w, ...view } = record;
     if (record.status !== 'running') return view;
     // While it runs, the estimate moves with the clock: a step that takes longer pushes it out.
     return { ...view, estimatedCompletion: this.#estimate(record, this.#o.clock.now()) };

@@ -40,4 +40,4 @@ export {
   type LaunchOptions,
   type LaunchInput,
 } from './launch-settings.js';
-export { InstallationKeys, type InstallationKeyPair } from './installation-keys.js';
+export { InstallationKeys, INSTALLATION_KEY_VALUE, sharedInstallationKey, type InstallationKeyPair, type SharedInstallationKeyOptions, type StoredKeyPair } from './installation-keys.js';

@@ -1,6 +1,9 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
+import { z } from 'zod';
+import type { Store } from '../store/store.js';
+import type { Clock } from '../util/clock.js';
 
 export interface InstallationKeyPair {
   /** OpenSSH public key line, registered with Vast and attached to each instance. */
@@ -48,6 +51,12 @@ export class InstallationKeys {
     return readFile(this.privateKeyPath, 'utf8');
   }
 
+  /** The pair the directory holds, or null when it holds none (nothing is created). */
+  async existing(): Promise<StoredKeyPair | null> {
+    const publicKey = await this.#read();
+    return publicKey === null ? null : { publicKey, privateKey: await this.privateKey() };
+  }
+
   async #read(): Promise<string | null> {
     try {
       return (await readFile(join(this.#dir, PUBLIC_FILE), 'utf8')).trim();
@@ -63,4 +72,53 @@ function readableKeyPair(): { private: string; public: string } {
     const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'comfy-vast' });
     if (!(ssh2.utils.parseKey(pair.private) instanceof Error) || draw >= MAX_DRAWS) return pair;
   }
+}
+
+/** The pair itself, as kept in a store's named value. */
+const storedKeyPairSchema = z.object({ publicKey: z.string().min(1), privateKey: z.string().min(1) });
+export type StoredKeyPair = z.infer<typeof storedKeyPairSchema>;
+
+/** The named value that holds the installation's pair in a store shared by several processes. */
+export const INSTALLATION_KEY_VALUE = 'installationSshKey';
+
+/** How long a process waits for another one's write of the pair to reach it (change notices take milliseconds). */
+const DEFAULT_SETTLE_MS = 1_000;
+
+export interface SharedInstallationKeyOptions {
+  store: Store;
+  clock: Clock;
+  /** The key of the data directory this process used before the store was shared, moved into it when none is there. */
+  legacy?: InstallationKeys;
+  settleMs?: number;
+}
+
+/**
+ * The installation's one pair when several processes share the store (PostgreSQL): kept there as a named value, so
+ * that every process reaches the instances any of them created. The first start moves the data directory's pair in
+ * (its instances stay reachable), else creates one. Named values are last-writer-wins, so two processes that find
+ * none at the same moment would each write their own: a process that has to create one first waits for a pair
+ * moved in by another; one that writes waits for the others' writes to reach it, then takes what the store holds
+ * (the last written), the same for all.
+ */
+export async function sharedInstallationKey(options: SharedInstallationKeyOptions): Promise<StoredKeyPair> {
+  const { store, clock } = options;
+  const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
+  const settle = () => new Promise<void>((resolve) => clock.setTimeout(resolve, settleMs));
+  const held = () => {
+    const parsed = storedKeyPairSchema.safeParse(store.getValue(INSTALLATION_KEY_VALUE));
+    return parsed.success ? parsed.data : null;
+  };
+  const found = held();
+  if (found) return found;
+  let own = (await options.legacy?.existing()) ?? null;
+  if (!own) {
+    await settle();
+    const moved = held();
+    if (moved) return moved;
+    const pair = readableKeyPair();
+    own = { publicKey: pair.public.trim(), privateKey: pair.private };
+  }
+  await store.setValue(INSTALLATION_KEY_VALUE, own);
+  await settle();
+  return held() ?? own;
 }
