@@ -137,10 +137,10 @@ describe('three API server processes on one PostgreSQL and one Redis', () => {
     const completeOnC = await onC.socket.next((m) => m.generationId === id && m.type === 'complete', 30_000);
     await restarting;
 
-    // Another replica took it over within the lease time (10 s) and one adoption pass (every 5 s), with a little
+    // Another replica took it over within the lease time (10 s) and one adoption pass (every 5 s), with a few seconds
     // more for a loaded machine: its first event is the first after the kill (B's last ones were sent before it).
     const adoptedAt = onA.arrivals.find((t) => t > killedAt + 1_000)!;
-    expect(adoptedAt - killedAt).toBeLessThan(10_000 + 5_000 + 3_000);
+    expect(adoptedAt - killedAt).toBeLessThan(10_000 + 5_000 + 4_000);
     expect(onA.events.filter((e, i) => e.type === 'progress' && onA.arrivals[i]! >= adoptedAt).length).toBeGreaterThan(0);
     // On the surviving replica: seq strictly increasing, progress never going back, one complete, last.
     expect(increasing(seqs(onA.events))).toBe(true);
@@ -172,7 +172,7 @@ describe('three API server processes on one PostgreSQL and one Redis', () => {
     expect(await comfy.get('/queue')).toEqual({ queue_running: [], queue_pending: [] });
     // And its end reached the subscribers as soon as both the run had ended and a replica followed it again.
     const ranUntil = history[0].status.messages.find(([type]: [string]) => type === 'execution_success')[1].timestamp as number;
-    expect(onA.arrivals.at(-1)! - Math.max(ranUntil, adoptedAt)).toBeLessThan(3_000);
+    expect(onA.arrivals.at(-1)! - Math.max(ranUntil, adoptedAt)).toBeLessThan(5_000);
   }, 90_000);
 
   it('starts a server on its schedule once across the replicas, after the lease holder was killed outright', async () => {
