@@ -836,7 +836,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       store instanceof PostgresStore ? this.#answers(store.ping(), timeoutMs) : null,
       this.#redis ? this.#answers(this.#redis.ping(), timeoutMs) : null,
     ]);
-    return { store: kind, postgres, redis, leases: this.#lease ? this.#lease.known : null };
+    return { store: kind, postgres, redis, leases: this.#lease ? this.#lease.known : null, coherent: store instanceof PostgresStore ? store.coherent : null };
   }
 
   /** Whether `check` resolves within `timeoutMs`. */
@@ -882,6 +882,11 @@ export interface HealthView {
   redis: boolean | null;
   /** Whether Redis has said who holds the background lease (this process or another); null without Redis. */
   leases: boolean | null;
+  /**
+   * Whether this process's records follow the other processes' changes (false while its listening connection to
+   * PostgreSQL is being re-established and it catches up); null when the records are not in PostgreSQL.
+   */
+  coherent: boolean | null;
 }
 
 /** The events every process emits, wherever they happened. */

@@ -14,6 +14,8 @@ const Dependencies = {
   redis: Reachability.optional(),
   /** With Redis: whether Redis has said which process holds the background lease (the reconciler, scheduler and budget checks). */
   leases: z.enum(['known', 'unknown']).optional(),
+  /** With PostgreSQL: whether this process's records follow the others' changes, or catch up after a lost connection. */
+  changes: z.enum(['following', 'catching-up']).optional(),
 };
 
 export const healthEndpoints = {
@@ -28,7 +30,7 @@ export const healthEndpoints = {
   ready: defineEndpoint({
     method: 'GET',
     path: '/health/ready',
-    summary: 'Readiness, for load balancers: 200 once the store is open and migrated, everything it depends on answers and the leases are known; 503 otherwise and while shutting down',
+    summary: 'Readiness, for load balancers: 200 once the store is open and migrated, everything it depends on answers, the leases are known and the records follow the other processes’ changes; 503 otherwise and while shutting down',
     tag: 'System',
     auth: 'none',
     response: z.object({ status: z.literal('ready'), ...Dependencies }),

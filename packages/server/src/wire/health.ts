@@ -5,12 +5,13 @@ type HealthView = Awaited<ReturnType<ComfyVast['health']>>;
 type Reachability = 'up' | 'down';
 
 /** What holds the records, for each service the process depends on `up` or `down`, and whether the leases are known. */
-export function toHealthWire(view: HealthView): { store: HealthView['store']; postgres?: Reachability; redis?: Reachability; leases?: 'known' | 'unknown' } {
+export function toHealthWire(view: HealthView): { store: HealthView['store']; postgres?: Reachability; redis?: Reachability; leases?: 'known' | 'unknown'; changes?: 'following' | 'catching-up' } {
   return {
     store: view.store,
     ...reachability('postgres', view.postgres),
     ...reachability('redis', view.redis),
     ...(view.leases === null ? {} : { leases: view.leases ? 'known' : 'unknown' }),
+    ...(view.coherent === null ? {} : { changes: view.coherent ? 'following' : 'catching-up' }),
   };
 }
 
@@ -24,5 +25,6 @@ export function notReady(view: HealthView): string[] {
     ...(view.postgres === false ? ['PostgreSQL does not answer'] : []),
     ...(view.redis === false ? ['Redis does not answer'] : []),
     ...(view.leases === false ? ['the background lease is not known yet'] : []),
+    ...(view.coherent === false ? ['the records are catching up with changes made by other processes'] : []),
   ];
 }
