@@ -4,7 +4,7 @@ import { ADMIN_TOKEN, raw, until } from './helpers.js';
 import { useReplicas, type Replica } from './support/replicas.js';
 import { openSocket, type TestSocket } from './ws-client.js';
 
-const cluster = useReplicas({ count: 3 });
+const cluster = useReplicas(3);
 const replica = (i: number): Replica => cluster.replicas[i]!;
 
 /** A user of the cluster with a rented server whose ComfyUI runs, known to every replica. */

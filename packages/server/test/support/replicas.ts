@@ -48,19 +48,13 @@ export interface ReplicaCluster {
   backgroundHolder(): Promise<Replica | undefined>;
 }
 
-export interface ReplicaOptions {
-  count: number;
-  /** Extra environment of every replica. */
-  env?: Record<string, string>;
-}
-
 /**
  * N identical API server processes on loopback, as a user runs them behind a load balancer: a private PostgreSQL
  * and Redis, one fake Vast.ai process that all of them rent from (the simulated provider would give each its own
  * simulation), one shared images directory, and a data directory per process. Started before the file's tests,
  * everything stopped and removed after them.
  */
-export function useReplicas(options: ReplicaOptions): ReplicaCluster {
+export function useReplicas(count: number): ReplicaCluster {
   let postgres: PrivatePostgres | undefined;
   let redis: PrivateRedis | undefined;
   let fakeVast: ChildProcess | undefined;
@@ -71,23 +65,28 @@ export function useReplicas(options: ReplicaOptions): ReplicaCluster {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'comfy-vast-replicas-'));
-    const started = await Promise.all([startPostgres(), startPrivateRedis(), startFakeVastProcess()]);
-    [postgres, redis] = started;
-    fakeVast = started[2].child;
-    vast = { url: started[2].url, apiKey: started[2].apiKey };
-    proxy = await startCountingProxy(vast.url);
+    // Each kept as it starts, so that what did start is stopped after a failure of another.
+    const started = await Promise.allSettled([
+      startPostgres().then((s) => (postgres = s)),
+      startPrivateRedis().then((s) => (redis = s)),
+      startFakeVastProcess().then((s) => {
+        fakeVast = s.child;
+        vast = { url: s.url, apiKey: s.apiKey };
+      }),
+    ]);
+    for (const result of started) if (result.status === 'rejected') throw result.reason;
+    proxy = await startCountingProxy(vast!.url);
     const env: Record<string, string> = {
       COMFY_VAST_PROVIDER: 'vast',
       VAST_API_URL: proxy.url,
-      VAST_API_KEY: vast.apiKey,
+      VAST_API_KEY: vast!.apiKey,
       COMFY_VAST_POLL_SECONDS: '1',
       COMFY_VAST_ADMIN_TOKEN: ADMIN_TOKEN,
-      COMFY_VAST_DATABASE_URL: postgres.url,
-      COMFY_VAST_REDIS_URL: redis.url,
+      COMFY_VAST_DATABASE_URL: postgres!.url,
+      COMFY_VAST_REDIS_URL: redis!.url,
       COMFY_VAST_IMAGES_DIR: join(root, 'images'),
-      ...options.env,
     };
-    for (let i = 0; i < options.count; i++) replicas.push(new ReplicaProcess(String.fromCharCode(65 + i), { ...env, COMFY_VAST_DATA: join(root, `replica-${i}`) }));
+    for (let i = 0; i < count; i++) replicas.push(new ReplicaProcess(String.fromCharCode(65 + i), { ...env, COMFY_VAST_DATA: join(root, `replica-${i}`) }));
     // The first alone, then the others together: processes that all start on an empty database each create an
     // admin of their own for the one configured token (the admin bootstrap is not atomic across processes).
     await replicas[0]!.start();
