@@ -70,7 +70,7 @@ describe('three API server processes on one PostgreSQL and one Redis', () => {
     for (const r of cluster.replicas) {
       const ready = await raw(r, '/api/health/ready');
       expect(ready.status).toBe(200);
-      expect(ready.body).toMatchObject({ status: 'ready', store: 'postgres', postgres: 'up', redis: 'up', leases: 'known' });
+      expect(ready.body).toMatchObject({ status: 'ready', store: 'postgres', postgres: 'up', redis: 'up', leases: 'known', changes: 'following' });
     }
     const created = await replica(0).client(ADMIN_TOKEN).createUser({ body: { username: 'cat' } });
     // The others hear of the new user through PostgreSQL's change notices, within moments rather than at once.
