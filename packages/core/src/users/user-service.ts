@@ -1,4 +1,5 @@
-import { ComfyVastError, parseOrThrow } from '../errors/index.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ComfyVastError, isComfyVastError, parseOrThrow } from '../errors/index.js';
 import type { Collection, Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -40,12 +41,15 @@ export class UserService {
    * (replacing an earlier configured one); without it, a token is generated only when the admin has none.
    */
   async ensureAdmin(configuredToken?: string): Promise<AdminBootstrap> {
-    const admin = this.#users.find((u) => u.role === 'admin') ?? (await this.#createUser('admin', 'admin'));
+    const admin = this.#users.find((u) => u.role === 'admin') ?? (await this.#createAdmin());
     if (configuredToken) {
       const hash = hashToken(configuredToken);
       if (!this.#byHash.has(hash)) {
         for (const old of this.#tokens.filter((t) => t.userId === admin.id && t.source === 'configured')) await this.#removeToken(old);
-        await this.#addToken(admin.id, hash, 'configured');
+        // Refused (CONFLICT) only when another process starting at the same moment added the same token: it is there.
+        await this.#addToken(admin.id, hash, 'configured').catch((error: unknown) => {
+          if (!isComfyVastError(error, 'CONFLICT')) throw error;
+        });
       }
       return { user: admin, generatedToken: null };
     }
@@ -119,11 +123,35 @@ export class UserService {
     return user;
   }
 
-  async #createUser(username: string, role: UserRecord['role']): Promise<UserRecord> {
-    if (this.findByUsername(username)) {
-      throw new ComfyVastError('CONFLICT', `A user named "${username}" already exists`, { details: { username } });
+  /**
+   * The first start's admin. Processes starting together on an empty database race for it: the one refused waits
+   * (up to 10 s) for the winner's admin to reach its records, and uses it.
+   */
+  async #createAdmin(): Promise<UserRecord> {
+    try {
+      return await this.#createUser('admin', 'admin');
+    } catch (error) {
+      if (!isComfyVastError(error, 'CONFLICT')) throw error;
+      for (let waited = 0; waited < 10_000; waited += 50) {
+        const admin = this.#users.find((u) => u.role === 'admin');
+        if (admin) return admin;
+        // Waiting on the database's change notice, not on the clock: real time, whatever clock the service was given.
+        await delay(50);
+      }
+      throw error;
     }
-    return this.#users.insert({ username, role, createdAt: new Date(this.#clock.now()).toISOString() });
+  }
+
+  async #createUser(username: string, role: UserRecord['role']): Promise<UserRecord> {
+    const taken = () => new ComfyVastError('CONFLICT', `A user named "${username}" already exists`, { details: { username } });
+    if (this.findByUsername(username)) throw taken();
+    try {
+      return await this.#users.insert({ username, role, createdAt: new Date(this.#clock.now()).toISOString() });
+    } catch (error) {
+      // Another process created the name at the same moment (the database's unique index refused this one).
+      if (isComfyVastError(error, 'CONFLICT')) throw taken();
+      throw error;
+    }
   }
 
   async #addToken(userId: number, hash: string, source: TokenRecord['source']): Promise<TokenRecord> {

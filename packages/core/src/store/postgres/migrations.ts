@@ -2,7 +2,7 @@ import pg from 'pg';
 import { ComfyVastError } from '../../errors/index.js';
 import type { Clock, Logger } from '../../util/index.js';
 import { databaseError, inTransaction, tableName, withClient } from './connection.js';
-import { COLLECTIONS_TABLE, CORE_INDEXES, createCollectionTable, createIndex, MIGRATIONS_TABLE, VALUES_TABLE } from './tables.js';
+import { COLLECTIONS_TABLE, CORE_INDEXES, createCollectionTable, createIndex, MIGRATIONS_TABLE, UNIQUE_INDEXES, VALUES_TABLE } from './tables.js';
 
 /** One step of the database schema: the statements that turn version `version - 1` into `version`. */
 export interface PostgresMigration {
@@ -21,6 +21,14 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       `CREATE TABLE ${tableName(schema, VALUES_TABLE)} (key text PRIMARY KEY, value json NOT NULL)`,
       ...[...new Set(CORE_INDEXES.map((index) => index.collection))].map((name) => createCollectionTable(schema, name)),
       ...CORE_INDEXES.map((index) => createIndex(schema, index)),
+    ],
+  },
+  {
+    version: 2,
+    description: 'unique usernames and token hashes across processes',
+    statements: (schema) => [
+      ...[...new Set(UNIQUE_INDEXES.map((index) => index.collection))].map((name) => createCollectionTable(schema, name)),
+      ...UNIQUE_INDEXES.map((index) => createIndex(schema, index)),
     ],
   },
 ];

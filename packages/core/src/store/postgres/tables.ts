@@ -24,6 +24,8 @@ interface CollectionIndex {
   name: string;
   columns: string;
   where?: string;
+  /** Two records with the same value are refused (a write that would make them fails with CONFLICT). */
+  unique?: boolean;
 }
 
 /** The indexes of the queries core makes, by collection. */
@@ -46,7 +48,18 @@ export const CORE_INDEXES: readonly CollectionIndex[] = [
   { collection: 'tokens', name: 'tokens_by_user', columns: numberField('userId') },
 ];
 
+/**
+ * What must stay unique when several processes write at once: each checks in its own memory first, which cannot see
+ * what another process is inserting at the same moment (two replicas starting on an empty database each creating
+ * the admin, or two creating one username).
+ */
+export const UNIQUE_INDEXES: readonly CollectionIndex[] = [
+  // Usernames are compared without case, as UserService compares them.
+  { collection: 'users', name: 'users_username', columns: "lower(data->>'username')", unique: true },
+  { collection: 'tokens', name: 'tokens_hash', columns: "(data->>'hash')", unique: true },
+];
+
 export function createIndex(schema: string, index: CollectionIndex): string {
   const where = index.where ? ` WHERE ${index.where}` : '';
-  return `CREATE INDEX IF NOT EXISTS "${index.name}" ON ${tableName(schema, index.collection)} (${index.columns})${where}`;
+  return `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS "${index.name}" ON ${tableName(schema, index.collection)} (${index.columns})${where}`;
 }
