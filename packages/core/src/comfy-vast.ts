@@ -265,12 +265,12 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     }));
     const scheduler = (this.#scheduler = new SchedulerRunner({ target, schedules: this.#schedules, store, clock, logger: logger.child({ service: 'scheduler' }) }));
     // Budgets stop servers through the scheduler (draining first), and the scheduler asks budgets before a start.
-    // With a lease, only its holder stops servers for budgets: a drain begun elsewhere would never be finished there.
+    // With a lease, only its holder checks budgets and stops servers for them: a drain begun elsewhere would never
+    // be finished there, and budgets set elsewhere reach it through the store.
     budgets.enforceWith({
       listServers: () => target.listServers(),
-      drainAndStop: async (serverId, reason) => {
-        if (this.#lease?.held ?? true) await scheduler.drainAndStop(serverId, reason);
-      },
+      drainAndStop: (serverId, reason) => scheduler.drainAndStop(serverId, reason),
+      checksHere: () => this.#lease?.held ?? true,
     });
     watchers.on('changed', (serverId) => void scheduler.activityChanged(serverId).catch((err: unknown) => logger.error({ err }, 'idle check failed')));
     this.#wireEvents();

@@ -37,6 +37,11 @@ export const budgetsCollection = defineCollection({ name: 'budgets', schema: Bud
 export interface BudgetEnforcer {
   listServers(): ServerInfo[];
   drainAndStop(serverId: number, reason: ActionReason): Promise<void>;
+  /**
+   * False while another process runs the budget checks: a budget set here is then only stored, and checked there
+   * (two processes marking the same record would refuse each other's writes). Default true.
+   */
+  checksHere?(): boolean;
 }
 
 export interface BudgetServiceEvents {
@@ -155,7 +160,7 @@ export class BudgetService extends EventEmitter<BudgetServiceEvents> {
   /** Sends the month's warning or stops the user's servers when a threshold is reached, then resets the timer. */
   async evaluate(userId: number): Promise<void> {
     const record = this.#record(userId);
-    if (record) await this.#enforce(record);
+    if (record && (this.#enforcer?.checksHere?.() ?? true)) await this.#enforce(record);
     this.#arm();
   }
 
