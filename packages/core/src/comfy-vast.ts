@@ -297,7 +297,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   static async open(options: ComfyVastOptions = {}): Promise<ComfyVast> {
     const store = options.store ?? (options.dataDir ? await LowdbStore.open({ dir: options.dataDir, logger: options.logger, clock: options.clock }) : new MemoryStore());
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'comfy-vast-')));
-    const comfyVast = new ComfyVast(store, { ...options, dataDir }, options.vast ? await installationSsh(store, options) : undefined);
+    const comfyVast = new ComfyVast(store, { ...options, dataDir }, options.vast && options.dataDir ? await installationSsh(store, options.dataDir) : undefined);
     await comfyVast.#workflows.seedBuiltins();
     if (options.redis) await comfyVast.#joinProcesses(options.redis, store);
     if (options.autoStart ?? true) {
@@ -905,16 +905,15 @@ interface InstallationSsh {
 
 /**
  * One key pair per installation, attached to every instance so that setup can reach it over SSH: in the data
- * directory, or, when several processes share the records (PostgreSQL), in the store, so that each reaches the
- * instances any of them created. None without either.
+ * directory, or, when several processes share the records (PostgreSQL), in the store (the data directory's moved
+ * there), so that each reaches the instances any of them created.
  */
-async function installationSsh(store: Store, options: Pick<ComfyVastOptions, 'dataDir' | 'clock'>): Promise<InstallationSsh | undefined> {
-  const keys = options.dataDir === undefined ? undefined : new InstallationKeys(join(options.dataDir, 'ssh'));
+async function installationSsh(store: Store, dataDir: string): Promise<InstallationSsh> {
+  const keys = new InstallationKeys(join(dataDir, 'ssh'));
   if (store instanceof PostgresStore) {
-    const [pair, script] = await Promise.all([sharedInstallationKey({ store, clock: options.clock ?? systemClock, legacy: keys }), loadRemoteScript()]);
+    const [pair, script] = await Promise.all([sharedInstallationKey({ store, legacy: keys }), loadRemoteScript()]);
     return { ...pair, script };
   }
-  if (!keys) return undefined;
   const { publicKey } = await keys.load();
   const [privateKey, script] = await Promise.all([keys.privateKey(), loadRemoteScript()]);
   return { publicKey, privateKey, script };

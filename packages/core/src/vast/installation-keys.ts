@@ -1,9 +1,9 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import ssh2 from 'ssh2';
 import { z } from 'zod';
 import type { Store } from '../store/store.js';
-import type { Clock } from '../util/clock.js';
 
 export interface InstallationKeyPair {
   /** OpenSSH public key line, registered with Vast and attached to each instance. */
@@ -86,9 +86,9 @@ const DEFAULT_SETTLE_MS = 1_000;
 
 export interface SharedInstallationKeyOptions {
   store: Store;
-  clock: Clock;
   /** The key of the data directory this process used before the store was shared, moved into it when none is there. */
   legacy?: InstallationKeys;
+  /** How long to wait for another process's write to arrive (real time: it travels over the network, whatever a test's clock says). */
   settleMs?: number;
 }
 
@@ -101,9 +101,8 @@ export interface SharedInstallationKeyOptions {
  * (the last written), the same for all.
  */
 export async function sharedInstallationKey(options: SharedInstallationKeyOptions): Promise<StoredKeyPair> {
-  const { store, clock } = options;
-  const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
-  const settle = () => new Promise<void>((resolve) => clock.setTimeout(resolve, settleMs));
+  const { store } = options;
+  const settle = () => delay(options.settleMs ?? DEFAULT_SETTLE_MS);
   const held = () => {
     const parsed = storedKeyPairSchema.safeParse(store.getValue(INSTALLATION_KEY_VALUE));
     return parsed.success ? parsed.data : null;

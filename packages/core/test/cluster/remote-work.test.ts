@@ -41,8 +41,9 @@ interface Replica {
   executions: ExecutionEvent[];
 }
 
-/** One API process on the shared schema and Redis, with the fake Vast.ai account; `dataDir` when it had one before. */
+/** One API process on the shared schema and Redis, with the fake Vast.ai account and a data directory of its own. */
 async function replica(schema: string, dataDir?: string): Promise<Replica> {
+  if (!dataDir) dirs.push((dataDir = await mkdtemp(join(tmpdir(), 'comfy-vast-replica-'))));
   const client = await openRedis({ url: redis.url, logger: silentLogger });
   clients.push(client);
   const store = await pg.open({ schema });
