@@ -162,6 +162,18 @@ describe('setups and downloads with several API processes', () => {
     expect(Date.parse(a.facade.getServer(userId, serverId).idleStopAt!)).toBeGreaterThanOrEqual(doneAt - 1_000 + 30 * 60_000);
   }, 90_000);
 
+  it('counts a setup another process follows as the server’s work too', async () => {
+    const { a, b, userId, serverId } = await twoProcesses(300);
+    await a.facade.updateSchedule(userId, serverId, 'stop', { schedule: { idleStopMinutes: 30 } });
+    expect(a.facade.getServer(userId, serverId).idleStopAt).not.toBeNull();
+    await b.facade.startSetup(userId, serverId);
+    await eventually(() => expect(a.facade.getServer(userId, serverId).idleStopAt).toBeNull());
+    await eventually(() => expect(a.facade.listExecutions(userId, serverId)[0]!.status).toBe('completed'));
+    const finishedAt = Date.parse(a.facade.listExecutions(userId, serverId)[0]!.finishedAt!);
+    await eventually(() => expect(a.facade.getServer(userId, serverId).idleStopAt).not.toBeNull());
+    expect(Date.parse(a.facade.getServer(userId, serverId).idleStopAt!)).toBeGreaterThanOrEqual(finishedAt + 30 * 60_000);
+  }, 90_000);
+
   it('cancels through the other process a download one process runs: the host stops it, and neither ends it a second time', async () => {
     const { a, b, userId, serverId, host } = await twoProcesses(150);
     const { download } = await a.facade.downloadModel(userId, serverId, model);
