@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from '../../helpers/free-port.js';
+import { runServerProcess } from './server-process.js';
 import { giveTo, systemUser, unprivilegedUser, type SystemUser } from '../../helpers/system-user.js';
 
 /** A PostgreSQL server of the tests' own: in a temporary folder, on a free loopback port, removed on stop. */
@@ -90,35 +91,16 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
   const settings = ['listen_addresses=127.0.0.1', `unix_socket_directories=${sockets}`, 'max_connections=200', ...(options.durable ? [] : ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'])];
   const url = `postgres://${SUPERUSER}@127.0.0.1:${port}/postgres`;
   let log = '';
-  let child: ChildProcess;
-  const launch = async () => {
-    child = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), ...settings.flatMap((s) => ['-c', s])], { ...asServerUser, stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr!.on('data', (chunk: Buffer) => (log = `${log}${chunk.toString('utf8')}`.slice(-4000)));
-    await waitUntilReady(url, child, () => log);
-  };
-  const shutDown = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
+  const { restart, stop } = await runServerProcess({
+    dir,
     // SIGINT is PostgreSQL's fast shutdown: it ends the sessions and stops without waiting for clients.
-    child.kill('SIGINT');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  const stop = async () => {
-    await shutDown();
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await launch();
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  const restart = async (whileDown: () => Promise<void>) => {
-    await shutDown();
-    await whileDown();
-    await launch();
-  };
+    signal: 'SIGINT',
+    launch: async (track) => {
+      const child = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), ...settings.flatMap((s) => ['-c', s])], { ...asServerUser, stdio: ['ignore', 'ignore', 'pipe'] });
+      track(child);
+      child.stderr!.on('data', (chunk: Buffer) => (log = `${log}${chunk.toString('utf8')}`.slice(-4000)));
+      await waitUntilReady(url, child, () => log);
+    },
+  });
   return { url, restart, stop };
 }

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../helpers/free-port.js';
+import { runServerProcess } from './server-process.js';
 
 /** A Redis of the tests' own: in a temporary folder, on a free loopback port, without persistence, removed on stop. */
 export interface PrivateRedis {
@@ -63,37 +64,18 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', ''];
   let log = '';
-  let child: ChildProcess;
-  const launch = async () => {
-    log = '';
-    child = spawn(bin, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer) => (log = `${log}${chunk.toString('utf8')}`.slice(-4000));
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    await waitUntilReady(child, () => log);
-  };
-  const shutDown = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  const stop = async () => {
-    await shutDown();
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await launch();
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  const restart = async (whileDown: () => Promise<void>) => {
-    await shutDown();
-    await whileDown();
-    await launch();
-  };
+  const { restart, stop } = await runServerProcess({
+    dir,
+    signal: 'SIGTERM',
+    launch: async (track) => {
+      log = '';
+      const child = spawn(bin, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      track(child);
+      const keep = (chunk: Buffer) => (log = `${log}${chunk.toString('utf8')}`.slice(-4000));
+      child.stdout!.on('data', keep);
+      child.stderr!.on('data', keep);
+      await waitUntilReady(child, () => log);
+    },
+  });
   return { url: `redis://127.0.0.1:${port}`, restart, stop };
 }
