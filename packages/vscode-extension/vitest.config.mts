@@ -15,7 +15,8 @@ const shared = {
 export default defineConfig({
   test: {
     projects: [
-      { ...shared, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], setupFiles: ['test/setup.ts'], pool: 'forks' } },
+      // Most unit files talk to a real API server (simulated GPUs): a loaded CI machine takes some past vitest's default 5 s.
+      { ...shared, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], setupFiles: ['test/setup.ts'], pool: 'forks', testTimeout: 30_000 } },
       { ...shared, test: { name: 'webview', include: ['test/webview/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000, pool: 'forks' } },
     ],
   },

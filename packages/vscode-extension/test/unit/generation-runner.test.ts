@@ -22,8 +22,7 @@ import { fixtureText } from './fixtures.js';
 /** These runs go through a real API server: its answers take longer than waitFor's default second on a loaded machine. */
 const SERVER_WAIT = { timeout: 15_000 };
 
-// Every test runs generations through that server: on a loaded machine one takes longer than the default 5 s.
-describe('GenerationRunner over the real API server', { timeout: 30_000 }, () => {
+describe('GenerationRunner over the real API server', () => {
   let server: Awaited<ReturnType<typeof startApiServer>>;
   let gpu: ServerInfo;
   let workspace: string;
