@@ -10,7 +10,15 @@ export const ADMIN_TOKEN = 'extension-test-admin-token-0123456789abcdef';
 /** The real comfy-vast API server on an ephemeral loopback port, simulated GPU provider, fresh data folder. */
 export async function startApiServer(): Promise<RunningServer & { stop(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'comfy-vast-ext-'));
-  const config = resolveConfig({ PORT: '0', HOST: '127.0.0.1', COMFY_VAST_DATA: dataDir, COMFY_VAST_PROVIDER: 'simulated', COMFY_VAST_ADMIN_TOKEN: ADMIN_TOKEN });
+  const config = resolveConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    COMFY_VAST_DATA: dataDir,
+    COMFY_VAST_PROVIDER: 'simulated',
+    COMFY_VAST_ADMIN_TOKEN: ADMIN_TOKEN,
+    // A test file runs more than the contract's 10 generations a minute against one server; the limits have tests of their own.
+    COMFY_VAST_LIMITS: JSON.stringify({ generations: { minute: 1000, hour: 10_000 } }),
+  });
   const server = await startServer(config, { logger: pino({ level: 'silent' }), print: () => undefined });
   return {
     ...server,
