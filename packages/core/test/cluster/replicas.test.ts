@@ -46,20 +46,23 @@ async function replica(schema: string): Promise<{ facade: ComfyVast; redis: Redi
 const eventually = <T>(check: () => T, timeout = 15_000) => vi.waitFor(check, { timeout, interval: 20 });
 const ends = (events: GenerationEvent[], id: number) => events.filter((e) => e.generationId === id && e.type !== 'progress');
 
-/** A user and an attached ComfyUI made through process `a`, once process `b` knows them too. */
-async function shared(a: ComfyVast, b: ComfyVast) {
-  const { user } = await a.users.createUser('ann');
-  const server = await a.createServer(user.id, { name: 'desk', comfyUrl: comfy.url });
-  await eventually(() => expect(b.getServer(user.id, server.id).name).toBe('desk'));
-  return { userId: user.id, serverId: server.id };
+/**
+ * Two processes on a new schema and a fake ComfyUI of `stepMs` a step, with a user and that ComfyUI attached
+ * through process `a`, once process `b` knows them too.
+ */
+async function twoProcesses(stepMs: number) {
+  comfy = await startFakeComfy({ timing: { nodeMs: stepMs / 2, stepMs, speed: 1 } });
+  const schema = pg.schema();
+  const [a, b] = [await replica(schema), await replica(schema)];
+  const { user } = await a.facade.users.createUser('ann');
+  const server = await a.facade.createServer(user.id, { name: 'desk', comfyUrl: comfy.url });
+  await eventually(() => expect(b.facade.getServer(user.id, server.id).name).toBe('desk'));
+  return { a, b, userId: user.id, serverId: server.id };
 }
 
 describe('API processes on one PostgreSQL and one Redis', () => {
   it('shows a generation submitted on one process to the other’s listeners, in order, with its images', async () => {
-    comfy = await startFakeComfy({ timing: { nodeMs: 5, stepMs: 5, speed: 1 } });
-    const schema = pg.schema();
-    const [a, b] = [await replica(schema), await replica(schema)];
-    const { userId, serverId } = await shared(a.facade, b.facade);
+    const { a, b, userId, serverId } = await twoProcesses(5);
 
     const { generationId } = await b.facade.generate(userId, serverId, { prompt: 'a lighthouse', parameters: { steps: 20, width: 64, height: 64 } });
     await eventually(() => expect(ends(a.events, generationId)).toHaveLength(1));
@@ -74,10 +77,7 @@ describe('API processes on one PostgreSQL and one Redis', () => {
   });
 
   it('adopts the generations of a process cut off from Redis: they complete once, on their first submission, seq going on', async () => {
-    comfy = await startFakeComfy({ timing: { nodeMs: 20, stepMs: 40, speed: 1 } });
-    const schema = pg.schema();
-    const [a, b] = [await replica(schema), await replica(schema)];
-    const { userId, serverId } = await shared(a.facade, b.facade);
+    const { a, b, userId, serverId } = await twoProcesses(40);
 
     const { generationId } = await a.facade.generate(userId, serverId, { prompt: 'a slow one', parameters: { steps: 100, width: 64, height: 64 } });
     await eventually(() => expect(b.events.filter((e) => e.generationId === generationId).length).toBeGreaterThan(3));
@@ -99,10 +99,7 @@ describe('API processes on one PostgreSQL and one Redis', () => {
   }, 60_000);
 
   it('hands the generations of a process that closes to another at once, without waiting for its presence to lapse', async () => {
-    comfy = await startFakeComfy({ timing: { nodeMs: 20, stepMs: 40, speed: 1 } });
-    const schema = pg.schema();
-    const [a, b] = [await replica(schema), await replica(schema)];
-    const { userId, serverId } = await shared(a.facade, b.facade);
+    const { a, b, userId, serverId } = await twoProcesses(40);
     const { generationId } = await a.facade.generate(userId, serverId, { prompt: 'handed over', parameters: { steps: 60, width: 64, height: 64 } });
     await eventually(() => expect(b.events.filter((e) => e.generationId === generationId).length).toBeGreaterThan(2));
     await a.facade.close();
