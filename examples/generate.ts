@@ -43,7 +43,7 @@ try {
   const files = await done;
   for (const file of files) {
     const image = await comfyVast.getImage(USER, file);
-    console.log(`image ${image.path} (${image.contentType}, ${image.size} bytes)`);
+    console.log(`image ${file} (${image.contentType}, ${image.size} bytes)`);
   }
   await comfyVast.deleteServer(USER, server.id);
 } finally {

@@ -9,6 +9,7 @@ import { tokensCollection, UserService } from './users/index.js';
 import { ComfyConnectionPool, type ComfyClient } from './comfy/index.js';
 import { ComfyVastError, isComfyVastError, parseOrThrow } from './errors/index.js';
 import {
+  DatabaseImageStore,
   GenerationFollowers,
   GenerationService,
   generationsCollection,
@@ -68,6 +69,12 @@ export interface ComfyVastOptions {
   store?: Store;
   /** Where generated images are kept (default `<dataDir>/images`), e.g. a directory that several installations mount. */
   imagesDir?: string;
+  /**
+   * Whether generated images are kept as files in a directory (`imagesDir`, the default) or in the database of the
+   * records (`database`, with a PostgresStore only): every process on that database then serves every image, with no
+   * directory to share. Each image is held in memory whole to be saved and served: for small installations.
+   */
+  images?: 'directory' | 'database';
   clock?: Clock;
   logger?: Logger;
   /** Overrides of the API contract's rate limits, by limiter. */
@@ -232,6 +239,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       logger: logger.child({ service: 'generations' }),
       dataDir: options.dataDir,
       imagesDir: options.imagesDir,
+      images: options.images === 'database' ? new DatabaseImageStore({ store: store as PostgresStore, clock }) : undefined,
       targets: { getComfyTarget: async (userId, serverId) => servers.getComfyTarget(userId, serverId) },
       limiter: this.limiters.generations,
       resolveWorkflow: async (userId, workflowId) => toApiPrompt(workflows.get(userId, workflowId).workflow).prompt,
@@ -295,6 +303,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
   }
 
   static async open(options: ComfyVastOptions = {}): Promise<ComfyVast> {
+    checkImagesOption(options);
     const store = options.store ?? (options.dataDir ? await LowdbStore.open({ dir: options.dataDir, logger: options.logger, clock: options.clock }) : new MemoryStore());
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'comfy-vast-')));
     const comfyVast = new ComfyVast(store, { ...options, dataDir }, options.vast && options.dataDir ? await installationSsh(store, options.dataDir) : undefined);
@@ -917,6 +926,17 @@ async function installationSsh(store: Store, dataDir: string): Promise<Installat
   const { publicKey } = await keys.load();
   const [privateKey, script] = await Promise.all([keys.privateKey(), loadRemoteScript()]);
   return { publicKey, privateKey, script };
+}
+
+/** Images in the database need the records there, and a directory for them is then a mistake to say, not to ignore. */
+function checkImagesOption({ images, store, imagesDir }: ComfyVastOptions): void {
+  if (images !== 'database') return;
+  if (!(store instanceof PostgresStore)) {
+    throw new ComfyVastError('VALIDATION_ERROR', 'Images can be kept in the database only when the records are in PostgreSQL (a PostgresStore as `store`)', { details: { field: 'images' } });
+  }
+  if (imagesDir !== undefined) {
+    throw new ComfyVastError('VALIDATION_ERROR', 'Images are kept in the database, so `imagesDir` has no use: give one or the other', { details: { field: 'imagesDir' } });
+  }
 }
 
 function userNotFound(userId: number): ComfyVastError {

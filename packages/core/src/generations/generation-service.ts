@@ -22,7 +22,8 @@ import {
   type GenerationProgressEvent,
 } from './results.js';
 import { builtinPrompt, DEFAULT_WORKFLOW_ID, preparePrompt } from './builtin-prompt.js';
-import { ImageStore, type StoredImage } from './image-store.js';
+import { DirectoryImageStore } from './directory-image-store.js';
+import { parseImageName, type ImageStore, type StoredImage } from './image-store.js';
 import { describeExecutionError, imagesOf, sourceKey } from './outcome.js';
 import { ProgressModel } from './progress-model.js';
 import { generationsCollection, isActive, type GenerationError, type GenerationRecord } from './records.js';
@@ -41,6 +42,8 @@ export interface GenerationServiceOptions {
   dataDir: string;
   /** Where images go, when not in the data directory (a directory several installations share). */
   imagesDir?: string;
+  /** Where images are kept, when not in a directory (`imagesDir` is then unused): e.g. a DatabaseImageStore. */
+  images?: ImageStore;
   targets: ComfyTargets;
   /** Generation rate limits, keyed by user (10/min, 100/h, 1000/day in the contract). */
   limiter?: RateLimiter;
@@ -126,7 +129,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
     this.#random = options.random ?? Math.random;
     this.#ownership = options.ownership;
     if (this.#ownership) for (const g of this.#generations.filter(isActive)) this.#noteElsewhere(g);
-    this.#images = new ImageStore(options.imagesDir ?? join(options.dataDir, 'images'));
+    this.#images = options.images ?? new DirectoryImageStore(options.imagesDir ?? join(options.dataDir, 'images'));
     for (const g of this.#generations.all()) this.#touch(g.serverId, Date.parse(g.completedAt ?? g.createdAt));
     this.#ownsPool = !options.connections;
     this.#pool =
@@ -376,7 +379,7 @@ export class GenerationService extends EventEmitter<GenerationServiceEvents> {
 
   /** A stored image of the caller's; names that are not ours, or another user's, are NOT_FOUND. */
   async getImage(userId: number, file: string): Promise<StoredImage> {
-    const generationId = ImageStore.generationOf(file);
+    const generationId = parseImageName(file)?.generationId;
     const g = generationId === undefined ? undefined : this.#generations.get(generationId);
     const image = g && g.userId === userId && g.images.includes(file) ? await this.#images.stat(file) : undefined;
     if (!image) throw new ComfyVastError('NOT_FOUND', `Image ${file} not found`, { details: { file } });

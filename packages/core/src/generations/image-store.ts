@@ -1,57 +1,47 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import type { ViewResult } from '../comfy/index.js';
 
 const EXT_BY_TYPE: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp', 'image/gif': 'gif' };
 const TYPE_BY_EXT: Record<string, string> = Object.fromEntries(Object.entries(EXT_BY_TYPE).map(([t, e]) => [e, t]));
 const NAME = /^(\d+)_(\d+)\.(png|jpg|webp|gif)$/;
 
+/** A stored image as served: what conditional requests compare, and its bytes on demand. */
 export interface StoredImage {
-  path: string;
   contentType: string;
   size: number;
   etag: string;
   modified: Date;
+  /** The image's bytes from the start; nothing is read before this is called (a 304 reads none). */
+  open(): Readable;
 }
 
-/** Generated images on disk, named `<generationId>_<n>.<ext>` with the extension of their real type. */
-export class ImageStore {
-  constructor(readonly dir: string) {}
+/**
+ * Where generated images are kept, named `<generationId>_<n>.<ext>` with the extension of their real type: a
+ * directory (DirectoryImageStore) or the PostgreSQL database of the records (DatabaseImageStore).
+ */
+export interface ImageStore {
+  /** Keeps a ComfyUI file as image `n` of a generation and returns its name; saving it again replaces it. */
+  save(generationId: number, n: number, view: ViewResult, sourceName: string): Promise<string>;
+  /** The image of that name, or undefined when there is none or the name is not one of ours. */
+  stat(file: string): Promise<StoredImage | undefined>;
+}
 
-  /** The generation an image name belongs to, or undefined for a name that is not one of ours. */
-  static generationOf(file: string): number | undefined {
-    const m = NAME.exec(file);
-    return m ? Number(m[1]) : undefined;
-  }
+/** What an image name says: its generation, its number and its type; undefined for a name that is not one of ours. */
+export function parseImageName(file: string): { generationId: number; n: number; contentType: string } | undefined {
+  const m = NAME.exec(file);
+  return m ? { generationId: Number(m[1]), n: Number(m[2]), contentType: TYPE_BY_EXT[m[3]!]! } : undefined;
+}
 
-  /** Streams a ComfyUI file to disk (through a temporary name, so a crash leaves no half image). */
-  async save(generationId: number, n: number, view: ViewResult, sourceName: string): Promise<string> {
-    const ext = EXT_BY_TYPE[view.contentType.split(';')[0]!.trim().toLowerCase()] ?? extOf(sourceName) ?? 'png';
-    const file = `${generationId}_${n}.${ext}`;
-    await mkdir(this.dir, { recursive: true });
-    const tmp = join(this.dir, `.${file}.part`);
-    try {
-      await pipeline(view.stream, createWriteStream(tmp));
-      await rename(tmp, join(this.dir, file));
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    return file;
-  }
+/** The name image `n` of a generation gets: the extension of the type ComfyUI gave, else of its file name, else png. */
+export function imageName(generationId: number, n: number, view: ViewResult, sourceName: string): string {
+  const ext = EXT_BY_TYPE[view.contentType.split(';')[0]!.trim().toLowerCase()] ?? extOf(sourceName) ?? 'png';
+  return `${generationId}_${n}.${ext}`;
+}
 
-  async stat(file: string): Promise<StoredImage | undefined> {
-    const m = NAME.exec(file);
-    if (!m) return undefined;
-    const path = join(this.dir, file);
-    const s = await stat(path).catch(() => undefined);
-    if (!s?.isFile()) return undefined;
-    const etag = `"${createHash('sha1').update(`${file}:${s.size}:${s.mtimeMs}`).digest('hex').slice(0, 20)}"`;
-    return { path, contentType: TYPE_BY_EXT[m[3]!]!, size: s.size, etag, modified: s.mtime };
-  }
+/** An image's ETag: it changes whenever the image is saved again. */
+export function imageEtag(file: string, size: number, modifiedMs: number): string {
+  return `"${createHash('sha1').update(`${file}:${size}:${modifiedMs}`).digest('hex').slice(0, 20)}"`;
 }
 
 function extOf(name: string): string | undefined {

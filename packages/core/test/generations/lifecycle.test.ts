@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { buffer } from 'node:stream/consumers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { builtinPrompt, ComfyVastError, isComfyVastError, type GenerationEvent } from '@comfy-vast/core';
 import { eventOf, harness, OTHER_USER, request, SERVER, USER, type Harness } from './setup.js';
@@ -33,7 +33,7 @@ describe('GenerationService lifecycle against the fake ComfyUI', () => {
     const nodes = Object.keys(h.service.get(USER, res.generationId).apiPrompt).length;
     expect(h.service.getProgress(USER, res.generationId)).toMatchObject({ status: 'completed', progress: 100, totalNodes: nodes, completedNodes: nodes, currentNode: null, estimatedTimeRemaining: 0 });
     const image = await h.service.getImage(USER, file);
-    const bytes = await readFile(image.path);
+    const bytes = await buffer(image.open());
     expect(image).toMatchObject({ contentType: 'image/png', size: bytes.length });
     expect(bytes.subarray(1, 4).toString()).toBe('PNG');
     expect(h.service.finalEvent(USER, res.generationId)).toEqual(complete);

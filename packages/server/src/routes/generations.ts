@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { isComfyVastError } from '@comfy-vast/core';
 import { contract } from '../contract/index.js';
 import { setRateLimitHeaders } from '../http/rate-limit-headers.js';
@@ -34,6 +33,6 @@ export function registerGenerationRoutes({ fastify, comfyVast }: RouteContext): 
       reply.code(304).header('ETag', image.etag);
       return { binary: true, contentType: image.contentType, body: Buffer.alloc(0), etag: image.etag };
     }
-    return { binary: true, contentType: image.contentType, body: createReadStream(image.path), length: image.size, etag: image.etag };
+    return { binary: true, contentType: image.contentType, body: image.open(), length: image.size, etag: image.etag };
   });
 }

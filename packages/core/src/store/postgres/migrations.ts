@@ -2,7 +2,7 @@ import pg from 'pg';
 import { ComfyVastError } from '../../errors/index.js';
 import type { Clock, Logger } from '../../util/index.js';
 import { databaseError, inTransaction, tableName, withClient } from './connection.js';
-import { COLLECTIONS_TABLE, CORE_INDEXES, createCollectionTable, createIndex, MIGRATIONS_TABLE, UNIQUE_INDEXES, VALUES_TABLE } from './tables.js';
+import { COLLECTIONS_TABLE, CORE_INDEXES, createCollectionTable, createIndex, IMAGES_TABLE, MIGRATIONS_TABLE, UNIQUE_INDEXES, VALUES_TABLE } from './tables.js';
 
 /** One step of the database schema: the statements that turn version `version - 1` into `version`. */
 export interface PostgresMigration {
@@ -29,6 +29,15 @@ export const postgresMigrations: readonly PostgresMigration[] = [
     statements: (schema) => [
       ...[...new Set(UNIQUE_INDEXES.map((index) => index.collection))].map((name) => createCollectionTable(schema, name)),
       ...UNIQUE_INDEXES.map((index) => createIndex(schema, index)),
+    ],
+  },
+  {
+    version: 3,
+    description: 'generated images, for installations that keep them in the database',
+    statements: (schema) => [
+      `CREATE TABLE ${tableName(schema, IMAGES_TABLE)} (file text PRIMARY KEY, generation_id bigint NOT NULL, content_type text NOT NULL, size integer NOT NULL, bytes bytea NOT NULL, created_at timestamptz NOT NULL)`,
+      // Images are compressed already: PostgreSQL's own compression would cost time and save nothing.
+      `ALTER TABLE ${tableName(schema, IMAGES_TABLE)} ALTER COLUMN bytes SET STORAGE EXTERNAL`,
     ],
   },
 ];

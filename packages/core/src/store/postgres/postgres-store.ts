@@ -141,6 +141,11 @@ export class PostgresStore extends WriteBehindStore {
     return this.#schema;
   }
 
+  /** The store's connections, for core's tables beside the collections (the images); closed with the store. */
+  get pool(): pg.Pool {
+    return this.#pool;
+  }
+
   /**
    * Whether memory holds every change the other processes committed: false from the moment the listening connection
    * drops until it is back and everything has been read again.

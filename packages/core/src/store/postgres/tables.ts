@@ -15,6 +15,8 @@ export const COLLECTIONS_TABLE = '_collections';
 export const VALUES_TABLE = '_values';
 /** The migrations applied, one row each. */
 export const MIGRATIONS_TABLE = '_migrations';
+/** Generated images, when the database keeps them (DatabaseImageStore): not a collection, never read into memory. */
+export const IMAGES_TABLE = '_images';
 
 /** A number field of the record, as an index expression (and the same text in a query, for the planner to use it). */
 export const numberField = (field: string): string => `((data->>'${field}')::bigint)`;
