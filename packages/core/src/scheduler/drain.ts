@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '../util/index.js';
-import type { CutWork } from './records.js';
+import type { CutWork, DrainState, StoredSchedulerHistoryRecord } from './records.js';
 import { hasWork, type ActionReason, type ScheduleTarget, type ServerActivity, type ServerInfo } from './schedule-target.js';
 import type { HistoryEntry } from './history.js';
 import { MINUTE_MS } from './time-zone.js';
@@ -9,8 +9,8 @@ interface Drain {
   deadline: number;
 }
 
-/** Writes a history entry and announces it; supplied by the runner. */
-export type Report = (server: ServerInfo, entry: Omit<HistoryEntry, 'serverId' | 'userId'>) => Promise<void>;
+/** Writes a history entry (with the drain it begins, for a runner that takes it up) and announces it; supplied by the runner. */
+export type Report = (server: ServerInfo, entry: Omit<HistoryEntry, 'serverId' | 'userId'>, drain?: DrainState) => Promise<void>;
 
 export interface DrainerOptions {
   target: ScheduleTarget;
@@ -61,11 +61,27 @@ export class Drainer {
     if (!hasWork(activity)) return this.#stop(server, reason, `${reason.message}; no work in progress`);
     const deadline = this.#o.clock.now() + this.#o.graceMs;
     this.#drains.set(server.id, { reason, deadline });
-    await this.#o.report(server, {
-      event: 'draining',
-      trigger: reason.trigger,
-      reason: `${reason.message}; waiting for ${describeWork(activity)} (at most ${Math.round(this.#o.graceMs / MINUTE_MS)} min)`,
-    });
+    await this.#o.report(
+      server,
+      {
+        event: 'draining',
+        trigger: reason.trigger,
+        reason: `${reason.message}; waiting for ${describeWork(activity)} (at most ${Math.round(this.#o.graceMs / MINUTE_MS)} min)`,
+      },
+      { message: reason.message, stopsBy: new Date(deadline).toISOString() },
+    );
+  }
+
+  /**
+   * Takes up a drain the history shows under way (begun by this process before a restart, or by another one) with
+   * its own reason and deadline; `check` then finishes it as any other. Nothing is written: the drain began already.
+   */
+  restore(server: ServerInfo, entry: StoredSchedulerHistoryRecord): void {
+    if (this.#drains.has(server.id)) return;
+    // An entry written before drains were stored with it: its text and the grace period stand in.
+    const message = entry.drain?.message ?? entry.reason;
+    const deadline = entry.drain ? Date.parse(entry.drain.stopsBy) : Date.parse(entry.at) + this.#o.graceMs;
+    this.#drains.set(server.id, { reason: { trigger: entry.trigger, message }, deadline });
   }
 
   /** Finishes a drain whose work ended or whose grace period ran out. */
@@ -85,9 +101,17 @@ export class Drainer {
     await this.#o.report(server, { event: 'drain-cancelled', trigger: reason.trigger, reason: `${reason.message}; the pending stop is cancelled` });
   }
 
-  /** Drops a drain whose server stopped or vanished by other means. */
-  forget(serverId: number): void {
+  /**
+   * Drops a drain whose server stopped or vanished by other means. A server still there gets it in its history,
+   * so that a runner started later does not take the drain up again once the server runs anew.
+   */
+  async forget(serverId: number, server?: ServerInfo): Promise<void> {
+    const drain = this.#drains.get(serverId);
+    if (!drain) return;
     this.#drains.delete(serverId);
+    if (server) {
+      await this.#o.report(server, { event: 'drain-cancelled', trigger: drain.reason.trigger, reason: `${drain.reason.message}; the server stopped otherwise, the pending stop is dropped` });
+    }
   }
 
   /** Drops every drain: the runner stopped, and nothing here will finish them. */

@@ -23,7 +23,8 @@ export type CutWork = z.infer<typeof CutWork>;
 
 /**
  * One thing the scheduler did or decided: `started`/`stopped` (the action was asked of the server), `draining`
- * (a stop waits for work), `drain-cancelled` (a start came first), `failed` (the server refused the action).
+ * (a stop waits for work), `drain-cancelled` (a start came first, or the server stopped otherwise), `failed` (the
+ * server refused the action).
  */
 export const SchedulerHistoryRecord = z.object({
   id: z.number().int(),
@@ -37,4 +38,15 @@ export const SchedulerHistoryRecord = z.object({
 });
 export type SchedulerHistoryRecord = z.infer<typeof SchedulerHistoryRecord>;
 
-export const schedulerHistoryCollection = defineCollection({ name: 'scheduler_history', schema: SchedulerHistoryRecord, kind: 'log' });
+/**
+ * What a runner needs to go on with a drain another one began (this process before a restart, the previous holder of
+ * the background lease): the stop's own reason, as the entries that end the drain repeat it, and when it cuts.
+ */
+export const DrainState = z.object({ message: z.string(), stopsBy: z.string() });
+export type DrainState = z.infer<typeof DrainState>;
+
+/** A history entry as stored: a `draining` one also keeps its drain, which the history never shows. */
+export const StoredSchedulerHistoryRecord = SchedulerHistoryRecord.extend({ drain: DrainState.optional() });
+export type StoredSchedulerHistoryRecord = z.infer<typeof StoredSchedulerHistoryRecord>;
+
+export const schedulerHistoryCollection = defineCollection({ name: 'scheduler_history', schema: StoredSchedulerHistoryRecord, kind: 'log' });

@@ -5,7 +5,7 @@ import { silentLogger, systemClock, type Clock, type Logger, type TimerHandle } 
 import { Drainer } from './drain.js';
 import { SchedulerHistory } from './history.js';
 import { idleCheckAt, idleStopAt } from './idle.js';
-import type { SchedulerHistoryRecord } from './records.js';
+import type { DrainState, SchedulerHistoryRecord } from './records.js';
 import type { Schedule } from './schedule-schema.js';
 import type { ScheduleService } from './schedule-service.js';
 import { isInsideWindow, nextAction, previousOccurrence, type PlannedAction } from './schedule-time.js';
@@ -84,7 +84,7 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
       clock: this.#clock,
       logger: this.#logger,
       graceMs: options.drainGraceMs ?? 30 * MINUTE_MS,
-      report: (server, entry) => this.#report(server, entry),
+      report: (server, entry, drain) => this.#report(server, entry, drain),
     });
   }
 
@@ -93,6 +93,7 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
     if (this.#running) return;
     this.#running = true;
     this.#schedules.on('changed', this.#onScheduleChanged);
+    await this.#restoreDrains();
     await this.#catchUp();
     this.refresh();
   }
@@ -100,6 +101,7 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
   /**
    * Stops planning and acting; `start` may be called again. Drains are dropped: this runner would never finish
    * them, and a server it no longer drains must not keep refusing work here (another process may run the schedules).
+   * Whichever runner starts next takes them up again from the history.
    */
   close(): void {
     this.#running = false;
@@ -121,7 +123,9 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
   serverChanged(serverId: number): void {
     if (!this.#running) return;
     const server = this.#target.getServer(serverId);
-    if (!server || !isUp(server.status)) this.#drainer.forget(serverId);
+    if (!server || !isUp(server.status)) {
+      void this.#drainer.forget(serverId, server).catch((err: unknown) => this.#logger.error({ err, serverId }, 'could not record the end of a drain'));
+    }
     this.#plans.delete(serverId);
     if (server) this.#plan(server, this.#clock.now());
     this.#arm();
@@ -277,6 +281,20 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
     await this.#checkpoint(now);
   }
 
+  /**
+   * Takes up the drains under way in the history (this process was restarted, or another one held the background
+   * lease) with their own deadlines: the plans then finish them, at once where the deadline passed meanwhile. The
+   * drain of a server that stopped meanwhile ends here, in the history too, so a later start is not undone by it.
+   */
+  async #restoreDrains(): Promise<void> {
+    for (const entry of this.history.openDrains()) {
+      const server = this.#target.getServer(entry.serverId);
+      if (!server) continue;
+      this.#drainer.restore(server, entry);
+      if (!isUp(server.status)) await this.#drainer.forget(server.id, server);
+    }
+  }
+
   #actedSince(schedule: Schedule, since: number, now: number): boolean {
     const missed = (enabled: boolean, action: 'start' | 'stop') =>
       enabled && (previousOccurrence(schedule, action, now, this.#zones)?.at ?? -Infinity) > since;
@@ -287,10 +305,14 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
     await this.#store.setValue(CHECKPOINT_KEY, now);
   }
 
-  async #report(server: ServerInfo, entry: { event: SchedulerHistoryRecord['event']; trigger: ActionTrigger; reason: string; cut?: SchedulerHistoryRecord['cut'] }): Promise<void> {
+  async #report(
+    server: ServerInfo,
+    entry: { event: SchedulerHistoryRecord['event']; trigger: ActionTrigger; reason: string; cut?: SchedulerHistoryRecord['cut'] },
+    drain?: DrainState,
+  ): Promise<void> {
     if (entry.event === 'failed') this.#failedAt.set(server.id, this.#clock.now());
     else if (entry.event === 'started' || entry.event === 'stopped') this.#failedAt.delete(server.id);
-    const record = await this.history.record({ ...entry, serverId: server.id, userId: server.userId });
+    const record = await this.history.record({ ...entry, serverId: server.id, userId: server.userId }, drain);
     this.emit('scheduler:action', record);
   }
 }

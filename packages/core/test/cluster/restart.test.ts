@@ -4,7 +4,7 @@ import { startFakeVast, type FakeVast } from '@comfy-vast/testkit';
 import { BudgetService } from '../../src/scheduler/budget.js';
 import type { BudgetStatus } from '../../src/scheduler/cost.js';
 import { CostLedger } from '../../src/scheduler/ledger.js';
-import { HOUR_MS } from '../../src/scheduler/time-zone.js';
+import { HOUR_MS, MINUTE_MS } from '../../src/scheduler/time-zone.js';
 import { NO_SPACING } from '../vast/helpers.js';
 import { rig } from '../scheduler/setup.js';
 
@@ -86,7 +86,7 @@ describe('background services stopped and started again', () => {
     budgets.close();
   });
 
-  it('the scheduler drops its drains when stopped, so this process takes work again, and plans anew when started again', async () => {
+  it('the scheduler drops its drains when stopped, so this process takes work again, and takes them up when started again', async () => {
     const r = rig('2026-06-01T21:50Z');
     r.target.add({ id: 1, status: 'running' });
     r.target.setActivity(1, { running: 1 });
@@ -100,13 +100,17 @@ describe('background services stopped and started again', () => {
     expect(() => r.runner.assertAcceptingWork(1)).not.toThrow();
     expect(r.runner.nextWakeAt).toBeNull();
 
-    // Started again the next day: the next 18:00 stop is planned, and done once the work is over.
-    await r.clock.advanceTo(Date.parse('2026-06-02T12:00Z'));
+    // Started again within the grace period: the drain is taken up from the history, with its deadline and no
+    // second entry, and the server stops once the work is over; the next 18:00 stop is planned.
+    await r.clock.advanceTo(Date.parse('2026-06-01T22:10Z'));
     await r.runner.start();
-    expect(r.runner.nextWakeAt).toBe(Date.parse('2026-06-02T22:00Z'));
+    expect(r.runner.isDraining(1)).toBe(true);
+    expect(() => r.runner.assertAcceptingWork(1)).toThrow(expect.objectContaining({ details: expect.objectContaining({ stopsBy: '2026-06-01T22:30:00.000Z' }) }));
     r.target.setActivity(1, { running: 0 });
-    await r.clock.advanceTo(Date.parse('2026-06-02T22:00Z'));
-    expect(r.target.calls.map((c) => `${c.action} ${new Date(c.at).toISOString()}`)).toEqual(['stop 2026-06-02T22:00:00.000Z']);
+    await r.clock.advance(MINUTE_MS);
+    expect(r.target.calls.map((c) => `${c.action} ${new Date(c.at).toISOString()}`)).toEqual(['stop 2026-06-01T22:11:00.000Z']);
+    expect(r.runner.history.list(1).items.map((h) => h.event)).toEqual(['stopped', 'draining']);
+    expect(r.runner.nextWakeAt).toBe(Date.parse('2026-06-02T22:00Z'));
     r.runner.close();
   });
 });
