@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { ComfyVast, isComfyVastError } from '@comfy-vast/core';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { resolveConfig } from './config.js';
@@ -23,6 +23,7 @@ program
   .option('--database-url <url>', 'records in PostgreSQL, with --redis-url (COMFY_VAST_DATABASE_URL; the environment keeps a password out of ps)')
   .option('--redis-url <url>', 'Redis, with --database-url (COMFY_VAST_REDIS_URL)')
   .option('--images-dir <dir>', 'where generated images are kept (COMFY_VAST_IMAGES_DIR, default <data dir>/images)')
+  .option('--images <where>', 'directory, or database to keep images in PostgreSQL (COMFY_VAST_IMAGES, default directory)')
   .action(async (flags: Record<string, string | undefined>) => {
     const config = resolveConfig(process.env, {
       port: flags.port,
@@ -35,6 +36,7 @@ program
       databaseUrl: flags.databaseUrl,
       redisUrl: flags.redisUrl,
       imagesDir: flags.imagesDir,
+      images: flags.images,
     });
     const starting = startServer(config);
     // Listening before the handlers exist would let a signal right after start kill the process without a flush.
@@ -79,10 +81,11 @@ program
   .description('Copy an embedded installation (a data directory) into PostgreSQL; the server must be stopped')
   .requiredOption('--from <dir>', 'the data directory the server ran with')
   .option('--to <url>', 'postgres://user:password@host:port/database (COMFY_VAST_DATABASE_URL; the environment keeps a password out of ps)')
-  .action(async (flags: { from: string; to?: string }) => {
+  .addOption(new Option('--images <where>', 'directory leaves the images where they are; database copies them into PostgreSQL').choices(['directory', 'database']).default('directory'))
+  .action(async (flags: { from: string; to?: string; images: 'directory' | 'database' }) => {
     const to = flags.to ?? process.env.COMFY_VAST_DATABASE_URL;
     if (!to) throw new Error('name the database with --to or COMFY_VAST_DATABASE_URL (postgres://user:password@host:port/database).');
-    await migrateToPostgres({ from: flags.from, to, print: (line) => process.stdout.write(`${line}\n`) });
+    await migrateToPostgres({ from: flags.from, to, images: flags.images, print: (line) => process.stdout.write(`${line}\n`) });
   });
 
 program.parseAsync().catch((error: unknown) => {

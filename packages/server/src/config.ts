@@ -33,6 +33,8 @@ export const ServerConfig = z.object({
   redisUrl: z.string().refine(hasProtocol('redis:', 'rediss:'), 'must be redis://[user:password@]host:port[/db] or rediss://...').optional(),
   /** Where generated images are kept (default `<dataDir>/images`): a directory several installations can mount. */
   imagesDir: z.string().min(1).optional(),
+  /** Images as files in a directory (`imagesDir`), or in the PostgreSQL database of `databaseUrl` (small installations). */
+  images: z.enum(['directory', 'database']).default('directory'),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
@@ -54,6 +56,7 @@ export const ENV_KEYS = {
   COMFY_VAST_DATABASE_URL: 'databaseUrl',
   COMFY_VAST_REDIS_URL: 'redisUrl',
   COMFY_VAST_IMAGES_DIR: 'imagesDir',
+  COMFY_VAST_IMAGES: 'images',
 } as const satisfies Record<string, keyof ServerConfig>;
 
 /**
@@ -80,7 +83,21 @@ export function resolveConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<keyo
       details: { field: config.databaseUrl ? 'redisUrl' : 'databaseUrl' },
     });
   }
+  checkImages(config);
   return config;
+}
+
+/** Images in the database need the records there; a directory for them would be ignored, so it is refused. */
+function checkImages(config: ServerConfig): void {
+  if (config.images !== 'database') return;
+  if (!config.databaseUrl) {
+    throw new ComfyVastError('VALIDATION_ERROR', 'COMFY_VAST_IMAGES=database keeps images in PostgreSQL, but COMFY_VAST_DATABASE_URL is not set: set it (see docs/deploy.md), or keep images in a directory.', {
+      details: { field: 'images' },
+    });
+  }
+  if (config.imagesDir) {
+    throw new ComfyVastError('VALIDATION_ERROR', 'COMFY_VAST_IMAGES=database keeps images in PostgreSQL, so COMFY_VAST_IMAGES_DIR has no use: set one or the other.', { details: { field: 'imagesDir' } });
+  }
 }
 
 /** Where a PostgreSQL URL points, `host:port/database`, for the banner, messages and logs: never its user or password. */

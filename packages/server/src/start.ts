@@ -51,7 +51,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     redis = config.redisUrl ? await openRedis({ url: config.redisUrl, logger }) : undefined;
     const credentials = { huggingface: config.huggingfaceToken, civitai: config.civitaiToken };
     const imagesDir = config.imagesDir ? resolve(config.imagesDir) : undefined;
-    comfyVast = await ComfyVast.open({ dataDir, store: postgres, redis, imagesDir, logger, limits: limitRules(config), vast, models: { credentials } });
+    comfyVast = await ComfyVast.open({ dataDir, store: postgres, redis, imagesDir, images: config.images, logger, limits: limitRules(config), vast, models: { credentials } });
   } catch (error) {
     redis?.disconnect();
     await postgres?.close();
@@ -104,7 +104,7 @@ async function closeRedis(redis: Redis | undefined): Promise<void> {
 
 /** The banner's account of where the records and the local files are. */
 function whereThingsAre(config: ServerConfig, dataDir: string, postgres: PostgresStore | undefined): string {
-  const images = config.imagesDir ? `, images in ${resolve(config.imagesDir)}` : '';
+  const images = config.images === 'database' ? ', images in PostgreSQL' : config.imagesDir ? `, images in ${resolve(config.imagesDir)}` : '';
   if (!postgres) return `data in ${dataDir}${images}`;
   return `records in PostgreSQL at ${databaseAddress(config.databaseUrl!)} (schema ${postgres.schema}), Redis at ${redisAddress(config.redisUrl!)}, local files in ${dataDir}${images}`;
 }
