@@ -39,22 +39,27 @@ export interface VastCall {
 }
 
 export interface ReplicaCluster {
+  /** True for the embedded default: one process on its data directory, no PostgreSQL, no Redis. */
+  readonly embedded: boolean;
   readonly replicas: readonly Replica[];
   /** The fake Vast.ai's API (for the test to look at instances as Vast shows them): base URL and key. */
   readonly vast: { url: string; apiKey: string };
   /** Every call the replicas made to Vast.ai, in order. */
   vastCalls(): VastCall[];
-  /** The replica holding the `background` lease (scheduler, reconciler, budgets), as Redis says now. */
+  /** The replica holding the `background` lease (scheduler, reconciler, budgets), as Redis says now; embedded, the one process. */
   backgroundHolder(): Promise<Replica | undefined>;
 }
 
 /**
  * N identical API server processes on loopback, as a user runs them behind a load balancer: a private PostgreSQL
  * and Redis, one fake Vast.ai process that all of them rent from (the simulated provider would give each its own
- * simulation), one shared images directory, and a data directory per process. Started before the file's tests,
- * everything stopped and removed after them.
+ * simulation), one shared images directory, and a data directory per process. With `embedded`, the default
+ * installation instead: one process on lowdb in its data directory, renting from the same fake Vast.ai, so that one
+ * suite shows both behave alike. Started before the file's tests, everything stopped and removed after them.
  */
-export function useReplicas(count: number): ReplicaCluster {
+export function useReplicas(count: number, options: { embedded?: boolean } = {}): ReplicaCluster {
+  const embedded = options.embedded ?? false;
+  if (embedded && count !== 1) throw new Error('the embedded default runs as one process');
   let postgres: PrivatePostgres | undefined;
   let redis: PrivateRedis | undefined;
   let fakeVast: ChildProcess | undefined;
@@ -67,8 +72,8 @@ export function useReplicas(count: number): ReplicaCluster {
     root = await mkdtemp(join(tmpdir(), 'comfy-vast-replicas-'));
     // Each kept as it starts, so that what did start is stopped after a failure of another.
     const started = await Promise.allSettled([
-      startPostgres().then((s) => (postgres = s)),
-      startPrivateRedis().then((s) => (redis = s)),
+      embedded ? undefined : startPostgres().then((s) => (postgres = s)),
+      embedded ? undefined : startPrivateRedis().then((s) => (redis = s)),
       startFakeVastProcess().then((s) => {
         fakeVast = s.child;
         vast = { url: s.url, apiKey: s.apiKey };
@@ -82,15 +87,11 @@ export function useReplicas(count: number): ReplicaCluster {
       VAST_API_KEY: vast!.apiKey,
       COMFY_VAST_POLL_SECONDS: '1',
       COMFY_VAST_ADMIN_TOKEN: ADMIN_TOKEN,
-      COMFY_VAST_DATABASE_URL: postgres!.url,
-      COMFY_VAST_REDIS_URL: redis!.url,
-      COMFY_VAST_IMAGES_DIR: join(root, 'images'),
+      ...(embedded ? {} : { COMFY_VAST_DATABASE_URL: postgres!.url, COMFY_VAST_REDIS_URL: redis!.url, COMFY_VAST_IMAGES_DIR: join(root, 'images') }),
     };
     for (let i = 0; i < count; i++) replicas.push(new ReplicaProcess(String.fromCharCode(65 + i), { ...env, COMFY_VAST_DATA: join(root, `replica-${i}`) }));
-    // The first alone, then the others together: processes that all start on an empty database each create an
-    // admin of their own for the one configured token (the admin bootstrap is not atomic across processes).
-    await replicas[0]!.start();
-    await Promise.all(replicas.slice(1).map((r) => r.start()));
+    // All at once, as an orchestrator starts them: they agree on one admin for the configured token.
+    await Promise.all(replicas.map((r) => r.start()));
   }, 90_000);
 
   afterAll(async () => {
@@ -102,6 +103,7 @@ export function useReplicas(count: number): ReplicaCluster {
   }, 60_000);
 
   return {
+    embedded,
     replicas,
     get vast() {
       if (!vast) throw new Error('the fake Vast.ai starts before the tests');
@@ -109,6 +111,7 @@ export function useReplicas(count: number): ReplicaCluster {
     },
     vastCalls: () => proxy?.calls.slice() ?? [],
     async backgroundHolder() {
+      if (embedded) return replicas.find((r) => r.running);
       const client = await openRedis({ url: redis!.url, logger: silentLogger });
       try {
         // The lease's token is `<host>:<pid>:<random>`.
