@@ -1,6 +1,18 @@
+import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ComfyVastError, defineCollection, parseOrThrow, ImageStore, LowdbStore, MemoryCollection, type Collection, type Store } from '@comfy-vast/core';
+import {
+  ComfyVastError,
+  DatabaseImageStore,
+  defineCollection,
+  parseImageName,
+  parseOrThrow,
+  LowdbStore,
+  MemoryCollection,
+  type Collection,
+  type PostgresStore,
+  type Store,
+} from '@comfy-vast/core';
 import { z } from 'zod';
 import { databaseAddress, DatabaseUrl } from './config.js';
 import { openPostgres } from './open-postgres.js';
@@ -10,6 +22,8 @@ export interface MigrateOptions {
   from: string;
   /** The PostgreSQL database to copy into; its schema `comfy_vast` must hold none of the records copied. */
   to: string;
+  /** `database` copies the data directory's images into PostgreSQL too; by default they are left where they are. */
+  images?: 'directory' | 'database';
   /** Where the report's lines go. */
   print(line: string): void;
 }
@@ -19,8 +33,8 @@ export interface MigrationReport {
   /** Per collection, the records copied and the data directory's next id, below which the database gives no id again. */
   collections: { name: string; records: number; nextId: number }[];
   values: number;
-  /** The images folder, left where it is, and how many images it holds. */
-  images: { dir: string; files: number };
+  /** The images folder and how many images it holds: left where it is, or copied into PostgreSQL and read back. */
+  images: { dir: string; files: number; copied: boolean };
 }
 
 /**
@@ -40,7 +54,8 @@ const COLLECTION_FILE = /^([a-z0-9][a-z0-9_-]*)(?:\.\d+\.jsonl|\.json)$/i;
  * Copies an embedded installation (the records of its data directory) into PostgreSQL: every collection and named
  * value, each record with its id, and each collection's next id, so that an id is never given twice. The target must
  * hold none of them yet. Every record's id and every value are then read back from the database and compared.
- * Images stay in the data directory's `images` folder, to be used from there.
+ * Images stay in the data directory's `images` folder, to be used from there, unless `images` is `database`: then
+ * they are copied into PostgreSQL as well, and each is read back and compared.
  */
 export async function migrateToPostgres(options: MigrateOptions): Promise<MigrationReport> {
   const to = parseOrThrow(DatabaseUrl, options.to, 'database URL');
@@ -50,6 +65,9 @@ export async function migrateToPostgres(options: MigrateOptions): Promise<Migrat
   try {
     const names = await collectionNames(from);
     const keys = await valueKeys(from);
+    const imagesDir = join(from, 'images');
+    const images = await imageFiles(imagesDir);
+    const copyImages = options.images === 'database';
     const target = await openPostgres(to);
     const at = `${databaseAddress(to)} (schema ${target.schema})`;
     try {
@@ -57,10 +75,12 @@ export async function migrateToPostgres(options: MigrateOptions): Promise<Migrat
       options.print(`Copying ${names.length} collections and ${keys.length} named values from ${from} to PostgreSQL at ${at}`);
       for (const name of names) await copyCollection(open(source, name), open(target, name), at);
       for (const key of keys) await target.setValue(key, source.getValue(key));
+      if (copyImages) await copyImageFiles(imagesDir, images, target);
     } finally {
       await target.close();
     }
-    const report = { collections: await verify(to, source, names, keys, at), values: keys.length, images: await countImages(join(from, 'images')) };
+    const collections = await verify(to, source, names, keys, at, copyImages ? { dir: imagesDir, files: images } : undefined);
+    const report = { collections, values: keys.length, images: { dir: imagesDir, files: images.length, copied: copyImages } };
     printReport(report, from, options.print);
     return report;
   } finally {
@@ -151,7 +171,7 @@ async function copyCollection(source: Collection<AnyRecord>, target: Collection<
 }
 
 /** Reads the database again, as a server starting on it would, and compares it with the data directory. */
-async function verify(url: string, source: Store, names: string[], keys: string[], at: string): Promise<MigrationReport['collections']> {
+async function verify(url: string, source: Store, names: string[], keys: string[], at: string, images?: { dir: string; files: string[] }): Promise<MigrationReport['collections']> {
   const copy = await openPostgres(url);
   try {
     const collections = names.map((name) => {
@@ -168,15 +188,41 @@ async function verify(url: string, source: Store, names: string[], keys: string[
     if (differing.length > 0) {
       throw new ComfyVastError('STORE_ERROR', `After the copy, PostgreSQL at ${at} holds other named values than the data directory: ${differing.join(', ')}.`, { details: { values: differing } });
     }
+    if (images) await verifyImages(copy, images.dir, images.files, at);
     return collections;
   } finally {
     await copy.close();
   }
 }
 
-async function countImages(dir: string): Promise<{ dir: string; files: number }> {
+/** The images of an images folder: the files named as comfy-vast names them. */
+async function imageFiles(dir: string): Promise<string[]> {
   const files = await readdir(dir).catch(() => []);
-  return { dir, files: files.filter((file) => ImageStore.generationOf(file) !== undefined).length };
+  return files.filter((file) => parseImageName(file) !== undefined).sort();
+}
+
+/** Each image saved as the server saves it, one at a time (each is held in memory whole): it gets the same name. */
+async function copyImageFiles(dir: string, files: string[], target: PostgresStore): Promise<void> {
+  const images = new DatabaseImageStore({ store: target });
+  for (const file of files) {
+    const { generationId, n, contentType } = parseImageName(file)!;
+    await images.save(generationId, n, { stream: createReadStream(join(dir, file)), contentType, contentLength: undefined }, file);
+  }
+}
+
+/** Every image is in the database with the size of its file: the count and each one. */
+async function verifyImages(copy: PostgresStore, dir: string, files: string[], at: string): Promise<void> {
+  const images = new DatabaseImageStore({ store: copy });
+  const differing: string[] = [];
+  for (const file of files) {
+    const [stored, original] = await Promise.all([images.stat(file), stat(join(dir, file))]);
+    if (stored?.size !== original.size) differing.push(file);
+  }
+  if (differing.length > 0) {
+    throw new ComfyVastError('STORE_ERROR', `After the copy, PostgreSQL at ${at} lacks ${differing.length} of the ${files.length} images of ${dir}, or holds them with other sizes: ${differing.slice(0, 5).join(', ')}.`, {
+      details: { images: differing.length },
+    });
+  }
 }
 
 function printReport(report: MigrationReport, from: string, print: (line: string) => void): void {
@@ -184,6 +230,11 @@ function printReport(report: MigrationReport, from: string, print: (line: string
   print(`${'collection'.padEnd(width)}  records  next id`);
   for (const c of report.collections) print(`${c.name.padEnd(width)}  ${String(c.records).padStart(7)}  ${String(c.nextId).padStart(7)}`);
   print(`${report.values} named value${report.values === 1 ? '' : 's'}. Every record id and named value read back from PostgreSQL matches the data directory.`);
+  if (report.images.copied) {
+    print(`Images: ${report.images.files} of ${report.images.dir} copied into PostgreSQL, each read back with its size. Start the server with`);
+    print(`COMFY_VAST_IMAGES=database and the same data directory (COMFY_VAST_DATA=${from}), which keeps the SSH key your servers were set up with.`);
+    return;
+  }
   print(`Images: ${report.images.files} in ${report.images.dir}, left in place. Start the server with the same data directory`);
   print(`(COMFY_VAST_DATA=${from}), which keeps the SSH key your servers were set up with, or point COMFY_VAST_IMAGES_DIR there.`);
 }
