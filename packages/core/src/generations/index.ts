@@ -3,7 +3,7 @@ export { generateInputSchema, type GenerateInput, type GenerateResult, type Gene
 export { generationsCollection, generationRecordSchema, generationStatusSchema, generationErrorSchema, GENERATION_STATUSES, type GenerationRecord, type GenerationStatus, type GenerationError } from './records.js';
 export { builtinPrompt, DEFAULT_WORKFLOW_ID, preparePrompt, type PreparedPrompt } from './builtin-prompt.js';
 export { ProgressModel } from './progress-model.js';
-export { imageName, parseImageName, type ImageStore, type StoredImage } from './image-store.js';
+export { parseImageName, type ImageStore, type StoredImage } from './image-store.js';
 export { DirectoryImageStore } from './directory-image-store.js';
 export { DatabaseImageStore, MAX_DATABASE_IMAGE_BYTES, type DatabaseImageStoreOptions } from './database-image-store.js';
 export { GenerationFollowers } from './followers.js';
