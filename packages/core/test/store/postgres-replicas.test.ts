@@ -186,6 +186,16 @@ describe('PostgresStore opened by several processes on one schema', () => {
     expect(ca.all()).toEqual(made);
   });
 
+  it('reads a record too large to travel in its notice from the database, and applies the others from their notices', async () => {
+    const { a, b } = await pair();
+    const [ca, cb] = [a.collection(things), b.collection(things)];
+    const [small, large] = await Promise.all([cb.insert({ tag: 1 }), cb.insert({ tag: 2, a: 'x'.repeat(20_000) })]);
+    await eventually(() => expect(ca.all()).toEqual([small, large]));
+    await cb.update(large.id, { a: 'y'.repeat(20_000) });
+    await cb.update(small.id, { tag: 3 });
+    await eventually(() => expect(ca.all()).toEqual([{ id: small.id, tag: 3 }, { ...large, a: 'y'.repeat(20_000) }]));
+  });
+
   it('catches up after its listening connection drops: what was written meanwhile is read again', async () => {
     const schema = h.schema();
     const clock = new ManualClock();

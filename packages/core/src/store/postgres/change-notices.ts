@@ -3,12 +3,19 @@ import { z } from 'zod';
 /**
  * What a process tells the others after a write, through NOTIFY on the schema's channel: who wrote (so that a
  * process ignores its own), and which records of which collection are now at which version (0: deleted), or which
- * named values changed. The receivers read the records themselves: a notice never carries data.
+ * named values changed. A notice carries the records written (`d`, one per id) when they fit in it, which spares every
+ * receiver a read; a receiver reads the records of a notice without them.
  */
 export const ChangeNotice = z.union([
   z
-    .object({ s: z.string(), c: z.string(), i: z.array(z.number().int().positive()), v: z.array(z.number().int().nonnegative()) })
-    .refine((notice) => notice.i.length === notice.v.length, 'one version per id'),
+    .object({
+      s: z.string(),
+      c: z.string(),
+      i: z.array(z.number().int().positive()),
+      v: z.array(z.number().int().nonnegative()),
+      d: z.array(z.unknown()).optional(),
+    })
+    .refine((notice) => notice.i.length === notice.v.length && (notice.d === undefined || notice.d.length === notice.i.length), 'one version (and record) per id'),
   z.object({ s: z.string(), k: z.array(z.string()) }),
 ]);
 export type ChangeNotice = z.infer<typeof ChangeNotice>;
@@ -16,29 +23,74 @@ export type ChangeNotice = z.infer<typeof ChangeNotice>;
 /** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more; a change larger than this is said in several. */
 export const MAX_NOTICE_BYTES = 7900;
 
-/** The notices for a batch of one collection: each id with its version after the write (0 when deleted). */
-export function recordNotices(sender: string, collection: string, changed: ReadonlyMap<number, number>): string[] {
+/** One record of a write: its version after it (0 when deleted) and, unless deleted, the record as JSON. */
+export interface ChangedRecord {
+  version: number;
+  json?: string;
+}
+
+/**
+ * The notices for a batch of one collection. Records that fit go with their data, the others (and deletions) by id
+ * and version only; each notice stays under PostgreSQL's payload limit.
+ */
+export function recordNotices(sender: string, collection: string, changed: ReadonlyMap<number, ChangedRecord>): string[] {
+  const head = `{"s":${JSON.stringify(sender)},"c":${JSON.stringify(collection)}`;
   const notices: string[] = [];
-  const empty = Buffer.byteLength(JSON.stringify({ s: sender, c: collection, i: [], v: [] }));
-  let ids: number[] = [];
-  let versions: number[] = [];
-  let bytes = empty;
-  const cut = () => {
-    notices.push(JSON.stringify({ s: sender, c: collection, i: ids, v: versions }));
-    ids = [];
-    versions = [];
-    bytes = empty;
-  };
-  for (const [id, version] of changed) {
-    // Each entry adds its digits and a comma in each array.
-    const size = String(id).length + String(version).length + 2;
-    if (bytes + size > MAX_NOTICE_BYTES) cut();
-    ids.push(id);
-    versions.push(version);
-    bytes += size;
+  const withData = new NoticeBuilder(head, true, notices);
+  const idsOnly = new NoticeBuilder(head, false, notices);
+  for (const [id, { version, json }] of changed) {
+    if (json === undefined || !withData.add(id, version, json)) idsOnly.add(id, version);
   }
-  if (ids.length > 0) cut();
+  withData.flush();
+  idsOnly.flush();
   return notices;
+}
+
+/** Accumulates entries into notices of one kind (with or without data), cutting one when the next would not fit. */
+class NoticeBuilder {
+  #ids: number[] = [];
+  #versions: number[] = [];
+  #data: string[] = [];
+  #bytes: number;
+  readonly #empty: number;
+  readonly #head: string;
+  readonly #carriesData: boolean;
+  readonly #out: string[];
+
+  constructor(head: string, carriesData: boolean, out: string[]) {
+    this.#head = head;
+    this.#carriesData = carriesData;
+    this.#out = out;
+    this.#empty = Buffer.byteLength(this.#render());
+    this.#bytes = this.#empty;
+  }
+
+  /** Adds an entry; false when it could not fit even in a notice of its own (only possible with data). */
+  add(id: number, version: number, json?: string): boolean {
+    // Each entry adds its digits and a comma in each array, and its record and a comma in the data.
+    const size = String(id).length + String(version).length + 2 + (this.#carriesData ? Buffer.byteLength(json!) + 1 : 0);
+    if (this.#empty + size > MAX_NOTICE_BYTES) return false;
+    if (this.#bytes + size > MAX_NOTICE_BYTES) this.flush();
+    this.#ids.push(id);
+    this.#versions.push(version);
+    if (this.#carriesData) this.#data.push(json!);
+    this.#bytes += size;
+    return true;
+  }
+
+  flush(): void {
+    if (this.#ids.length === 0) return;
+    this.#out.push(this.#render());
+    this.#ids = [];
+    this.#versions = [];
+    this.#data = [];
+    this.#bytes = this.#empty;
+  }
+
+  #render(): string {
+    const data = this.#carriesData ? `,"d":[${this.#data.join(',')}]` : '';
+    return `${this.#head},"i":[${this.#ids.join(',')}],"v":[${this.#versions.join(',')}]${data}}`;
+  }
 }
 
 /** The notices for a write of named values. */

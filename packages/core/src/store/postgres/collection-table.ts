@@ -3,7 +3,7 @@ import { ComfyVastError } from '../../errors/index.js';
 import type { Logger } from '../../util/index.js';
 import type { CollectionChange } from '../memory-collection.js';
 import type { StoredRecord } from '../store.js';
-import { recordNotices } from './change-notices.js';
+import { recordNotices, type ChangedRecord } from './change-notices.js';
 import { databaseError, errorCode, inTransaction, tableName, withClient } from './connection.js';
 import type { LoadedRow } from './load.js';
 import { lockKeys } from './migrations.js';
@@ -35,6 +35,13 @@ export interface CollectionTableOptions<T> {
 }
 
 const UNIQUE_VIOLATION = '23505';
+const INVALID_TEXT_REPRESENTATION = '22P02';
+/** What the write statement's deliberate failed cast says when a version check failed (see #writeStatement). */
+const CONFLICT_MARK = 'comfy-vast version conflict ';
+
+function isVersionConflict(error: unknown): boolean {
+  return errorCode(error) === INVALID_TEXT_REPRESENTATION && error instanceof Error && error.message.includes(CONFLICT_MARK);
+}
 
 /**
  * The database half of one collection: writes a batch of changes all or nothing, with the changes' net effect
@@ -75,24 +82,23 @@ export class CollectionTable<T extends StoredRecord> {
       else if (record) inserts.push(record);
       else if (known) deletes.push({ id, version: known.version });
     }
-    const changed = new Map<number, number>();
-    for (const record of inserts) changed.set(record.id, 1);
-    for (const { record, version } of updates) changed.set(record.id, version + 1);
-    for (const { id } of deletes) changed.set(id, 0);
+    const insertJson = inserts.map((r) => JSON.stringify(r));
+    const updateJson = updates.map((u) => JSON.stringify(u.record));
+    const changed = new Map<number, ChangedRecord>();
+    inserts.forEach((record, n) => changed.set(record.id, { version: 1, json: insertJson[n] }));
+    updates.forEach(({ record, version }, n) => changed.set(record.id, { version: version + 1, json: updateJson[n] }));
+    for (const { id } of deletes) changed.set(id, { version: 0 });
     const values = [
       inserts.map((r) => r.id),
-      inserts.map((r) => JSON.stringify(r)),
+      insertJson,
       updates.map((u) => u.record.id),
-      updates.map((u) => JSON.stringify(u.record)),
+      updateJson,
       updates.map((u) => u.version),
       deletes.map((d) => d.id),
       deletes.map((d) => d.version),
       this.#o.channel,
       recordNotices(this.#o.sender, this.#o.name, changed),
     ];
-    // One statement is atomic by itself, and a single update or delete that finds another version writes nothing:
-    // only a batch whose version checks could fail part of it, or the table's first write, needs a transaction.
-    const transaction = !this.#exists || (updates.length + deletes.length > 0 && net.size > 1);
 
     try {
       await withClient(this.#o.pool, async (client) => {
@@ -102,13 +108,13 @@ export class CollectionTable<T extends StoredRecord> {
             await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', lockKeys(this.#o.schema));
             await client.query(createCollectionTable(this.#o.schema, this.#o.name));
           }
-          const { rows } = await client.query<{ updated: number; deleted: number }>({ ...this.#statement, values });
-          if (rows[0]!.updated !== updates.length || rows[0]!.deleted !== deletes.length) throw this.#conflict();
+          await client.query({ ...this.#statement, values });
         };
-        await (transaction ? inTransaction(client, 'BEGIN', write) : write());
+        // The statement is all or nothing by itself; only the table's first write needs a transaction, for its lock.
+        await (this.#exists ? write() : inTransaction(client, 'BEGIN', write));
       });
     } catch (error) {
-      const conflict = error instanceof ComfyVastError ? error : errorCode(error) === UNIQUE_VIOLATION ? this.#conflict(error) : null;
+      const conflict = isVersionConflict(error) || errorCode(error) === UNIQUE_VIOLATION ? this.#conflict(error) : null;
       if (!conflict) throw databaseError(`write collection ${this.#o.name} to PostgreSQL`, error);
       await this.#reread([...net.keys()]).then(
         (changed) => this.#o.conflicted(changed),
@@ -123,8 +129,10 @@ export class CollectionTable<T extends StoredRecord> {
   }
 
   /**
-   * One statement for the whole batch: inserts, version-checked updates and deletes, and the notices of what changed
-   * (sent only when every check passed: a single refused update commits nothing else and tells nobody).
+   * One statement for the whole batch, all or nothing without a transaction around it (one round trip): inserts,
+   * version-checked updates and deletes, then either the notices of what changed or, when an update or delete found
+   * another version, an error that undoes the whole statement (and its notices, which are sent only at commit).
+   * Plain SQL has no RAISE: the error is a cast that cannot succeed, carrying a marker the catch recognises.
    */
   #writeStatement(): string {
     const t = this.#table;
@@ -140,10 +148,10 @@ export class CollectionTable<T extends StoredRecord> {
       ), counts AS (
         SELECT (SELECT count(*) FROM updated)::integer AS updated, (SELECT count(*) FROM deleted)::integer AS deleted
       )
-      SELECT updated, deleted, (
-        SELECT count(*) FROM (SELECT pg_notify($8, notice) FROM unnest($9::text[]) AS notice
-        WHERE updated = cardinality($3::bigint[]) AND deleted = cardinality($6::bigint[])) AS sent
-      ) AS notified FROM counts`;
+      SELECT CASE WHEN updated = cardinality($3::bigint[]) AND deleted = cardinality($6::bigint[])
+        THEN (SELECT count(*) FROM (SELECT pg_notify($8, notice) FROM unnest($9::text[]) AS notice) AS sent)::integer
+        ELSE ('${CONFLICT_MARK}' || updated || '/' || deleted)::integer
+      END AS notified FROM counts`;
   }
 
   /** Where the changes other processes make to this collection are applied: `memory` puts a record into memory (false: a local write to it is under way). */

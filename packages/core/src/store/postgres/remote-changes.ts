@@ -35,6 +35,12 @@ export interface RemoteChangesOptions {
   applyValue(key: string, value: unknown): boolean;
 }
 
+/** A record noted as changed: the version to reach, and the record at that version when its notice carried it. */
+interface Noted {
+  version: number;
+  data?: unknown;
+}
+
 /** A record's version in a notice when deleted; a record noted after a local write settles has no version yet. */
 const DELETED = 0;
 const UNKNOWN = Number.POSITIVE_INFINITY;
@@ -43,15 +49,15 @@ const RETRY_MS = 1000;
 
 /**
  * Applies the other processes' changes to memory. Notices are merged while a batch is being applied, so that a
- * burst costs one read per collection: deletions are applied at once (ids are never reused), other records are read
- * when the notice's version is newer than the one held. A record (or named value) with a local write under way is
+ * burst costs at most one read per collection: deletions are applied at once (ids are never reused), other records
+ * when the notice's version is newer than the one held, from the notice when it carried them, else read. A record (or named value) with a local write under way is
  * left alone until that write settles, then read again: its write must meet the version it was made on.
  */
 export class RemoteChanges {
   readonly #o: RemoteChangesOptions;
   /** How this process's own notices begin (change-notices.ts writes the sender first): skipped without parsing. */
   readonly #own: string;
-  #records = new Map<string, Map<number, number>>();
+  #records = new Map<string, Map<number, Noted>>();
   #keys = new Set<string>();
   #deferredRecords = new Map<string, Set<number>>();
   #deferredKeys = new Set<string>();
@@ -85,7 +91,7 @@ export class RemoteChanges {
     }
     if (notice.s === this.#o.sender) return;
     if ('k' in notice) for (const key of notice.k) this.#keys.add(key);
-    else notice.i.forEach((id, n) => this.#note(notice.c, id, notice.v[n]!));
+    else notice.i.forEach((id, n) => this.#note(notice.c, id, notice.v[n]!, notice.d?.[n]));
     this.#drain();
   }
 
@@ -128,12 +134,13 @@ export class RemoteChanges {
     await this.idle();
   }
 
-  #note(collection: string, id: number, version: number): void {
+  #note(collection: string, id: number, version: number, data?: unknown): void {
     let ids = this.#records.get(collection);
     if (!ids) this.#records.set(collection, (ids = new Map()));
     const noted = ids.get(id);
-    // A deletion is final; otherwise the newest version noted is the one to reach.
-    ids.set(id, noted === DELETED || version === DELETED ? DELETED : Math.max(noted ?? 0, version));
+    // A deletion is final; otherwise the newest version noted is the one to reach, with its data when a notice had it.
+    if (noted?.version === DELETED || version === DELETED) ids.set(id, { version: DELETED });
+    else if (!noted || version > noted.version) ids.set(id, { version, data });
   }
 
   #drain(): void {
@@ -149,7 +156,7 @@ export class RemoteChanges {
           if (keys.size > 0) await this.#applyValues([...keys]);
         } catch (error) {
           // What was not applied is noted again (newer notices merge with it) and read after a pause.
-          for (const [collection, ids] of records) for (const [id, version] of ids) this.#note(collection, id, version);
+          for (const [collection, ids] of records) for (const [id, { version, data }] of ids) this.#note(collection, id, version, data);
           for (const key of keys) this.#keys.add(key);
           this.#o.logger.warn({ err: { message: (error as Error).message, code: errorCode(error) } }, 'could not read the changes of other processes; retrying');
           this.#retrying = true;
@@ -167,13 +174,16 @@ export class RemoteChanges {
     });
   }
 
-  async #applyRecords(collection: string, noted: Map<number, number>): Promise<void> {
+  async #applyRecords(collection: string, noted: Map<number, Noted>): Promise<void> {
     const held = this.#o.target(collection);
     const gone: number[] = [];
+    const carried: LoadedRow[] = [];
     const toRead: number[] = [];
-    for (const [id, version] of noted) {
+    for (const [id, { version, data }] of noted) {
       if (version === DELETED) gone.push(id);
-      else if ((held.version(id) ?? 0) < version) toRead.push(id);
+      else if ((held.version(id) ?? 0) >= version) continue;
+      else if (data !== undefined) carried.push({ id, data, version });
+      else toRead.push(id);
     }
     const rows = toRead.length > 0 ? await this.#read(collection, toRead) : new Map<number, LoadedRow>();
     // Read again after the await: the collection may have been opened meanwhile.
@@ -189,6 +199,7 @@ export class RemoteChanges {
       }
     };
     for (const id of gone) apply(id, undefined);
+    for (const row of carried) apply(row.id, row);
     for (const id of toRead) apply(id, rows.get(id));
     this.#emit({ kind: 'records', collection, ids: applied.sort((a, b) => a - b) });
   }
@@ -236,9 +247,9 @@ export class RemoteChanges {
       versions = new Map();
     }
     const held = this.#o.target(collection);
-    const noted = new Map<number, number>();
-    for (const id of held.ids()) if (!versions.has(id)) noted.set(id, DELETED);
-    for (const [id, version] of versions) if ((held.version(id) ?? 0) < version) noted.set(id, version);
+    const noted = new Map<number, Noted>();
+    for (const id of held.ids()) if (!versions.has(id)) noted.set(id, { version: DELETED });
+    for (const [id, version] of versions) if ((held.version(id) ?? 0) < version) noted.set(id, { version });
     if (noted.size > 0) await this.#applyRecords(collection, noted);
   }
 
