@@ -122,6 +122,10 @@ export interface ComfyVastOptions {
 /** Everything the services report, in one place: the API server forwards these to their owners. */
 export interface ComfyVastEvents {
   'server:status': [event: ServerStatusEvent];
+  /**
+   * Every event of the generations this process runs. Among several processes (`redis`), another process's
+   * generations' ends too, and their progress while this process follows them (`followGeneration`).
+   */
   'generation:event': [event: GenerationEvent];
   /** Every change of a model download: status, bytes, speed. */
   'download:event': [event: DownloadView];
@@ -477,12 +481,16 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
    * missed after `since`). Its server counts as watched, so idle stop waits, until `unfollowGeneration`.
    */
   followGeneration(userId: number, generationId: number, since?: number): GenerationEvent[] {
-    return this.#followers.follow(userId, generationId, since);
+    const events = this.#followers.follow(userId, generationId, since);
+    // Another process may run it: its progress comes here while it is followed (its end comes anyway).
+    if (events.at(-1)?.type !== 'complete' && events.at(-1)?.type !== 'error') void this.#bus?.follow(generationTopic(generationId));
+    return events;
   }
 
   /** Nobody follows the generation any more. */
   unfollowGeneration(generationId: number): void {
     this.#followers.unfollow(generationId);
+    this.#bus?.unfollow(generationTopic(generationId));
   }
 
   // Setup
@@ -775,7 +783,8 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     });
     const onGeneration = (event: GenerationEvent) => {
       this.#generationHere(event);
-      this.#bus?.publish({ name: 'generation:event', args: [event] });
+      // Progress only to the processes following the generation; its end to all of them (idle stop counts it).
+      this.#bus?.publish({ name: 'generation:event', args: [event] }, event.type === 'progress' ? generationTopic(event.generationId) : undefined);
     };
     this.#generations.on('progress', onGeneration);
     this.#generations.on('complete', onGeneration);
@@ -815,6 +824,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     this.#followers.record(event);
     this.emit('generation:event', event);
     if (event.type === 'progress') return;
+    this.#bus?.unfollow(generationTopic(event.generationId));
     // Another process's generation may not have reached this process's records yet: its server is rechecked later.
     const serverId = this.#generations.find(event.generationId)?.serverId;
     if (serverId !== undefined) void this.#scheduler.activityChanged(serverId).catch((err: unknown) => this.logger.error({ err }, 'event handling failed'));
@@ -904,6 +914,9 @@ const SHARED_EVENTS = new Set<SharedEventName>(['server:status', 'download:event
 
 /** Server statuses in which nothing runs on the box any more. */
 const GONE = new Set<ServerStatus>(['stopping', 'stopped', 'deleted']);
+
+/** The event bus topic of one generation's progress. */
+const generationTopic = (generationId: number): string => `generation:${generationId}`;
 
 /** The installation's key pair and the script every remote action runs. */
 interface InstallationSsh {

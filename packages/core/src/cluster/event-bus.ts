@@ -24,7 +24,9 @@ type Envelope = z.infer<typeof envelopeSchema>;
 
 /**
  * The library's events, shared by every process on one Redis: each process delivers its own events to its
- * listeners at once and publishes them; the others receive them through one pub/sub channel. Each generation's,
+ * listeners at once and publishes them; the others receive them through one pub/sub channel. An event of a topic
+ * (a running generation's progress) goes on a channel of its own instead, received only by the processes that
+ * follow the topic: every process does not pay for every progress step of every generation. Each generation's,
  * download's or setup's events come from the one process that runs it, through one connection, and Redis keeps a
  * connection's publications in order, so every process sees them in the order they happened. A process that was
  * disconnected misses what was published meanwhile: replays (`since`) are served from the stored records, not from
@@ -37,6 +39,8 @@ export class RedisEventBus {
   readonly #channel: string;
   readonly #logger: Logger;
   readonly #listeners = new Set<(event: SharedEvent) => void>();
+  /** The topics followed, by channel. */
+  readonly #topics = new Set<string>();
   #failing = false;
 
   private constructor(redis: Redis, subscriber: Redis, channel: string, logger: Logger) {
@@ -45,7 +49,7 @@ export class RedisEventBus {
     this.#channel = channel;
     this.#logger = logger;
     subscriber.on('message', (channel: string, text: string) => {
-      if (channel !== this.#channel) return;
+      if (channel !== this.#channel && !this.#topics.has(channel)) return;
       const envelope = parseEnvelope(text);
       if (!envelope) return this.#logger.warn({ channel }, 'ignored a malformed event on the shared channel');
       if (envelope.from === this.id) return;
@@ -77,9 +81,9 @@ export class RedisEventBus {
    * Publishes an event the caller has delivered locally. While Redis is away the other processes miss it (one
    * warning per outage): their subscribers catch up from the stored records when they resubscribe with `since`.
    */
-  publish(event: SharedEvent): void {
+  publish(event: SharedEvent, topic?: string): void {
     const envelope: Envelope = { from: this.id, name: event.name, args: event.args };
-    this.#redis.publish(this.#channel, JSON.stringify(envelope)).then(
+    this.#redis.publish(topic === undefined ? this.#channel : this.#topicChannel(topic), JSON.stringify(envelope)).then(
       () => {
         if (!this.#failing) return;
         this.#failing = false;
@@ -93,7 +97,31 @@ export class RedisEventBus {
     );
   }
 
+  /**
+   * Receives the events of a topic from now on (a second call is a no-op). Subscribing takes a round trip to Redis:
+   * what is published before Redis confirms it is not received, so a follower reads the state it starts from from the
+   * store, and progress is never the only word of anything. Resolves once Redis confirmed (never rejects).
+   */
+  async follow(topic: string): Promise<void> {
+    const channel = this.#topicChannel(topic);
+    if (this.#topics.has(channel)) return;
+    this.#topics.add(channel);
+    // ioredis subscribes again after a reconnection by itself; an error now is one of that reconnection.
+    await this.#subscriber.subscribe(channel).catch(() => undefined);
+  }
+
+  unfollow(topic: string): void {
+    const channel = this.#topicChannel(topic);
+    if (!this.#topics.delete(channel)) return;
+    this.#subscriber.unsubscribe(channel).catch(() => undefined);
+  }
+
+  #topicChannel(topic: string): string {
+    return `${this.#channel}:${topic}`;
+  }
+
   async close(): Promise<void> {
+    this.#topics.clear();
     this.#listeners.clear();
     await this.#subscriber.quit().catch(() => this.#subscriber.disconnect());
   }

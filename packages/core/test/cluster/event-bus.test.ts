@@ -37,6 +37,29 @@ describe('RedisEventBus', () => {
     await Promise.all([a.close(), b.close(), c.close()]);
   });
 
+  it('delivers the events of a topic only to the processes following it, and none after they stop', async () => {
+    const [a, b, c] = await Promise.all([open(), open(), open()]);
+    const seen = { b: [] as SharedEvent[], c: [] as SharedEvent[] };
+    b.onEvent((e) => seen.b.push(e));
+    c.onEvent((e) => seen.c.push(e));
+    await b.follow('generation:7');
+    const step = (seq: number) => ({ name: 'generation:event', args: [{ type: 'progress', generationId: 7, seq }] });
+    for (let seq = 1; seq <= 3; seq++) a.publish(step(seq), 'generation:7');
+    // An event without a topic reaches everybody, after the topic's events published before it.
+    a.publish({ name: 'generation:event', args: [{ type: 'complete', generationId: 7, seq: 4 }] });
+    await vi.waitFor(() => expect(seen.c).toHaveLength(1), { timeout: 10_000 });
+    await vi.waitFor(() => expect(seen.b).toHaveLength(4), { timeout: 10_000 });
+    expect(seen.b.map((e) => (e.args[0] as { seq: number }).seq)).toEqual([1, 2, 3, 4]);
+    expect(seen.c.map((e) => (e.args[0] as { seq: number }).seq)).toEqual([4]);
+
+    b.unfollow('generation:7');
+    a.publish(step(5), 'generation:7');
+    a.publish({ name: 'server:status', args: [{ server: { id: 1, status: 'running' } }] });
+    await vi.waitFor(() => expect(seen.b).toHaveLength(5), { timeout: 10_000 });
+    expect(seen.b.at(-1)!.name).toBe('server:status');
+    await Promise.all([a.close(), b.close(), c.close()]);
+  });
+
   it('ignores what is not one of its envelopes on its channel', async () => {
     const [a, b] = await Promise.all([open(), open()]);
     const seen: SharedEvent[] = [];
