@@ -45,16 +45,22 @@ async function startReplicas(count: number, comfyUrls: string[], shared?: { data
   return { replicas, urls, serverIds };
 }
 
-/** Generations per second, each load process submitting its share to one replica and following it there. */
-async function throughput(setup: Setup): Promise<{ perSecond: number; lost: number }> {
+/**
+ * Generations per second, each load process submitting its share to one replica and following it there, and the CPU
+ * the API processes spent together per generation (what more cores would divide).
+ */
+async function throughput(setup: Setup): Promise<{ perSecond: number; lost: number; cpuMs: number }> {
   const loads = await Promise.all(setup.urls.map(() => startChild('ws-load')));
+  const cpu = async () => (await Promise.all(setup.replicas.map((r) => r.call<number>('cpu')))).reduce((a, b) => a + b, 0);
   try {
+    const cpuBefore = await cpu();
     const share = Math.ceil(GENERATIONS / setup.urls.length);
     const results = await Promise.all(
       loads.map((load, i) => load.call<{ seconds: number; completed: number }>('generate', { url: setup.urls[i], token: TOKEN, serverIds: setup.serverIds, total: share, steps: STEPS, size: SIZE })),
     );
     const completed = results.reduce((n, r) => n + r.completed, 0);
-    return { perSecond: completed / Math.max(...results.map((r) => r.seconds)), lost: share * setup.urls.length - completed };
+    const cpuMs = ((await cpu()) - cpuBefore) / completed;
+    return { perSecond: completed / Math.max(...results.map((r) => r.seconds)), lost: share * setup.urls.length - completed, cpuMs };
   } finally {
     await Promise.all(loads.map((l) => l.stop()));
   }
@@ -87,7 +93,7 @@ async function measure(label: string, count: number, comfyUrls: string[], shared
   try {
     const t = await throughput(setup);
     const l = await latency(setup);
-    console.log(`  ${label.padEnd(34)} ${fmt(t.perSecond)} generations/s (${t.lost} lost); events to a subscriber${count > 1 ? ' on another replica' : ''}: p50 ${fmt(l.p50, 2)} ms, p99 ${fmt(l.p99, 2)} ms (${l.events} events)`);
+    console.log(`  ${label.padEnd(34)} ${fmt(t.perSecond)} generations/s (${t.lost} lost), ${fmt(t.cpuMs)} ms of API CPU each; events to a subscriber${count > 1 ? ' on another replica' : ''}: p50 ${fmt(l.p50, 2)} ms, p99 ${fmt(l.p99, 2)} ms (${l.events} events)`);
     return { ...t, latency: l };
   } finally {
     await Promise.all(setup.replicas.map((r) => r.stop()));
@@ -113,6 +119,7 @@ export async function run(): Promise<void> {
     const three = await measure('3 replicas, PostgreSQL + Redis', 3, comfyUrls, { databaseUrl: database('replicas_three'), redisUrl: `${redis.url}/2`, imagesDir });
     for (const [name, m] of [['one', one], ['three', three]] as const) {
       record({ name: `replicas.${name}.per-second`, value: m.perSecond, unit: '/s', baseline: { name: 'embedded, one process', value: embedded.perSecond }, ratio: m.perSecond / embedded.perSecond, goal: name === 'three' ? 'no loss against one replica' : undefined, met: name === 'three' ? m.perSecond >= one.perSecond * 0.95 && m.lost === 0 : undefined });
+      record({ name: `replicas.${name}.cpu-per-generation`, value: m.cpuMs, unit: 'ms', baseline: { name: 'embedded, one process', value: embedded.cpuMs }, ratio: m.cpuMs / embedded.cpuMs });
       record({ name: `replicas.${name}.event.p99`, value: m.latency.p99, unit: 'ms', baseline: { name: 'embedded, same process', value: embedded.latency.p99 }, ratio: m.latency.p99 / embedded.latency.p99, goal: name === 'three' ? '<= 20 ms across replicas' : undefined, met: name === 'three' ? m.latency.p99 <= 20 : undefined });
     }
     console.log(`  ratios to one embedded process: 1 replica ${fmt(one.perSecond / embedded.perSecond, 2)}x, 3 replicas ${fmt(three.perSecond / embedded.perSecond, 2)}x (3 against 1 replica: ${fmt(three.perSecond / one.perSecond, 2)}x)`);
