@@ -29,6 +29,7 @@ import {
   ServerWatchers,
   budgetsCollection,
   costEventsCollection,
+  schedulerHistoryCollection,
   schedulesCollection,
   type BudgetStatus,
   type ScheduleSide,
@@ -341,6 +342,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
       store.onRemoteChange((change) => {
         if (change.kind !== 'records') return;
         if (change.collection === generationsCollection.name) this.#generations.remoteChanged(change.ids);
+        if (change.collection === schedulerHistoryCollection.name) this.#scheduler.history.remoteChanged(change.ids);
         const servers =
           change.collection === executionsCollection.name ? this.#setup.remoteChanged(change.ids) : change.collection === downloadsCollection.name ? this.#downloads.remoteChanged(change.ids) : [];
         // A setup or download that began, moved or ended elsewhere: idle stop looks at its server again here.

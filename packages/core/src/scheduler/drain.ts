@@ -4,7 +4,7 @@ import { hasWork, type ActionReason, type ScheduleTarget, type ServerActivity, t
 import type { HistoryEntry } from './history.js';
 import { MINUTE_MS } from './time-zone.js';
 
-interface Drain {
+export interface Drain {
   reason: ActionReason;
   deadline: number;
 }
@@ -78,10 +78,15 @@ export class Drainer {
    */
   restore(server: ServerInfo, entry: StoredSchedulerHistoryRecord): void {
     if (this.#drains.has(server.id)) return;
+    this.#drains.set(server.id, this.drainOf(entry));
+  }
+
+  /** The drain a `draining` history entry began, whichever process wrote it. */
+  drainOf(entry: StoredSchedulerHistoryRecord): Drain {
     // An entry written before drains were stored with it: its text and the grace period stand in.
     const message = entry.drain?.message ?? entry.reason;
     const deadline = entry.drain ? Date.parse(entry.drain.stopsBy) : Date.parse(entry.at) + this.#o.graceMs;
-    this.#drains.set(server.id, { reason: { trigger: entry.trigger, message }, deadline });
+    return { reason: { trigger: entry.trigger, message }, deadline };
   }
 
   /** Finishes a drain whose work ended or whose grace period ran out. */

@@ -19,6 +19,8 @@ function later(a: StoredSchedulerHistoryRecord, b: StoredSchedulerHistoryRecord)
 export class SchedulerHistory {
   #records;
   #clock: Clock;
+  /** Each server's latest entry, built at first use and kept as entries are written here or by other processes. */
+  #latest: Map<number, StoredSchedulerHistoryRecord> | null = null;
 
   constructor(store: Store, clock: Clock) {
     this.#records = store.collection(schedulerHistoryCollection);
@@ -26,7 +28,17 @@ export class SchedulerHistory {
   }
 
   async record(entry: HistoryEntry, drain?: DrainState): Promise<SchedulerHistoryRecord> {
-    return shown(await this.#records.insert({ ...entry, ...(drain ? { drain } : {}), at: new Date(this.#clock.now()).toISOString() }));
+    const stored = await this.#records.insert({ ...entry, ...(drain ? { drain } : {}), at: new Date(this.#clock.now()).toISOString() });
+    this.#see(stored);
+    return shown(stored);
+  }
+
+  /** Entries another process wrote reached this one's records. */
+  remoteChanged(ids: readonly number[]): void {
+    for (const id of ids) {
+      const record = this.#records.get(id);
+      if (record) this.#see(record);
+    }
   }
 
   list(serverId: number, options: { limit?: number; cursor?: number | null } = {}): Page<SchedulerHistoryRecord> {
@@ -36,11 +48,25 @@ export class SchedulerHistory {
 
   /** The `draining` entries nothing ended yet: each server's latest entry, where it is one. */
   openDrains(): StoredSchedulerHistoryRecord[] {
-    const latest = new Map<number, StoredSchedulerHistoryRecord>();
-    for (const record of this.#records.all()) {
-      const seen = latest.get(record.serverId);
-      if (!seen || later(record, seen)) latest.set(record.serverId, record);
+    return [...this.#latestByServer().values()].filter((r) => r.event === 'draining');
+  }
+
+  /** The server's `draining` entry when nothing ended that drain yet. */
+  openDrain(serverId: number): StoredSchedulerHistoryRecord | undefined {
+    const latest = this.#latestByServer().get(serverId);
+    return latest?.event === 'draining' ? latest : undefined;
+  }
+
+  #latestByServer(): Map<number, StoredSchedulerHistoryRecord> {
+    if (!this.#latest) {
+      this.#latest = new Map();
+      for (const record of this.#records.all()) this.#see(record);
     }
-    return [...latest.values()].filter((r) => r.event === 'draining');
+    return this.#latest;
+  }
+
+  #see(record: StoredSchedulerHistoryRecord): void {
+    const seen = this.#latest?.get(record.serverId);
+    if (!seen || later(record, seen)) this.#latest?.set(record.serverId, record);
   }
 }

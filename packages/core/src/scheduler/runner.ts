@@ -141,23 +141,34 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
 
   /** True while a stop waits for the server's work to end: new generations must be refused. */
   isDraining(serverId: number): boolean {
-    return this.#drainer.isDraining(serverId);
+    return this.#drainDeadline(serverId) !== undefined;
   }
 
   /** Throws SERVER_NOT_RUNNING when the server is draining towards a stop. */
   assertAcceptingWork(serverId: number): void {
-    if (!this.#drainer.isDraining(serverId)) return;
+    const deadline = this.#drainDeadline(serverId);
+    if (deadline === undefined) return;
     throw new ComfyVastError(
       'SERVER_NOT_RUNNING',
       `Server ${serverId} is stopping: it finishes the work it has and accepts no new generations`,
-      { details: { serverId, draining: true, stopsBy: new Date(this.#drainer.deadline(serverId)!).toISOString() } },
+      { details: { serverId, draining: true, stopsBy: new Date(deadline).toISOString() } },
     );
+  }
+
+  /**
+   * When a draining server stops at the latest. The running scheduler knows its drains; a process that does not run
+   * it (another holds the background lease) reads them from the history, which every process shares.
+   */
+  #drainDeadline(serverId: number): number | undefined {
+    if (this.#running) return this.#drainer.deadline(serverId);
+    const entry = this.history.openDrain(serverId);
+    return entry && this.#drainer.drainOf(entry).deadline;
   }
 
   /** When the server stops for idleness if nothing happens (for the server list), or null. */
   idleStopAt(serverId: number): number | null {
     const server = this.#target.getServer(serverId);
-    if (!server || this.#drainer.isDraining(serverId)) return null;
+    if (!server || this.isDraining(serverId)) return null;
     return idleStopAt(this.#schedules.peek(serverId), server.status, this.#target.activity(serverId));
   }
 

@@ -165,6 +165,10 @@ describe('a drain under way when the scheduler’s process ends', () => {
     await runTo(clock, '2026-03-02T23:01:00Z');
     expect(history(a, user.id, serverId)).toEqual(['draining 2026-03-02T23:00']);
     await until(clock, () => history(b, user.id, serverId).length === 1);
+    // The process that does not run the scheduler refuses new work on the draining server as the holder does.
+    expect(b.background().holder).toBe(false);
+    expect(await stopsBy(b, user.id, serverId)).toBe('2026-03-02T23:30:00.000Z');
+    expect(b.listServers(user.id).find((s) => s.id === serverId)).toMatchObject({ idleStopAt: null });
 
     // The holder closes: its lease goes to the other process, which takes the drain up with its deadline.
     await close(a);
