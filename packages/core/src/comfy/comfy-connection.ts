@@ -218,10 +218,15 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
     if (queue.running.some((e) => e.promptId === promptId)) return { state: 'running' };
     const pending = queue.pending.findIndex((e) => e.promptId === promptId);
     if (pending >= 0) return { state: 'pending', position: pending + 1 + queue.running.length };
-    const outcome = (await this.client.hasJobsApi()) ? outcomeOfJob(await this.client.job(promptId)) : outcomeOfHistory(await this.client.history(promptId));
+    const outcome = await this.#recorded(promptId);
     // Between the two reads a pending prompt may have started: that is still not lost.
     if (outcome === 'active') return { state: 'running' };
     return { state: 'finished', outcome: outcome ?? { status: 'lost', reason: 'ComfyUI no longer knows this prompt (it was removed or the server restarted)' } };
+  }
+
+  /** What ComfyUI recorded of a prompt, from `/api/jobs/{id}` when the server has it, else `/history/{id}`. */
+  async #recorded(promptId: string): Promise<PromptOutcome | 'active' | undefined> {
+    return (await this.client.hasJobsApi()) ? outcomeOfJob(await this.client.job(promptId)) : outcomeOfHistory(await this.client.history(promptId));
   }
 
   async close(): Promise<void> {
@@ -293,10 +298,12 @@ export class ComfyConnection extends EventEmitter<ComfyConnectionEvents> {
       : t.error
         ? { status: 'error', outputs: t.outputs, error: t.error }
         : { status: 'success', outputs: t.outputs };
-    let outcome = fromSocket;
+    let outcome: PromptOutcome = fromSocket;
     try {
-      const state = await this.state(promptId);
-      if (state.state === 'finished' && state.outcome.status !== 'lost') outcome = state.outcome;
+      // The prompt's own record only: the whole queue, which `state` reads first, lists every waiting prompt in
+      // full, and reading it at each end made a batch cost its length squared.
+      const recorded = await this.#recorded(promptId);
+      if (recorded !== undefined && recorded !== 'active') outcome = recorded;
     } catch (err) {
       this.#logger.warn({ promptId, err: (err as Error).message }, 'Using the socket’s account of a finished prompt');
     }

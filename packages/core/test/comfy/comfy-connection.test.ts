@@ -34,6 +34,16 @@ describe('ComfyConnection', () => {
     expect(conn.trackedCount).toBe(0);
   });
 
+  it('reads a finished prompt’s own record, not the whole queue, which lists every waiting prompt in full', async () => {
+    const { comfy, conn } = await setup({ logRequests: true });
+    const { promptId } = await conn.submit(sdxlPrompt(1));
+    const queueReads = comfy.requests().filter((r) => r.path === '/queue').length;
+    expect(await finished(conn, promptId)).toMatchObject({ status: 'success' });
+    const after = comfy.requests().slice(-1);
+    expect(comfy.requests().filter((r) => r.path === '/queue').length).toBe(queueReads);
+    expect(after).toEqual([{ method: 'GET', path: `/api/jobs/${promptId}` }]);
+  });
+
   it('reconnects after a dropped socket and reconciles the prompt it missed', async () => {
     const { comfy, conn, clock } = await setup({ faults: [{ kind: 'drop-socket', afterSteps: 1 }] });
     const closed = nextEvent(conn.socket, 'close');

@@ -41,6 +41,8 @@ export interface FakeComfy {
   setModels(folder: string, files: string[]): void;
   /** Prompts queued or running. */
   queueRemaining(): number;
+  /** With `logRequests`, every HTTP request served so far (path without the query), oldest first; else none. */
+  requests(): Array<{ method: string; path: string }>;
   close(): Promise<void>;
 }
 
@@ -57,8 +59,10 @@ export async function startFakeComfy(options: FakeComfyOptions = {}): Promise<Fa
   const authorized = (header: string | undefined, url: URL): boolean =>
     !options.token || header === `Bearer ${options.token}` || url.searchParams.get('token') === options.token;
 
+  const requests: Array<{ method: string; path: string }> = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (options.logRequests) requests.push({ method: req.method ?? 'GET', path: url.pathname });
     if (!authorized(req.headers.authorization, url)) return sendJson(res, 401, { error: 'Unauthorized' });
     handle(engine, routeOptions, req, res, url)
       .then((matched) => {
@@ -92,6 +96,7 @@ export async function startFakeComfy(options: FakeComfyOptions = {}): Promise<Fa
       engine.invalidateObjectInfo();
     },
     queueRemaining: () => engine.queueRemaining(),
+    requests: () => requests.slice(),
     async close() {
       engine.stop();
       hub.closeAll();
