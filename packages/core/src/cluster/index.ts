@@ -4,3 +4,4 @@ export { RedisEventBus, type RedisEventBusOptions, type SharedEvent } from './ev
 export { Lease, DEFAULT_LEASE_TTL_MS, leaseKey, type LeaseEvents, type LeaseLossReason, type LeaseOptions } from './lease.js';
 export { ProcessPresence, type ProcessPresenceOptions } from './process-presence.js';
 export { claimOrphans, type OwnedRecord, type WorkOwnership } from './orphans.js';
+export { RedisSlots, DEFAULT_SLOT_TTL_MS, slotsKey, type RedisSlotsOptions } from './slots.js';
