@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,7 @@ import { analyzeWorkflow, toApiPrompt, type AnalyzeOptions, type ConversionResul
 import { AnalysisLog, WorkflowLibrary, type WorkflowInput, type WorkflowRecord } from './workflow-library/index.js';
 import { DEFAULT_REMOTE_LAYOUT, SshRunner, StoredHostKeyPins, loadRemoteScript, modelsDirOf, type ModelFileLine, type RemoteHost, type RemoteLayout } from './remote/index.js';
 import {
+  DOWNLOADS_PER_SERVER,
   ModelDownloads,
   ModelUrlLookup,
   downloadsCollection,
@@ -59,7 +61,7 @@ import {
 } from './models/index.js';
 import { InstallationKeys, VastClient, sharedInstallationKey, type LaunchOptions, type ServerRequirementsInput } from './vast/index.js';
 import { SetupService, basicModelSchema, executionsCollection, resetRequestSchema, type BasicModel, type Execution, type ExecutionEvent, type ExecutionLog, type ExecutionStart } from './setup/index.js';
-import { DEFAULT_LEASE_TTL_MS, Lease, ProcessPresence, RedisEventBus, type Redis, type SharedEvent, type WorkOwnership } from './cluster/index.js';
+import { DEFAULT_LEASE_TTL_MS, DEFAULT_REDIS_PREFIX, Lease, ProcessPresence, RedisEventBus, RedisSlots, type Redis, type SharedEvent, type WorkOwnership } from './cluster/index.js';
 import { systemClock, type Clock, type TimerHandle } from './util/clock.js';
 import { silentLogger, type Logger } from './util/logger.js';
 
@@ -105,6 +107,8 @@ export interface ComfyVastOptions {
     credentials?: ModelCredentials;
     /** Where Civitai pages and Hugging Face checksums are looked up (default: the real sites). */
     lookup?: Omit<ModelUrlLookupOptions, 'logger'>;
+    /** Downloads running at once per server, across every process with `redis` (default 5, the contract's). */
+    perServer?: number;
   };
   /** Start background work (the reconciler, the scheduler) on open; default true. */
   autoStart?: boolean;
@@ -222,6 +226,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     const presence = this.#presence;
     // Generations, setups and downloads are each followed by the process that started them, adopted when it is gone.
     const ownership: WorkOwnership | undefined = presence ? { self: presence.id, alive: (owners) => presence.alive(owners) } : undefined;
+    const perServer = options.models?.perServer ?? DOWNLOADS_PER_SERVER;
     this.#downloads = new ModelDownloads({
       store,
       ownership,
@@ -232,6 +237,8 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
         return { runner, target: { ...host, modelsDir: modelsDirOf(this.#layout) } };
       },
       quota: this.limiters.downloadBytes,
+      perServer,
+      slots: redis && new RedisSlots({ redis, name: 'downloads', limit: perServer, clock, logger: logger.child({ service: 'download-slots' }) }),
       lookup: new ModelUrlLookup({ ...options.models?.lookup, logger: logger.child({ service: 'model-lookup' }) }),
       credentials: options.models?.credentials,
     });
@@ -311,7 +318,7 @@ export class ComfyVast extends EventEmitter<ComfyVastEvents> {
     checkImagesOption(options);
     const store = options.store ?? (options.dataDir ? await LowdbStore.open({ dir: options.dataDir, logger: options.logger, clock: options.clock }) : new MemoryStore());
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'comfy-vast-')));
-    const comfyVast = new ComfyVast(store, { ...options, dataDir }, options.vast && options.dataDir ? await installationSsh(store, options.dataDir) : undefined);
+    const comfyVast = new ComfyVast(store, { ...options, dataDir }, options.vast && options.dataDir ? await installationSsh(store, options.dataDir, options.redis) : undefined);
     await comfyVast.#workflows.seedBuiltins();
     if (options.redis) await comfyVast.#joinProcesses(options.redis, store);
     if (options.autoStart ?? true) {
@@ -917,6 +924,9 @@ const SHARED_EVENTS = new Set<SharedEventName>(['server:status', 'download:event
 /** Server statuses in which nothing runs on the box any more. */
 const GONE = new Set<ServerStatus>(['stopping', 'stopped', 'deleted']);
 
+/** How long the claim to write the installation's SSH key pair outlives a process that died before writing it. */
+const KEY_CLAIM_MS = 15_000;
+
 /** The event bus topic of one generation's progress. */
 const generationTopic = (generationId: number): string => `generation:${generationId}`;
 
@@ -932,10 +942,12 @@ interface InstallationSsh {
  * directory, or, when several processes share the records (PostgreSQL), in the store (the data directory's moved
  * there), so that each reaches the instances any of them created.
  */
-async function installationSsh(store: Store, dataDir: string): Promise<InstallationSsh> {
+async function installationSsh(store: Store, dataDir: string, redis: Redis | undefined): Promise<InstallationSsh> {
   const keys = new InstallationKeys(join(dataDir, 'ssh'));
   if (store instanceof PostgresStore) {
-    const [pair, script] = await Promise.all([sharedInstallationKey({ store, legacy: keys }), loadRemoteScript()]);
+    // One process writes the pair; a claimer that dies before writing frees the claim after its expiry.
+    const claim = redis && (async () => (await redis.set(`${DEFAULT_REDIS_PREFIX}installation-key`, randomUUID(), 'PX', KEY_CLAIM_MS, 'NX')) === 'OK');
+    const [pair, script] = await Promise.all([sharedInstallationKey({ store, legacy: keys, claim }), loadRemoteScript()]);
     return { ...pair, script };
   }
   const { publicKey } = await keys.load();

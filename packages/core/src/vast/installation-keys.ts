@@ -90,18 +90,27 @@ export interface SharedInstallationKeyOptions {
   legacy?: InstallationKeys;
   /** How long to wait for another process's write to arrive (real time: it travels over the network, whatever a test's clock says). */
   settleMs?: number;
+  /**
+   * Claims the one write of the pair for this process, atomically among all of them (with Redis: `SET NX` with an
+   * expiry, so that a claimer that died frees it): true when this process is to write it. Without it the processes
+   * fall back on waiting `settleMs` for each other's writes.
+   */
+  claim?: () => Promise<boolean>;
 }
+
+/** How often a process that lost the claim looks for the winner's pair (or claims again, should the winner have died). */
+const CLAIM_POLL_MS = 100;
 
 /**
  * The installation's one pair when several processes share the store (PostgreSQL): kept there as a named value, so
  * that every process reaches the instances any of them created. The first start moves the data directory's pair in
- * (its instances stay reachable), else creates one. Named values are last-writer-wins, so two processes that find
- * none at the same moment would each write their own: a process that has to create one first waits for a pair
- * moved in by another; one that writes waits for the others' writes to reach it, then takes what the store holds
- * (the last written), the same for all.
+ * (its instances stay reachable), else creates one. A process that has to create one first waits `settleMs` for a
+ * pair moved in by another. With `claim`, one process writes the pair and the others wait until it reaches them.
+ * Without it (named values are last-writer-wins), each process that writes waits for the others' writes to reach it,
+ * then takes what the store holds (the last written), the same for all once the writes have travelled.
  */
 export async function sharedInstallationKey(options: SharedInstallationKeyOptions): Promise<StoredKeyPair> {
-  const { store } = options;
+  const { store, claim } = options;
   const settle = () => delay(options.settleMs ?? DEFAULT_SETTLE_MS);
   const held = () => {
     const parsed = storedKeyPairSchema.safeParse(store.getValue(INSTALLATION_KEY_VALUE));
@@ -114,10 +123,23 @@ export async function sharedInstallationKey(options: SharedInstallationKeyOption
     await settle();
     const moved = held();
     if (moved) return moved;
+  }
+  if (claim) {
+    while (!(await claim())) {
+      await delay(CLAIM_POLL_MS);
+      const written = held();
+      if (written) return written;
+    }
+    // A winner that wrote and then died left its pair behind: that one stays.
+    const written = held();
+    if (written) return written;
+  }
+  if (!own) {
     const pair = readableKeyPair();
     own = { publicKey: pair.public.trim(), privateKey: pair.private };
   }
   await store.setValue(INSTALLATION_KEY_VALUE, own);
+  if (claim) return own;
   await settle();
   return held() ?? own;
 }
