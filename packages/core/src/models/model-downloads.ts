@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import PQueue from 'p-queue';
 import { claimOrphans, type WorkOwnership } from '../cluster/orphans.js';
+import type { RedisSlots } from '../cluster/slots.js';
 import { ComfyVastError, isComfyVastError, parseOrThrow } from '../errors/index.js';
 import { onResult, rateLimitError, type Awaitable, type RateLimiter } from '../limits/index.js';
 import { modelRequestSchema, type ModelRequest } from '../remote/inputs.js';
@@ -73,6 +74,11 @@ export interface ModelDownloadsOptions {
   credentials?: ModelCredentials;
   /** With several API processes on one store: each runs the downloads it queued, and adopts those of a process that is gone. */
   ownership?: WorkOwnership;
+  /**
+   * With several API processes: the per-server cap counted across all of them. A download's turn in this process
+   * then waits, `queued`, for one of its server's slots (`perServer` of them, the same in every process).
+   */
+  slots?: RedisSlots;
 }
 
 export interface ModelDownloadsEvents {
@@ -98,7 +104,7 @@ interface Live {
 
 /**
  * Model downloads onto servers through remote.sh. Each server runs at most `perServer` at once (the rest queued in
- * order); the same file requested again while pending is the same download; records are stored, so that after a
+ * order; with `slots`, counted across every process); the same file requested again while pending is the same download; records are stored, so that after a
  * restart `start()` re-attaches every running download to its remote job (which goes on meanwhile) and starts the
  * queued ones; nothing is fetched twice, since a job id that exists on the server is only followed.
  */
@@ -119,6 +125,7 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
   readonly #ownership: WorkOwnership | undefined;
   /** The `owner` of the downloads this process runs: null in a single process. */
   readonly #self: string | null;
+  readonly #slots: RedisSlots | undefined;
 
   constructor(options: ModelDownloadsOptions) {
     super();
@@ -132,6 +139,7 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
     this.#credentials = options.credentials ?? {};
     this.#ownership = options.ownership;
     this.#self = options.ownership?.self ?? null;
+    this.#slots = options.slots;
   }
 
   /**
@@ -172,6 +180,8 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
       if (record && record.owner !== this.#self) {
         this.#lastActivity.set(record.serverId, this.#clock.now());
         servers.add(record.serverId);
+        // A download that ended elsewhere freed one of its server's slots: the downloads waiting here try now.
+        if (!PENDING_STATUSES.includes(record.status)) this.#slots?.wake(slotKey(record.serverId));
       }
       const live = this.#live.get(id);
       if (!live || live.stopping || (record && PENDING_STATUSES.includes(record.status) && record.owner === this.#self)) continue;
@@ -336,7 +346,47 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
       .finally(() => this.#live.delete(record.id));
   }
 
+  /** A download's turn: with cluster slots, it first waits for one of its server's, held until the download ends here. */
   async #run(id: number, live: Live): Promise<void> {
+    const slots = this.#slots;
+    // Without slots the download starts within this call, as a request's answer expects of a free place.
+    if (!slots) return this.#download(id, live);
+    const serverId = this.#records.get(id)!.serverId;
+    if (!(await this.#takeSlot(slots, id, serverId, live))) return;
+    try {
+      await this.#download(id, live);
+    } finally {
+      await this.#releaseSlot(slots, id, serverId, live);
+    }
+  }
+
+  /** False when the download ended or is being stopped before it got a slot (cancelled, closing, taken over). */
+  async #takeSlot(slots: RedisSlots, id: number, serverId: number, live: Live): Promise<boolean> {
+    const record = this.#records.get(id);
+    if (!record || !PENDING_STATUSES.includes(record.status) || live.stopping) return false;
+    try {
+      await slots.take(slotKey(serverId), String(id), live.abort.signal);
+      return true;
+    } catch {
+      // Aborted while waiting: whatever stopped it already wrote its record.
+      return false;
+    }
+  }
+
+  /**
+   * A download that ended frees its slot. One this process lets go of while its remote job goes on (closing, or run
+   * by another process now) keeps it: the process that takes the download over renews the same slot, and when none
+   * does it frees after the ttl; freeing it now would let one more download than the cap start on the server.
+   */
+  async #releaseSlot(slots: RedisSlots, id: number, serverId: number, live: Live): Promise<void> {
+    const record = this.#records.get(id);
+    const pending = record !== undefined && PENDING_STATUSES.includes(record.status);
+    const goesOn = pending && (record.owner !== this.#self || live.stopping === 'released' || (live.stopping === 'close' && record.status === 'downloading'));
+    if (goesOn) slots.forget(slotKey(serverId), String(id));
+    else await slots.release(slotKey(serverId), String(id));
+  }
+
+  async #download(id: number, live: Live): Promise<void> {
     let record = this.#records.get(id)!;
     if (!PENDING_STATUSES.includes(record.status) || live.stopping) return;
     if (record.status === 'queued') record = await this.#update(id, { status: 'downloading' });
@@ -487,6 +537,9 @@ export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
 }
 
 const quotaKey = (userId: number) => String(userId);
+
+/** A server's download slots among several processes: `<prefix>slots:downloads:<serverId>`. */
+const slotKey = (serverId: number) => String(serverId);
 
 const fileKey = (serverId: number, folder: string, filename: string) => `${serverId}\n${folder}\n${filename}`;
 
