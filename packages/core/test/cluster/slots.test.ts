@@ -113,6 +113,31 @@ describe('RedisSlots', () => {
     expect(await holders(p, '1')).toEqual(['new']);
   });
 
+  // A Redis given through the environment is not the tests' to restart.
+  it.runIf(!process.env.COMFY_VAST_TEST_REDIS_URL)('keeps a take waiting while Redis does not answer, says so once, and gets the slot once Redis is back', async () => {
+    const clock = new ManualClock();
+    const lines: string[] = [];
+    const logger = { debug: () => undefined, info: (_o: object, msg: string) => lines.push(`info ${msg}`), warn: (_o: object, msg: string) => lines.push(`warn ${msg}`), error: () => undefined, child: () => logger };
+    const waiter = await slots({ clock, prefix: prefix(), limit: 1, logger });
+    let taken = false;
+    let waiting: Promise<unknown> = Promise.resolve();
+    await server.restart!(async () => {
+      waiting = waiter.take('1', 'd1', new AbortController().signal).then(() => (taken = true));
+      for (let i = 0; i < 3; i++) {
+        await realDelay(300);
+        await clock.advance(1_000);
+      }
+      expect(taken).toBe(false);
+    });
+    for (let i = 0; i < 100 && !taken; i++) {
+      await realDelay(50);
+      await clock.advance(1_000);
+    }
+    await waiting;
+    expect(lines.filter((l) => l.startsWith('warn'))).toHaveLength(1);
+    expect(lines).toContain('info Redis answers about the slots again');
+  });
+
   it('refuses a limit below one', () => {
     expect(() => new RedisSlots({ redis: admin, name: 'downloads', limit: 0, clock: new ManualClock(), logger: silentLogger })).toThrow(/limit/);
   });
