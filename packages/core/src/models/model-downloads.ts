@@ -104,9 +104,10 @@ interface Live {
 
 /**
  * Model downloads onto servers through remote.sh. Each server runs at most `perServer` at once (the rest queued in
- * order; with `slots`, counted across every process); the same file requested again while pending is the same download; records are stored, so that after a
- * restart `start()` re-attaches every running download to its remote job (which goes on meanwhile) and starts the
- * queued ones; nothing is fetched twice, since a job id that exists on the server is only followed.
+ * order; with `slots`, counted across every process); the same file requested again while pending is the same
+ * download; records are stored, so that after a restart `start()` re-attaches every running download to its remote
+ * job (which goes on meanwhile) and starts the queued ones; nothing is fetched twice, since a job id that exists on
+ * the server is only followed.
  */
 export class ModelDownloads extends EventEmitter<ModelDownloadsEvents> {
   readonly #records: Collection<DownloadRecord>;
