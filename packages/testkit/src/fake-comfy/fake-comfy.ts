@@ -28,6 +28,8 @@ export interface FakeComfyOptions {
   jobsApi?: boolean;
   /** Faults for the next prompts, in order (see `FakeComfyFault`). */
   faults?: FakeComfyFault[];
+  /** Keeps a log of the HTTP requests served, for `requests()` (off by default: a long-running fake would grow it). */
+  logRequests?: boolean;
 }
 
 export interface FakeComfy {
