@@ -1,5 +1,6 @@
+import type { Socket } from 'node:net';
 import { ComfyVastError, type ComfyVast } from '@comfy-vast/core';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type pino from 'pino';
 import { admit, registerAdmission } from './http/admit.js';
 import { clientErrorResponse } from './http/client-error.js';
@@ -28,6 +29,8 @@ export interface App {
 }
 
 const ONE_MIB = 1024 * 1024;
+/** How long after its last answer during shutdown a connection may still bring a pipelined request (real time: it is the network's). */
+const LAST_ANSWER_MS = 1000;
 const RETRY_AFTER_SHUTDOWN_S = 5;
 /** Longer than any parameter the contract accepts, so the contract's own limits name the field at fault. */
 const MAX_PARAM_LENGTH = 256;
@@ -55,6 +58,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     },
   });
   registerJsonParser(fastify);
+  // First, so that a request refused while closing still counts as in flight until its answer is out.
+  endKeptConnections(fastify);
   refuseWhileClosing(fastify);
   const hub = new WebSocketHub({ users: comfyVast.users, logger: options.logger.child({ component: 'ws' }), apiLimiter: comfyVast.limiters.api, clock: comfyVast.clock });
   // Before admission, which needs to know an upgrade when it sees one.
@@ -74,6 +79,48 @@ export async function buildApp(options: AppOptions): Promise<App> {
   registerRoutes({ fastify, comfyVast, hub, provider: options.provider, version: options.version });
   await fastify.ready();
   return { fastify, hub };
+}
+
+/**
+ * Shutdown ends the kept-alive connections that have no request in flight. fastify's `forceCloseConnections: 'idle'`
+ * leaves one open whose last response was a stream (an image), as Node does not count it idle, and closing then
+ * waited for the client's keep-alive to lapse (72 s). A connection answering when shutdown begins is left to Node,
+ * which ends it after its answers (a request pipelined behind gets its turn), and looked at again a moment later.
+ */
+function endKeptConnections(fastify: FastifyInstance): void {
+  /** Requests in flight per connection that has carried HTTP requests (an upgraded one belongs to the hub). */
+  const connections = new Map<Socket, number>();
+  let closing = false;
+  const endIfIdle = (socket: Socket) => {
+    if (connections.get(socket) === 0) socket.destroy();
+  };
+  const settle = (request: FastifyRequest) => {
+    const socket = request.raw.socket;
+    const count = connections.get(socket);
+    if (count === undefined) return;
+    connections.set(socket, count - 1);
+    if (closing) setTimeout(() => endIfIdle(socket), LAST_ANSWER_MS).unref();
+  };
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    const socket = request.raw.socket;
+    if (request.raw.headers.upgrade === undefined) {
+      if (!connections.has(socket)) socket.once('close', () => connections.delete(socket));
+      connections.set(socket, (connections.get(socket) ?? 0) + 1);
+    }
+    done();
+  });
+  fastify.addHook('onResponse', (request, _reply, done) => {
+    settle(request);
+    done();
+  });
+  fastify.addHook('onRequestAbort', (request, done) => {
+    settle(request);
+    done();
+  });
+  fastify.addHook('preClose', async () => {
+    closing = true;
+    for (const socket of connections.keys()) endIfIdle(socket);
+  });
 }
 
 /** Once shutdown begins, what still arrives on an open connection is refused in the standard body, and the connection ends. */
