@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { ComfyVastError, type ComfyVast } from '@comfy-vast/core';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type pino from 'pino';
@@ -103,7 +103,8 @@ function endKeptConnections(fastify: FastifyInstance): void {
   };
   fastify.addHook('onRequest', (request, _reply, done) => {
     const socket = request.raw.socket;
-    if (request.raw.headers.upgrade === undefined) {
+    // Only connections of the network: `inject()` answers on a stand-in with no connection to end.
+    if (socket instanceof Socket && request.raw.headers.upgrade === undefined) {
       if (!connections.has(socket)) socket.once('close', () => connections.delete(socket));
       connections.set(socket, (connections.get(socket) ?? 0) + 1);
     }
