@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ComfyVast, ManualClock, openRedis, silentLogger, type Redis, type Store } from '@comfy-vast/core';
-import { startFakeComfy, startFakeVast, type FakeVast } from '@comfy-vast/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ComfyVast, ManualClock, type Redis, type Store } from '@comfy-vast/core';
+import { startFakeComfy, type FakeVast } from '@comfy-vast/testkit';
+import { describe, expect, it } from 'vitest';
 import { postgresHarness } from '../store/helpers/postgres.js';
-import { startPrivateRedis, type PrivateRedis } from '../store/helpers/redis-server.js';
+import { useClusterRig } from './helpers/cluster.js';
 
 // A drain under way when the process running the scheduler ends goes on in the next one: the same process started
 // again on its data directory, or another process taking the background lease over.
@@ -17,32 +14,14 @@ const NO_SPACING = { search: 0, create: 0, list: 0, show: 0, manage: 0, destroy:
 const LONG = { prompt: 'a long night', parameters: { steps: 10_000, width: 64, height: 64 } };
 
 const postgres = postgresHarness();
-let redis: PrivateRedis;
-let vast: FakeVast | undefined;
-const clients: Redis[] = [];
-const facades: ComfyVast[] = [];
-const dirs: string[] = [];
+const rig = useClusterRig();
 
-beforeAll(async () => {
-  redis = await startPrivateRedis();
-}, 30_000);
-afterEach(async () => {
-  for (const f of facades.splice(0).reverse()) await f.close();
-  for (const c of clients.splice(0)) c.disconnect();
-  await vast?.close();
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-
-async function startVast(clock: ManualClock): Promise<FakeVast> {
-  vast = await startFakeVast({
+function startVast(clock: ManualClock): Promise<FakeVast> {
+  return rig.startVast({
     now: () => clock.now(),
     intervalsMs: NO_SPACING,
     startComfy: (o) => startFakeComfy({ token: o.token, port: o.port, models: {}, modelFiles: o.modelFiles, timing: { stepMs: 100 } }),
   });
-  return vast;
 }
 
 /** Moves the shared clock in steps, letting real I/O (HTTP, the data directory, PostgreSQL, Redis) settle after each. */
@@ -71,15 +50,10 @@ async function moving<T>(clock: ManualClock, call: Promise<T>): Promise<T> {
 }
 
 async function open(clock: ManualClock, options: { dataDir?: string; store?: Store; redis?: Redis }): Promise<ComfyVast> {
-  const facade = await ComfyVast.open({ clock, ...options, vast: { apiKey: vast!.apiKey, baseUrl: vast!.url, pollIntervalMs: 60_000 }, leaseTtlMs: TTL_MS });
-  facades.push(facade);
-  return facade;
+  return rig.track(await ComfyVast.open({ clock, ...options, vast: { apiKey: rig.vast.apiKey, baseUrl: rig.vast.url, pollIntervalMs: 60_000 }, leaseTtlMs: TTL_MS }));
 }
 
-async function close(facade: ComfyVast): Promise<void> {
-  facades.splice(facades.indexOf(facade), 1);
-  await facade.close();
-}
+const close = (facade: ComfyVast): Promise<void> => rig.close(facade);
 
 /** A running server with a generation executing on it, stopped by schedule at 18:00 New York time. */
 async function busyServer(clock: ManualClock, facade: ComfyVast, userId: number, name: string): Promise<{ serverId: number; generationId: number }> {
@@ -113,8 +87,7 @@ describe('a drain under way when the scheduler’s process ends', () => {
     // Monday 2 March 2026, 17:30 in New York.
     const clock = new ManualClock(Date.parse('2026-03-02T22:30:00Z'));
     await startVast(clock);
-    const dataDir = await mkdtemp(join(tmpdir(), 'comfy-vast-drain-'));
-    dirs.push(dataDir);
+    const dataDir = await rig.dataDir('comfy-vast-drain-');
     const first = await open(clock, { dataDir });
     const { user } = await first.users.createUser('ann');
     const finishing = await busyServer(clock, first, user.id, 'finishing');
@@ -153,9 +126,7 @@ describe('a drain under way when the scheduler’s process ends', () => {
     await startVast(clock);
     const schema = postgres.schema();
     const replica = async () => {
-      const client = await openRedis({ url: redis.url, logger: silentLogger });
-      clients.push(client);
-      return open(clock, { store: await postgres.open({ schema, clock }), redis: client });
+      return open(clock, { store: await postgres.open({ schema, clock }), redis: await rig.redis() });
     };
     const a = await replica();
     const b = await replica();

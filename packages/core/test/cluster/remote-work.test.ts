@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startFakeVast, type FakeVast } from '@comfy-vast/testkit';
-import { ComfyVast, INSTALLATION_KEY_VALUE, InstallationKeys, VastClient, openRedis, silentLogger, type DownloadView, type ExecutionEvent, type Redis } from '@comfy-vast/core';
+import { describe, expect, it, vi } from 'vitest';
+import { ComfyVast, INSTALLATION_KEY_VALUE, InstallationKeys, VastClient, type DownloadView, type ExecutionEvent, type Redis } from '@comfy-vast/core';
 import { postgresHarness } from '../store/helpers/postgres.js';
-import { startPrivateRedis, type PrivateRedis } from '../store/helpers/redis-server.js';
+import { useClusterRig } from './helpers/cluster.js';
 
 // Setups and model downloads with two API processes on one PostgreSQL schema and one Redis, on servers of the fake
 // Vast.ai (each instance serves a fake SSH host): one process follows each, another adopts it when that one is cut
@@ -14,25 +11,7 @@ const pg = postgresHarness();
 /** Short, so that a process cut off from Redis counts as gone within a test; adoption looks twice per ttl. */
 const TTL_MS = 1_000;
 
-let redis: PrivateRedis;
-let vast: FakeVast | undefined;
-const clients: Redis[] = [];
-const facades: ComfyVast[] = [];
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  redis = await startPrivateRedis();
-}, 60_000);
-afterEach(async () => {
-  for (const f of facades.splice(0).reverse()) await f.close().catch(() => undefined);
-  for (const c of clients.splice(0)) c.disconnect();
-  await vast?.close();
-  vast = undefined;
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const rig = useClusterRig();
 
 interface Replica {
   facade: ComfyVast;
@@ -43,12 +22,10 @@ interface Replica {
 
 /** One API process on the shared schema and Redis, with the fake Vast.ai account and a data directory of its own. */
 async function replica(schema: string, dataDir?: string): Promise<Replica> {
-  if (!dataDir) dirs.push((dataDir = await mkdtemp(join(tmpdir(), 'comfy-vast-replica-'))));
-  const client = await openRedis({ url: redis.url, logger: silentLogger });
-  clients.push(client);
+  dataDir ??= await rig.dataDir();
+  const client = await rig.redis();
   const store = await pg.open({ schema });
-  const facade = await ComfyVast.open({ store, redis: client, leaseTtlMs: TTL_MS, dataDir, vast: { apiKey: vast!.apiKey, baseUrl: vast!.url, pollIntervalMs: 500 } });
-  facades.push(facade);
+  const facade = rig.track(await ComfyVast.open({ store, redis: client, leaseTtlMs: TTL_MS, dataDir, vast: { apiKey: rig.vast.apiKey, baseUrl: rig.vast.url, pollIntervalMs: 500 } }));
   const replica: Replica = { facade, redis: client, downloads: [], executions: [] };
   facade.on('download:event', (view) => replica.downloads.push(view));
   facade.on('execution:event', (event) => replica.executions.push(event));
@@ -56,20 +33,20 @@ async function replica(schema: string, dataDir?: string): Promise<Replica> {
 }
 
 /** The public keys registered with the fake Vast.ai account. */
-const accountKeys = async () => (await new VastClient({ apiKey: vast!.apiKey, baseUrl: vast!.url }).listSshKeys()).map((k) => k.public_key);
+const accountKeys = async () => (await new VastClient({ apiKey: rig.vast.apiKey, baseUrl: rig.vast.url }).listSshKeys()).map((k) => k.public_key);
 
 const eventually = <T>(check: () => T, timeout = 20_000) => vi.waitFor(check, { timeout, interval: 20 });
 
 /** Two processes, and a user's server rented through `a` that runs (seen by both), its SSH host writing a line every `tickMs`. */
 async function twoProcesses(tickMs: number) {
-  vast = await startFakeVast({ speed: 100 });
+  await rig.startVast();
   const schema = pg.schema();
   const [a, b] = [await replica(schema), await replica(schema)];
   const { user } = await a.facade.users.createUser('ann');
   const server = await a.facade.createServer(user.id, { name: 'shared', gpu: 'RTX 4090' });
   await eventually(() => expect(a.facade.getServer(user.id, server.id).status).toBe('running'), 30_000);
   await eventually(() => expect(b.facade.getServer(user.id, server.id).status).toBe('running'));
-  const host = vast.ssh(a.facade.getServer(user.id, server.id).vastId!)!.host;
+  const host = rig.vast.ssh(a.facade.getServer(user.id, server.id).vastId!)!.host;
   host.setTickMs(tickMs);
   return { a, b, userId: user.id, serverId: server.id, host };
 }
@@ -88,9 +65,8 @@ describe('setups and downloads with several API processes', () => {
   }, 90_000);
 
   it('moves the data directory’s key pair into the store on the first start, so the instances it was attached to stay reachable from every process', async () => {
-    vast = await startFakeVast({ speed: 100 });
-    const dir = await mkdtemp(join(tmpdir(), 'comfy-vast-key-'));
-    dirs.push(dir);
+    await rig.startVast();
+    const dir = await rig.dataDir('comfy-vast-key-');
     const before = await new InstallationKeys(join(dir, 'ssh')).existing();
     expect(before).toBeNull();
     const { publicKey } = await new InstallationKeys(join(dir, 'ssh')).load();
@@ -107,13 +83,13 @@ describe('setups and downloads with several API processes', () => {
   }, 60_000);
 
   it('ends with one key when two processes start at once on a new installation', async () => {
-    vast = await startFakeVast({ speed: 100 });
+    await rig.startVast();
     const schema = pg.schema();
     await Promise.all([replica(schema), replica(schema)]);
-    const { user } = await facades[0]!.users.createUser('bo');
+    const { user } = await rig.facades[0]!.users.createUser('bo');
     // Each rents a server: the account ends with the one key both hold.
-    await facades[0]!.createServer(user.id, { name: 'one', gpu: 'RTX 4090' });
-    await facades[1]!.createServer(user.id, { name: 'two', gpu: 'RTX 4090' });
+    await rig.facades[0]!.createServer(user.id, { name: 'one', gpu: 'RTX 4090' });
+    await rig.facades[1]!.createServer(user.id, { name: 'two', gpu: 'RTX 4090' });
     expect(await accountKeys()).toHaveLength(1);
   }, 60_000);
 
