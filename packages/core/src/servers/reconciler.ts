@@ -63,10 +63,13 @@ export class ServerReconciler {
   #schedule(ms: number): void {
     this.#timer = this.#o.clock.setTimeout(() => {
       this.#timer = null;
-      void this.runOnce().finally(() => {
-        // A stop and start during the pass has already planned the next one: one chain of passes, not two.
-        if (this.#active && this.#timer === null) this.#schedule(this.#intervalMs);
-      });
+      // A pass that fails (the store closing under a probe's write) is the next pass's to redo, never unhandled.
+      void this.runOnce()
+        .catch((error: unknown) => this.#o.logger.warn({ err: describe(error) }, 'A reconcile pass failed; the next one tries again'))
+        .finally(() => {
+          // A stop and start during the pass has already planned the next one: one chain of passes, not two.
+          if (this.#active && this.#timer === null) this.#schedule(this.#intervalMs);
+        });
     }, ms);
   }
 
