@@ -26,6 +26,9 @@ function layerOf(url: string, fn: string): string {
   if (nm) return nm[1]!;
   const pkg = /packages\/([^/]+)\/src\/([^/]+)/.exec(url);
   if (pkg) return `${pkg[1]}/${pkg[2]!.replace(/\.ts$/, '')}`;
+  // The API server runs its build in the benchmarks (bench/lib/child.ts), bundled per package.
+  const built = /packages\/([^/]+)\/dist\//.exec(url);
+  if (built) return `${built[1]} (build)`;
   if (url.startsWith('node:')) return 'node';
   return url.replace(/^.*\/work\/main\//, '');
 }

@@ -29,7 +29,7 @@ interface Setup {
 async function startReplicas(count: number, comfyUrls: string[], shared?: { databaseUrl: string; redisUrl: string; imagesDir: string }): Promise<Setup> {
   const replicas: Child[] = [];
   // One after the other: the first creates the schema and the admin, the others find them.
-  for (let i = 0; i < count; i++) replicas.push(await startChild('api-server', { token: TOKEN, ...shared }));
+  for (let i = 0; i < count; i++) replicas.push(await startChild('api-server', { token: TOKEN, ...shared }, { built: true }));
   const urls = await Promise.all(replicas.map((r) => r.call<string>('url')));
   const api = createClient({ baseUrl: urls[0]!, token: TOKEN });
   const serverIds: number[] = [];

@@ -16,7 +16,7 @@ export interface Stack {
 
 /** The API server and `comfies` fake ComfyUIs, each in its own process, with one attached server per fake. */
 export async function startStack(comfies: { count: number; nodeMs: number; stepMs: number; previews: boolean }): Promise<Stack> {
-  const [server, comfy] = await Promise.all([startChild('api-server', { token: TOKEN }), startChild('fake-comfy', comfies)]);
+  const [server, comfy] = await Promise.all([startChild('api-server', { token: TOKEN }, { built: true }), startChild('fake-comfy', comfies)]);
   const url = await server.call<string>('url');
   const comfyUrls = await comfy.call<string[]>('urls');
   const api = createClient({ baseUrl: url, token: TOKEN });

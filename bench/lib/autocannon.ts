@@ -14,8 +14,8 @@ export interface HttpLoadResult {
 
 const cli = join(dirname(createRequire(import.meta.url).resolve('autocannon/package.json')), 'autocannon.js');
 
-export async function autocannon(url: string, options: { token: string; connections: number; seconds: number }): Promise<HttpLoadResult> {
-  const args = [cli, '-j', '-c', String(options.connections), '-d', String(options.seconds), '-H', `authorization=Bearer ${options.token}`, url];
+export async function autocannon(url: string, options: { token: string; connections: number; seconds: number; rate?: number }): Promise<HttpLoadResult> {
+  const args = [cli, '-j', '-c', String(options.connections), '-d', String(options.seconds), ...(options.rate ? ['-R', String(options.rate)] : []), '-H', `authorization=Bearer ${options.token}`, url];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk));

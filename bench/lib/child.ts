@@ -21,9 +21,13 @@ export interface Child {
   process: ChildProcess;
 }
 
-/** Starts `bench/procs/<name>.ts` under tsx, and waits until it is ready. */
-export async function startChild(name: string, args: Record<string, unknown> = {}): Promise<Child> {
-  const execArgv = ['--import', 'tsx', '--conditions=source', '--expose-gc'];
+/**
+ * Starts `bench/procs/<name>.ts` under tsx, and waits until it is ready. With `built`, the project's packages it
+ * imports are their builds (`dist/`, which `npm run bench` makes first), as `npm start` runs the server: the source
+ * under tsx carries the loader's additions (a `__name` call for every function made), which the build has not.
+ */
+export async function startChild(name: string, args: Record<string, unknown> = {}, { built = false } = {}): Promise<Child> {
+  const execArgv = ['--import', 'tsx', ...(built ? [] : ['--conditions=source']), '--expose-gc'];
   const child = fork(`${procs}${name}.ts`, [JSON.stringify(args)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let next = 0;
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();

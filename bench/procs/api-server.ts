@@ -12,11 +12,6 @@ import { serve, wallMs } from '../lib/serve.js';
 const { args, ready } = serve<{ token: string; logLevel?: string; databaseUrl?: string; redisUrl?: string; imagesDir?: string }>({
   url: () => server.url,
   stats: () => ({ rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed, ...server.app.hub.stats }),
-  /** CPU time the process has used, in ms (user and system). */
-  cpu: () => {
-    const { user, system } = process.cpuUsage();
-    return (user + system) / 1000;
-  },
   gc: () => {
     (globalThis as { gc?: () => void }).gc?.();
     return process.memoryUsage().rss;

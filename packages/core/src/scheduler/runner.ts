@@ -167,9 +167,12 @@ export class SchedulerRunner extends EventEmitter<SchedulerRunnerEvents> {
 
   /** When the server stops for idleness if nothing happens (for the server list), or null. */
   idleStopAt(serverId: number): number | null {
+    // Every server view asks this: most servers have no idle stop, and the schedule says so before anything is read.
+    const schedule = this.#schedules.peek(serverId);
+    if (!schedule.idleStopMinutes) return null;
     const server = this.#target.getServer(serverId);
     if (!server || this.isDraining(serverId)) return null;
-    return idleStopAt(this.#schedules.peek(serverId), server.status, this.#target.activity(serverId));
+    return idleStopAt(schedule, server.status, this.#target.activity(serverId));
   }
 
   /** Drains and stops a server for a reason outside its schedule (a budget reached). */

@@ -3,6 +3,8 @@
  * taken out of the URL and stored apart, so that the URL can be shown, logged and put into reasons as it is.
  */
 export function splitComfyUrl(raw: string): { url: string; basicAuth: string | null } {
+  // Without an `@` there is no credential to take out; every server view passes here, and parsing is the cost.
+  if (!raw.includes('@')) return { url: raw, basicAuth: null };
   let parsed: URL;
   try {
     parsed = new URL(raw);
