@@ -1,6 +1,7 @@
 /**
  * Generations through the real API server, every part in its own process (API server, fake ComfyUIs, the load):
- * - fan-out: one generation's events to 1,000 WebSocket subscribers against one subscriber, in the same run;
+ * - fan-out: one generation's events to 1,000 WebSocket subscribers against one subscriber, and against a bare `ws`
+ *   server sending events of the same size to as many sockets (the floor), in the same run;
  * - throughput: generations per second on 1 and on 10 fake ComfyUIs against the same fakes driven directly.
  */
 import { startStack, TOKEN, type Stack } from './lib/api.js';
@@ -14,6 +15,25 @@ interface Fanout {
   /** From the library's event to the last subscriber's process receiving it (includes that process's own work). */
   delivery: { p50: number; p99: number };
   events: number;
+  /** Mean size of an event as a subscriber received it. */
+  eventBytes: number;
+}
+
+interface FanoutLoad {
+  last: Record<number, number>;
+  eventBytes: number;
+}
+
+/** Each event's write and delivery span from when it began (wall clock), for the events every socket could get. */
+function summarise(published: [seq: number, start: number, end: number][], load: FanoutLoad): Fanout {
+  const write: number[] = [];
+  const delivery: number[] = [];
+  for (const [seq, start, end] of published) {
+    if (load.last[seq] === undefined) continue;
+    write.push(end - start);
+    delivery.push(load.last[seq]! - start);
+  }
+  return { write: { p50: percentile(write, 50), p99: percentile(write, 99) }, delivery: { p50: percentile(delivery, 50), p99: percentile(delivery, 99) }, events: write.length, eventBytes: load.eventBytes };
 }
 
 /**
@@ -24,18 +44,33 @@ async function fanOut(stack: Stack, load: Child, label: string, previews: boolea
   // Subscribing needs the generation's id, so it runs long enough for every socket to subscribe first.
   const { generationId } = await stack.api.generate({ params: { serverId: stack.serverIds[0]! }, body: { prompt: 'fan-out', parameters: { steps: 80, width: 64, height: 64 } } });
   const subscribedAt = performance.timeOrigin + performance.now();
-  const result = await stack.server.profile(`fanout-${label}`, () => load.call<{ last: Record<number, number>; subscribers: number }>('fanout', { generationId, previews }));
+  const result = await stack.server.profile(`fanout-${label}`, () => load.call<FanoutLoad>('fanout', { generationId, previews }));
   const published = await stack.server.call<Record<string, [number, number]>>('published');
-  const write: number[] = [];
-  const delivery: number[] = [];
-  for (const [key, [start, end]] of Object.entries(published)) {
+  const spans = Object.entries(published).flatMap(([key, [start, end]]): [number, number, number][] => {
     const [id, seq] = key.split(':').map(Number) as [number, number];
     // Events published before every socket had subscribed reached only some of them.
-    if (id !== generationId || start < subscribedAt + 200 || result.last[seq] === undefined) continue;
-    write.push(end - start);
-    delivery.push(result.last[seq]! - start);
+    return id === generationId && start >= subscribedAt + 200 ? [[seq, start, end]] : [];
+  });
+  return summarise(spans, result);
+}
+
+/**
+ * The floor: the same number of events of the same size, as far apart, from a bare `ws` server to as many sockets
+ * of the same load process (see procs/ws-floor.ts).
+ */
+async function fanOutFloor(load: Child, like: Fanout, subscribers: number): Promise<Fanout> {
+  const floor = await startChild('ws-floor');
+  try {
+    await load.call('closeAll');
+    await load.call('open', { url: await floor.call<string>('url'), token: TOKEN, count: subscribers });
+    const received = load.call<FanoutLoad>('fanout', { generationId: 1, previews: false });
+    while ((await floor.call<number>('subscribers')) < subscribers) await new Promise((resolve) => setTimeout(resolve, 20));
+    const published = await floor.profile('fanout-floor', () => floor.call<Record<number, [number, number]>>('broadcast', { events: like.events, intervalMs: 5, bytes: Math.round(like.eventBytes) }));
+    return summarise(Object.entries(published).map(([seq, [start, end]]) => [Number(seq), start, end]), await received);
+  } finally {
+    await load.call('closeAll');
+    await floor.stop();
   }
-  return { write: { p50: percentile(write, 50), p99: percentile(write, 99) }, delivery: { p50: percentile(delivery, 50), p99: percentile(delivery, 99) }, events: write.length };
 }
 
 async function throughput(servers: number, total: number): Promise<{ api: number; direct: number; lost: number; submitP99: number }> {
@@ -60,13 +95,14 @@ async function throughput(servers: number, total: number): Promise<{ api: number
 export async function run(): Promise<void> {
   const stack = await startStack({ count: 1, nodeMs: 5, stepMs: 5, previews: true });
   const load = await startChild('ws-load');
-  let one: Fanout, many: Fanout, previews: Fanout;
+  let one: Fanout, many: Fanout, previews: Fanout, floor: Fanout;
   try {
     await load.call('open', { url: stack.url, token: TOKEN, count: 1 });
     one = await fanOut(stack, load, '1', false);
     await load.call('open', { url: stack.url, token: TOKEN, count: 999 });
     many = await fanOut(stack, load, '1000', false);
     previews = await fanOut(stack, load, '1000-previews', true);
+    floor = await fanOutFloor(load, many, 1_000);
   } finally {
     await load.stop();
     await stack.stop();
@@ -75,8 +111,10 @@ export async function run(): Promise<void> {
   console.log(`  1 subscriber (baseline):         write p50 ${fmt(one.write.p50, 2)} ms, p99 ${fmt(one.write.p99, 2)} ms; received p99 ${fmt(one.delivery.p99, 2)} ms`);
   const ratio = many.write.p99 / one.write.p99;
   console.log(`  1,000 subscribers:               write p50 ${fmt(many.write.p50, 2)} ms, p99 ${fmt(many.write.p99, 2)} ms (${fmt(ratio)}x); received by the last p99 ${fmt(many.delivery.p99, 2)} ms (goal: p99 <= 5 ms)`);
+  console.log(`  bare ws, same events (floor):    write p50 ${fmt(floor.write.p50, 2)} ms, p99 ${fmt(floor.write.p99, 2)} ms; received by the last p99 ${fmt(floor.delivery.p99, 2)} ms (${floor.events} events of ${fmt(many.eventBytes, 0)} bytes)`);
   console.log(`  1,000 subscribers with previews: write p50 ${fmt(previews.write.p50, 2)} ms, p99 ${fmt(previews.write.p99, 2)} ms; received by the last p99 ${fmt(previews.delivery.p99, 2)} ms`);
   record({ name: 'fanout.1000.write.p99', value: many.write.p99, unit: 'ms', baseline: { name: '1 subscriber', value: one.write.p99 }, ratio, goal: '<= 5 ms', met: many.write.p99 <= 5 });
+  record({ name: 'fanout.1000.write.p99-against-bare-ws', value: many.write.p99, unit: 'ms', baseline: { name: 'bare ws, same events', value: floor.write.p99 }, ratio: many.write.p99 / floor.write.p99 });
   record({ name: 'fanout.1000.received.p99', value: many.delivery.p99, unit: 'ms', baseline: { name: '1 subscriber', value: one.delivery.p99 }, ratio: many.delivery.p99 / one.delivery.p99 });
   record({ name: 'fanout.1000-previews.write.p99', value: previews.write.p99, unit: 'ms', baseline: { name: '1 subscriber', value: one.write.p99 }, ratio: previews.write.p99 / one.write.p99 });
 

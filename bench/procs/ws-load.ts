@@ -48,13 +48,14 @@ async function closeAll(): Promise<void> {
 }
 
 /**
- * Every open socket subscribes to one generation; returns, per event seq, when the last socket received it, and
- * how many preview images each socket got.
+ * Every open socket subscribes to one generation; returns, per event seq, when the last socket received it, how
+ * many preview images the sockets got, and the mean size of an event as the first socket received them.
  */
-async function fanout({ generationId, previews }: { generationId: number; previews: boolean }): Promise<{ last: Record<number, number>; previewsSeen: number; subscribers: number }> {
+async function fanout({ generationId, previews }: { generationId: number; previews: boolean }): Promise<{ last: Record<number, number>; previewsSeen: number; subscribers: number; eventBytes: number }> {
   const last: Record<number, number> = {};
   let completed = 0;
   let previewsSeen = 0;
+  const first = { bytes: 0, events: 0 };
   await new Promise<void>((resolve, reject) => {
     for (const ws of sockets) {
       const onMessage = (data: WebSocket.RawData) => {
@@ -62,6 +63,10 @@ async function fanout({ generationId, previews }: { generationId: number; previe
         const m = JSON.parse(String(data)) as { type: string; seq?: number; data?: { previewImage?: string | null } };
         if (m.type === 'error' && m.seq === undefined) reject(new Error(String(data)));
         if (m.seq === undefined) return;
+        if (ws === sockets[0]) {
+          first.bytes += (data as Buffer).length;
+          first.events++;
+        }
         last[m.seq] = Math.max(last[m.seq] ?? 0, at);
         if (m.data?.previewImage) previewsSeen++;
         if (m.type === 'complete' || m.type === 'error') {
@@ -73,7 +78,7 @@ async function fanout({ generationId, previews }: { generationId: number; previe
       ws.send(JSON.stringify({ type: 'subscribe', generationId, previews }));
     }
   });
-  return { last, previewsSeen, subscribers: sockets.length };
+  return { last, previewsSeen, subscribers: sockets.length, eventBytes: first.bytes / first.events };
 }
 
 /** Round trips of subscribe and unsubscribe to one server, one at a time on the last socket, while the others idle. */
