@@ -1,8 +1,8 @@
 /**
  * Workflow parsing, conversion and analysis on generated UI workflows of 1,000 and 10,000 nodes, as a route does
  * them: parseWorkflow once, toApiPrompt of the parsed workflow, analyzeWorkflow given that conversion. Targets:
- * conversion plus analysis within 10 ms and 100 ms; parsing of 10,000 nodes within 20 ms and all three within
- * 40 ms; each growing linearly (10k/1k ≈ ×10). Figures are medians of process CPU time; each operation is
+ * conversion plus analysis within 10 ms and 100 ms; parsing of 10,000 nodes within 20 ms and growing linearly
+ * (10k/1k ≈ ×10), all three within 40 ms. Figures are medians of process CPU time; each operation is
  * measured in its own loop so that one's garbage is not collected in another's figure, and "all" is the three in
  * one loop, garbage included, as a caller pays them.
  *
@@ -100,8 +100,13 @@ export async function run(): Promise<void> {
   console.log(
     `growth 10k/1k: conversion ${ratio(large.convert, small.convert)}, analysis ${ratio(large.analyze, small.analyze)}, both ${ratio(large.both, small.both)}, parse ${ratio(large.parse, small.parse)}, all ${ratio(large.all, small.all)} (linear ≈ ×10)`,
   );
-  const goals: [keyof Figures, string, number][] = [['parse', 'parseWorkflow', 20], ['all', 'parse + conversion + analysis', 40], ['both', 'conversion + analysis', 100]];
-  for (const [key, name, target] of goals) {
+  // The goals: parsing linear and within 20 ms, all three within 40 ms, conversion and analysis within 100 ms.
+  const goals: [keyof Figures, string, number, boolean][] = [
+    ['parse', 'parseWorkflow', 20, true],
+    ['all', 'parse + conversion + analysis', 40, false],
+    ['both', 'conversion + analysis', 100, false],
+  ];
+  for (const [key, name, target, linear] of goals) {
     const ratio10 = large[key] / small[key];
     record({
       name: `${name}, 10,000 nodes`,
@@ -109,8 +114,8 @@ export async function run(): Promise<void> {
       unit: 'ms',
       baseline: { name: '1,000 nodes', value: small[key] },
       ratio: ratio10,
-      goal: `<= ${target} ms, linear (ratio about 10)`,
-      met: large[key] <= target && ratio10 <= 13,
+      goal: `<= ${target} ms${linear ? ', linear (ratio about 10)' : ''}`,
+      met: large[key] <= target && (!linear || ratio10 <= 13),
     });
   }
   const points = [small, measure(2_500, { full: false }), measure(5_000, { full: false }), large];
