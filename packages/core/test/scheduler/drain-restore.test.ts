@@ -49,13 +49,25 @@ async function restart(first: Rig, dir: string, atIso: string, options: { drainG
   return r;
 }
 
-/** Moves the clock a minute at a time, letting the data directory's writes (real I/O) settle after each. */
+/**
+ * Moves the clock a minute at a time; after each step the data directory's writes (real I/O) end, and what waited
+ * for them runs, before the clock moves on. A fixed pause instead let a loaded machine's slow fsync see the next
+ * minute.
+ */
 async function runTo(r: Rig, atIso: string): Promise<void> {
   const to = Date.parse(atIso);
   do {
     await r.clock.advanceTo(Math.min(to, r.clock.now() + MINUTE_MS));
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await settle(r.store as LowdbStore);
   } while (r.clock.now() < to);
+}
+
+/** Until the store has no write in flight; each round lets what a write was awaited for run, which may write again. */
+async function settle(store: LowdbStore): Promise<void> {
+  for (let round = 0; round < 4; round++) {
+    await store.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 const events = (r: Rig) => r.runner.history.list(1, { limit: 100 }).items.map((h) => `${h.event} ${h.at}`);
