@@ -1,75 +1,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { sshKeyPair, startFakeSsh, type FakeSsh } from '@comfy-vast/testkit';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openRedis, type Redis } from '../../src/cluster/index.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RedisRateLimiter, SlidingWindowLimiter, type RateLimiter, type RateLimitRule } from '../../src/limits/index.js';
-import { ModelDownloads, jobId, type DownloadView } from '../../src/models/model-downloads.js';
+import { jobId, type DownloadView } from '../../src/models/model-downloads.js';
 import { buildModelListing } from '../../src/models/model-listing.js';
 import { ModelUrlLookup } from '../../src/models/url-lookup.js';
 import type { RemoteLine } from '../../src/remote/lines.js';
-import { loadRemoteScript } from '../../src/remote/remote-script.js';
-import { SshRunner } from '../../src/remote/ssh-runner.js';
-import { MemoryStore } from '../../src/store/index.js';
-import { ManualClock, silentLogger } from '../../src/util/index.js';
-import { memoryPins } from '../remote/helpers/runner.js';
-import { startPrivateRedis, type PrivateRedis } from '../store/helpers/redis-server.js';
+import { ManualClock } from '../../src/util/index.js';
+import { MODELS, useFakeHost } from './helpers/fake-host.js';
 
 // ModelDownloads against the testkit's fake SSH host, which simulated servers use: the line protocol, the cap,
 // the daily allowance, cancelling, a restart of ours mid-download, and the URL lookups.
-const key = sshKeyPair();
-const MODELS = '/workspace/ComfyUI/models';
 const SHA = 'b'.repeat(64);
-let fake: FakeSsh;
-let runner: SshRunner;
-let store: MemoryStore;
-let open: ModelDownloads[];
-let redisServer: PrivateRedis;
-let redis: Redis;
-
-beforeAll(async () => {
-  redisServer = await startPrivateRedis();
-  redis = await openRedis({ url: redisServer.url, logger: silentLogger });
-}, 30_000);
-afterAll(async () => {
-  await redis?.quit();
-  await redisServer?.stop();
-});
-
-beforeEach(async () => {
-  fake = await startFakeSsh({
-    authorizedKey: key.public,
-    tickMs: 10,
-    progressSteps: 8,
-    defaultBytes: 4000,
-    remoteFiles: { 'https://example.com/good.safetensors': { bytes: 4000, sha256: SHA } },
-  });
-  runner = new SshRunner({ privateKey: key.private, pins: memoryPins(), script: await loadRemoteScript() });
-  store = new MemoryStore();
-  open = [];
-});
-
-afterEach(async () => {
-  await Promise.all(open.map((d) => d.close()));
-  runner.closeAll();
-  await fake.close();
-});
-
-function downloads(options: Partial<ConstructorParameters<typeof ModelDownloads>[0]> = {}): ModelDownloads {
-  const target = { server: 'sim-1', host: '127.0.0.1', port: fake.port, user: 'root', modelsDir: MODELS };
-  const service = new ModelDownloads({ store, remoteOf: () => ({ runner, target }), ...options });
-  open.push(service);
-  return service;
-}
-
+const rig = useFakeHost({ remoteFiles: { 'https://example.com/good.safetensors': { bytes: 4000, sha256: SHA } } });
+const downloads = rig.downloads;
 const model = (name: string, folder = 'loras', url = `https://example.com/${name}`) => ({ url, folder, filename: name });
-
-async function jobsOnHost(): Promise<string[]> {
-  const jobs: string[] = [];
-  await runner.run({ server: 'sim-1', host: '127.0.0.1', port: fake.port, user: 'root' }, ['status'], {
-    onLine: (line: RemoteLine) => void (line.kind === 'job' && jobs.push(line.line.job)),
-  });
-  return jobs;
-}
 
 describe('downloads on the fake host', () => {
   it('follows the line protocol to completion, then lists the file with its size', async () => {
@@ -83,10 +27,10 @@ describe('downloads on the fake host', () => {
     expect(seen.filter((v) => v.status === 'downloading').map((v) => v.downloadedBytes)).toContain(2000);
 
     const files: Extract<RemoteLine, { kind: 'file' }>['line'][] = [];
-    await runner.run({ server: 'sim-1', host: '127.0.0.1', port: fake.port, user: 'root' }, ['models', '--models', MODELS], {
+    await rig.runner.run(rig.where(), ['models', '--models', MODELS], {
       onLine: (l) => void (l.kind === 'file' && files.push(l.line)),
     });
-    const listing = buildModelListing({ comfy: fake.host.modelFiles(), files, pending: [], modelsDir: MODELS });
+    const listing = buildModelListing({ comfy: rig.fake.host.modelFiles(), files, pending: [], modelsDir: MODELS });
     expect(listing.loras).toEqual([{ name: 'good.safetensors', size: '4.00 KB', bytes: 4000, downloaded: true, path: `${MODELS}/loras/` }]);
   });
 
@@ -94,18 +38,18 @@ describe('downloads on the fake host', () => {
     const service = downloads();
     const { download } = await service.request(1, 1, { ...model('good.safetensors', 'vae'), sha256: 'c'.repeat(64) });
     expect(await service.settled(download.downloadId)).toMatchObject({ status: 'failed', error: 'sha256 mismatch' });
-    expect(fake.host.models.has('vae/good.safetensors')).toBe(false);
+    expect(rig.fake.host.models.has('vae/good.safetensors')).toBe(false);
   });
 
   it('says how much disk the server lacks', async () => {
-    fake.host.freeBytes = 1000;
+    rig.fake.host.freeBytes = 1000;
     const service = downloads();
     const { download } = await service.request(1, 1, model('big.safetensors'));
     expect(await service.settled(download.downloadId)).toMatchObject({ status: 'failed', error: 'Not enough disk space on the server: 4.00 KB needed, 1.00 KB free' });
   });
 
   it('runs five downloads per server and queues the sixth until one is over', async () => {
-    fake.host.setTickMs(60);
+    rig.fake.host.setTickMs(60);
     const service = downloads();
     const views: DownloadView[] = [];
     for (let i = 0; i < 6; i++) views.push((await service.request(1, 1, model(`m${i}.safetensors`))).download);
@@ -131,7 +75,7 @@ describe('downloads on the fake host', () => {
   // The allowance of this process, and the one every process shares through Redis, which answers later.
   const allowances: Array<[string, (rules: RateLimitRule[], clock: ManualClock) => RateLimiter]> = [
     ['its own', (rules, clock) => new SlidingWindowLimiter({ rules, clock })],
-    ['shared through Redis', (rules, clock) => new RedisRateLimiter({ redis, rules, clock, name: 'downloadBytes', prefix: `test-${Date.now()}:` })],
+    ['shared through Redis', (rules, clock) => new RedisRateLimiter({ redis: rig.redis, rules, clock, name: 'downloadBytes', prefix: `test-${Date.now()}:` })],
   ];
   it.each(allowances)('counts bytes against the daily allowance (%s), refuses with what remains, and has room again a day later', async (_, allowance) => {
     const clock = new ManualClock(Date.parse('2026-12-06T08:00:00Z'));
@@ -145,7 +89,7 @@ describe('downloads on the fake host', () => {
     // The third starts with 2000 bytes left, and is stopped once it runs past them.
     const { download } = await service.request(1, 1, model('q3.safetensors'));
     expect(await service.settled(download.downloadId)).toMatchObject({ status: 'failed', error: 'Stopped: the daily download allowance is used up' });
-    expect(fake.host.models.has('loras/q3.safetensors')).toBe(false);
+    expect(rig.fake.host.models.has('loras/q3.safetensors')).toBe(false);
 
     const refused = await service.request(1, 1, model('q4.safetensors')).catch((error: unknown) => error);
     expect(refused).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED', details: { remaining: 0, window: 'day', limit: 10_000 } });
@@ -157,30 +101,30 @@ describe('downloads on the fake host', () => {
   });
 
   it('cancels a running download (its partial file goes) and a queued one (it never starts)', async () => {
-    fake.host.setTickMs(80);
+    rig.fake.host.setTickMs(80);
     const service = downloads({ perServer: 1 });
     const running = (await service.request(1, 1, model('run.safetensors'))).download;
     const queued = (await service.request(1, 1, model('wait.safetensors'))).download;
-    await expect.poll(() => fake.host.models.get('loras/run.safetensors')?.bytes ?? 0, { timeout: 5000 }).toBeGreaterThan(0);
+    await expect.poll(() => rig.fake.host.models.get('loras/run.safetensors')?.bytes ?? 0, { timeout: 5000 }).toBeGreaterThan(0);
 
     expect(await service.cancel(1, queued.downloadId)).toMatchObject({ status: 'cancelled' });
     expect(await service.cancel(1, running.downloadId)).toMatchObject({ status: 'cancelled', finishedAt: expect.any(String) });
     expect(await service.settled(running.downloadId)).toMatchObject({ status: 'cancelled' });
     expect(await service.settled(queued.downloadId)).toMatchObject({ status: 'cancelled' });
-    expect(fake.host.models.has('loras/run.safetensors')).toBe(false);
-    expect(fake.commands.some((c) => c.includes('wait.safetensors'))).toBe(false);
-    expect(await jobsOnHost()).toEqual([jobId({ id: running.downloadId, folder: 'loras', filename: 'run.safetensors', url: 'https://example.com/run.safetensors' })]);
+    expect(rig.fake.host.models.has('loras/run.safetensors')).toBe(false);
+    expect(rig.fake.commands.some((c) => c.includes('wait.safetensors'))).toBe(false);
+    expect(await rig.jobsOnHost()).toEqual([jobId({ id: running.downloadId, folder: 'loras', filename: 'run.safetensors', url: 'https://example.com/run.safetensors' })]);
     // Over is over: a second cancel answers the same.
     expect(await service.cancel(1, running.downloadId)).toMatchObject({ status: 'cancelled' });
   });
 
   it('fails the pending downloads of a server that stopped, at once', async () => {
-    fake.host.setTickMs(80);
+    rig.fake.host.setTickMs(80);
     const service = downloads({ perServer: 1 });
     const running = (await service.request(1, 1, model('cut.safetensors'))).download;
     const queued = (await service.request(1, 1, model('never.safetensors'))).download;
     const elsewhere = (await service.request(1, 2, model('kept.safetensors'))).download;
-    await expect.poll(() => fake.host.models.get('loras/cut.safetensors')?.bytes ?? 0, { timeout: 5000 }).toBeGreaterThan(0);
+    await expect.poll(() => rig.fake.host.models.get('loras/cut.safetensors')?.bytes ?? 0, { timeout: 5000 }).toBeGreaterThan(0);
     await service.serverGone(1, 'The server is stopped');
     for (const id of [running.downloadId, queued.downloadId]) expect(await service.settled(id)).toMatchObject({ status: 'failed', error: 'The server is stopped' });
     expect(service.activity(1).downloads).toBe(0);
@@ -196,11 +140,11 @@ describe('downloads on the fake host', () => {
   });
 
   it('re-attaches a running download after a restart of ours, and starts a queued one, each exactly once', async () => {
-    fake.host.setTickMs(50);
+    rig.fake.host.setTickMs(50);
     const first = downloads({ perServer: 1 });
     const running = (await first.request(1, 1, model('long.safetensors'))).download;
     const queued = (await first.request(1, 1, model('next.safetensors'))).download;
-    await expect.poll(() => fake.host.models.get('loras/long.safetensors')?.bytes ?? 0, { timeout: 5000 }).toBeGreaterThan(0);
+    await expect.poll(() => rig.fake.host.models.get('loras/long.safetensors')?.bytes ?? 0, { timeout: 5000 }).toBeGreaterThan(0);
     await first.close();
     expect(first.get(1, running.downloadId).status).toBe('downloading');
     expect(first.get(1, queued.downloadId).status).toBe('queued');
@@ -210,7 +154,7 @@ describe('downloads on the fake host', () => {
     second.start();
     expect(await second.settled(running.downloadId)).toMatchObject({ status: 'completed', downloadedBytes: 4000 });
     expect(await second.settled(queued.downloadId)).toMatchObject({ status: 'completed' });
-    expect((await jobsOnHost()).sort()).toEqual(
+    expect((await rig.jobsOnHost()).sort()).toEqual(
       [
         jobId({ id: running.downloadId, folder: 'loras', filename: 'long.safetensors', url: 'https://example.com/long.safetensors' }),
         jobId({ id: queued.downloadId, folder: 'loras', filename: 'next.safetensors', url: 'https://example.com/next.safetensors' }),
@@ -304,13 +248,13 @@ describe('URL lookups and credentials', () => {
     const service = downloads({ lookup: lookup(), credentials: { huggingface: 'hf_secret', civitai: 'cv_secret' } });
     const { download } = await service.request(1, 1, { url: 'https://civitai.com/models/123?modelVersionId=456', folder: 'loras', filename: 'style.safetensors' });
     await service.settled(download.downloadId);
-    const command = fake.commands.find((c) => c.includes('style.safetensors'))!;
+    const command = rig.fake.commands.find((c) => c.includes('style.safetensors'))!;
     expect(command).toContain("'https://civitai.com/api/download/models/456?type=Model&format=SafeTensor'");
     expect(command).toContain(`'--sha256' '${SHA}'`);
     expect(command).toContain("'--token-stdin'");
     const plain = (await service.request(1, 1, model('plain.safetensors'))).download;
     await service.settled(plain.downloadId);
-    expect(fake.commands.find((c) => c.includes('plain.safetensors'))).not.toContain('--token-stdin');
-    expect(fake.commands.join('\n')).not.toMatch(/secret/);
+    expect(rig.fake.commands.find((c) => c.includes('plain.safetensors'))).not.toContain('--token-stdin');
+    expect(rig.fake.commands.join('\n')).not.toMatch(/secret/);
   });
 });
