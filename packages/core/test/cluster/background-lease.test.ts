@@ -1,8 +1,8 @@
 import { ComfyVast, ManualClock, MemoryStore, openRedis, silentLogger, type Redis, type Store } from '@comfy-vast/core';
 import { startFakeVast, type FakeVast } from '@comfy-vast/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { postgresHarness } from '../store/helpers/postgres.js';
-import { startPrivateRedis, type PrivateRedis } from '../store/helpers/redis-server.js';
+import { usePrivateRedis } from '../store/helpers/use-redis.js';
 
 const USER = 1;
 /** Long on the test's clock, so hours of schedule pass in big steps; Redis's expiry is stood in for where it matters. */
@@ -12,29 +12,20 @@ const RETRY_MS = TTL_MS / 10;
 const KEY = 'comfy-vast:lease:background';
 
 const postgres = postgresHarness();
-let server: PrivateRedis;
-let admin: Redis;
+const redisServer = usePrivateRedis();
 let vast: FakeVast | undefined;
 const clients: Redis[] = [];
 const facades: ComfyVast[] = [];
 
-beforeAll(async () => {
-  server = await startPrivateRedis();
-  admin = await openRedis({ url: server.url, logger: silentLogger });
-}, 30_000);
 afterEach(async () => {
   for (const f of facades.splice(0).reverse()) await f.close();
   for (const c of clients.splice(0)) c.disconnect();
   await vast?.close();
-  await admin.flushall();
-});
-afterAll(async () => {
-  admin?.disconnect();
-  await server?.stop();
+  await redisServer.admin.flushall();
 });
 
 async function client(): Promise<Redis> {
-  const redis = await openRedis({ url: server.url, logger: silentLogger });
+  const redis = await openRedis({ url: redisServer.server.url, logger: silentLogger });
   clients.push(redis);
   return redis;
 }
@@ -109,11 +100,11 @@ describe('background work among several processes sharing Redis', () => {
     // Past its deadline the holder has stopped, while Redis still keeps the lease from the other process.
     expect(a.facade.background().holder).toBe(false);
     expect(b.facade.background().holder).toBe(false);
-    expect(await admin.exists(KEY)).toBe(1);
+    expect(await redisServer.admin.exists(KEY)).toBe(1);
     // Redis counts the ttl on real time, which this test's clock outruns: its expiry is brought to the moment the
     // test's clock reaches the ttl since the holder's last renewal (at most the instant it was cut off).
     await run(clock, cutAt + TTL_MS - clock.now());
-    await admin.pexpire(KEY, 1);
+    await redisServer.admin.pexpire(KEY, 1);
     await new Promise((r) => setTimeout(r, 5));
     await run(clock, RETRY_MS);
     expect(b.facade.background()).toEqual({ holder: true, known: true, fence: 2 });
@@ -160,7 +151,7 @@ describe('background work among several processes sharing Redis', () => {
     expect([a.facade.background().holder, b.facade.background().holder]).toEqual([true, false]);
     await a.facade.close();
     facades.splice(facades.indexOf(a.facade), 1);
-    expect(await admin.exists(KEY)).toBe(0);
+    expect(await redisServer.admin.exists(KEY)).toBe(0);
     await run(clock, RETRY_MS, RETRY_MS);
     expect(b.facade.background()).toEqual({ holder: true, known: true, fence: 2 });
 

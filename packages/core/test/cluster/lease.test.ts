@@ -1,31 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Lease, ManualClock, openRedis, silentLogger, type LeaseLossReason, type LeaseOptions, type Logger, type Redis } from '@comfy-vast/core';
-import { startPrivateRedis, type PrivateRedis } from '../store/helpers/redis-server.js';
+import { usePrivateRedis } from '../store/helpers/use-redis.js';
 
-let server: PrivateRedis;
-let admin: Redis;
+const redisServer = usePrivateRedis();
 const clients: Redis[] = [];
 const leases: Lease[] = [];
 
-beforeAll(async () => {
-  server = await startPrivateRedis();
-  admin = await openRedis({ url: server.url, logger: silentLogger });
-}, 30_000);
 afterEach(async () => {
   await Promise.all(leases.splice(0).map((l) => l.close()));
   for (const c of clients.splice(0)) c.disconnect();
-});
-afterAll(async () => {
-  admin?.disconnect();
-  await server?.stop();
 });
 
 /** What each lease did, in the order it happened across all of them. */
 type Happening = `${string} acquired ${number}` | `${string} lost ${LeaseLossReason}`;
 
 async function client(): Promise<Redis> {
-  const redis = await openRedis({ url: server.url, logger: silentLogger });
+  const redis = await openRedis({ url: redisServer.server.url, logger: silentLogger });
   clients.push(redis);
   return redis;
 }
@@ -89,8 +80,8 @@ describe('Lease', () => {
     expect(a.fence).toBe(1);
     expect(b.fence).toBeNull();
     expect(a.key).toBe(`${p}lease:background`);
-    expect(await admin.get(`${p}lease:background:fence`)).toBe('1');
-    const pttl = await admin.pttl(a.key);
+    expect(await redisServer.admin.get(`${p}lease:background:fence`)).toBe('1');
+    const pttl = await redisServer.admin.pttl(a.key);
     expect(pttl).toBeGreaterThan(9_000);
     expect(pttl).toBeLessThanOrEqual(10_000);
     expect(happenings).toEqual(['a acquired 1']);
@@ -105,11 +96,11 @@ describe('Lease', () => {
     await a.start();
     await b.start();
     await realDelay(300);
-    const before = await admin.pttl(a.key);
+    const before = await redisServer.admin.pttl(a.key);
     expect(before).toBeLessThan(9_800);
     // A third of the ttl: one renewal, which gives Redis's expiry its full ttl again.
     await clock.advance(3_334);
-    await settled(async () => (await admin.pttl(a.key)) > before + 100);
+    await settled(async () => (await redisServer.admin.pttl(a.key)) > before + 100);
     // Far past the ttl on the injected clock: renewals keep it, and the other process never gets it.
     await run(clock, 30_000);
     expect([a.held, b.held, a.fence]).toEqual([true, false, 1]);
@@ -125,7 +116,7 @@ describe('Lease', () => {
     await a.start();
     await b.start();
     await a.close();
-    expect(await admin.exists(a.key)).toBe(0);
+    expect(await redisServer.admin.exists(a.key)).toBe(0);
     expect(a.held).toBe(false);
     // The other tries again a tenth of the ttl later.
     await clock.advance(1_000);
@@ -144,9 +135,9 @@ describe('Lease', () => {
     const p = prefix();
     const a = await lease('a', [], { clock, prefix: p });
     await a.start();
-    await admin.set(a.key, 'someone-else', 'PX', 10_000);
+    await redisServer.admin.set(a.key, 'someone-else', 'PX', 10_000);
     await a.close();
-    expect(await admin.get(a.key)).toBe('someone-else');
+    expect(await redisServer.admin.get(a.key)).toBe('someone-else');
   });
 
   it('is lost at the next renewal when another process holds the key', async () => {
@@ -155,11 +146,11 @@ describe('Lease', () => {
     const happenings: Happening[] = [];
     const a = await lease('a', happenings, { clock, prefix: p });
     await a.start();
-    await admin.set(a.key, 'someone-else', 'PX', 10_000);
+    await redisServer.admin.set(a.key, 'someone-else', 'PX', 10_000);
     await clock.advance(3_334);
     await settled(() => !a.held);
     expect(happenings).toEqual(['a acquired 1', 'a lost taken']);
-    await admin.del(a.key);
+    await redisServer.admin.del(a.key);
     await clock.advance(1_000);
     await settled(() => a.held);
     expect(happenings).toEqual(['a acquired 1', 'a lost taken', 'a acquired 2']);
@@ -191,7 +182,7 @@ describe('Lease', () => {
     const lines: string[] = [];
     const a = await lease('a', happenings, { clock, prefix: p, logger: recordingLogger(lines) });
     await a.start();
-    await server.restart!(async () => {
+    await redisServer.server.restart!(async () => {
       // Down for a second and a half of real time, long enough for attempts to fail rather than wait in the queue.
       for (let i = 0; i < 30; i++) {
         await clock.advance(1_000);

@@ -1,14 +1,13 @@
 import { sshKeyPair, startFakeSsh, type FakeSsh, type FakeSshOptions } from '@comfy-vast/testkit';
-import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { openRedis, type Redis } from '../../../src/cluster/index.js';
+import { afterEach, beforeEach } from 'vitest';
+import type { Redis } from '../../../src/cluster/index.js';
 import { ModelDownloads, type ModelDownloadsOptions } from '../../../src/models/model-downloads.js';
 import type { RemoteLine } from '../../../src/remote/lines.js';
 import { loadRemoteScript } from '../../../src/remote/remote-script.js';
 import { SshRunner } from '../../../src/remote/ssh-runner.js';
 import { MemoryStore } from '../../../src/store/index.js';
-import { silentLogger } from '../../../src/util/index.js';
 import { memoryPins } from '../../remote/helpers/runner.js';
-import { startPrivateRedis, type PrivateRedis } from '../../store/helpers/redis-server.js';
+import { usePrivateRedis } from '../../store/helpers/use-redis.js';
 
 export const MODELS = '/workspace/ComfyUI/models';
 
@@ -34,21 +33,12 @@ export interface FakeHostRig {
  */
 export function useFakeHost(host: FakeSshOptions = {}): FakeHostRig {
   const key = sshKeyPair();
-  let redisServer: PrivateRedis | undefined;
-  let redis: Redis | undefined;
+  const redis = usePrivateRedis();
   let fake: FakeSsh | undefined;
   let runner: SshRunner | undefined;
   let store = new MemoryStore();
   let open: ModelDownloads[] = [];
 
-  beforeAll(async () => {
-    redisServer = await startPrivateRedis();
-    redis = await openRedis({ url: redisServer.url, logger: silentLogger });
-  }, 30_000);
-  afterAll(async () => {
-    await redis?.quit();
-    await redisServer?.stop();
-  });
   beforeEach(async () => {
     fake = await startFakeSsh({ authorizedKey: key.public, tickMs: 10, progressSteps: 8, defaultBytes: 4000, ...host });
     runner = new SshRunner({ privateKey: key.private, pins: memoryPins(), script: await loadRemoteScript() });
@@ -72,7 +62,7 @@ export function useFakeHost(host: FakeSshOptions = {}): FakeHostRig {
       return store;
     },
     get redis() {
-      return redis!;
+      return redis.admin;
     },
     where: () => ({ server: 'sim-1', host: '127.0.0.1', port: fake!.port, user: 'root' }),
     downloads(options = {}) {
