@@ -2,9 +2,9 @@
  * The HTTP baseline: plain node:http answering the same bytes the API answers, after the same Bearer check
  * (the header parsed, the token hashed as tokens are stored, a map lookup), with nothing else.
  */
-import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { bearerCheck } from '../lib/bearer.js';
 import { serve } from '../lib/serve.js';
 
 const { args, ready } = serve<{ token: string; body: string; headers: Record<string, string> }>({
@@ -12,12 +12,10 @@ const { args, ready } = serve<{ token: string; body: string; headers: Record<str
   exit: () => new Promise<void>((resolve) => server.close(() => resolve())),
 });
 
-const hash = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
-const users = new Map([[hash(args.token), { id: 1 }]]);
+const authorized = bearerCheck(args.token);
 const body = Buffer.from(args.body);
 const server = createServer((req, res) => {
-  const token = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
-  if (!token || !users.get(hash(token))) {
+  if (!authorized(req.headers.authorization)) {
     res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
     return;
   }
