@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
  * Tests that move an injected clock in steps while real I/O (HTTP, Redis, SSH, the disk) answers between them, in a
@@ -12,7 +12,6 @@ const STEPPED = [
   'packages/core/test/generations/ownership.test.ts',
   'packages/core/test/models/download-slots.test.ts',
   'packages/core/test/remote/{ssh-runner,remote-sh,fake-host}.test.ts',
-  'packages/core/test/scheduler/drain-restore.test.ts',
 ];
 
 // Tests import the packages' TypeScript sources through the "source" export condition,
@@ -25,12 +24,12 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     // At least two files at a time, also on two cores (the default there is one): the slowest files mostly wait
-    // on processes they started and on whole minutes of a schedule, and two at once take the run from 16 to 9 min.
+    // on processes they started and on whole minutes of a schedule, and two at once take the run from 16 to 10 min.
     maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       {
         extends: true,
-        test: { name: 'node', include: ['packages/{core,server,testkit}/test/**/*.test.ts', 'examples/**/*.test.ts'], exclude: STEPPED },
+        test: { name: 'node', include: ['packages/{core,server,testkit}/test/**/*.test.ts', 'examples/**/*.test.ts'], exclude: [...configDefaults.exclude, ...STEPPED] },
       },
       { extends: true, test: { name: 'stepped', include: STEPPED, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],

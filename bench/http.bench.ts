@@ -10,7 +10,7 @@ import { autocannon, type HttpLoadResult } from './lib/autocannon.js';
 import { startStack, TOKEN } from './lib/api.js';
 import { startChild, type Child } from './lib/child.js';
 import { record } from './lib/report.js';
-import { fmt } from './lib/stats.js';
+import { fmt, percentile } from './lib/stats.js';
 
 const CONNECTIONS = 50;
 const SECONDS = 3;
@@ -94,7 +94,7 @@ async function measure(server: Child, url: string, profiled: boolean, rate?: num
   return { ...result, cpuUs };
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const median = (values: number[]): number => percentile(values, 50);
 
 /** Each figure's median over the rounds. */
 function medianOf(rounds: Measured[]): Measured {
