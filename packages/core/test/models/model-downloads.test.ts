@@ -27,7 +27,7 @@ const downloadsOn = () => new ModelDownloads({ store: new MemoryStore(), remoteO
 
 describe('ModelDownloads on remote.sh', SSHD_TIMEOUT, () => {
   it('runs at most five downloads per server, queues the rest, and treats a repeated request as the same download', async () => {
-    files.throttle(40);
+    files.hold();
     const downloads = downloadsOn();
     const seen: DownloadView[] = [];
     downloads.on('download', (view) => seen.push(view));
@@ -42,9 +42,11 @@ describe('ModelDownloads on remote.sh', SSHD_TIMEOUT, () => {
     const again = await downloads.request(1, 1, { url: `${files.url}/models/m3.safetensors`, folder: 'loras', filename: 'm3.safetensors' });
     expect(again).toMatchObject({ created: false, download: { downloadId: views[3]!.downloadId } });
 
-    // While the first five run, the last two wait.
+    // While the first five run (held by the file server until all five have started), the last two wait.
     await expect.poll(() => files.active, { timeout: 15_000 }).toBe(5);
     expect(views.slice(5).map((v) => downloads.get(1, v.downloadId).status)).toEqual(['queued', 'queued']);
+    files.throttle(40);
+    files.release();
 
     const finals = await Promise.all(views.map((v) => downloads.settled(v.downloadId)));
     expect(finals.map((v) => v!.status)).toEqual(Array(7).fill('completed'));

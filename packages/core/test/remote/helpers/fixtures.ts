@@ -25,6 +25,7 @@ export class FileServer {
   readonly #files = new Map<string, Buffer>();
   readonly #cuts = new Map<string, number>();
   #chunkDelayMs = 0;
+  #held: { released: Promise<void>; release: () => void } | null = null;
   #server: Server | undefined;
   #root = '';
   url = '';
@@ -54,7 +55,23 @@ export class FileServer {
     this.#chunkDelayMs = chunkDelayMs;
   }
 
+  /**
+   * Model bodies wait, once their GET counts as active, until `release()`: a test sees how many downloads run at
+   * once without racing their starts against their ends.
+   */
+  hold(): void {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.#held = { released, release };
+  }
+
+  release(): void {
+    this.#held?.release();
+    this.#held = null;
+  }
+
   async close(): Promise<void> {
+    this.release();
     this.#server?.closeAllConnections();
     await new Promise((resolve) => this.#server?.close(resolve));
   }
@@ -90,6 +107,7 @@ export class FileServer {
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
     try {
+      if (this.#held) await this.#held.released;
       const limit = cut ?? part.length;
       for (let at = 0; at < limit && !res.destroyed; at += 65536) {
         const chunk = part.subarray(at, Math.min(limit, at + 65536));
